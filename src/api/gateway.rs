@@ -1,0 +1,159 @@
+//! GatewayClass and Gateway (gateway.networking.k8s.io v1, v1beta1).
+
+use super::meta::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayClassSpec {
+    #[schemars(pattern(CONTROLLER_NAME), length(min = 1, max = 253))]
+    pub controller_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters_ref: Option<ParametersReference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ParametersReference {
+    #[schemars(pattern(GROUP), length(max = 253))]
+    pub group: String,
+    #[schemars(pattern(KIND), length(min = 1, max = 63))]
+    pub kind: String,
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DNS_LABEL), length(min = 1, max = 63))]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewaySpec {
+    #[schemars(length(min = 1, max = 253))]
+    pub gateway_class_name: String,
+    #[schemars(length(min = 1, max = 64))]
+    pub listeners: Vec<Listener>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub addresses: Vec<GatewayAddress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure: Option<GatewayInfrastructure>,
+    /// Experimental (ListenerSet); parsed, not implemented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_listeners: Option<serde_json::Value>,
+    /// Frontend/backend TLS settings; parsed, not implemented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<serde_json::Value>,
+}
+
+fn default_address_type() -> String {
+    "IPAddress".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayAddress {
+    #[serde(rename = "type", default = "default_address_type")]
+    #[schemars(length(min = 1, max = 253))]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayInfrastructure {
+    #[serde(default)]
+    #[schemars(length(max = 8))]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    #[schemars(length(max = 16))]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters_ref: Option<LocalObjectReference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Listener {
+    #[schemars(pattern(DNS_SUBDOMAIN), length(min = 1, max = 253))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(HOSTNAME), length(min = 1, max = 253))]
+    pub hostname: Option<String>,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u32,
+    #[schemars(pattern(PROTOCOL), length(min = 1, max = 255))]
+    pub protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ListenerTls>,
+    #[serde(default)]
+    pub allowed_routes: AllowedRoutes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum TlsMode {
+    #[default]
+    Terminate,
+    Passthrough,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListenerTls {
+    #[serde(default)]
+    pub mode: TlsMode,
+    #[serde(default)]
+    #[schemars(length(max = 64))]
+    pub certificate_refs: Vec<SecretObjectReference>,
+    #[serde(default)]
+    #[schemars(length(max = 16))]
+    pub options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowedRoutes {
+    #[serde(default)]
+    pub namespaces: RouteNamespaces,
+    #[serde(default)]
+    #[schemars(length(max = 8))]
+    pub kinds: Vec<RouteGroupKind>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RouteNamespaces {
+    #[serde(default)]
+    pub from: FromNamespaces,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum FromNamespaces {
+    All,
+    Selector,
+    #[default]
+    Same,
+}
+
+fn default_gateway_group() -> String {
+    super::GATEWAY_GROUP.into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RouteGroupKind {
+    #[serde(default = "default_gateway_group")]
+    #[schemars(pattern(GROUP), length(max = 253))]
+    pub group: String,
+    #[schemars(pattern(KIND), length(min = 1, max = 63))]
+    pub kind: String,
+}

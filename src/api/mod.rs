@@ -1,0 +1,434 @@
+//! Stage 2: typed resources. Our own serde types for the kinds we read, with the CRDs'
+//! constraints as schemars attributes (the JSON Schemas in `schemas/` are generated from them).
+//!
+//! Input: [`crate::source::Document`]s. [`classify`] says what each one is; `validate` checks
+//! it against its schema and then [`decode`]s it into an [`Object`].
+
+pub mod core;
+pub mod gateway;
+pub mod httproute;
+pub mod meta;
+pub mod refgrant;
+
+use crate::source::Locator;
+use meta::ObjectMeta;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+pub const ENVOY_GATEWAY_GROUP: &str = "gateway.envoyproxy.io";
+
+/// Kinds we implement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    GatewayClass,
+    Gateway,
+    HTTPRoute,
+    ReferenceGrant,
+    Service,
+    EndpointSlice,
+    Namespace,
+    Secret,
+    ConfigMap,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::GatewayClass,
+        Kind::Gateway,
+        Kind::HTTPRoute,
+        Kind::ReferenceGrant,
+        Kind::Service,
+        Kind::EndpointSlice,
+        Kind::Namespace,
+        Kind::Secret,
+        Kind::ConfigMap,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::GatewayClass => "GatewayClass",
+            Kind::Gateway => "Gateway",
+            Kind::HTTPRoute => "HTTPRoute",
+            Kind::ReferenceGrant => "ReferenceGrant",
+            Kind::Service => "Service",
+            Kind::EndpointSlice => "EndpointSlice",
+            Kind::Namespace => "Namespace",
+            Kind::Secret => "Secret",
+            Kind::ConfigMap => "ConfigMap",
+        }
+    }
+    pub fn group(self) -> &'static str {
+        match self {
+            Kind::GatewayClass | Kind::Gateway | Kind::HTTPRoute | Kind::ReferenceGrant => GATEWAY_GROUP,
+            Kind::EndpointSlice => "discovery.k8s.io",
+            Kind::Service | Kind::Namespace | Kind::Secret | Kind::ConfigMap => "",
+        }
+    }
+    /// The versions the API server serves for this kind; the first is the preferred one.
+    pub fn versions(self) -> &'static [&'static str] {
+        match self {
+            Kind::GatewayClass | Kind::Gateway | Kind::HTTPRoute | Kind::ReferenceGrant => &["v1", "v1beta1"],
+            _ => &["v1"],
+        }
+    }
+    pub fn namespaced(self) -> bool {
+        !matches!(self, Kind::GatewayClass | Kind::Namespace)
+    }
+    pub fn api_versions(self) -> Vec<String> {
+        self.versions()
+            .iter()
+            .map(|v| if self.group().is_empty() { v.to_string() } else { format!("{}/{}", self.group(), v) })
+            .collect()
+    }
+}
+
+/// Kinds of the groups we read that exist upstream but are not implemented yet.
+const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
+    (GATEWAY_GROUP, "GRPCRoute", &["v1"]),
+    (GATEWAY_GROUP, "TLSRoute", &["v1", "v1alpha2", "v1alpha3"]),
+    (GATEWAY_GROUP, "TCPRoute", &["v1", "v1alpha2"]),
+    (GATEWAY_GROUP, "UDPRoute", &["v1", "v1alpha2"]),
+    (GATEWAY_GROUP, "BackendTLSPolicy", &["v1", "v1alpha3"]),
+    (GATEWAY_GROUP, "ListenerSet", &["v1"]),
+    (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
+    (ENVOY_GATEWAY_GROUP, "BackendTrafficPolicy", &["v1alpha1"]),
+    (ENVOY_GATEWAY_GROUP, "ClientTrafficPolicy", &["v1alpha1"]),
+    (ENVOY_GATEWAY_GROUP, "SecurityPolicy", &["v1alpha1"]),
+    (ENVOY_GATEWAY_GROUP, "EnvoyProxy", &["v1alpha1"]),
+    (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
+    (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
+    (ENVOY_GATEWAY_GROUP, "HTTPRouteFilter", &["v1alpha1"]),
+];
+
+/// What a document is, judged from its apiVersion and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Class {
+    Known(Kind),
+    /// Defined upstream in a group we read, not implemented yet: a warning.
+    Unsupported { kind: String },
+    /// Not a kind of ours (Deployment, ...): skipped quietly.
+    Foreign,
+    /// apiVersion or kind missing or wrong: an error, the API server would refuse it.
+    Invalid { code: &'static str, message: String, pointer: &'static str },
+}
+
+pub fn classify(value: &serde_json::Value) -> Class {
+    let api_version = value.get("apiVersion").and_then(|v| v.as_str());
+    let kind = value.get("kind").and_then(|v| v.as_str());
+    let (Some(api_version), Some(kind)) = (api_version, kind) else {
+        let field = if api_version.is_none() { "apiVersion" } else { "kind" };
+        return Class::Invalid {
+            code: "schema::missing-type",
+            message: format!("document has no `{field}`; every Kubernetes object needs apiVersion and kind"),
+            pointer: "",
+        };
+    };
+    let (group, version) = match api_version.rsplit_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version),
+    };
+    if let Some(k) = Kind::ALL.iter().copied().find(|k| k.name() == kind && k.group() == group) {
+        return if k.versions().contains(&version) {
+            Class::Known(k)
+        } else {
+            Class::Invalid {
+                code: "schema::unknown-version",
+                message: format!("{kind} is not served at {api_version}; use one of {}", k.api_versions().join(", ")),
+                pointer: "/apiVersion",
+            }
+        };
+    }
+    if group == GATEWAY_GROUP || group == ENVOY_GATEWAY_GROUP {
+        return match UNSUPPORTED.iter().find(|(g, k, _)| *g == group && *k == kind) {
+            Some((_, _, versions)) if versions.contains(&version) => Class::Unsupported { kind: kind.to_string() },
+            Some((_, _, versions)) => Class::Invalid {
+                code: "schema::unknown-version",
+                message: format!("{kind} is not served at {api_version}; served versions: {}", versions.join(", ")),
+                pointer: "/apiVersion",
+            },
+            None => Class::Invalid {
+                code: "schema::unknown-kind",
+                message: format!("the group {group} defines no kind `{kind}`"),
+                pointer: "/kind",
+            },
+        };
+    }
+    Class::Foreign
+}
+
+macro_rules! resource {
+    ($(#[$m:meta])* $name:ident, $kind:literal, [$($v:literal),+] { $($body:tt)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        pub struct $name {
+            #[schemars(extend("enum" = [$($v),+]))]
+            pub api_version: String,
+            #[schemars(extend("const" = $kind))]
+            pub kind: String,
+            pub metadata: ObjectMeta,
+            $($body)*
+            /// Ignored on input: status is what we compute.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub status: Option<serde_json::Value>,
+        }
+    };
+}
+
+resource!(
+    /// GatewayClass: which controller implements Gateways of this class.
+    GatewayClass, "GatewayClass", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"] {
+        pub spec: gateway::GatewayClassSpec,
+    }
+);
+resource!(
+    /// Gateway: listeners (port, protocol, hostname) that routes attach to.
+    Gateway, "Gateway", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"] {
+        pub spec: gateway::GatewaySpec,
+    }
+);
+resource!(
+    /// HTTPRoute: HTTP matching, filters and backends.
+    HTTPRoute, "HTTPRoute", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"] {
+        pub spec: httproute::HTTPRouteSpec,
+    }
+);
+resource!(
+    /// ReferenceGrant: allows references from other namespaces into this one.
+    ReferenceGrant, "ReferenceGrant", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"] {
+        pub spec: refgrant::ReferenceGrantSpec,
+    }
+);
+resource!(
+    /// Service (v1).
+    Service, "Service", ["v1"] {
+        #[serde(default)]
+        pub spec: core::ServiceSpec,
+    }
+);
+resource!(
+    /// EndpointSlice (discovery.k8s.io/v1): the ready addresses behind a Service.
+    EndpointSlice, "EndpointSlice", ["discovery.k8s.io/v1"] {
+        pub address_type: core::AddressType,
+        #[serde(default)]
+        #[schemars(length(max = 1000))]
+        pub endpoints: Vec<core::Endpoint>,
+        #[serde(default)]
+        #[schemars(length(max = 100))]
+        pub ports: Vec<core::EndpointPort>,
+    }
+);
+resource!(
+    /// Namespace (v1): its labels select routes for `allowedRoutes.namespaces.selector`.
+    Namespace, "Namespace", ["v1"] {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub spec: Option<serde_json::Value>,
+    }
+);
+resource!(
+    /// Secret (v1). Its data never appears in diagnostics.
+    Secret, "Secret", ["v1"] {
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<String>,
+        #[serde(default, skip_serializing)]
+        pub data: BTreeMap<String, String>,
+        #[serde(default, skip_serializing)]
+        pub string_data: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub immutable: Option<bool>,
+    }
+);
+resource!(
+    /// ConfigMap (v1).
+    ConfigMap, "ConfigMap", ["v1"] {
+        #[serde(default)]
+        pub data: BTreeMap<String, String>,
+        #[serde(default)]
+        pub binary_data: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub immutable: Option<bool>,
+    }
+);
+
+/// The JSON Schema of one kind, draft 2020-12, with a stable `$id`.
+pub fn schema_for(kind: Kind) -> serde_json::Value {
+    let mut schema = match kind {
+        Kind::GatewayClass => schemars::schema_for!(GatewayClass),
+        Kind::Gateway => schemars::schema_for!(Gateway),
+        Kind::HTTPRoute => schemars::schema_for!(HTTPRoute),
+        Kind::ReferenceGrant => schemars::schema_for!(ReferenceGrant),
+        Kind::Service => schemars::schema_for!(Service),
+        Kind::EndpointSlice => schemars::schema_for!(EndpointSlice),
+        Kind::Namespace => schemars::schema_for!(Namespace),
+        Kind::Secret => schemars::schema_for!(Secret),
+        Kind::ConfigMap => schemars::schema_for!(ConfigMap),
+    }
+    .to_value();
+    strip_nullable(&mut schema);
+    if let Some(obj) = schema.as_object_mut() {
+        let mut out = serde_json::Map::new();
+        out.insert("$schema".into(), "https://json-schema.org/draft/2020-12/schema".into());
+        out.insert("$id".into(), schema_id(kind).into());
+        for (k, v) in std::mem::take(obj) {
+            if k != "$schema" {
+                out.insert(k, v);
+            }
+        }
+        *obj = out;
+    }
+    schema
+}
+
+pub fn schema_file_name(kind: Kind) -> String {
+    let group = if kind.group().is_empty() { "core" } else { kind.group() };
+    format!("{}.{}.json", kind.name().to_lowercase(), group)
+}
+
+pub fn schema_id(kind: Kind) -> String {
+    format!("https://gatewayc.dev/schemas/{}", schema_file_name(kind))
+}
+
+/// `Option<T>` becomes `anyOf: [T, null]` in schemars, which turns every error below it into
+/// "not valid under any of the schemas". Nulls are pruned before validation (as the API server
+/// prunes them), so the schema can say plain `T`.
+fn strip_nullable(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Array(any)) = map.get("anyOf")
+                && any.len() == 2
+                && let Some(i) = any.iter().position(|s| s.get("type").and_then(|t| t.as_str()) == Some("null"))
+            {
+                let other = any[1 - i].clone();
+                map.remove("anyOf");
+                if let serde_json::Value::Object(o) = other {
+                    for (k, val) in o {
+                        map.entry(k).or_insert(val);
+                    }
+                }
+            }
+            if let Some(serde_json::Value::Array(types)) = map.get("type")
+                && types.len() == 2
+                && let Some(i) = types.iter().position(|t| t == "null")
+            {
+                let t = types[1 - i].clone();
+                map.insert("type".into(), t);
+            }
+            for (_, val) in map.iter_mut() {
+                strip_nullable(val);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nullable),
+        _ => {}
+    }
+}
+
+/// A decoded object with the locator of its nodes.
+#[derive(Debug, Clone)]
+pub struct Item<T> {
+    pub obj: T,
+    pub loc: Locator,
+}
+
+/// One typed object of any kind we implement.
+#[derive(Debug, Clone)]
+pub enum Object {
+    GatewayClass(GatewayClass),
+    Gateway(Gateway),
+    HTTPRoute(HTTPRoute),
+    ReferenceGrant(ReferenceGrant),
+    Service(Service),
+    EndpointSlice(EndpointSlice),
+    Namespace(Namespace),
+    Secret(Secret),
+    ConfigMap(ConfigMap),
+}
+
+impl Object {
+    pub fn meta(&self) -> &ObjectMeta {
+        match self {
+            Object::GatewayClass(o) => &o.metadata,
+            Object::Gateway(o) => &o.metadata,
+            Object::HTTPRoute(o) => &o.metadata,
+            Object::ReferenceGrant(o) => &o.metadata,
+            Object::Service(o) => &o.metadata,
+            Object::EndpointSlice(o) => &o.metadata,
+            Object::Namespace(o) => &o.metadata,
+            Object::Secret(o) => &o.metadata,
+            Object::ConfigMap(o) => &o.metadata,
+        }
+    }
+}
+
+/// Deserialize a document that passed its schema into its typed form.
+pub fn decode(kind: Kind, value: serde_json::Value) -> Result<Object, serde_json::Error> {
+    Ok(match kind {
+        Kind::GatewayClass => Object::GatewayClass(serde_json::from_value(value)?),
+        Kind::Gateway => Object::Gateway(serde_json::from_value(value)?),
+        Kind::HTTPRoute => Object::HTTPRoute(serde_json::from_value(value)?),
+        Kind::ReferenceGrant => Object::ReferenceGrant(serde_json::from_value(value)?),
+        Kind::Service => Object::Service(serde_json::from_value(value)?),
+        Kind::EndpointSlice => Object::EndpointSlice(serde_json::from_value(value)?),
+        Kind::Namespace => Object::Namespace(serde_json::from_value(value)?),
+        Kind::Secret => Object::Secret(serde_json::from_value(value)?),
+        Kind::ConfigMap => Object::ConfigMap(serde_json::from_value(value)?),
+    })
+}
+
+/// `Kind namespace/name` (or `Kind name` for cluster-scoped kinds), as diagnostics name objects.
+pub fn object_name(kind: &str, meta: &ObjectMeta, namespaced: bool) -> String {
+    if namespaced { format!("{kind} {}/{}", meta.ns(), meta.name) } else { format!("{kind} {}", meta.name) }
+}
+
+/// Every valid object of the input, by kind, in a canonical order (creationTimestamp, then
+/// namespace/name), whatever the order of files and documents.
+#[derive(Debug, Default)]
+pub struct Resources {
+    pub gateway_classes: Vec<Item<GatewayClass>>,
+    pub gateways: Vec<Item<Gateway>>,
+    pub http_routes: Vec<Item<HTTPRoute>>,
+    pub reference_grants: Vec<Item<ReferenceGrant>>,
+    pub services: Vec<Item<Service>>,
+    pub endpoint_slices: Vec<Item<EndpointSlice>>,
+    pub namespaces: Vec<Item<Namespace>>,
+    pub secrets: Vec<Item<Secret>>,
+    pub config_maps: Vec<Item<ConfigMap>>,
+}
+
+/// Sort key that Gateway API conflict rules use: oldest first, then namespace/name.
+/// Absent timestamps compare equal (RFC 3339 UTC strings order as text).
+pub fn age_key(meta: &ObjectMeta) -> (&str, &str, &str) {
+    (meta.creation_timestamp.as_deref().unwrap_or(""), meta.ns(), &meta.name)
+}
+
+impl Resources {
+    pub fn push(&mut self, obj: Object, loc: Locator) {
+        match obj {
+            Object::GatewayClass(o) => self.gateway_classes.push(Item { obj: o, loc }),
+            Object::Gateway(o) => self.gateways.push(Item { obj: o, loc }),
+            Object::HTTPRoute(o) => self.http_routes.push(Item { obj: o, loc }),
+            Object::ReferenceGrant(o) => self.reference_grants.push(Item { obj: o, loc }),
+            Object::Service(o) => self.services.push(Item { obj: o, loc }),
+            Object::EndpointSlice(o) => self.endpoint_slices.push(Item { obj: o, loc }),
+            Object::Namespace(o) => self.namespaces.push(Item { obj: o, loc }),
+            Object::Secret(o) => self.secrets.push(Item { obj: o, loc }),
+            Object::ConfigMap(o) => self.config_maps.push(Item { obj: o, loc }),
+        }
+    }
+
+    /// Put every list in canonical order.
+    pub fn sort(&mut self) {
+        fn by_age<T>(v: &mut [Item<T>], meta: impl Fn(&T) -> &ObjectMeta) {
+            v.sort_by(|a, b| age_key(meta(&a.obj)).cmp(&age_key(meta(&b.obj))));
+        }
+        by_age(&mut self.gateway_classes, |o| &o.metadata);
+        by_age(&mut self.gateways, |o| &o.metadata);
+        by_age(&mut self.http_routes, |o| &o.metadata);
+        by_age(&mut self.reference_grants, |o| &o.metadata);
+        by_age(&mut self.services, |o| &o.metadata);
+        by_age(&mut self.endpoint_slices, |o| &o.metadata);
+        by_age(&mut self.namespaces, |o| &o.metadata);
+        by_age(&mut self.secrets, |o| &o.metadata);
+        by_age(&mut self.config_maps, |o| &o.metadata);
+    }
+}

@@ -1,0 +1,167 @@
+//! Diagnostics as plain data, and one renderer per output format.
+//!
+//! Every stage reports problems as [`Diagnostic`] values; nothing prints on its own.
+//! `main` decides exit codes from the severities, the renderers here decide the text.
+
+use crate::source::{SourceMap, Span};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem found in the input. `code` is stable (`parse::...`, `schema::...`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    /// `Kind namespace/name` of the object the problem belongs to, when known.
+    pub object: Option<String>,
+    /// Field path inside the object, as a JSON pointer (`/spec/rules/0`).
+    pub path: Option<String>,
+    pub span: Option<Span>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            object: None,
+            path: None,
+            span: None,
+            help: None,
+        }
+    }
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+    }
+    pub fn with_span(mut self, span: Option<Span>) -> Self {
+        self.span = span;
+        self
+    }
+    pub fn with_object(mut self, object: impl Into<String>) -> Self {
+        self.object = Some(object.into());
+        self
+    }
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sort diagnostics into a stable order: by file, position, then code and message.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        let ka = (a.span.map(|s| (s.file, s.start)), a.code, &a.message, &a.path);
+        let kb = (b.span.map(|s| (s.file, s.start)), b.code, &b.message, &b.path);
+        ka.cmp(&kb)
+    });
+}
+
+/// Remove exact duplicates while keeping order.
+pub fn dedup(diags: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert(d.clone()));
+}
+
+#[derive(Serialize)]
+struct JsonDiag<'a> {
+    severity: Severity,
+    code: &'a str,
+    message: &'a str,
+    object: Option<&'a str>,
+    path: Option<&'a str>,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+}
+
+/// `{"diagnostics":[...]}` with 1-based line and column.
+pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let items: Vec<JsonDiag> = diags
+        .iter()
+        .map(|d| {
+            let pos = d.span.map(|s| sources.line_col(s));
+            JsonDiag {
+                severity: d.severity,
+                code: d.code,
+                message: &d.message,
+                object: d.object.as_deref(),
+                path: d.path.as_deref(),
+                file: d.span.map(|s| sources.name(s.file)),
+                line: pos.map(|p| p.0),
+                column: pos.map(|p| p.1),
+                help: d.help.as_deref(),
+            }
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": items }))
+        .unwrap_or_else(|_| String::from("{\"diagnostics\":[]}"));
+    out.push('\n');
+    out
+}
+
+/// Human output through miette: a header `file:line:col`, the YAML snippet with the node
+/// underlined, the object and field path, and help.
+pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report};
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_context_lines(1);
+    let mut out = String::new();
+    for d in diags {
+        let location = match d.span {
+            Some(s) => {
+                let (l, c) = sources.line_col(s);
+                format!("{}:{}:{}: ", sources.name(s.file), l, c)
+            }
+            None => String::new(),
+        };
+        let mut message = format!("{location}{}", d.message);
+        if let Some(obj) = &d.object {
+            message.push_str(&format!(" [{obj}]"));
+        }
+        let mut md = MietteDiagnostic::new(message)
+            .with_code(d.code)
+            .with_severity(match d.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            });
+        if let Some(h) = &d.help {
+            md = md.with_help(h.clone());
+        }
+        let report = if let Some(s) = d.span {
+            let label = d.path.clone().unwrap_or_default();
+            let len = (s.end - s.start).max(1);
+            let text = sources.text(s.file);
+            let len = len.min(text.len().saturating_sub(s.start)).max(if text.len() > s.start { 1 } else { 0 });
+            md = md.with_label(LabeledSpan::new(if label.is_empty() { None } else { Some(label) }, s.start, len));
+            Report::new(md).with_source_code(NamedSource::new(sources.name(s.file), text.to_string()).with_language("yaml"))
+        } else {
+            if let Some(p) = &d.path {
+                md = md.with_help(match &d.help {
+                    Some(h) => format!("at {p}; {h}"),
+                    None => format!("at {p}"),
+                });
+            }
+            Report::new(md)
+        };
+        let _ = handler.render_report(&mut out, report.as_ref());
+    }
+    out
+}

@@ -1,0 +1,10 @@
+//! gatewayc: an offline compiler from Kubernetes Gateway API manifests to static Envoy
+//! bootstraps. See `docs/architecture.md` for the pipeline.
+//!
+//! source → api → validate → resolve → ir → emit → output
+
+pub mod diag;
+pub mod api;
+pub mod source;
+pub mod validate;
+pub mod resolve;

@@ -1,0 +1,143 @@
+//! backendRefs to endpoints: Service port, EndpointSlices, ReferenceGrants.
+
+use super::Options;
+use crate::api::core::{AddressType, IntOrString};
+use crate::api::{GATEWAY_GROUP, Namespace, Resources, Service};
+use std::collections::{BTreeMap, HashMap};
+
+/// Where a backend's traffic goes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoints {
+    /// Ready endpoint addresses from EndpointSlices (may be empty: no ready endpoint).
+    Static(Vec<(String, u32)>),
+    /// Resolved by DNS at run time: the Service's cluster DNS name, or FQDN endpoints.
+    Dns(Vec<(String, u32)>),
+}
+
+/// One Service port as a backend, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BackendTarget {
+    pub namespace: String,
+    pub service: String,
+    pub port: u32,
+    pub endpoints: Endpoints,
+}
+
+/// Why a backendRef did not resolve: the route status reason and a message.
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// Lookup tables built once per run (no scan per route).
+pub struct Index<'a> {
+    services: HashMap<(&'a str, &'a str), &'a Service>,
+    slices: HashMap<(&'a str, &'a str), Vec<&'a crate::api::EndpointSlice>>,
+    grants: HashMap<&'a str, Vec<&'a crate::api::ReferenceGrant>>,
+    namespaces: HashMap<&'a str, &'a Namespace>,
+    cluster_domain: String,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(res: &'a Resources, opts: &Options) -> Self {
+        let mut slices: HashMap<(&str, &str), Vec<_>> = HashMap::new();
+        for s in &res.endpoint_slices {
+            if let Some(svc) = s.obj.metadata.labels.get("kubernetes.io/service-name") {
+                slices.entry((s.obj.metadata.ns(), svc.as_str())).or_default().push(&s.obj);
+            }
+        }
+        let mut grants: HashMap<&str, Vec<_>> = HashMap::new();
+        for g in &res.reference_grants {
+            grants.entry(g.obj.metadata.ns()).or_default().push(&g.obj);
+        }
+        Index {
+            services: res.services.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &s.obj)).collect(),
+            slices,
+            grants,
+            namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &n.obj)).collect(),
+            cluster_domain: opts.cluster_domain.clone(),
+        }
+    }
+
+    /// Labels of a namespace: declared ones plus `kubernetes.io/metadata.name`, which the API
+    /// server sets on every namespace. A namespace not in the input has only that label.
+    pub fn namespace_labels(&self, ns: &str) -> BTreeMap<String, String> {
+        let mut labels = self.namespaces.get(ns).map(|n| n.metadata.labels.clone()).unwrap_or_default();
+        labels.insert("kubernetes.io/metadata.name".into(), ns.to_string());
+        labels
+    }
+
+    /// Does a ReferenceGrant in `to_ns` allow `from_kind` objects of `from_ns` to refer to it?
+    pub fn granted(&self, from_kind: &str, from_ns: &str, to_group: &str, to_kind: &str, to_ns: &str, to_name: &str) -> bool {
+        self.grants.get(to_ns).is_some_and(|gs| {
+            gs.iter().any(|g| {
+                g.spec.from.iter().any(|f| f.group == GATEWAY_GROUP && f.kind == from_kind && f.namespace == from_ns)
+                    && g.spec.to.iter().any(|t| t.group == to_group && t.kind == to_kind && t.name.as_deref().is_none_or(|n| n == to_name))
+            })
+        })
+    }
+
+    /// Resolve a Service backendRef to its endpoints.
+    #[allow(clippy::too_many_arguments)]
+    pub fn service_backend(&self, route_ns: &str, group: &str, kind: &str, name: &str, ns: Option<&str>, port: Option<u32>) -> Result<BackendTarget, Unresolved> {
+        if !(group.is_empty() || group == "core") || kind != "Service" {
+            return Err(Unresolved { reason: "InvalidKind", message: format!("backendRef kind {kind} of group `{group}` is not supported; only Services are") });
+        }
+        let ns = ns.unwrap_or(route_ns);
+        if ns != route_ns && !self.granted("HTTPRoute", route_ns, "", "Service", ns, name) {
+            return Err(Unresolved {
+                reason: "RefNotPermitted",
+                message: format!("backendRef to Service {ns}/{name} is not permitted by any ReferenceGrant in namespace {ns}"),
+            });
+        }
+        let Some(svc) = self.services.get(&(ns, name)) else {
+            return Err(Unresolved { reason: "BackendNotFound", message: format!("Service {ns}/{name} not found") });
+        };
+        let Some(port) = port else {
+            return Err(Unresolved { reason: "UnsupportedValue", message: "backendRef to a Service needs a port".into() });
+        };
+        let Some(sp) = svc.spec.ports.iter().find(|p| p.port == port && p.protocol == "TCP") else {
+            return Err(Unresolved { reason: "BackendNotFound", message: format!("Service {ns}/{name} has no TCP port {port}") });
+        };
+        let endpoints = if svc.spec.type_.as_deref() == Some("ExternalName") {
+            Endpoints::Dns(vec![(svc.spec.external_name.clone().unwrap_or_default(), port)])
+        } else {
+            match self.slices.get(&(ns, name)) {
+                None => Endpoints::Dns(vec![(format!("{name}.{ns}.svc.{}", self.cluster_domain), port)]),
+                Some(slices) => {
+                    let target_port = match &sp.target_port {
+                        Some(IntOrString::Int(i)) => Some(*i as u32),
+                        _ => None,
+                    };
+                    let mut ips = Vec::new();
+                    let mut fqdns = Vec::new();
+                    for s in slices {
+                        // The slice's port carries the Service port's name; unnamed ports are "".
+                        let want = sp.name.as_deref().unwrap_or("");
+                        let Some(p) = s.ports.iter().find(|p| p.name.as_deref().unwrap_or("") == want).and_then(|p| p.port).or(if s.ports.is_empty() { target_port } else { None }) else {
+                            continue;
+                        };
+                        for e in &s.endpoints {
+                            if e.conditions.ready == Some(false) {
+                                continue;
+                            }
+                            for a in &e.addresses {
+                                match s.address_type {
+                                    AddressType::Fqdn => fqdns.push((a.clone(), p)),
+                                    _ => ips.push((a.clone(), p)),
+                                }
+                            }
+                        }
+                    }
+                    ips.sort();
+                    ips.dedup();
+                    fqdns.sort();
+                    fqdns.dedup();
+                    if ips.is_empty() && !fqdns.is_empty() { Endpoints::Dns(fqdns) } else { Endpoints::Static(ips) }
+                }
+            }
+        };
+        Ok(BackendTarget { namespace: ns.to_string(), service: name.to_string(), port, endpoints })
+    }
+}

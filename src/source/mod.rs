@@ -1,0 +1,241 @@
+//! Stage 1: bytes to documents. Every node of every document keeps its position.
+//!
+//! Input: the paths given with `-f` (files, directories, `-` for stdin).
+//! Output: a [`SourceMap`] (file names and texts, for rendering positions) and a list of
+//! [`Document`]s, each a `serde_json::Value` plus a [`SpanIndex`] from JSON pointer to byte range.
+//! `kind: List` documents are expanded here, so later stages see one document per object.
+
+mod yaml;
+
+use crate::diag::Diagnostic;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH, MAX_DOCUMENT_BYTES};
+
+pub type FileId = usize;
+
+/// A byte range in one input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub file: FileId,
+    pub start: usize,
+    pub end: usize,
+}
+
+struct SourceFile {
+    name: String,
+    text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+/// All input texts, so that a [`Span`] can be turned into `file:line:col` and a snippet.
+#[derive(Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+        let text: Arc<str> = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        self.files.push(SourceFile { name: name.into(), text, line_starts });
+        self.files.len() - 1
+    }
+    pub fn name(&self, file: FileId) -> &str {
+        &self.files[file].name
+    }
+    pub fn text(&self, file: FileId) -> &Arc<str> {
+        &self.files[file].text
+    }
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+    /// 1-based line and 1-based column (in characters) of the span's start.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let f = &self.files[span.file];
+        let line = match f.line_starts.binary_search(&span.start) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = f.line_starts[line];
+        let end = span.start.min(f.text.len());
+        let col = f.text.get(start..end).map(|s| s.chars().count()).unwrap_or(end - start);
+        (line + 1, col + 1)
+    }
+}
+
+/// Position of one node: the value's byte range and, for a mapping entry, its key's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeSpan {
+    pub key: Option<(u32, u32)>,
+    pub value: (u32, u32),
+}
+
+/// JSON pointer → position, for every node of one YAML document.
+#[derive(Debug, Default)]
+pub struct SpanIndex {
+    pub file: FileId,
+    pub nodes: HashMap<String, NodeSpan>,
+}
+
+/// One object of the input: its value and where each of its nodes came from.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file: FileId,
+    pub value: Value,
+    pub loc: Locator,
+}
+
+/// Finds the position of any node of one object by its JSON pointer. Typed objects keep one,
+/// so later stages can point at a field without going back to the YAML.
+#[derive(Debug, Clone)]
+pub struct Locator {
+    spans: Arc<SpanIndex>,
+    /// Pointer prefix of this object inside its YAML document (`/items/3` for a List item).
+    base: String,
+}
+
+impl Locator {
+    pub fn new(spans: Arc<SpanIndex>, base: String) -> Self {
+        Locator { spans, base }
+    }
+    /// The span of the node at `pointer` (relative to this object), or of its nearest ancestor
+    /// that has one. `key` prefers the mapping key's span, which is where an unknown field is.
+    pub fn span_of(&self, pointer: &str, key: bool) -> Option<Span> {
+        let mut p = format!("{}{}", self.base, pointer);
+        loop {
+            if let Some(ns) = self.spans.nodes.get(&p) {
+                let (s, e) = if key { ns.key.unwrap_or(ns.value) } else { ns.value };
+                return Some(Span { file: self.spans.file, start: s as usize, end: e as usize });
+            }
+            match p.rfind('/') {
+                Some(i) if !p.is_empty() => p.truncate(i),
+                _ => return None,
+            }
+        }
+    }
+    /// Span of the whole object (its root mapping).
+    pub fn span(&self) -> Option<Span> {
+        self.span_of("", false)
+    }
+}
+
+/// Escape one JSON pointer segment (RFC 6901).
+pub fn escape_pointer(seg: &str) -> String {
+    if seg.contains(['~', '/']) { seg.replace('~', "~0").replace('/', "~1") } else { seg.to_string() }
+}
+
+/// Where input comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    pub fn parse(arg: &str) -> Input {
+        if arg == "-" { Input::Stdin } else { Input::Path(PathBuf::from(arg)) }
+    }
+}
+
+/// Everything read from the inputs.
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Read every input, in order: files as given, directories walked in sorted path order.
+pub fn load(inputs: &[Input], stdin: &mut dyn std::io::Read) -> Loaded {
+    let mut loaded = Loaded { sources: SourceMap::default(), documents: Vec::new(), diagnostics: Vec::new() };
+    for input in inputs {
+        match input {
+            Input::Stdin => {
+                let mut bytes = Vec::new();
+                match stdin.read_to_end(&mut bytes) {
+                    Ok(_) => add_bytes(&mut loaded, "<stdin>".to_string(), bytes),
+                    Err(e) => loaded.diagnostics.push(Diagnostic::error("input::io", format!("cannot read stdin: {e}"))),
+                }
+            }
+            Input::Path(p) => {
+                for file in collect_files(p, &mut loaded.diagnostics) {
+                    match std::fs::read(&file) {
+                        Ok(bytes) => add_bytes(&mut loaded, file.display().to_string(), bytes),
+                        Err(e) => loaded.diagnostics.push(Diagnostic::error(
+                            "input::io",
+                            format!("cannot read {}: {e}", file.display()),
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    loaded
+}
+
+/// Parse one in-memory text (used by tests and benches).
+pub fn load_str(name: &str, text: &str) -> Loaded {
+    let mut loaded = Loaded { sources: SourceMap::default(), documents: Vec::new(), diagnostics: Vec::new() };
+    add_bytes(&mut loaded, name.to_string(), text.as_bytes().to_vec());
+    loaded
+}
+
+fn add_bytes(loaded: &mut Loaded, name: String, bytes: Vec<u8>) {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // Offsets in the lossy text match the original up to the first invalid byte.
+            let file = loaded.sources.add(name, lossy);
+            loaded.diagnostics.push(
+                Diagnostic::error("parse::encoding", "input is not valid UTF-8")
+                    .with_span(Some(Span { file, start: valid, end: valid + 1 }))
+                    .with_help("Kubernetes manifests must be UTF-8 encoded"),
+            );
+            return;
+        }
+    };
+    let text: Arc<str> = text.into();
+    let file = loaded.sources.add(name, text.clone());
+    yaml::load_documents(file, &text, &mut loaded.documents, &mut loaded.diagnostics);
+}
+
+fn is_manifest(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+}
+
+fn collect_files(path: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    match std::fs::metadata(path) {
+        Err(e) => {
+            diags.push(Diagnostic::error("input::io", format!("cannot read {}: {e}", path.display())));
+            Vec::new()
+        }
+        Ok(m) if m.is_file() => vec![path.to_path_buf()],
+        Ok(_) => {
+            let mut files = Vec::new();
+            let walker = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            for entry in walker {
+                match entry {
+                    Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => files.push(e.path().to_path_buf()),
+                    Ok(_) => {}
+                    // A symlink loop is skipped; it cannot hold anything new.
+                    Err(e) if e.loop_ancestor().is_some() => {}
+                    Err(e) => diags.push(Diagnostic::error("input::io", format!("cannot walk {}: {e}", path.display()))),
+                }
+            }
+            files
+        }
+    }
+}

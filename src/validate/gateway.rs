@@ -1,0 +1,65 @@
+//! The Gateway CRD's CEL rules, with the CRD's messages, and fields not implemented yet.
+
+use super::Ctx;
+use crate::api::Gateway;
+use crate::api::gateway::TlsMode;
+use std::collections::HashSet;
+
+pub fn check(g: &Gateway, ctx: &mut Ctx) {
+    let listeners = &g.spec.listeners;
+    let mut names = HashSet::new();
+    let mut combos = HashSet::new();
+    for (i, l) in listeners.iter().enumerate() {
+        let p = format!("/spec/listeners/{i}");
+        if !names.insert(l.name.as_str()) {
+            ctx.error("schema::rule", "Listener name must be unique within the Gateway", format!("{p}/name"));
+        }
+        if !combos.insert((l.port, l.protocol.as_str(), l.hostname.as_deref())) {
+            ctx.error("schema::rule", "Combination of port, protocol and hostname must be unique for each listener", p.clone());
+        }
+        let proto = l.protocol.as_str();
+        if matches!(proto, "HTTP" | "TCP" | "UDP") && l.tls.is_some() {
+            ctx.error("schema::rule", "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']", format!("{p}/tls"));
+        }
+        if proto == "HTTPS" && l.tls.as_ref().is_some_and(|t| t.mode != TlsMode::Terminate) {
+            ctx.error("schema::rule", "tls mode must be Terminate for protocol HTTPS", format!("{p}/tls/mode"));
+        }
+        if proto == "TLS" && l.tls.is_none() {
+            ctx.error("schema::rule", "tls mode must be set for protocol TLS", p.clone());
+        }
+        if matches!(proto, "TCP" | "UDP") && l.hostname.as_deref().is_some_and(|h| !h.is_empty()) {
+            ctx.error("schema::rule", "hostname must not be specified for protocols ['TCP', 'UDP']", format!("{p}/hostname"));
+        }
+        if let Some(tls) = &l.tls {
+            if tls.mode == TlsMode::Terminate && tls.certificate_refs.is_empty() && tls.options.is_empty() {
+                ctx.error("schema::rule", "certificateRefs or options must be specified when mode is Terminate", format!("{p}/tls"));
+            }
+            if !tls.options.is_empty() {
+                ctx.unsupported(format!("{p}/tls/options"), "listener tls.options");
+            }
+        }
+    }
+    let mut ips = HashSet::new();
+    let mut hosts = HashSet::new();
+    for (i, a) in g.spec.addresses.iter().enumerate() {
+        let p = format!("/spec/addresses/{i}");
+        if let Some(v) = &a.value {
+            if a.type_ == "IPAddress" && !ips.insert(v) {
+                ctx.error("schema::rule", "IPAddress values must be unique", p.clone());
+            }
+            if a.type_ == "Hostname" && !hosts.insert(v) {
+                ctx.error("schema::rule", "Hostname values must be unique", p.clone());
+            }
+        }
+        ctx.unsupported(p, "spec.addresses");
+    }
+    if g.spec.infrastructure.is_some() {
+        ctx.unsupported("/spec/infrastructure", "spec.infrastructure");
+    }
+    if g.spec.allowed_listeners.is_some() {
+        ctx.unsupported("/spec/allowedListeners", "spec.allowedListeners");
+    }
+    if g.spec.tls.is_some() {
+        ctx.unsupported("/spec/tls", "spec.tls");
+    }
+}

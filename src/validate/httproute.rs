@@ -1,0 +1,247 @@
+//! The HTTPRoute CRD's CEL rules, with the CRD's messages, plus RE2 checks of regex matches
+//! and `unsupported` warnings for fields not implemented yet.
+
+use super::Ctx;
+use super::regex::check_re2;
+use crate::api::HTTPRoute;
+use crate::api::httproute::*;
+use std::collections::{HashMap, HashSet};
+
+pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
+    check_parent_refs(&r.spec.parent_refs, ctx);
+    let total: usize = r.spec.rules.iter().map(|x| x.matches.len()).sum();
+    if total > 128 {
+        ctx.error(
+            "schema::rule",
+            "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128",
+            "/spec/rules",
+        );
+    }
+    for (i, rule) in r.spec.rules.iter().enumerate() {
+        let p = format!("/spec/rules/{i}");
+        if !rule.backend_refs.is_empty() && rule.filters.iter().any(|f| f.request_redirect.is_some()) {
+            ctx.error("schema::rule", "RequestRedirect filter must not be used together with backendRefs", p.clone());
+        }
+        let one_prefix = rule.matches.len() == 1 && rule.matches[0].path.type_ == PathMatchType::PathPrefix;
+        let uses_prefix = |filters: &[HTTPRouteFilter], redirect: bool| {
+            filters.iter().any(|f| {
+                let m = if redirect { f.request_redirect.as_ref().and_then(|x| x.path.as_ref()) } else { f.url_rewrite.as_ref().and_then(|x| x.path.as_ref()) };
+                m.is_some_and(|m| m.type_ == PathModifierType::ReplacePrefixMatch && m.replace_prefix_match.is_some())
+            })
+        };
+        if !one_prefix {
+            if uses_prefix(&rule.filters, true) {
+                ctx.error("schema::rule", "When using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
+            }
+            if uses_prefix(&rule.filters, false) {
+                ctx.error("schema::rule", "When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
+            }
+            if rule.backend_refs.iter().any(|b| uses_prefix(&b.filters, true)) {
+                ctx.error("schema::rule", "Within backendRefs, when using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
+            }
+            if rule.backend_refs.iter().any(|b| uses_prefix(&b.filters, false)) {
+                ctx.error("schema::rule", "Within backendRefs, When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
+            }
+        }
+        for (j, m) in rule.matches.iter().enumerate() {
+            check_match(m, &format!("{p}/matches/{j}"), ctx);
+        }
+        check_filters(&rule.filters, &format!("{p}/filters"), ctx);
+        for (j, b) in rule.backend_refs.iter().enumerate() {
+            let bp = format!("{p}/backendRefs/{j}");
+            if b.group.is_empty() && b.kind == "Service" && b.port.is_none() {
+                ctx.error("schema::rule", "Must have port for Service reference", bp.clone());
+            }
+            check_filters(&b.filters, &format!("{bp}/filters"), ctx);
+        }
+        if rule.timeouts.is_some() {
+            ctx.unsupported(format!("{p}/timeouts"), "HTTPRoute rules[].timeouts");
+        }
+        if rule.retry.is_some() {
+            ctx.unsupported(format!("{p}/retry"), "HTTPRoute rules[].retry");
+        }
+        if rule.session_persistence.is_some() {
+            ctx.unsupported(format!("{p}/sessionPersistence"), "HTTPRoute rules[].sessionPersistence");
+        }
+    }
+}
+
+fn check_parent_refs(refs: &[ParentReference], ctx: &mut Ctx) {
+    let mut by_parent: HashMap<(&str, &str, &str, &str), Vec<(usize, &ParentReference)>> = HashMap::new();
+    for (i, p) in refs.iter().enumerate() {
+        by_parent.entry((&p.group, &p.kind, p.namespace.as_deref().unwrap_or(""), &p.name)).or_default().push((i, p));
+    }
+    let mut groups: Vec<_> = by_parent.into_values().filter(|v| v.len() > 1).collect();
+    groups.sort_by_key(|v| v[0].0);
+    for group in groups {
+        if group.iter().any(|(_, p)| p.section_name.as_deref().unwrap_or("").is_empty() && p.port.is_none()) {
+            ctx.error("schema::rule", "sectionName must be specified when parentRefs includes 2 or more references to the same parent", format!("/spec/parentRefs/{}", group[0].0));
+            continue;
+        }
+        let mut seen = HashSet::new();
+        for (i, p) in &group {
+            if !seen.insert((p.section_name.as_deref(), p.port)) {
+                ctx.error("schema::rule", "sectionName must be unique when parentRefs includes 2 or more references to the same parent", format!("/spec/parentRefs/{i}"));
+            }
+        }
+    }
+}
+
+fn check_match(m: &HTTPRouteMatch, p: &str, ctx: &mut Ctx) {
+    let v = &m.path.value;
+    let pp = format!("{p}/path");
+    match m.path.type_ {
+        PathMatchType::Exact | PathMatchType::PathPrefix => {
+            let rules: [(bool, &str); 9] = [
+                (!v.starts_with('/'), "value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']"),
+                (v.contains("//"), "must not contain '//' when type one of ['Exact', 'PathPrefix']"),
+                (v.contains("/./"), "must not contain '/./' when type one of ['Exact', 'PathPrefix']"),
+                (v.contains("/../"), "must not contain '/../' when type one of ['Exact', 'PathPrefix']"),
+                (v.contains("%2f"), "must not contain '%2f' when type one of ['Exact', 'PathPrefix']"),
+                (v.contains("%2F"), "must not contain '%2F' when type one of ['Exact', 'PathPrefix']"),
+                (v.contains('#'), "must not contain '#' when type one of ['Exact', 'PathPrefix']"),
+                (v.ends_with("/.."), "must not end with '/..' when type one of ['Exact', 'PathPrefix']"),
+                (v.ends_with("/."), "must not end with '/.' when type one of ['Exact', 'PathPrefix']"),
+            ];
+            for (bad, msg) in rules {
+                if bad {
+                    ctx.error("schema::rule", msg, pp.clone());
+                }
+            }
+            if !valid_path_chars(v) {
+                ctx.error(
+                    "schema::rule",
+                    "must only contain valid characters (matching ^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$) for types ['Exact', 'PathPrefix']",
+                    pp.clone(),
+                );
+            }
+        }
+        PathMatchType::RegularExpression => {
+            if let Err(e) = check_re2(v) {
+                ctx.error("schema::regex", format!("path regular expression `{v}` is not valid RE2: {e}"), format!("{pp}/value"));
+            }
+        }
+    }
+    let mut names = HashSet::new();
+    for (j, h) in m.headers.iter().enumerate() {
+        if !names.insert(h.name.to_ascii_lowercase()) {
+            ctx.error("schema::rule", format!("header match `{}` is listed twice (headers are a map keyed by name)", h.name), format!("{p}/headers/{j}"));
+        }
+        if h.type_ == StringMatchType::RegularExpression
+            && let Err(e) = check_re2(&h.value)
+        {
+            ctx.error("schema::regex", format!("header regular expression `{}` is not valid RE2: {e}", h.value), format!("{p}/headers/{j}/value"));
+        }
+    }
+    let mut names = HashSet::new();
+    for (j, q) in m.query_params.iter().enumerate() {
+        if !names.insert(q.name.as_str()) {
+            ctx.error("schema::rule", format!("query parameter match `{}` is listed twice (queryParams are a map keyed by name)", q.name), format!("{p}/queryParams/{j}"));
+        }
+        if q.type_ == StringMatchType::RegularExpression
+            && let Err(e) = check_re2(&q.value)
+        {
+            ctx.error("schema::regex", format!("query parameter regular expression `{}` is not valid RE2: {e}", q.value), format!("{p}/queryParams/{j}/value"));
+        }
+    }
+}
+
+fn valid_path_chars(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mut i = 0;
+    if b.is_empty() {
+        return false;
+    }
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            if i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() {
+                i += 3;
+                continue;
+            }
+            return false;
+        }
+        if !(c.is_ascii_alphanumeric() || b"-/._~!$&'()*+,;=:@".contains(&c)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
+    use HTTPRouteFilterType as T;
+    let count = |t: T| filters.iter().filter(|f| f.type_ == t).count();
+    if count(T::RequestRedirect) > 0 && count(T::URLRewrite) > 0 {
+        ctx.error("schema::rule", "May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both", p.to_string());
+    }
+    for (t, msg) in [
+        (T::CORS, "CORS filter cannot be repeated"),
+        (T::RequestHeaderModifier, "RequestHeaderModifier filter cannot be repeated"),
+        (T::ResponseHeaderModifier, "ResponseHeaderModifier filter cannot be repeated"),
+        (T::RequestRedirect, "RequestRedirect filter cannot be repeated"),
+        (T::URLRewrite, "URLRewrite filter cannot be repeated"),
+    ] {
+        if count(t) > 1 {
+            ctx.error("schema::rule", msg, p.to_string());
+        }
+    }
+    for (i, f) in filters.iter().enumerate() {
+        let fp = format!("{p}/{i}");
+        let present = [
+            (T::RequestHeaderModifier, f.request_header_modifier.is_some(), "requestHeaderModifier", "RequestHeaderModifier"),
+            (T::ResponseHeaderModifier, f.response_header_modifier.is_some(), "responseHeaderModifier", "ResponseHeaderModifier"),
+            (T::RequestRedirect, f.request_redirect.is_some(), "requestRedirect", "RequestRedirect"),
+            (T::URLRewrite, f.url_rewrite.is_some(), "urlRewrite", "URLRewrite"),
+            (T::ExtensionRef, f.extension_ref.is_some(), "extensionRef", "ExtensionRef"),
+            (T::RequestMirror, f.request_mirror.is_some(), "requestMirror", "RequestMirror"),
+            (T::CORS, f.cors.is_some(), "cors", "CORS"),
+        ];
+        for (t, has, field, name) in present {
+            if has && f.type_ != t {
+                ctx.error("schema::rule", format!("filter.{field} must be nil if the filter.type is not {name}"), format!("{fp}/{field}"));
+            }
+            if !has && f.type_ == t {
+                ctx.error("schema::rule", format!("filter.{field} must be specified for {name} filter.type"), fp.clone());
+            }
+        }
+        for (m, field) in [(&f.request_header_modifier, "requestHeaderModifier"), (&f.response_header_modifier, "responseHeaderModifier")] {
+            if let Some(m) = m {
+                for (list, lname) in [(&m.set, "set"), (&m.add, "add")] {
+                    let mut names = HashSet::new();
+                    for (j, h) in list.iter().enumerate() {
+                        if !names.insert(h.name.to_ascii_lowercase()) {
+                            ctx.error("schema::rule", format!("header `{}` is listed twice in {lname}", h.name), format!("{fp}/{field}/{lname}/{j}"));
+                        }
+                    }
+                }
+            }
+        }
+        let path_mods = [
+            (f.request_redirect.as_ref().and_then(|r| r.path.as_ref()), "requestRedirect"),
+            (f.url_rewrite.as_ref().and_then(|r| r.path.as_ref()), "urlRewrite"),
+        ];
+        for (pm, field) in path_mods {
+            let Some(pm) = pm else { continue };
+            let pp = format!("{fp}/{field}/path");
+            let full = pm.type_ == PathModifierType::ReplaceFullPath;
+            if full && pm.replace_full_path.is_none() {
+                ctx.error("schema::rule", "replaceFullPath must be specified when type is set to 'ReplaceFullPath'", pp.clone());
+            }
+            if pm.replace_full_path.is_some() && !full {
+                ctx.error("schema::rule", "type must be 'ReplaceFullPath' when replaceFullPath is set", pp.clone());
+            }
+            if !full && pm.replace_prefix_match.is_none() {
+                ctx.error("schema::rule", "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'", pp.clone());
+            }
+            if pm.replace_prefix_match.is_some() && full {
+                ctx.error("schema::rule", "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set", pp.clone());
+            }
+        }
+        match f.type_ {
+            T::RequestMirror => ctx.unsupported(fp, "the RequestMirror filter"),
+            T::CORS => ctx.unsupported(fp, "the CORS filter"),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! metadata checks as the API server does them: name, namespace, labels, annotations.
+
+use super::Ctx;
+use crate::api::Kind;
+use crate::api::meta::ObjectMeta;
+
+const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+pub fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+fn is_dns1035_label(s: &str) -> bool {
+    is_dns_label(s) && s.bytes().next().is_some_and(|c| c.is_ascii_lowercase())
+}
+
+/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, at most 63 characters.
+fn is_qualified_name_part(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && s.bytes().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.bytes().last().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+fn check_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix
+        && !is_dns_subdomain(p)
+    {
+        return Err(format!("prefix `{p}` of key `{key}` must be a DNS subdomain (lowercase, at most 253 characters)"));
+    }
+    if !is_qualified_name_part(name) {
+        return Err(format!(
+            "name part of key `{key}` must be at most 63 characters of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
+        ));
+    }
+    Ok(())
+}
+
+pub fn check(kind: Kind, meta: &ObjectMeta, ctx: &mut Ctx) {
+    let name_ok = match kind {
+        Kind::Namespace => is_dns_label(&meta.name),
+        Kind::Service => is_dns1035_label(&meta.name),
+        _ => is_dns_subdomain(&meta.name),
+    };
+    if !name_ok {
+        let rule = match kind {
+            Kind::Namespace => "a DNS label (at most 63 lowercase alphanumerics or '-', starting and ending with an alphanumeric)",
+            Kind::Service => "a DNS-1035 label (at most 63 lowercase alphanumerics or '-', starting with a letter)",
+            _ => "a DNS subdomain (at most 253 lowercase alphanumerics, '-' or '.')",
+        };
+        ctx.error("schema::metadata", format!("invalid name `{}`: must be {rule}", meta.name), "/metadata/name");
+    }
+    if let Some(ns) = &meta.namespace
+        && kind.namespaced()
+        && !is_dns_label(ns)
+    {
+        ctx.error("schema::metadata", format!("invalid namespace `{ns}`: must be a DNS label"), "/metadata/namespace");
+    }
+    for (k, v) in &meta.labels {
+        let p = format!("/metadata/labels/{}", crate::source::escape_pointer(k));
+        if let Err(e) = check_key(k) {
+            ctx.error("schema::metadata", format!("invalid label key: {e}"), p.clone());
+        }
+        if !v.is_empty() && !is_qualified_name_part(v) {
+            ctx.error(
+                "schema::metadata",
+                format!("invalid value for label `{k}`: must be empty or at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"),
+                p,
+            );
+        }
+    }
+    let mut total = 0;
+    for (k, v) in &meta.annotations {
+        total += k.len() + v.len();
+        if let Err(e) = check_key(k) {
+            ctx.error("schema::metadata", format!("invalid annotation key: {e}"), format!("/metadata/annotations/{}", crate::source::escape_pointer(k)));
+        }
+    }
+    if total > MAX_ANNOTATIONS_BYTES {
+        ctx.error(
+            "schema::metadata",
+            format!("annotations total {total} bytes, more than the limit of {MAX_ANNOTATIONS_BYTES}"),
+            "/metadata/annotations",
+        );
+    }
+}

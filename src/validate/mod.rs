@@ -1,0 +1,147 @@
+//! Stage 3: schemas and rules. Decides which documents become typed objects.
+//!
+//! Input: documents from `source`. Output: [`Resources`] (every object that the API server
+//! would have accepted, in canonical order) and diagnostics. Per document: classify by
+//! apiVersion/kind, prune nulls, check the JSON Schema of its kind, decode into our types,
+//! then the checks the API server does beyond the schema (metadata formats, the CRDs' CEL
+//! rules). An object with an error is dropped here, as the API server would refuse it.
+
+mod gateway;
+mod httproute;
+mod metadata;
+pub mod regex;
+pub mod schema;
+
+use crate::api::{self, Class, Kind, Object, Resources};
+use crate::diag::Diagnostic;
+use crate::source::{Document, Locator};
+use std::collections::HashMap;
+
+/// Collects the diagnostics of one object, each pointing at a node of it.
+pub struct Ctx<'a> {
+    pub loc: &'a Locator,
+    pub object: &'a str,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    pub fn error(&mut self, code: &'static str, message: impl Into<String>, pointer: impl Into<String>) {
+        let pointer = pointer.into();
+        self.diags.push(
+            Diagnostic::error(code, message)
+                .with_span(self.loc.span_of(&pointer, false))
+                .with_object(self.object)
+                .with_path(pointer),
+        );
+    }
+    /// A field we parse but do not implement yet.
+    pub fn unsupported(&mut self, pointer: impl Into<String>, what: &str) {
+        let pointer = pointer.into();
+        self.diags.push(
+            Diagnostic::warning("unsupported::field", format!("{what} is not supported yet and is ignored"))
+                .with_span(self.loc.span_of(&pointer, true))
+                .with_object(self.object)
+                .with_path(pointer)
+                .with_help("see docs/features.md for what gatewayc implements"),
+        );
+    }
+}
+
+/// Everything validation decided.
+pub struct Validated {
+    pub resources: Resources,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Objects refused by validation (`Kind ns/name`), so `status` can skip them.
+    pub refused: usize,
+}
+
+pub fn check(documents: Vec<Document>) -> Validated {
+    let mut resources = Resources::default();
+    let mut diags = Vec::new();
+    let mut refused = 0;
+    let mut seen: HashMap<(Kind, String, String), ()> = HashMap::new();
+    let any_document = !documents.is_empty();
+    for mut doc in documents {
+        let kind = match api::classify(&doc.value) {
+            Class::Known(k) => k,
+            Class::Foreign => continue,
+            Class::Unsupported { kind } => {
+                diags.push(
+                    Diagnostic::warning("unsupported::kind", format!("{kind} is not supported yet; the object is ignored"))
+                        .with_span(doc.loc.span_of("/kind", false))
+                        .with_object(describe(&doc.value, &kind))
+                        .with_help("see docs/features.md for what gatewayc implements"),
+                );
+                continue;
+            }
+            Class::Invalid { code, message, pointer } => {
+                diags.push(Diagnostic::error(code, message).with_span(doc.loc.span_of(pointer, false)).with_path(pointer));
+                refused += 1;
+                continue;
+            }
+        };
+        schema::prune_nulls(&mut doc.value);
+        let object = describe(&doc.value, kind.name());
+        let errors = schema::check(kind, &doc, &object);
+        if !errors.is_empty() {
+            diags.extend(errors);
+            refused += 1;
+            continue;
+        }
+        let obj = match api::decode(kind, doc.value) {
+            Ok(o) => o,
+            Err(e) => {
+                // The schema should have caught this; report rather than panic.
+                let msg = if kind == Kind::Secret { "Secret does not decode".to_string() } else { e.to_string() };
+                diags.push(Diagnostic::error("schema::decode", msg).with_span(doc.loc.span()).with_object(object));
+                refused += 1;
+                continue;
+            }
+        };
+        let mut ctx = Ctx { loc: &doc.loc, object: &object, diags: Vec::new() };
+        metadata::check(kind, obj.meta(), &mut ctx);
+        match &obj {
+            Object::Gateway(g) => gateway::check(g, &mut ctx),
+            Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
+            _ => {}
+        }
+        let failed = ctx.diags.iter().any(Diagnostic::is_error);
+        diags.append(&mut ctx.diags);
+        if failed {
+            refused += 1;
+            continue;
+        }
+        let meta = obj.meta();
+        let ns = if kind.namespaced() { meta.ns().to_string() } else { String::new() };
+        let key = (kind, ns, meta.name.clone());
+        if seen.contains_key(&key) {
+            diags.push(
+                Diagnostic::error("conflict::duplicate-object", format!("{object} is defined more than once"))
+                    .with_span(doc.loc.span_of("/metadata/name", false))
+                    .with_object(object.clone())
+                    .with_help("each object may appear once in the input; the first definition is used"),
+            );
+            refused += 1;
+            continue;
+        }
+        seen.insert(key, ());
+        resources.push(obj, doc.loc);
+    }
+    if !any_document && diags.iter().all(|d| !d.is_error()) {
+        diags.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
+    }
+    resources.sort();
+    Validated { resources, diagnostics: diags, refused }
+}
+
+/// `Kind ns/name` from a raw value, for diagnostics before decoding.
+fn describe(v: &serde_json::Value, kind: &str) -> String {
+    let name = v.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or("<unnamed>");
+    match v.pointer("/metadata/namespace").and_then(|n| n.as_str()) {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => {
+            let cluster = matches!(kind, "GatewayClass" | "Namespace");
+            if cluster { format!("{kind} {name}") } else { format!("{kind} default/{name}") }
+        }
+    }
+}

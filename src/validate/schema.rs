@@ -1,0 +1,109 @@
+//! JSON Schema validation of one document against the schema of its kind.
+
+use crate::api::{self, Kind};
+use crate::diag::Diagnostic;
+use crate::source::Document;
+use jsonschema::error::ValidationErrorKind;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+fn validators() -> &'static HashMap<Kind, Result<jsonschema::Validator, String>> {
+    static V: OnceLock<HashMap<Kind, Result<jsonschema::Validator, String>>> = OnceLock::new();
+    V.get_or_init(|| {
+        Kind::ALL
+            .iter()
+            .map(|&k| (k, jsonschema::draft202012::new(&api::schema_for(k)).map_err(|e| e.to_string())))
+            .collect()
+    })
+}
+
+/// Drop `null` members of mappings, as the API server prunes them for non-nullable fields.
+pub fn prune_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(prune_nulls);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(prune_nulls),
+        _ => {}
+    }
+}
+
+/// All schema errors of one document, each pointing at its node.
+pub fn check(kind: Kind, doc: &Document, object: &str) -> Vec<Diagnostic> {
+    let validator = match validators().get(&kind) {
+        Some(Ok(v)) => v,
+        Some(Err(e)) => return vec![Diagnostic::error("internal::schema", format!("schema of {} does not compile: {e}", kind.name()))],
+        None => return Vec::new(),
+    };
+    let secret = kind == Kind::Secret;
+    let mut out = Vec::new();
+    for e in validator.iter_errors(&doc.value) {
+        let path = e.instance_path().as_str().to_string();
+        let (pointer, on_key, message) = match e.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for key in unexpected {
+                    let p = format!("{path}/{}", crate::source::escape_pointer(key));
+                    out.push(
+                        Diagnostic::error("schema::unknown-field", format!("unknown field `{key}`"))
+                            .with_span(doc.loc.span_of(&p, true))
+                            .with_object(object)
+                            .with_path(p.clone())
+                            .with_help(known_fields_help(kind, &path)),
+                    );
+                }
+                continue;
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or("?").to_string();
+                (path.clone(), false, format!("missing required field `{name}`"))
+            }
+            // Secret data must never be echoed back.
+            _ if secret => (path.clone(), false, e.masked().to_string()),
+            _ => (path.clone(), false, e.to_string()),
+        };
+        let code = match e.kind() {
+            ValidationErrorKind::Required { .. } => "schema::required",
+            ValidationErrorKind::Type { .. } => "schema::type",
+            ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. } => "schema::enum",
+            ValidationErrorKind::Pattern { .. } => "schema::pattern",
+            _ => "schema::constraint",
+        };
+        out.push(
+            Diagnostic::error(code, message)
+                .with_span(doc.loc.span_of(&pointer, on_key))
+                .with_object(object)
+                .with_path(if pointer.is_empty() { "/".to_string() } else { pointer }),
+        );
+    }
+    out
+}
+
+/// "known fields here: a, b, c" for an unknown-field error, from the schema at that pointer.
+fn known_fields_help(kind: Kind, pointer: &str) -> String {
+    use serde_json::Value;
+    let schema = api::schema_for(kind);
+    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    let resolve = |n: &Value| -> Value {
+        match n.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+            Some(r) => defs.get(r).cloned().unwrap_or(Value::Null),
+            None => n.clone(),
+        }
+    };
+    let mut node = resolve(&schema);
+    for seg in pointer.split('/').skip(1) {
+        let next = if seg.parse::<usize>().is_ok() {
+            node.get("items")
+        } else {
+            node.get("properties").and_then(|p| p.get(seg))
+        };
+        match next {
+            Some(n) => node = resolve(n),
+            None => return String::new(),
+        }
+    }
+    match node.get("properties").and_then(Value::as_object) {
+        Some(props) => format!("known fields here: {}", props.keys().cloned().collect::<Vec<_>>().join(", ")),
+        None => String::new(),
+    }
+}
