@@ -69,10 +69,10 @@ pub struct GatewayAddress {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GatewayInfrastructure {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(length(max = 8))]
     pub labels: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(length(max = 16))]
     pub annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,10 +109,10 @@ pub enum TlsMode {
 pub struct ListenerTls {
     #[serde(default)]
     pub mode: TlsMode,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 64))]
     pub certificate_refs: Vec<SecretObjectReference>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(length(max = 16))]
     pub options: BTreeMap<String, String>,
 }
@@ -122,7 +122,7 @@ pub struct ListenerTls {
 pub struct AllowedRoutes {
     #[serde(default)]
     pub namespaces: RouteNamespaces,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 8))]
     pub kinds: Vec<RouteGroupKind>,
 }

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HTTPRouteSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 32))]
     pub parent_refs: Vec<ParentReference>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16), inner(pattern(HOSTNAME), length(min = 1, max = 253)))]
     pub hostnames: Vec<String>,
     #[serde(default = "default_rules")]
@@ -68,10 +68,10 @@ pub struct HTTPRouteRule {
     #[serde(default = "default_matches")]
     #[schemars(length(max = 64))]
     pub matches: Vec<HTTPRouteMatch>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub filters: Vec<HTTPRouteFilter>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub backend_refs: Vec<HTTPBackendRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,10 +93,10 @@ fn default_matches() -> Vec<HTTPRouteMatch> {
 pub struct HTTPRouteMatch {
     #[serde(default)]
     pub path: HTTPPathMatch,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub headers: Vec<HTTPHeaderMatch>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub query_params: Vec<HTTPQueryParamMatch>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,13 +227,13 @@ pub struct HTTPRouteFilter {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HeaderModifier {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub set: Vec<HTTPHeader>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub add: Vec<HTTPHeader>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub remove: Vec<String>,
 }
@@ -332,7 +332,7 @@ pub struct HTTPBackendRef {
     #[serde(default = "default_weight")]
     #[schemars(range(min = 0, max = 1000000))]
     pub weight: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub filters: Vec<HTTPRouteFilter>,
 }

@@ -211,10 +211,10 @@ resource!(
     /// EndpointSlice (discovery.k8s.io/v1): the ready addresses behind a Service.
     EndpointSlice, "EndpointSlice", ["discovery.k8s.io/v1"] {
         pub address_type: core::AddressType,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         #[schemars(length(max = 1000))]
         pub endpoints: Vec<core::Endpoint>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         #[schemars(length(max = 100))]
         pub ports: Vec<core::EndpointPort>,
     }
@@ -242,9 +242,9 @@ resource!(
 resource!(
     /// ConfigMap (v1).
     ConfigMap, "ConfigMap", ["v1"] {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         pub data: BTreeMap<String, String>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         pub binary_data: BTreeMap<String, String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub immutable: Option<bool>,

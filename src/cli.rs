@@ -1,0 +1,247 @@
+//! Command-line interface: verbs, flags, and what each verb prints. `main` maps the
+//! returned [`Exit`] to a process exit code and does nothing else.
+
+use crate::diag::{self, Diagnostic, Severity};
+use crate::emit::envoy::EnvoyOptions;
+use crate::pipeline::{self, Compiled};
+use crate::resolve::{DEFAULT_CONTROLLER, Options};
+use crate::source::Input;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "gatewayc", version, about = "Compile Kubernetes Gateway API manifests to static Envoy bootstraps, offline")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write one Envoy bootstrap per Gateway.
+    Translate(TranslateArgs),
+    /// Check the input; exit 1 on any invalid object or route not accepted.
+    Validate(ValidateArgs),
+    /// Print every Gateway API object of the input with the status a controller would write.
+    Status(StatusArgs),
+    /// Write the JSON Schemas of the kinds gatewayc reads.
+    Schema(SchemaArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// A file, a directory (walked recursively) or `-` for stdin; repeatable.
+    #[arg(short = 'f', long = "file", required = true, value_name = "PATH")]
+    pub files: Vec<String>,
+    /// Only GatewayClasses with this spec.controllerName (and their Gateways) are processed.
+    #[arg(long, default_value = DEFAULT_CONTROLLER)]
+    pub controller_name: String,
+    /// DNS suffix of Service names used when a Service has no EndpointSlices.
+    #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct TranslateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write DIR/<namespace>/<name>/envoy.yaml per Gateway instead of printing one.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Only this Gateway (NAMESPACE/NAME); repeatable.
+    #[arg(long = "gateway", value_name = "NS/NAME")]
+    pub gateways: Vec<String>,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    pub format: OutputFormat,
+    /// Address Envoy's listeners bind.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind_address: String,
+    /// Address of Envoy's admin interface (serves /ready).
+    #[arg(long, default_value = "127.0.0.1:19000", value_name = "ADDR:PORT")]
+    pub admin_address: String,
+    /// Fail on warnings too (routes not accepted, unsupported fields).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiagFormat {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiagFormat,
+    /// Fail on every warning, not only on invalid objects and routes not accepted.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok,
+    /// Invalid input (or warnings under --strict).
+    Invalid,
+    /// The command line cannot be carried out as given.
+    Usage,
+}
+
+/// What a run produced for the terminal.
+pub struct Report {
+    pub exit: Exit,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn options(i: &InputArgs) -> Options {
+    Options { controller_name: i.controller_name.clone(), cluster_domain: i.cluster_domain.clone() }
+}
+
+fn inputs(i: &InputArgs) -> Vec<Input> {
+    i.files.iter().map(|f| Input::parse(f)).collect()
+}
+
+fn human(c: &Compiled, diags: &[Diagnostic], color: bool) -> String {
+    diag::render_human(diags, &c.sources, color)
+}
+
+pub fn run(cli: Cli, stdin: &mut dyn std::io::Read, color: bool) -> Report {
+    match cli.command {
+        Command::Translate(a) => translate(a, stdin, color),
+        Command::Validate(a) => validate(a, stdin, color),
+        Command::Status(a) => status(a, stdin, color),
+        Command::Schema(a) => schema(a),
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Report {
+    Report { exit: Exit::Usage, stdout: String::new(), stderr: format!("error: {}\n", msg.into()) }
+}
+
+fn parse_admin(addr: &str) -> Option<(String, u32)> {
+    let (host, port) = addr.rsplit_once(':')?;
+    let port: u32 = port.parse().ok().filter(|p| (1..=65535).contains(p))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() { None } else { Some((host.to_string(), port)) }
+}
+
+fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
+    let Some((admin_address, admin_port)) = parse_admin(&a.admin_address) else {
+        return usage(format!("--admin-address must be ADDR:PORT, got `{}`", a.admin_address));
+    };
+    let mut selected = Vec::new();
+    for g in &a.gateways {
+        match g.split_once('/') {
+            Some((ns, name)) if !ns.is_empty() && !name.is_empty() => selected.push((ns.to_string(), name.to_string())),
+            _ => return usage(format!("--gateway must be NAMESPACE/NAME, got `{g}`")),
+        }
+    }
+    let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port };
+    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input));
+    let mut diags = c.diagnostics.clone();
+    let mut gateways: Vec<_> = c.gateways.iter().collect();
+    if !selected.is_empty() {
+        for (ns, name) in &selected {
+            if !gateways.iter().any(|g| &g.namespace == ns && &g.name == name) {
+                diags.push(Diagnostic::error(
+                    "input::gateway-not-found",
+                    format!("--gateway {ns}/{name}: no such Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
+                ));
+            }
+        }
+        gateways.retain(|g| selected.iter().any(|(ns, n)| &g.namespace == ns && &g.name == n));
+    } else if gateways.is_empty() && !diags.iter().any(Diagnostic::is_error) {
+        diags.push(Diagnostic::error(
+            "input::no-gateway",
+            format!("the input holds no Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
+        ));
+    }
+    let failed = diags.iter().any(|d| d.is_error() || (a.strict && d.severity == Severity::Warning));
+    let stderr = human(&c, &diags, color);
+    if failed {
+        return Report { exit: Exit::Invalid, stdout: String::new(), stderr };
+    }
+    let json = a.format == OutputFormat::Json;
+    let ext = if json { "json" } else { "yaml" };
+    let mut files = Vec::new();
+    for g in &gateways {
+        match pipeline::render_bootstrap(g, &envoy, json) {
+            Ok(text) => files.push((crate::names::gateway_dir(&g.namespace, &g.name).join(crate::names::bootstrap_file(ext)), text)),
+            Err(e) => return Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: cannot serialize bootstrap: {e}\n") },
+        }
+    }
+    match &a.output_dir {
+        Some(dir) => match crate::output::write_all(dir, &files) {
+            Ok(()) => Report { exit: Exit::Ok, stdout: String::new(), stderr },
+            Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
+        },
+        None if files.len() == 1 => Report { exit: Exit::Ok, stdout: files.remove(0).1, stderr },
+        None => usage(format!(
+            "{} Gateways selected; pass --output-dir DIR to write them all, or --gateway NAMESPACE/NAME to print one",
+            files.len()
+        )),
+    }
+}
+
+fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
+    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input));
+    // Routes not accepted and references not resolved fail validation; other warnings only
+    // under --strict.
+    let failed = c.diagnostics.iter().any(|d| {
+        d.is_error() || a.strict || d.code == "reference::route-not-accepted" || d.code == "reference::backend"
+    });
+    let (stdout, stderr) = match a.format {
+        DiagFormat::Json => (diag::render_json(&c.diagnostics, &c.sources), String::new()),
+        DiagFormat::Human => (String::new(), human(&c, &c.diagnostics, color)),
+    };
+    Report { exit: if failed { Exit::Invalid } else { Exit::Ok }, stdout, stderr }
+}
+
+fn status(a: StatusArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
+    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input));
+    let stderr = human(&c, &c.diagnostics, color);
+    // Exit 0 whenever the input parsed; objects refused by validation are left out.
+    let parse_failed = c.diagnostics.iter().any(|d| d.is_error() && (d.code.starts_with("parse::") || d.code.starts_with("input::")));
+    match crate::emit::yaml::to_string_multiple(&c.status_objects) {
+        Ok(out) => Report { exit: if parse_failed { Exit::Invalid } else { Exit::Ok }, stdout: out, stderr },
+        Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
+    }
+}
+
+fn schema(a: SchemaArgs) -> Report {
+    let files: Vec<(PathBuf, String)> = crate::api::Kind::ALL
+        .iter()
+        .map(|&k| {
+            let mut text = serde_json::to_string_pretty(&crate::api::schema_for(k)).unwrap_or_default();
+            text.push('\n');
+            (PathBuf::from(crate::api::schema_file_name(k)), text)
+        })
+        .collect();
+    match crate::output::write_all(&a.output_dir, &files) {
+        Ok(()) => Report { exit: Exit::Ok, stdout: String::new(), stderr: String::new() },
+        Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("error: {e}\n") },
+    }
+}

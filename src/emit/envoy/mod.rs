@@ -1,0 +1,261 @@
+//! IR to a static Envoy v3 bootstrap: one listener per port, an inline route table,
+//! one cluster per backend. Secure defaults as Envoy Gateway ships them.
+
+mod types;
+
+use crate::ir::{self, Action, ClusterEndpoints, GatewayIr, HeaderOps, PathMatch, PathRewrite, StringMatch};
+use std::collections::BTreeMap;
+use types::*;
+
+#[derive(Debug, Clone)]
+pub struct EnvoyOptions {
+    pub bind_address: String,
+    pub admin_address: String,
+    pub admin_port: u32,
+}
+
+impl Default for EnvoyOptions {
+    fn default() -> Self {
+        EnvoyOptions { bind_address: "0.0.0.0".into(), admin_address: "127.0.0.1".into(), admin_port: 19000 }
+    }
+}
+
+const HCM: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const ROUTER: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+const STDOUT_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog";
+
+fn access_log_format() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
+        ("start_time", "%START_TIME%"),
+        ("method", "%REQ(:METHOD)%"),
+        ("x-envoy-origin-path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"),
+        ("protocol", "%PROTOCOL%"),
+        ("response_code", "%RESPONSE_CODE%"),
+        ("response_flags", "%RESPONSE_FLAGS%"),
+        ("bytes_received", "%BYTES_RECEIVED%"),
+        ("bytes_sent", "%BYTES_SENT%"),
+        ("duration", "%DURATION%"),
+        ("x-forwarded-for", "%REQ(X-FORWARDED-FOR)%"),
+        ("user-agent", "%REQ(USER-AGENT)%"),
+        ("x-request-id", "%REQ(X-REQUEST-ID)%"),
+        (":authority", "%REQ(:AUTHORITY)%"),
+        ("upstream_host", "%UPSTREAM_HOST%"),
+        ("upstream_cluster", "%UPSTREAM_CLUSTER%"),
+        ("route_name", "%ROUTE_NAME%"),
+    ])
+}
+
+/// The bootstrap of one Gateway.
+pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
+    Bootstrap {
+        node: Node { id: format!("gatewayc/{}/{}", g.namespace, g.name), cluster: format!("{}/{}", g.namespace, g.name) },
+        admin: Admin { address: Address::new(&opts.admin_address, opts.admin_port) },
+        static_resources: StaticResources {
+            listeners: g.ports.iter().map(|p| listener(p, opts)).collect(),
+            clusters: g.clusters.iter().map(cluster).collect(),
+        },
+    }
+}
+
+fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
+    Listener {
+        name: p.name.clone(),
+        address: Address::new(&opts.bind_address, p.bind_port),
+        filter_chains: vec![FilterChain {
+            filters: vec![NetworkFilter {
+                name: "envoy.filters.network.http_connection_manager",
+                typed_config: HttpConnectionManager {
+                    type_: HCM,
+                    stat_prefix: p.name.clone(),
+                    normalize_path: true,
+                    merge_slashes: true,
+                    path_with_escaped_slashes_action: "UNESCAPE_AND_REDIRECT",
+                    use_remote_address: true,
+                    access_log: vec![AccessLog {
+                        name: "envoy.access_loggers.stdout",
+                        typed_config: StdoutAccessLog { type_: STDOUT_LOG, log_format: LogFormat { json_format: access_log_format() } },
+                    }],
+                    http_filters: vec![HttpFilter { name: "envoy.filters.http.router", typed_config: TypedEmpty { type_: ROUTER } }],
+                    route_config: RouteConfiguration {
+                        name: p.name.clone(),
+                        virtual_hosts: p.virtual_hosts.iter().map(|v| virtual_host(v, p.port)).collect(),
+                    },
+                },
+            }],
+        }],
+    }
+}
+
+/// Domains for a hostname on a port: the name alone and with `:port`, so clients that send
+/// the port in Host match too. `*` (any host) needs no port form.
+fn domains(hostname: &str, port: u32) -> Vec<String> {
+    if hostname == "*" { vec!["*".into()] } else { vec![hostname.to_string(), format!("{hostname}:{port}")] }
+}
+
+fn virtual_host(v: &ir::VirtualHostIr, port: u32) -> VirtualHost {
+    VirtualHost { name: v.name.clone(), domains: domains(&v.hostname, port), routes: v.routes.iter().map(route).collect() }
+}
+
+fn string_matcher(m: &StringMatch) -> StringMatcher {
+    match m {
+        StringMatch::Exact(v) => StringMatcher { exact: Some(v.clone()), safe_regex: None },
+        StringMatch::Regex(v) => StringMatcher { exact: None, safe_regex: Some(RegexMatcher { regex: v.clone() }) },
+    }
+}
+
+fn header_options(ops: &HeaderOps) -> Vec<HeaderValueOption> {
+    let set = ops.set.iter().map(|(k, v)| HeaderValueOption {
+        header: HeaderValue { key: k.clone(), value: v.clone() },
+        append_action: "OVERWRITE_IF_EXISTS_OR_ADD",
+    });
+    let add = ops.add.iter().map(|(k, v)| HeaderValueOption {
+        header: HeaderValue { key: k.clone(), value: v.clone() },
+        append_action: "APPEND_IF_EXISTS_OR_ADD",
+    });
+    set.chain(add).collect()
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// (prefix_rewrite, regex_rewrite) for a path rewrite, with Gateway API's slash rules.
+fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<String>) {
+    match p {
+        PathRewrite::Full(full) => (None, None, Some(full.clone())),
+        PathRewrite::Prefix { matched, replacement } => {
+            if matched == "/" {
+                // Everything matched `/`: put the replacement in front of the whole path.
+                let sub = if replacement == "/" { "/".to_string() } else { format!("{replacement}/") };
+                (None, Some(RegexRewrite { pattern: RegexMatcher { regex: "^/".into() }, substitution: sub }), None)
+            } else if replacement == "/" {
+                // `/foo/bar` → `/bar`, `/foo` and `/foo/` → `/`.
+                (None, Some(RegexRewrite { pattern: RegexMatcher { regex: format!("^{}/*", regex_escape(matched)) }, substitution: "/".into() }), None)
+            } else {
+                (Some(replacement.clone()), None, None)
+            }
+        }
+    }
+}
+
+fn redirect_code(status: u16) -> &'static str {
+    match status {
+        301 => "MOVED_PERMANENTLY",
+        303 => "SEE_OTHER",
+        307 => "TEMPORARY_REDIRECT",
+        308 => "PERMANENT_REDIRECT",
+        _ => "FOUND",
+    }
+}
+
+fn route(r: &ir::RouteIr) -> Route {
+    let mut m = RouteMatch::default();
+    match &r.path {
+        PathMatch::Exact(v) => m.path = Some(v.clone()),
+        PathMatch::Prefix(v) if v == "/" => m.prefix = Some("/".into()),
+        PathMatch::Prefix(v) => m.path_separated_prefix = Some(v.clone()),
+        PathMatch::Regex(v) => m.safe_regex = Some(RegexMatcher { regex: v.clone() }),
+    }
+    if let Some(method) = &r.method {
+        m.headers.push(HeaderMatcher { name: ":method".into(), string_match: string_matcher(&StringMatch::Exact(method.clone())) });
+    }
+    m.headers.extend(r.headers.iter().map(|h| HeaderMatcher { name: h.name.clone(), string_match: string_matcher(&h.value) }));
+    m.query_parameters = r.query.iter().map(|q| QueryParameterMatcher { name: q.name.clone(), string_match: string_matcher(&q.value) }).collect();
+    let mut out = Route {
+        name: r.name.clone(),
+        match_: m,
+        route: None,
+        redirect: None,
+        direct_response: None,
+        request_headers_to_add: header_options(&r.request_headers),
+        request_headers_to_remove: r.request_headers.remove.clone(),
+        response_headers_to_add: header_options(&r.response_headers),
+        response_headers_to_remove: r.response_headers.remove.clone(),
+    };
+    match &r.action {
+        Action::DirectResponse { status } => out.direct_response = Some(DirectResponse { status: *status }),
+        Action::Redirect(rd) => {
+            let (prefix, regex, full) = rd.path.as_ref().map(rewrite).unwrap_or((None, None, None));
+            out.redirect = Some(RedirectAction {
+                scheme_redirect: rd.scheme.clone(),
+                host_redirect: rd.hostname.clone(),
+                port_redirect: rd.port,
+                path_redirect: full,
+                prefix_rewrite: prefix,
+                regex_rewrite: regex,
+                response_code: redirect_code(rd.status),
+            });
+        }
+        Action::Forward { clusters, host_rewrite, path_rewrite } => {
+            let mut ra = RouteAction { host_rewrite_literal: host_rewrite.clone(), ..Default::default() };
+            if let Some(p) = path_rewrite {
+                let (prefix, regex, full) = rewrite(p);
+                ra.prefix_rewrite = prefix;
+                ra.regex_rewrite = regex.or(full.map(|f| RegexRewrite { pattern: RegexMatcher { regex: "^/.*$".into() }, substitution: f }));
+            }
+            let simple = clusters.len() == 1 && clusters[0].request_headers.is_empty() && clusters[0].response_headers.is_empty();
+            if simple {
+                ra.cluster = Some(clusters[0].cluster.clone());
+            } else {
+                ra.weighted_clusters = Some(WeightedClusters {
+                    clusters: clusters
+                        .iter()
+                        .map(|c| ClusterWeight {
+                            name: c.cluster.clone(),
+                            weight: c.weight,
+                            request_headers_to_add: header_options(&c.request_headers),
+                            request_headers_to_remove: c.request_headers.remove.clone(),
+                            response_headers_to_add: header_options(&c.response_headers),
+                            response_headers_to_remove: c.response_headers.remove.clone(),
+                        })
+                        .collect(),
+                });
+            }
+            out.route = Some(ra);
+        }
+    }
+    out
+}
+
+fn cluster(c: &ir::ClusterIr) -> Cluster {
+    let (type_, eps, dns) = match &c.endpoints {
+        ClusterEndpoints::Static(e) => ("STATIC", e, None),
+        ClusterEndpoints::Dns(e) => ("STRICT_DNS", e, Some("V4_PREFERRED")),
+    };
+    Cluster {
+        name: c.name.clone(),
+        type_,
+        connect_timeout: "10s",
+        lb_policy: "ROUND_ROBIN",
+        dns_lookup_family: dns,
+        load_assignment: ClusterLoadAssignment {
+            cluster_name: c.name.clone(),
+            endpoints: if eps.is_empty() {
+                Vec::new()
+            } else {
+                vec![LocalityLbEndpoints {
+                    lb_endpoints: eps.iter().map(|(a, p)| LbEndpoint { endpoint: Endpoint { address: Address::new(a, *p) } }).collect(),
+                }]
+            },
+        },
+    }
+}
+
+/// Serialize a bootstrap as YAML or JSON; same input, same bytes.
+pub fn render(b: &Bootstrap, json: bool) -> Result<String, String> {
+    if json {
+        serde_json::to_string_pretty(b).map(|mut s| {
+            s.push('\n');
+            s
+        }).map_err(|e| e.to_string())
+    } else {
+        crate::emit::yaml::to_string(b)
+    }
+}

@@ -1,0 +1,288 @@
+//! The subset of Envoy's v3 API that we emit, as plain serde structs (proto field names).
+//! Envoy itself is the judge: every bootstrap the tests produce passes `envoy --mode validate`.
+
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Bootstrap {
+    pub node: Node,
+    pub admin: Admin,
+    pub static_resources: StaticResources,
+}
+
+#[derive(Serialize)]
+pub struct Node {
+    pub id: String,
+    pub cluster: String,
+}
+
+#[derive(Serialize)]
+pub struct Admin {
+    pub address: Address,
+}
+
+#[derive(Serialize)]
+pub struct StaticResources {
+    pub listeners: Vec<Listener>,
+    pub clusters: Vec<Cluster>,
+}
+
+#[derive(Serialize)]
+pub struct Address {
+    pub socket_address: SocketAddress,
+}
+
+#[derive(Serialize)]
+pub struct SocketAddress {
+    pub address: String,
+    pub port_value: u32,
+}
+
+impl Address {
+    pub fn new(address: &str, port: u32) -> Self {
+        Address { socket_address: SocketAddress { address: address.to_string(), port_value: port } }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Listener {
+    pub name: String,
+    pub address: Address,
+    pub filter_chains: Vec<FilterChain>,
+}
+
+#[derive(Serialize)]
+pub struct FilterChain {
+    pub filters: Vec<NetworkFilter>,
+}
+
+#[derive(Serialize)]
+pub struct NetworkFilter {
+    pub name: &'static str,
+    pub typed_config: HttpConnectionManager,
+}
+
+#[derive(Serialize)]
+pub struct HttpConnectionManager {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub stat_prefix: String,
+    pub normalize_path: bool,
+    pub merge_slashes: bool,
+    pub path_with_escaped_slashes_action: &'static str,
+    pub use_remote_address: bool,
+    pub access_log: Vec<AccessLog>,
+    pub http_filters: Vec<HttpFilter>,
+    pub route_config: RouteConfiguration,
+}
+
+#[derive(Serialize)]
+pub struct AccessLog {
+    pub name: &'static str,
+    pub typed_config: StdoutAccessLog,
+}
+
+#[derive(Serialize)]
+pub struct StdoutAccessLog {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub log_format: LogFormat,
+}
+
+#[derive(Serialize)]
+pub struct LogFormat {
+    pub json_format: std::collections::BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Serialize)]
+pub struct HttpFilter {
+    pub name: &'static str,
+    pub typed_config: TypedEmpty,
+}
+
+#[derive(Serialize)]
+pub struct TypedEmpty {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct RouteConfiguration {
+    pub name: String,
+    pub virtual_hosts: Vec<VirtualHost>,
+}
+
+#[derive(Serialize)]
+pub struct VirtualHost {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Serialize)]
+pub struct Route {
+    pub name: String,
+    #[serde(rename = "match")]
+    pub match_: RouteMatch,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<RouteAction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<RedirectAction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_response: Option<DirectResponse>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub request_headers_to_add: Vec<HeaderValueOption>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub request_headers_to_remove: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_headers_to_add: Vec<HeaderValueOption>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_headers_to_remove: Vec<String>,
+}
+
+#[derive(Serialize, Default)]
+pub struct RouteMatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_separated_prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safe_regex: Option<RegexMatcher>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<HeaderMatcher>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub query_parameters: Vec<QueryParameterMatcher>,
+}
+
+#[derive(Serialize)]
+pub struct RegexMatcher {
+    pub regex: String,
+}
+
+#[derive(Serialize)]
+pub struct StringMatcher {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safe_regex: Option<RegexMatcher>,
+}
+
+#[derive(Serialize)]
+pub struct HeaderMatcher {
+    pub name: String,
+    pub string_match: StringMatcher,
+}
+
+#[derive(Serialize)]
+pub struct QueryParameterMatcher {
+    pub name: String,
+    pub string_match: StringMatcher,
+}
+
+#[derive(Serialize, Default)]
+pub struct RouteAction {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighted_clusters: Option<WeightedClusters>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_rewrite_literal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_rewrite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regex_rewrite: Option<RegexRewrite>,
+}
+
+#[derive(Serialize)]
+pub struct WeightedClusters {
+    pub clusters: Vec<ClusterWeight>,
+}
+
+#[derive(Serialize)]
+pub struct ClusterWeight {
+    pub name: String,
+    pub weight: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub request_headers_to_add: Vec<HeaderValueOption>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub request_headers_to_remove: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_headers_to_add: Vec<HeaderValueOption>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_headers_to_remove: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct RegexRewrite {
+    pub pattern: RegexMatcher,
+    pub substitution: String,
+}
+
+#[derive(Serialize, Default)]
+pub struct RedirectAction {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme_redirect: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_redirect: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_redirect: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_redirect: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_rewrite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regex_rewrite: Option<RegexRewrite>,
+    pub response_code: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct DirectResponse {
+    pub status: u16,
+}
+
+#[derive(Serialize)]
+pub struct HeaderValueOption {
+    pub header: HeaderValue,
+    pub append_action: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct HeaderValue {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Serialize)]
+pub struct Cluster {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub connect_timeout: &'static str,
+    pub lb_policy: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_lookup_family: Option<&'static str>,
+    pub load_assignment: ClusterLoadAssignment,
+}
+
+#[derive(Serialize)]
+pub struct ClusterLoadAssignment {
+    pub cluster_name: String,
+    pub endpoints: Vec<LocalityLbEndpoints>,
+}
+
+#[derive(Serialize)]
+pub struct LocalityLbEndpoints {
+    pub lb_endpoints: Vec<LbEndpoint>,
+}
+
+#[derive(Serialize)]
+pub struct LbEndpoint {
+    pub endpoint: Endpoint,
+}
+
+#[derive(Serialize)]
+pub struct Endpoint {
+    pub address: Address,
+}

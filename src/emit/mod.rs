@@ -1,0 +1,6 @@
+//! Stage 6: output formats. `envoy` turns the IR into bootstraps; `status` writes the status
+//! table onto copies of the input objects.
+
+pub mod envoy;
+pub mod status;
+pub mod yaml;

@@ -1,0 +1,87 @@
+//! The input's Gateway API objects with `.status` as a conformant controller would write it.
+
+use crate::api::Resources;
+use crate::resolve::status::{Condition, StatusTable};
+use serde_json::{Value, json};
+
+/// Conditions carry a transition time; an offline run has no clock worth trusting, and output
+/// must be byte-for-byte reproducible, so every condition uses the Unix epoch.
+pub const TRANSITION_TIME: &str = "1970-01-01T00:00:00Z";
+
+fn conditions(conds: &[Condition], generation: Option<i64>) -> Value {
+    Value::Array(
+        conds
+            .iter()
+            .map(|c| {
+                json!({
+                    "type": c.type_,
+                    "status": if c.status { "True" } else { "False" },
+                    "reason": c.reason,
+                    "message": c.message,
+                    "observedGeneration": generation.unwrap_or(1),
+                    "lastTransitionTime": TRANSITION_TIME,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn with_status<T: serde::Serialize>(obj: &T, status: Option<Value>) -> Value {
+    let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
+    if let (Some(m), Some(s)) = (v.as_object_mut(), status) {
+        m.insert("status".into(), s);
+    }
+    v
+}
+
+/// Every Gateway API object of the input, status filled where we own it, in canonical order.
+pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
+    let mut out = Vec::new();
+    for gc in &res.gateway_classes {
+        let m = &gc.obj.metadata;
+        let s = st.gateway_classes.get(&m.name).map(|(c, g)| json!({ "conditions": conditions(c, *g) }));
+        out.push(with_status(&gc.obj, s));
+    }
+    for gw in &res.gateways {
+        let m = &gw.obj.metadata;
+        let s = st.gateways.get(&(m.ns().to_string(), m.name.clone())).map(|gs| {
+            json!({
+                "conditions": conditions(&gs.conditions, gs.generation),
+                "listeners": gs.listeners.iter().map(|l| json!({
+                    "name": l.name,
+                    "supportedKinds": l.supported_kinds.iter().map(|k| json!({"group": k.group, "kind": k.kind})).collect::<Vec<_>>(),
+                    "attachedRoutes": l.attached_routes,
+                    "conditions": conditions(&l.conditions, gs.generation),
+                })).collect::<Vec<_>>(),
+            })
+        });
+        out.push(with_status(&gw.obj, s));
+    }
+    for r in &res.http_routes {
+        let m = &r.obj.metadata;
+        let s = st.http_routes.get(&(m.ns().to_string(), m.name.clone())).map(|rs| {
+            json!({
+                "parents": rs.parents.iter().map(|p| {
+                    let mut pr = json!({
+                        "group": p.parent_ref.group,
+                        "kind": p.parent_ref.kind,
+                        "namespace": p.parent_ref.namespace,
+                        "name": p.parent_ref.name,
+                    });
+                    if let Some(sn) = &p.parent_ref.section_name { pr["sectionName"] = json!(sn); }
+                    if let Some(port) = p.parent_ref.port { pr["port"] = json!(port); }
+                    json!({
+                        "parentRef": pr,
+                        "controllerName": p.controller_name,
+                        "conditions": conditions(&p.conditions, rs.generation),
+                    })
+                }).collect::<Vec<_>>(),
+            })
+        });
+        out.push(with_status(&r.obj, s));
+    }
+    for g in &res.reference_grants {
+        out.push(with_status(&g.obj, None));
+    }
+    out
+}

@@ -1,0 +1,184 @@
+//! HTTPRoute rules to IR routes, and Gateway API precedence among them.
+
+use super::*;
+use crate::api::httproute::{self as h, HTTPRouteFilterType, PathMatchType};
+use crate::api::{HTTPRoute, Item, age_key};
+use crate::resolve::{Endpoints, ResolvedRule};
+
+/// A route before ordering, with its precedence key.
+pub struct Candidate {
+    key: (u8, std::cmp::Reverse<usize>, bool, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>, (String, String, String), usize, usize),
+    route: RouteIr,
+}
+
+fn header_ops(m: &h::HeaderModifier) -> HeaderOps {
+    HeaderOps {
+        set: m.set.iter().map(|x| (x.name.to_ascii_lowercase(), x.value.clone())).collect(),
+        add: m.add.iter().map(|x| (x.name.to_ascii_lowercase(), x.value.clone())).collect(),
+        remove: m.remove.iter().map(|x| x.to_ascii_lowercase()).collect(),
+    }
+}
+
+/// `/foo/` and `/foo` are the same prefix to Gateway API; Envoy wants no trailing slash.
+fn normalize_prefix(p: &str) -> String {
+    let t = p.trim_end_matches('/');
+    if t.is_empty() { "/".into() } else { t.into() }
+}
+
+fn path_rewrite(pm: &h::PathModifier, matched: &PathMatch) -> Option<PathRewrite> {
+    match pm.type_ {
+        h::PathModifierType::ReplaceFullPath => pm.replace_full_path.clone().map(PathRewrite::Full),
+        h::PathModifierType::ReplacePrefixMatch => {
+            let PathMatch::Prefix(prefix) = matched else { return None };
+            let r = pm.replace_prefix_match.as_deref().unwrap_or("/");
+            let r = r.trim_end_matches('/');
+            Some(PathRewrite::Prefix { matched: prefix.clone(), replacement: if r.is_empty() { "/".into() } else { r.into() } })
+        }
+    }
+}
+
+fn endpoints(e: &Endpoints) -> ClusterEndpoints {
+    match e {
+        Endpoints::Static(v) => ClusterEndpoints::Static(v.clone()),
+        Endpoints::Dns(v) => ClusterEndpoints::Dns(v.clone()),
+    }
+}
+
+/// Add one candidate per (rule, match) of `item` to `out`; register the clusters it uses.
+pub fn candidates(item: &Item<HTTPRoute>, rules: &[ResolvedRule], listener_port: u32, out: &mut Vec<Candidate>, clusters: &mut BTreeMap<String, ClusterIr>) {
+    let route = &item.obj;
+    let ns = route.metadata.ns();
+    let object = format!("HTTPRoute {ns}/{}", route.metadata.name);
+    let age = age_key(&route.metadata);
+    let age = (age.0.to_string(), age.1.to_string(), age.2.to_string());
+    for (ri, (rule, resolved)) in route.spec.rules.iter().zip(rules).enumerate() {
+        let mut request_headers = HeaderOps::default();
+        let mut response_headers = HeaderOps::default();
+        let mut redirect = None;
+        let mut rewrite = None;
+        for f in &rule.filters {
+            match f.type_ {
+                HTTPRouteFilterType::RequestHeaderModifier => {
+                    if let Some(m) = &f.request_header_modifier {
+                        request_headers = header_ops(m);
+                    }
+                }
+                HTTPRouteFilterType::ResponseHeaderModifier => {
+                    if let Some(m) = &f.response_header_modifier {
+                        response_headers = header_ops(m);
+                    }
+                }
+                HTTPRouteFilterType::RequestRedirect => redirect = f.request_redirect.as_ref(),
+                HTTPRouteFilterType::URLRewrite => rewrite = f.url_rewrite.as_ref(),
+                _ => {}
+            }
+        }
+        for (mi, m) in rule.matches.iter().enumerate() {
+            let path = match m.path.type_ {
+                PathMatchType::Exact => PathMatch::Exact(m.path.value.clone()),
+                PathMatchType::PathPrefix => PathMatch::Prefix(normalize_prefix(&m.path.value)),
+                PathMatchType::RegularExpression => PathMatch::Regex(m.path.value.clone()),
+            };
+            let action = if resolved.unresolvable_filter {
+                Action::DirectResponse { status: 500 }
+            } else if let Some(r) = redirect {
+                Action::Redirect(Redirect {
+                    scheme: r.scheme.map(|s| match s {
+                        h::Scheme::Http => "http".to_string(),
+                        h::Scheme::Https => "https".to_string(),
+                    }),
+                    hostname: r.hostname.clone(),
+                    port: r.port.or_else(|| match r.scheme {
+                        // Spec: with a scheme, its well-known port; without, the listener's.
+                        Some(h::Scheme::Http) => Some(80),
+                        Some(h::Scheme::Https) => Some(443),
+                        None => Some(listener_port),
+                    }),
+                    path: r.path.as_ref().and_then(|p| path_rewrite(p, &path)),
+                    status: r.status_code,
+                })
+            } else {
+                let mut wc = Vec::new();
+                for b in &resolved.backends {
+                    if b.weight == 0 {
+                        continue;
+                    }
+                    let name = crate::names::cluster(&b.target.namespace, &b.target.service, b.target.port);
+                    clusters.entry(name.clone()).or_insert_with(|| ClusterIr { name: name.clone(), endpoints: endpoints(&b.target.endpoints) });
+                    let bref = &rule.backend_refs[b.index];
+                    let mut rq = HeaderOps::default();
+                    let mut rs = HeaderOps::default();
+                    for f in &bref.filters {
+                        if let Some(m) = &f.request_header_modifier {
+                            rq = header_ops(m);
+                        }
+                        if let Some(m) = &f.response_header_modifier {
+                            rs = header_ops(m);
+                        }
+                    }
+                    wc.push(WeightedCluster { cluster: name, weight: b.weight, request_headers: rq, response_headers: rs });
+                }
+                if wc.is_empty() {
+                    // No backend (none given, all invalid, or all weight 0): the spec asks for a 500.
+                    Action::DirectResponse { status: 500 }
+                } else {
+                    Action::Forward {
+                        clusters: wc,
+                        host_rewrite: rewrite.and_then(|r| r.hostname.clone()),
+                        path_rewrite: rewrite.and_then(|r| r.path.as_ref()).and_then(|p| path_rewrite(p, &path)),
+                    }
+                }
+            };
+            let (rank, len) = match &path {
+                PathMatch::Exact(v) => (0, v.len()),
+                PathMatch::Regex(v) => (1, v.len()),
+                PathMatch::Prefix(v) => (2, v.len()),
+            };
+            let key = (
+                rank,
+                std::cmp::Reverse(len),
+                m.method.is_none(),
+                std::cmp::Reverse(m.headers.len()),
+                std::cmp::Reverse(m.query_params.len()),
+                age.clone(),
+                ri,
+                mi,
+            );
+            let to_match = |name: &str, t: h::StringMatchType, v: &str| KeyMatch {
+                name: name.to_string(),
+                value: match t {
+                    h::StringMatchType::Exact => StringMatch::Exact(v.to_string()),
+                    h::StringMatchType::RegularExpression => StringMatch::Regex(v.to_string()),
+                },
+            };
+            out.push(Candidate {
+                key,
+                route: RouteIr {
+                    name: crate::names::route(ns, &route.metadata.name, ri, mi),
+                    path,
+                    method: m.method.map(|x| x.as_str().to_string()),
+                    headers: m.headers.iter().map(|x| to_match(&x.name.to_ascii_lowercase(), x.type_, &x.value)).collect(),
+                    query: m.query_params.iter().map(|x| to_match(&x.name, x.type_, &x.value)).collect(),
+                    action,
+                    request_headers: request_headers.clone(),
+                    response_headers: response_headers.clone(),
+                    origin: Origin {
+                        object: object.clone(),
+                        rule: ri,
+                        match_index: mi,
+                        span: item.loc.span_of(&format!("/spec/rules/{ri}/matches/{mi}"), false),
+                    },
+                },
+            });
+        }
+    }
+}
+
+/// Order routes by Gateway API precedence: exact path, then regex, then longest prefix;
+/// method; most header matches; most query matches; oldest route; namespace/name; rule order.
+pub fn build_routes(mut cands: Vec<Candidate>) -> Vec<RouteIr> {
+    cands.sort_by(|a, b| a.key.cmp(&b.key));
+    // The same route reached through two listeners of one port adds the same entries twice.
+    let mut seen = std::collections::HashSet::new();
+    cands.into_iter().filter(|c| seen.insert(c.route.name.clone())).map(|c| c.route).collect()
+}

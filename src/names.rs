@@ -1,0 +1,38 @@
+//! Every name the output uses (clusters, listeners, routes, virtual hosts, files), built here
+//! and nowhere else, so they stay consistent between stages and stable across releases.
+
+/// Cluster of one Service port: `service/<namespace>/<name>/<port>`.
+pub fn cluster(namespace: &str, service: &str, port: u32) -> String {
+    format!("service/{namespace}/{service}/{port}")
+}
+
+/// Listener (and its route configuration) for one port: `http-<port>`.
+pub fn listener(port: u32) -> String {
+    format!("http-{port}")
+}
+
+/// Virtual host for one hostname on one port: `http-<port>/<hostname>` (`*` spelled `wildcard`).
+pub fn virtual_host(port: u32, hostname: &str) -> String {
+    format!("http-{port}/{}", hostname.replace('*', "wildcard"))
+}
+
+/// Route of one match of one rule: `httproute/<namespace>/<name>/rule/<i>/match/<j>`.
+pub fn route(namespace: &str, name: &str, rule: usize, m: usize) -> String {
+    format!("httproute/{namespace}/{name}/rule/{rule}/match/{m}")
+}
+
+/// Port Envoy binds for a listener port: ports below 1024 move up by 10000 (as Envoy Gateway
+/// does, so Envoy needs no privilege); clients still see the listener port.
+pub fn bound_port(port: u32) -> u32 {
+    if port < 1024 { port + 10000 } else { port }
+}
+
+/// Output directory of one Gateway's files, relative to `--output-dir`.
+pub fn gateway_dir(namespace: &str, name: &str) -> std::path::PathBuf {
+    std::path::Path::new(namespace).join(name)
+}
+
+/// File name of a bootstrap in the given format (`yaml` or `json`).
+pub fn bootstrap_file(ext: &str) -> String {
+    format!("envoy.{ext}")
+}
