@@ -143,9 +143,37 @@ pub fn build(resolved: &Resolved) -> Vec<GatewayIr> {
     out
 }
 
+/// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.
+fn covering_hosts(host: &str) -> Vec<String> {
+    let mut out = vec![host.to_string()];
+    let mut rest = host.strip_prefix("*.").unwrap_or(host);
+    if host.starts_with("*.") {
+        // `*.b.c` is covered by `*.c` but not by itself again.
+        if let Some((_, r)) = rest.split_once('.') {
+            rest = r;
+            out.push(format!("*.{rest}"));
+        }
+    }
+    while let Some((_, r)) = rest.split_once('.') {
+        rest = r;
+        out.push(format!("*.{rest}"));
+    }
+    if host != "*" {
+        out.push("*".to_string());
+    }
+    out.dedup();
+    out
+}
+
+/// Gateway API host precedence: more non-wildcard characters first, then more characters.
+fn host_rank(h: &str) -> (std::cmp::Reverse<usize>, std::cmp::Reverse<usize>) {
+    let non_wild = if h.starts_with('*') { 0 } else { h.len() };
+    (std::cmp::Reverse(non_wild), std::cmp::Reverse(if h == "*" { 0 } else { h.len() }))
+}
+
 fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::ResolvedRule>]) -> GatewayIr {
-    // port -> hostname -> routes
-    let mut ports: BTreeMap<u32, BTreeMap<String, Vec<route::Candidate>>> = BTreeMap::new();
+    // port -> (listener, hostname) -> candidate routes attached through that listener
+    let mut ports: BTreeMap<u32, BTreeMap<(usize, String), Vec<route::Candidate>>> = BTreeMap::new();
     let mut clusters: BTreeMap<String, ClusterIr> = BTreeMap::new();
     for l in g.listeners.iter().filter(|l| l.programmed) {
         ports.entry(l.port).or_default();
@@ -157,23 +185,43 @@ fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::Resol
             if !l.programmed {
                 continue;
             }
-            let vhosts = ports.entry(l.port).or_default();
+            let groups = ports.entry(l.port).or_default();
             for h in hosts {
-                let list = vhosts.entry(h.clone()).or_default();
+                let list = groups.entry((*li, h.clone())).or_default();
                 route::candidates(attached.route, rules, l.port, list, &mut clusters);
             }
         }
     }
     let ports = ports
         .into_iter()
-        .map(|(port, vhosts)| PortIr {
-            port,
-            bind_port: names::bound_port(port),
-            name: names::listener(port),
-            virtual_hosts: vhosts
+        .map(|(port, groups)| {
+            let hosts: std::collections::BTreeSet<&String> = groups.keys().map(|(_, h)| h).collect();
+            let virtual_hosts = hosts
                 .into_iter()
-                .map(|(hostname, cands)| VirtualHostIr { name: names::virtual_host(port, &hostname), routes: build_routes(cands), hostname })
-                .collect(),
+                .map(|host| {
+                    // The listener that owns this host: the most specific one on the port that
+                    // covers it. Routes of other listeners never serve it (listener isolation).
+                    let owner = g
+                        .listeners
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, l)| l.programmed && l.port == port)
+                        .filter(|(_, l)| l.hostname.as_deref().is_none_or(|lh| host == lh || resolve::hostname::covered_by(host, lh)))
+                        .min_by_key(|(_, l)| host_rank(l.hostname.as_deref().unwrap_or("*")))
+                        .map(|(i, _)| i);
+                    let mut cands = Vec::new();
+                    if let Some(owner) = owner {
+                        for c in covering_hosts(host) {
+                            if let Some(list) = groups.get(&(owner, c.clone())) {
+                                cands.extend(list.iter().map(|x| (host_rank(&c), x)));
+                            }
+                        }
+                    }
+                    VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() }
+                })
+                .filter(|v| !v.routes.is_empty())
+                .collect();
+            PortIr { port, bind_port: names::bound_port(port), name: names::listener(port), virtual_hosts }
         })
         .collect();
     GatewayIr {
@@ -181,5 +229,15 @@ fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::Resol
         name: g.name().to_string(),
         ports,
         clusters: clusters.into_values().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn covering() {
+        assert_eq!(super::covering_hosts("a.b.c"), vec!["a.b.c", "*.b.c", "*.c", "*"]);
+        assert_eq!(super::covering_hosts("*.b.c"), vec!["*.b.c", "*.c", "*"]);
+        assert_eq!(super::covering_hosts("*"), vec!["*"]);
     }
 }

@@ -176,9 +176,11 @@ pub fn candidates(item: &Item<HTTPRoute>, rules: &[ResolvedRule], listener_port:
 
 /// Order routes by Gateway API precedence: exact path, then regex, then longest prefix;
 /// method; most header matches; most query matches; oldest route; namespace/name; rule order.
-pub fn build_routes(mut cands: Vec<Candidate>) -> Vec<RouteIr> {
-    cands.sort_by(|a, b| a.key.cmp(&b.key));
-    // The same route reached through two listeners of one port adds the same entries twice.
+/// Rules of routes with a more specific matching hostname come first (the spec's rule for
+/// intersecting hostnames); `host_rank` carries that.
+pub fn build_routes<K: Ord>(mut cands: Vec<(K, &Candidate)>) -> Vec<RouteIr> {
+    cands.sort_by(|a, b| (&a.0, &a.1.key).cmp(&(&b.0, &b.1.key)));
+    // A route reached through two hostnames of one virtual host adds the same entries twice.
     let mut seen = std::collections::HashSet::new();
-    cands.into_iter().filter(|c| seen.insert(c.route.name.clone())).map(|c| c.route).collect()
+    cands.into_iter().filter(|c| seen.insert(c.1.route.name.as_str())).map(|c| c.1.route.clone()).collect()
 }

@@ -2,7 +2,7 @@
 //! more labels in front of `example.com`; route hostnames narrow to the listener's.
 
 /// Does `host` (exact or wildcard) fall within the wildcard or exact `pattern`?
-fn covered_by(host: &str, pattern: &str) -> bool {
+pub fn covered_by(host: &str, pattern: &str) -> bool {
     match pattern.strip_prefix('*') {
         // `*.example.com` covers `a.example.com`, `a.b.example.com` and `*.b.example.com`,
         // not `example.com` itself.

@@ -1,0 +1,238 @@
+//! End to end through a real Envoy: manifests in, bootstrap out, real requests routed to Rust
+//! echo backends on 127.0.0.1. What the client and the backends see is the test.
+
+mod support;
+use support::*;
+
+fn slice(ns: &str, svc: &str, port: u16) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: {ns}}}\nspec:\n  ports: [{{name: http, port: 8080, targetPort: {port}}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {svc}-x1\n  namespace: {ns}\n  labels: {{kubernetes.io/service-name: {svc}}}\naddressType: IPv4\nports: [{{name: http, port: {port}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n    conditions: {{ready: true}}\n"
+    )
+}
+
+/// The seed scenario: one Gateway on port 80 (bound at 10080-style P+10000), two HTTPRoutes
+/// sharing it, host and path routing, an 80/20 split, a redirect, header modifiers, 404 for an
+/// unknown host, 500 for a missing Service, and a route that is not accepted is not served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_scenario_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let cart = echo("cart").await;
+    let v1 = echo("shop-v1").await;
+    let v2 = echo("shop-v2").await;
+    let blog = echo("blog").await;
+    let port = free_low_port();
+    let admin = free_port();
+    let mut input = format!(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: eg}}
+spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: web, namespace: default}}
+spec:
+  gatewayClassName: eg
+  listeners:
+    - {{name: http, protocol: HTTP, port: {port}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: shop, namespace: default}}
+spec:
+  parentRefs: [{{name: web}}]
+  hostnames: [shop.example.com]
+  rules:
+    - matches: [{{path: {{type: PathPrefix, value: /cart}}}}]
+      backendRefs: [{{name: cart, port: 8080}}]
+    - backendRefs:
+        - {{name: shop-v1, port: 8080, weight: 80}}
+        - {{name: shop-v2, port: 8080, weight: 20}}
+    - matches: [{{path: {{type: Exact, value: /gone}}}}]
+      backendRefs: [{{name: missing, port: 8080}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: blog, namespace: default}}
+spec:
+  parentRefs: [{{name: web}}]
+  hostnames: [blog.example.com]
+  rules:
+    - matches: [{{path: {{type: Exact, value: /old}}}}]
+      filters:
+        - type: RequestRedirect
+          requestRedirect:
+            path: {{type: ReplaceFullPath, replaceFullPath: /new}}
+            statusCode: 301
+    - filters:
+        - type: RequestHeaderModifier
+          requestHeaderModifier:
+            set: [{{name: x-site, value: blog}}]
+            remove: [x-drop-me]
+        - type: ResponseHeaderModifier
+          responseHeaderModifier:
+            add: [{{name: x-served-by, value: gatewayc}}]
+      backendRefs: [{{name: blog, port: 8080}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: intruder, namespace: other}}
+spec:
+  parentRefs: [{{name: web, namespace: default}}]
+  hostnames: [intruder.example.com]
+  rules:
+    - backendRefs: [{{name: blog, port: 8080}}]
+"#
+    );
+    input.push_str(&slice("default", "cart", cart.addr.port()));
+    input.push_str(&slice("default", "shop-v1", v1.addr.port()));
+    input.push_str(&slice("default", "shop-v2", v2.addr.port()));
+    input.push_str(&slice("default", "blog", blog.addr.port()));
+    input.push_str(&slice("other", "blog", blog.addr.port()));
+
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let (code, bootstrap, stderr) =
+        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
+    assert_eq!(code, 0, "translate failed: {stderr}");
+    // The route from namespace `other` is not allowed by the listener (from: Same): a warning.
+    assert!(stderr.contains("NotAllowedByListeners"), "{stderr}");
+    let bound = port + 10000;
+    assert!(bootstrap.contains(&format!("port_value: {bound}")), "listener binds P+10000");
+
+    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let host = |h: &str| if port == 80 { h.to_string() } else { format!("{h}:{port}") };
+
+    // Host and path routing; the prefix is segment-aware.
+    let r = get(bound, &host("shop.example.com"), "/cart/items?id=1").await.expect("request");
+    assert_eq!((r.status, r.backend().as_str()), (200, "cart"));
+    assert_eq!(r.echo()["path"], "/cart/items?id=1");
+    let r = get(bound, &host("shop.example.com"), "/cartoon").await.expect("request");
+    assert_ne!(r.backend(), "cart", "/cart must not match /cartoon");
+
+    // 80/20 split measured over 1000 requests (at least 200 asked), within ±7 points: 5 standard
+    // deviations, so the check does not flake.
+    let mut v1n = 0;
+    let n = 1000;
+    for _ in 0..n {
+        let r = get(bound, &host("shop.example.com"), "/").await.expect("request");
+        assert_eq!(r.status, 200);
+        match r.backend().as_str() {
+            "shop-v1" => v1n += 1,
+            "shop-v2" => {}
+            other => panic!("unexpected backend {other}"),
+        }
+    }
+    let share = v1n as f64 * 100.0 / n as f64;
+    eprintln!("weighted split: shop-v1 {share}%");
+    assert!((73.0..=87.0).contains(&share), "shop-v1 got {share}% of requests, want 80±7");
+
+    // Redirect, seen by the client.
+    let r = get(bound, &host("blog.example.com"), "/old").await.expect("request");
+    assert_eq!(r.status, 301);
+    let loc = r.headers.get("location").cloned().unwrap_or_default();
+    assert!(loc.ends_with("blog.example.com/new") || loc.contains("blog.example.com:") && loc.ends_with("/new"), "location {loc}");
+    assert!(loc.starts_with("http://"), "location {loc}");
+    assert!(!loc.contains(&bound.to_string()), "Location must use the listener port, not the bound one: {loc}");
+
+    // Header modifiers, seen by the backend and by the client.
+    let r = request(bound, "GET", &host("blog.example.com"), "/post", &[("x-drop-me", "1"), ("x-site", "spoofed")]).await.expect("request");
+    assert_eq!(r.backend(), "blog");
+    assert_eq!(r.echo()["headers"]["x-site"], "blog");
+    assert!(r.echo()["headers"].get("x-drop-me").is_none());
+    assert_eq!(r.headers.get("x-served-by").map(String::as_str), Some("gatewayc"));
+
+    // 404 for an unknown host; 500 for a route whose Service is missing.
+    assert_eq!(get(bound, &host("nobody.example.com"), "/").await.expect("request").status, 404);
+    assert_eq!(get(bound, &host("shop.example.com"), "/gone").await.expect("request").status, 500);
+    // The route that was not accepted is not served.
+    assert_eq!(get(bound, &host("intruder.example.com"), "/").await.expect("request").status, 404);
+}
+
+/// Match types and precedence across routes: exact beats prefix, longer prefix beats shorter,
+/// method and header matches, query parameters, regular expressions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matching_and_precedence_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let names = ["exact", "long-prefix", "short-prefix", "method", "header", "query", "regex"];
+    let mut backends = Vec::new();
+    for n in names {
+        backends.push(echo(n).await);
+    }
+    let port = free_port();
+    let admin = free_port();
+    let mut input = format!(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: eg}}
+spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: default}}
+spec:
+  gatewayClassName: eg
+  listeners: [{{name: http, protocol: HTTP, port: {port}, hostname: "*.example.com"}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: b-route, namespace: default, creationTimestamp: "2024-01-02T00:00:00Z"}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules:
+    - matches: [{{path: {{type: PathPrefix, value: /api}}}}]
+      backendRefs: [{{name: short-prefix, port: 8080}}]
+    - matches: [{{path: {{type: PathPrefix, value: /api/v1/}}}}]
+      backendRefs: [{{name: long-prefix, port: 8080}}]
+    - matches: [{{path: {{type: RegularExpression, value: "/re/[0-9]+"}}}}]
+      backendRefs: [{{name: regex, port: 8080}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: a-route, namespace: default, creationTimestamp: "2024-01-01T00:00:00Z"}}
+spec:
+  parentRefs: [{{name: gw}}]
+  hostnames: [app.example.com]
+  rules:
+    - matches: [{{path: {{type: Exact, value: /api/v1/exact}}}}]
+      backendRefs: [{{name: exact, port: 8080}}]
+    - matches: [{{path: {{type: PathPrefix, value: /api}}, method: POST}}]
+      backendRefs: [{{name: method, port: 8080}}]
+    - matches: [{{path: {{type: PathPrefix, value: /api}}, headers: [{{name: X-Version, value: "2"}}]}}]
+      backendRefs: [{{name: header, port: 8080}}]
+    - matches: [{{path: {{type: PathPrefix, value: /api}}, queryParams: [{{name: debug, value: "true"}}]}}]
+      backendRefs: [{{name: query, port: 8080}}]
+"#
+    );
+    for b in &backends {
+        input.push_str(&slice("default", &b.name, b.addr.port()));
+    }
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let (code, bootstrap, stderr) =
+        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
+    assert_eq!(code, 0, "translate failed: {stderr}");
+    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let h = format!("app.example.com:{port}");
+    let cases: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
+        ("GET", "/api/v1/exact", vec![], "exact"),
+        ("GET", "/api/v1/other", vec![], "long-prefix"),
+        ("GET", "/api/v1", vec![], "long-prefix"),
+        ("GET", "/api/v2", vec![], "short-prefix"),
+        ("POST", "/api/v2", vec![], "method"),
+        ("GET", "/api/v2", vec![("x-version", "2")], "header"),
+        ("GET", "/api/v2?debug=true", vec![], "query"),
+        ("GET", "/re/123", vec![], "regex"),
+    ];
+    for (method, path, headers, want) in cases {
+        let r = request(port, method, &h, path, &headers).await.expect("request");
+        assert_eq!((r.status, r.backend()), (200, want.to_string()), "{method} {path} {headers:?}");
+    }
+    // The route without hostnames serves every host under the listener's wildcard.
+    let r = get(port, &format!("other.example.com:{port}"), "/api/x").await.expect("request");
+    assert_eq!(r.backend(), "short-prefix");
+    let r = get(port, &format!("deep.sub.example.com:{port}"), "/re/7").await.expect("request");
+    assert_eq!(r.backend(), "regex");
+    // Outside the listener's hostname: no virtual host.
+    assert_eq!(get(port, &format!("example.org:{port}"), "/api").await.expect("request").status, 404);
+}

