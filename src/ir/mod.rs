@@ -195,7 +195,15 @@ fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::Resol
     let ports = ports
         .into_iter()
         .map(|(port, groups)| {
-            let hosts: std::collections::BTreeSet<&String> = groups.keys().map(|(_, h)| h).collect();
+            // Every listener's own hostname gets a virtual host, even without routes, so that a
+            // host a more specific listener owns is never served by a less specific one's routes.
+            let listener_hosts: Vec<String> = g
+                .listeners
+                .iter()
+                .filter(|l| l.programmed && l.port == port)
+                .map(|l| l.hostname.clone().unwrap_or_else(|| "*".to_string()))
+                .collect();
+            let hosts: std::collections::BTreeSet<&String> = groups.keys().map(|(_, h)| h).chain(listener_hosts.iter()).collect();
             let virtual_hosts = hosts
                 .into_iter()
                 .map(|host| {
@@ -219,7 +227,6 @@ fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::Resol
                     }
                     VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() }
                 })
-                .filter(|v| !v.routes.is_empty())
                 .collect();
             PortIr { port, bind_port: names::bound_port(port), name: names::listener(port), virtual_hosts }
         })
