@@ -25,6 +25,8 @@ pub struct Diagnostic {
     pub path: Option<String>,
     pub span: Option<Span>,
     pub help: Option<String>,
+    /// The object holds secret material: renderers show no source snippet for it.
+    pub sensitive: bool,
 }
 
 impl Diagnostic {
@@ -37,6 +39,7 @@ impl Diagnostic {
             path: None,
             span: None,
             help: None,
+            sensitive: false,
         }
     }
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
@@ -76,6 +79,15 @@ pub fn sort(diags: &mut [Diagnostic]) {
 pub fn dedup(diags: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
     diags.retain(|d| seen.insert(d.clone()));
+}
+
+/// Does the text around `at` (its line and the ones beside it) hold a private key? Then a
+/// snippet would leak it, whatever the object is.
+fn near_key_material(text: &str, at: usize) -> bool {
+    let at = at.min(text.len());
+    let start = text[..at].rmatch_indices('\n').nth(2).map(|(i, _)| i).unwrap_or(0);
+    let end = text[at..].match_indices('\n').nth(2).map(|(i, _)| at + i).unwrap_or(text.len());
+    text.get(start..end).is_some_and(|t| t.contains("PRIVATE KEY"))
 }
 
 #[derive(Serialize)]
@@ -145,7 +157,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
         if let Some(h) = &d.help {
             md = md.with_help(h.clone());
         }
-        let report = if let Some(s) = d.span {
+        let report = if let Some(s) = d.span.filter(|s| !d.sensitive && !near_key_material(sources.text(s.file), s.start)) {
             let label = d.path.clone().unwrap_or_default();
             let len = (s.end - s.start).max(1);
             let text = sources.text(s.file);

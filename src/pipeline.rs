@@ -25,6 +25,10 @@ pub fn compile(inputs: &[Input], stdin: &mut dyn std::io::Read, opts: &Options) 
 
 pub fn compile_loaded(loaded: source::Loaded, opts: &Options) -> Compiled {
     let mut diagnostics = loaded.diagnostics;
+    // An input without any object is an error, unless reading it already failed.
+    if loaded.documents.is_empty() && !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
+    }
     let validated = crate::validate::check(loaded.documents);
     diagnostics.extend(validated.diagnostics);
     let resolved = resolve::resolve(&validated.resources, opts);

@@ -60,7 +60,6 @@ pub fn check(documents: Vec<Document>) -> Validated {
     let mut diags = Vec::new();
     let mut refused = 0;
     let mut seen: HashMap<(Kind, String, String), ()> = HashMap::new();
-    let any_document = !documents.is_empty();
     for mut doc in documents {
         let kind = match api::classify(&doc.value) {
             Class::Known(k) => k,
@@ -82,7 +81,8 @@ pub fn check(documents: Vec<Document>) -> Validated {
         };
         schema::prune_nulls(&mut doc.value);
         let object = describe(&doc.value, kind.name());
-        let errors = schema::check(kind, &doc, &object);
+        let mut errors = schema::check(kind, &doc, &object);
+        mark_sensitive(kind, &mut errors);
         if !errors.is_empty() {
             diags.extend(errors);
             refused += 1;
@@ -105,6 +105,7 @@ pub fn check(documents: Vec<Document>) -> Validated {
             Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
             _ => {}
         }
+        mark_sensitive(kind, &mut ctx.diags);
         let failed = ctx.diags.iter().any(Diagnostic::is_error);
         diags.append(&mut ctx.diags);
         if failed {
@@ -127,11 +128,14 @@ pub fn check(documents: Vec<Document>) -> Validated {
         seen.insert(key, ());
         resources.push(obj, doc.loc);
     }
-    if !any_document && diags.iter().all(|d| !d.is_error()) {
-        diags.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
-    }
     resources.sort();
     Validated { resources, diagnostics: diags, refused }
+}
+
+fn mark_sensitive(kind: Kind, diags: &mut [Diagnostic]) {
+    if kind == Kind::Secret {
+        diags.iter_mut().for_each(|d| d.sensitive = true);
+    }
 }
 
 /// `Kind ns/name` from a raw value, for diagnostics before decoding.

@@ -1,0 +1,194 @@
+//! The command line as users and CI see it: exit codes, stdin, directories, output layout,
+//! determinism, and what is (not) written when a run fails.
+
+mod support;
+use support::gatewayc;
+use std::path::Path;
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn translate_quickstart_to_stdout_and_output_dir() {
+    let (code, out, err) = gatewayc(&["translate", "-f", "fixtures/quickstart"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("static_resources:") && out.contains("port_value: 10080"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().to_string_lossy().to_string();
+    let (code, out, err) = gatewayc(&["translate", "-f", "fixtures/quickstart", "--output-dir", &d, "-o", "json"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    let json: serde_json::Value = serde_json::from_str(&read(&dir.path().join("default/web/envoy.json"))).expect("json bootstrap");
+    assert_eq!(json["admin"]["address"]["socket_address"]["port_value"], 19000);
+}
+
+#[test]
+fn stdin_and_directories_give_the_same_bootstrap() {
+    let mut all = String::new();
+    for f in ["gateway.yaml", "routes.yaml", "services.yaml"] {
+        all.push_str(&read(&Path::new("fixtures/quickstart").join(f)));
+        all.push_str("\n---\n");
+    }
+    let (c1, from_stdin, e1) = gatewayc(&["translate", "-f", "-"], &all);
+    let (c2, from_dir, e2) = gatewayc(&["translate", "-f", "fixtures/quickstart"], "");
+    assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
+    assert_eq!(from_stdin, from_dir);
+}
+
+#[test]
+fn output_does_not_depend_on_file_names_or_document_order() {
+    let src = Path::new("fixtures/translate/allowed-routes/input.yaml");
+    let text = read(src);
+    let docs: Vec<&str> = text.split("\n---\n").collect();
+    let dir = tempfile::tempdir().expect("tmp");
+    // Reverse the documents and spread them over files whose names sort the other way round.
+    for (i, d) in docs.iter().rev().enumerate() {
+        let sub = dir.path().join(format!("z{:02}", 99 - i));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        std::fs::write(sub.join(format!("{i}.yml")), d).expect("write");
+    }
+    let d = dir.path().to_string_lossy().to_string();
+    for verb in ["translate", "status"] {
+        let (c1, a, _) = gatewayc(&[verb, "-f", src.to_str().expect("path")], "");
+        let (c2, b, _) = gatewayc(&[verb, "-f", &d], "");
+        assert_eq!((c1, c2), (0, 0));
+        assert_eq!(a, b, "{verb} output changed with file order");
+    }
+}
+
+#[test]
+fn several_gateways_need_output_dir_or_selection() {
+    let (code, out, err) = gatewayc(&["translate", "-f", "fixtures/translate/multi-gateway"], "");
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("--output-dir") && err.contains("--gateway"), "{err}");
+    let (code, out, err) = gatewayc(&["translate", "-f", "fixtures/translate/multi-gateway", "--gateway", "edge/internal"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("gatewayc/edge/internal"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().to_string_lossy().to_string();
+    let (code, _, err) = gatewayc(&["translate", "-f", "fixtures/translate/multi-gateway", "--output-dir", &d], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("edge/internal/envoy.yaml").is_file());
+    assert!(dir.path().join("edge/public/envoy.yaml").is_file());
+    assert!(!dir.path().join("edge/foreign").exists(), "a Gateway of another controller is left alone");
+    let (code, _, err) = gatewayc(&["translate", "-f", "fixtures/translate/multi-gateway", "--gateway", "edge/nope"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("input::gateway-not-found"), "{err}");
+}
+
+#[test]
+fn failed_run_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().join("out").to_string_lossy().to_string();
+    let (code, _, err) = gatewayc(&["translate", "-f", "fixtures/quickstart", "-f", "fixtures/invalid/schema-errors", "--output-dir", &d], "");
+    assert_eq!(code, 1, "{err}");
+    assert!(!dir.path().join("out").exists(), "nothing may be written when the run fails");
+}
+
+#[test]
+fn strict_turns_warnings_into_failures() {
+    // An output directory that cannot be created fails the run (a file is in the way).
+    let (code, _, err) = gatewayc(&["translate", "-f", "fixtures/quickstart", "--output-dir", "fixtures/quickstart/gateway.yaml/out"], "");
+    assert_eq!(code, 1, "{err}");
+    // Warnings alone do not fail translate.
+    let (code, out, err) = gatewayc(&["translate", "-f", "fixtures/translate/route-status"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.is_empty());
+    assert!(err.contains("NoMatchingParent"), "warnings go to stderr: {err}");
+    let (code, out, _) = gatewayc(&["translate", "-f", "fixtures/translate/route-status", "--strict"], "");
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn validate_exit_codes_and_json() {
+    let (code, _, err) = gatewayc(&["validate", "-f", "fixtures/quickstart"], "");
+    assert_eq!(code, 0, "{err}");
+    // A route that is not accepted fails validation.
+    let (code, out, _) = gatewayc(&["validate", "-f", "fixtures/translate/route-status", "--format", "json"], "");
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let diags = v["diagnostics"].as_array().expect("array");
+    assert!(diags.iter().any(|d| d["code"] == "reference::route-not-accepted" && d["line"].is_u64() && d["column"].is_u64()));
+    for d in diags {
+        for k in ["severity", "code", "message", "object", "path", "file", "line", "column"] {
+            assert!(d.get(k).is_some(), "missing {k} in {d}");
+        }
+    }
+    // Unsupported fields are warnings: fine by default, failures under --strict.
+    let (code, _, _) = gatewayc(&["validate", "-f", "fixtures/invalid/unsupported-kind"], "");
+    assert_eq!(code, 0);
+    let (code, _, _) = gatewayc(&["validate", "-f", "fixtures/invalid/unsupported-kind", "--strict"], "");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn status_prints_the_rest_when_objects_are_invalid() {
+    let (code, out, err) = gatewayc(&["status", "-f", "fixtures/quickstart", "-f", "fixtures/invalid/route-rules"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("name: shop") && out.contains("controllerName: gateway.envoyproxy.io/gatewayclass-controller"));
+    assert!(err.contains("schema::rule"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(gatewayc(&["translate"], "").0, 2);
+    assert_eq!(gatewayc(&["frobnicate"], "").0, 2);
+    assert_eq!(gatewayc(&["translate", "-f", "fixtures/quickstart", "--admin-address", "nope"], "").0, 2);
+    assert_eq!(gatewayc(&["translate", "-f", "fixtures/quickstart", "--gateway", "noslash"], "").0, 2);
+}
+
+#[test]
+fn missing_file_and_empty_input_fail() {
+    let (code, _, err) = gatewayc(&["validate", "-f", "does/not/exist.yaml"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("input::io"), "{err}");
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], "# nothing\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("input::empty"), "{err}");
+}
+
+#[test]
+fn controller_name_selects_gateway_classes() {
+    let (code, _, err) = gatewayc(&["translate", "-f", "fixtures/quickstart", "--controller-name", "example.com/other"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("input::no-gateway"), "{err}");
+}
+
+#[test]
+fn hidden_entries_are_skipped_and_extensions_filtered() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for f in ["gateway.yaml", "routes.yaml", "services.yaml"] {
+        std::fs::copy(Path::new("fixtures/quickstart").join(f), dir.path().join(f)).expect("copy");
+    }
+    std::fs::create_dir(dir.path().join(".hidden")).expect("mkdir");
+    std::fs::write(dir.path().join(".hidden/bad.yaml"), "not: [valid").expect("write");
+    std::fs::write(dir.path().join("README.md"), "# not yaml: [").expect("write");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).expect("symlink");
+    let d = dir.path().to_string_lossy().to_string();
+    let (code, _, err) = gatewayc(&["validate", "-f", &d], "");
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn human_diagnostic_snapshot() {
+    let (code, _, err) = gatewayc(&["validate", "-f", "fixtures/invalid/schema-errors/input.yaml"], "");
+    assert_eq!(code, 1);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("cli__human_diagnostics", err);
+    });
+}
+
+#[test]
+fn schema_verb_writes_the_committed_schemas() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().to_string_lossy().to_string();
+    assert_eq!(gatewayc(&["schema", "--output-dir", &d], "").0, 0);
+    for e in std::fs::read_dir("schemas").expect("schemas") {
+        let e = e.expect("entry");
+        assert_eq!(read(&e.path()), read(&dir.path().join(e.file_name())));
+    }
+}
