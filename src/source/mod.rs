@@ -78,11 +78,25 @@ pub struct NodeSpan {
     pub value: (u32, u32),
 }
 
-/// JSON pointer → position, for every node of one YAML document.
-#[derive(Debug, Default)]
+/// JSON pointer → position, for every node of one YAML document. Built on first use by
+/// re-parsing the document's text: diagnostics are rare, and keeping a position for every
+/// node of every document would cost more memory than the documents themselves.
+#[derive(Debug)]
 pub struct SpanIndex {
     pub file: FileId,
-    pub nodes: HashMap<String, NodeSpan>,
+    text: Arc<str>,
+    start: usize,
+    end: usize,
+    nodes: std::sync::OnceLock<HashMap<String, NodeSpan>>,
+}
+
+impl SpanIndex {
+    pub fn new(file: FileId, text: Arc<str>, start: usize, end: usize) -> Self {
+        SpanIndex { file, text, start, end, nodes: std::sync::OnceLock::new() }
+    }
+    fn nodes(&self) -> &HashMap<String, NodeSpan> {
+        self.nodes.get_or_init(|| yaml::span_index(&self.text, self.start, self.end))
+    }
 }
 
 /// One object of the input: its value and where each of its nodes came from.
@@ -111,7 +125,7 @@ impl Locator {
     pub fn span_of(&self, pointer: &str, key: bool) -> Option<Span> {
         let mut p = format!("{}{}", self.base, pointer);
         loop {
-            if let Some(ns) = self.spans.nodes.get(&p) {
+            if let Some(ns) = self.spans.nodes().get(&p) {
                 let (s, e) = if key { ns.key.unwrap_or(ns.value) } else { ns.value };
                 return Some(Span { file: self.spans.file, start: s as usize, end: e as usize });
             }

@@ -121,11 +121,33 @@ fn count_nodes(v: &Value) -> usize {
 struct DocState {
     root: Option<Value>,
     root_start: usize,
+    root_end: usize,
     spans: HashMap<String, NodeSpan>,
 }
 
 /// Parse all documents of one file. Documents with errors are dropped; the errors say why.
-pub fn load_documents(file: FileId, text: &str, out: &mut Vec<Document>, diags: &mut Vec<Diagnostic>) {
+/// This first pass keeps no per-node positions (they cost memory on every node); a
+/// [`Locator`] rebuilds them for one document when a diagnostic needs them.
+pub fn load_documents(file: FileId, text: &Arc<str>, out: &mut Vec<Document>, diags: &mut Vec<Diagnostic>) {
+    parse(file, text, 0, false, diags, &mut |d, start, end, diags| finish_document(file, text, d, start, end, out, diags));
+}
+
+/// JSON pointer → position for every node of the document at `text[start..end]`.
+pub fn span_index(text: &str, start: usize, end: usize) -> HashMap<String, NodeSpan> {
+    let mut result = None;
+    let mut ignored = Vec::new();
+    let slice = text.get(start..end).unwrap_or("");
+    parse(0, slice, start, true, &mut ignored, &mut |d, _, _, _| {
+        if result.is_none() {
+            result = Some(d.spans);
+        }
+    });
+    result.unwrap_or_default()
+}
+
+type Sink<'s> = dyn FnMut(DocState, usize, usize, &mut Vec<Diagnostic>) + 's;
+
+fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Diagnostic>, sink: &mut Sink) {
     let mut line_starts = vec![0];
     if !text.is_ascii() {
         line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
@@ -145,21 +167,21 @@ pub fn load_documents(file: FileId, text: &str, out: &mut Vec<Document>, diags: 
             None => break,
             Some(Ok(x)) => x,
             Some(Err(e)) => {
-                let at = offs.byte(e.marker());
+                let at = base + offs.byte(e.marker());
                 diags.push(
                     Diagnostic::error("parse::syntax", format!("invalid YAML: {}", e.info())).with_span(span(at, at + 1)),
                 );
                 return;
             }
         };
-        let start = offs.byte(&ev_span.start);
-        let end = offs.byte(&ev_span.end);
+        let start = base + offs.byte(&ev_span.start);
+        let end = base + offs.byte(&ev_span.end);
         // A node that is complete: (value, start, end, anchor, is_scalar_key_candidate text).
         let mut done: Option<(Value, usize, usize, usize, Option<String>)> = None;
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
             Event::DocumentStart(_) => {
-                doc = Some(DocState { root: None, root_start: start, spans: HashMap::new() });
+                doc = Some(DocState { root: None, root_start: start, root_end: start, spans: HashMap::new() });
                 doc_failed = false;
                 doc_start = start;
                 stack.clear();
@@ -168,7 +190,8 @@ pub fn load_documents(file: FileId, text: &str, out: &mut Vec<Document>, diags: 
                 if let Some(d) = doc.take()
                     && !doc_failed
                 {
-                    finish_document(file, d, doc_start, end.max(doc_start), out, diags);
+                    let root_end = d.root_end;
+                    sink(d, doc_start, end.max(root_end).max(doc_start), diags);
                 }
             }
             Event::Alias(id) => {
@@ -230,7 +253,7 @@ pub fn load_documents(file: FileId, text: &str, out: &mut Vec<Document>, diags: 
                     stack.clear();
                     continue;
                 }
-                let ptr = match child_pointer(&stack) {
+                let ptr = match child_pointer(&stack, track) {
                     Ok(p) => p,
                     Err(()) => {
                         diags.push(Diagnostic::error("parse::complex-key", "mapping keys must be scalars").with_span(span(start, end)));
@@ -270,10 +293,13 @@ pub fn load_documents(file: FileId, text: &str, out: &mut Vec<Document>, diags: 
                 d.spans.insert(String::new(), NodeSpan { key: None, value: (s as u32, e as u32) });
                 d.root = Some(value);
                 d.root_start = s;
+                d.root_end = e;
             }
             Some(Frame::Seq { vec, ptr, .. }) => {
-                let p = format!("{ptr}/{}", vec.len());
-                d.spans.entry(p).or_insert(NodeSpan { key: None, value: (s as u32, e as u32) });
+                if track {
+                    let p = format!("{ptr}/{}", vec.len());
+                    d.spans.entry(p).or_insert(NodeSpan { key: None, value: (s as u32, e as u32) });
+                }
                 vec.push(value);
             }
             Some(Frame::Map { map, ptr, key, .. }) => match key.take() {
@@ -286,8 +312,8 @@ pub fn load_documents(file: FileId, text: &str, out: &mut Vec<Document>, diags: 
                     }
                 },
                 Some((k, ks)) => {
-                    let p = format!("{ptr}/{}", escape_pointer(&k));
                     if map.contains_key(&k) {
+                        let p = format!("{ptr}/{}", escape_pointer(&k));
                         diags.push(
                             Diagnostic::error("parse::duplicate-key", format!("duplicate key `{k}`"))
                                 .with_span(span(ks.0, ks.1))
@@ -298,7 +324,10 @@ pub fn load_documents(file: FileId, text: &str, out: &mut Vec<Document>, diags: 
                         stack.clear();
                         continue;
                     }
-                    d.spans.entry(p).or_insert(NodeSpan { key: Some((ks.0 as u32, ks.1 as u32)), value: (s as u32, e as u32) });
+                    if track {
+                        let p = format!("{ptr}/{}", escape_pointer(&k));
+                        d.spans.entry(p).or_insert(NodeSpan { key: Some((ks.0 as u32, ks.1 as u32)), value: (s as u32, e as u32) });
+                    }
                     map.insert(k, value);
                 }
             },
@@ -307,18 +336,19 @@ pub fn load_documents(file: FileId, text: &str, out: &mut Vec<Document>, diags: 
 }
 
 /// The pointer a new child of the top frame gets. Err when the child would be a key.
-fn child_pointer(stack: &[Frame]) -> Result<String, ()> {
+fn child_pointer(stack: &[Frame], track: bool) -> Result<String, ()> {
     match stack.last() {
+        Some(Frame::Map { key: None, .. }) => Err(()),
+        _ if !track => Ok(String::new()),
         None => Ok(String::new()),
         Some(Frame::Seq { vec, ptr, .. }) => Ok(format!("{ptr}/{}", vec.len())),
         Some(Frame::Map { key: Some((k, _)), ptr, .. }) => Ok(format!("{ptr}/{}", escape_pointer(k))),
-        Some(Frame::Map { key: None, .. }) => Err(()),
     }
 }
 
-fn finish_document(file: FileId, d: DocState, start: usize, end: usize, out: &mut Vec<Document>, diags: &mut Vec<Diagnostic>) {
+fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end: usize, out: &mut Vec<Document>, diags: &mut Vec<Diagnostic>) {
     let Some(root) = d.root else { return };
-    let root_span = d.spans.get("").map(|n| (n.value.0 as usize, n.value.1 as usize)).unwrap_or((start, end));
+    let root_span = (d.root_start, d.root_end);
     let sp = Some(Span { file, start: root_span.0, end: root_span.1 });
     match &root {
         Value::Null => return,
@@ -338,7 +368,10 @@ fn finish_document(file: FileId, d: DocState, start: usize, end: usize, out: &mu
         );
         return;
     }
-    let spans = Arc::new(SpanIndex { file, nodes: d.spans });
+    // Start the document at the beginning of its line, so that re-parsing it alone sees the
+    // same indentation.
+    let line_start = text[..root_span.0.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let spans = Arc::new(SpanIndex::new(file, text.clone(), line_start.min(start), end.max(root_span.1)));
     let is_list = root.get("kind").and_then(Value::as_str).is_some_and(|k| k == "List" || k.ends_with("List"))
         && root.get("items").is_some_and(Value::is_array);
     if is_list {
