@@ -160,7 +160,7 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
         }
     }
     let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port };
-    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input));
+    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate);
     let mut diags = c.diagnostics.clone();
     let mut gateways: Vec<_> = c.gateways.iter().collect();
     if !selected.is_empty() {
@@ -207,7 +207,7 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
 }
 
 fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
-    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input));
+    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate);
     // Routes not accepted and references not resolved fail validation; other warnings only
     // under --strict.
     let failed = c.diagnostics.iter().any(|d| {
@@ -221,7 +221,7 @@ fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Repo
 }
 
 fn status(a: StatusArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
-    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input));
+    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Status);
     let stderr = human(&c, &c.diagnostics, color);
     // Exit 0 whenever the input parsed; objects refused by validation are left out.
     let parse_failed = c.diagnostics.iter().any(|d| d.is_error() && (d.code.starts_with("parse::") || d.code.starts_with("input::")));

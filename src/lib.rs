@@ -14,3 +14,4 @@ pub mod emit;
 pub mod pipeline;
 pub mod output;
 pub mod cli;
+pub mod generate;

@@ -32,7 +32,7 @@ fn fixtures_match_snapshots_and_envoy_accepts_them() {
     let mut bootstraps = Vec::new();
     for case in cases() {
         let name = case_name(&case);
-        let c = pipeline::compile(&[Input::Path(case.clone())], &mut std::io::empty(), &Options::default());
+        let c = pipeline::compile(&[Input::Path(case.clone())], &mut std::io::empty(), &Options::default(), pipeline::Want::Status);
         assert!(!c.diagnostics.iter().any(|d| d.is_error()), "{name}: unexpected errors: {:#?}", c.diagnostics);
         let mut out = String::new();
         for g in &c.gateways {

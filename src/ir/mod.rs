@@ -8,7 +8,7 @@ mod route;
 
 use crate::names;
 use crate::resolve::{self, Resolved};
-use crate::source::Span;
+use crate::source::{Locator, Span};
 use std::collections::BTreeMap;
 
 pub use route::build_routes;
@@ -35,7 +35,8 @@ pub struct PortIr {
 pub struct VirtualHostIr {
     pub name: String,
     pub hostname: String,
-    pub routes: Vec<RouteIr>,
+    /// Shared: a wildcard route serves every exact virtual host it covers.
+    pub routes: Vec<std::sync::Arc<RouteIr>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,13 +103,26 @@ pub enum Action {
     DirectResponse { status: u16 },
 }
 
-/// Where a route came from, for explanations and diagnostics.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a route came from, for explanations and diagnostics. The file position is found on
+/// demand ([`Origin::span`]): most runs never ask, and finding it costs a re-parse.
+#[derive(Debug, Clone)]
 pub struct Origin {
     pub object: String,
     pub rule: usize,
     pub match_index: usize,
-    pub span: Option<Span>,
+    pub loc: Locator,
+}
+
+impl Origin {
+    pub fn span(&self) -> Option<Span> {
+        self.loc.span_of(&format!("/spec/rules/{}/matches/{}", self.rule, self.match_index), false)
+    }
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, o: &Self) -> bool {
+        (&self.object, self.rule, self.match_index) == (&o.object, o.rule, o.match_index)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,7 +187,7 @@ fn host_rank(h: &str) -> (std::cmp::Reverse<usize>, std::cmp::Reverse<usize>) {
 
 fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::ResolvedRule>]) -> GatewayIr {
     // port -> (listener, hostname) -> candidate routes attached through that listener
-    let mut ports: BTreeMap<u32, BTreeMap<(usize, String), Vec<route::Candidate>>> = BTreeMap::new();
+    let mut ports: BTreeMap<u32, BTreeMap<(usize, String), Vec<std::sync::Arc<route::Candidate>>>> = BTreeMap::new();
     let mut clusters: BTreeMap<String, ClusterIr> = BTreeMap::new();
     for l in g.listeners.iter().filter(|l| l.programmed) {
         ports.entry(l.port).or_default();
@@ -185,10 +199,13 @@ fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::Resol
             if !l.programmed {
                 continue;
             }
+            // The routes do not depend on the hostname: build them once, share them.
+            let mut built = Vec::new();
+            route::candidates(attached.route, rules, l.port, &mut built, &mut clusters);
+            let built: Vec<_> = built.into_iter().map(std::sync::Arc::new).collect();
             let groups = ports.entry(l.port).or_default();
             for h in hosts {
-                let list = groups.entry((*li, h.clone())).or_default();
-                route::candidates(attached.route, rules, l.port, list, &mut clusters);
+                groups.entry((*li, h.clone())).or_default().extend(built.iter().cloned());
             }
         }
     }
@@ -221,7 +238,7 @@ fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::Resol
                     if let Some(owner) = owner {
                         for c in covering_hosts(host) {
                             if let Some(list) = groups.get(&(owner, c.clone())) {
-                                cands.extend(list.iter().map(|x| (host_rank(&c), x)));
+                                cands.extend(list.iter().map(|x| (host_rank(&c), &**x)));
                             }
                         }
                     }

@@ -8,7 +8,7 @@ use crate::resolve::{Endpoints, ResolvedRule};
 /// A route before ordering, with its precedence key.
 pub struct Candidate {
     key: (u8, std::cmp::Reverse<usize>, bool, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>, (String, String, String), usize, usize),
-    route: RouteIr,
+    route: std::sync::Arc<RouteIr>,
 }
 
 fn header_ops(m: &h::HeaderModifier) -> HeaderOps {
@@ -153,7 +153,7 @@ pub fn candidates(item: &Item<HTTPRoute>, rules: &[ResolvedRule], listener_port:
             };
             out.push(Candidate {
                 key,
-                route: RouteIr {
+                route: std::sync::Arc::new(RouteIr {
                     name: crate::names::route(ns, &route.metadata.name, ri, mi),
                     path,
                     method: m.method.map(|x| x.as_str().to_string()),
@@ -166,9 +166,9 @@ pub fn candidates(item: &Item<HTTPRoute>, rules: &[ResolvedRule], listener_port:
                         object: object.clone(),
                         rule: ri,
                         match_index: mi,
-                        span: item.loc.span_of(&format!("/spec/rules/{ri}/matches/{mi}"), false),
+                        loc: item.loc.clone(),
                     },
-                },
+                }),
             });
         }
     }
@@ -178,9 +178,9 @@ pub fn candidates(item: &Item<HTTPRoute>, rules: &[ResolvedRule], listener_port:
 /// method; most header matches; most query matches; oldest route; namespace/name; rule order.
 /// Rules of routes with a more specific matching hostname come first (the spec's rule for
 /// intersecting hostnames); `host_rank` carries that.
-pub fn build_routes<K: Ord>(mut cands: Vec<(K, &Candidate)>) -> Vec<RouteIr> {
+pub fn build_routes<K: Ord>(mut cands: Vec<(K, &Candidate)>) -> Vec<std::sync::Arc<RouteIr>> {
     cands.sort_by(|a, b| (&a.0, &a.1.key).cmp(&(&b.0, &b.1.key)));
     // A route reached through two hostnames of one virtual host adds the same entries twice.
     let mut seen = std::collections::HashSet::new();
-    cands.into_iter().filter(|c| seen.insert(c.1.route.name.as_str())).map(|c| c.1.route.clone()).collect()
+    cands.into_iter().filter(|c| seen.insert(c.1.route.name.as_str())).map(|c| std::sync::Arc::clone(&c.1.route)).collect()
 }

@@ -93,7 +93,7 @@ fn domains(hostname: &str, port: u32) -> Vec<String> {
 }
 
 fn virtual_host(v: &ir::VirtualHostIr, port: u32) -> VirtualHost {
-    VirtualHost { name: v.name.clone(), domains: domains(&v.hostname, port), routes: v.routes.iter().map(route).collect() }
+    VirtualHost { name: v.name.clone(), domains: domains(&v.hostname, port), routes: v.routes.iter().map(|r| route(r)).collect() }
 }
 
 fn string_matcher(m: &StringMatch) -> StringMatcher {

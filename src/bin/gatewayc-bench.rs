@@ -1,0 +1,46 @@
+//! Benchmark helpers for scripts/bench (not part of the product):
+//!
+//!   gatewayc-bench generate N FILE   write the synthetic input with N HTTPRoutes
+//!   gatewayc-bench floor FILE OUT    the floor: parse FILE into a value tree, write it as JSON
+
+use std::io::Write;
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("generate") if args.len() == 4 => {
+            let Ok(n) = args[2].parse::<usize>() else {
+                eprintln!("N must be a number");
+                return 2.into();
+            };
+            if let Err(e) = std::fs::write(&args[3], gatewayc::generate::manifests(n)) {
+                eprintln!("{}: {e}", args[3]);
+                return 1.into();
+            }
+            0.into()
+        }
+        Some("floor") if args.len() == 4 => {
+            // Parse every document into a value tree (the same YAML loader gatewayc uses),
+            // keep them all, then write one JSON array of them.
+            let loaded = gatewayc::source::load(&[gatewayc::source::Input::parse(&args[2])], &mut std::io::empty());
+            let values: Vec<&serde_json::Value> = loaded.documents.iter().map(|d| &d.value).collect();
+            let file = match std::fs::File::create(&args[3]) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("{}: {e}", args[3]);
+                    return 1.into();
+                }
+            };
+            let mut w = std::io::BufWriter::new(file);
+            if serde_json::to_writer_pretty(&mut w, &values).is_err() || w.flush().is_err() {
+                eprintln!("cannot write {}", args[3]);
+                return 1.into();
+            }
+            0.into()
+        }
+        _ => {
+            eprintln!("usage: gatewayc-bench generate N FILE | floor FILE OUT");
+            2.into()
+        }
+    }
+}
