@@ -124,7 +124,7 @@ fn inputs(i: &InputArgs) -> Vec<Input> {
     i.files.iter().map(|f| Input::parse(f)).collect()
 }
 
-fn human(c: &Compiled, diags: &[Diagnostic], color: bool) -> String {
+fn human<R>(c: &Compiled<R>, diags: &[Diagnostic], color: bool) -> String {
     diag::render_human(diags, &c.sources, color)
 }
 
@@ -160,54 +160,75 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
         }
     }
     let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port };
-    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate);
-    let mut diags = c.diagnostics.clone();
-    let mut gateways: Vec<_> = c.gateways.iter().collect();
-    if !selected.is_empty() {
-        for (ns, name) in &selected {
-            if !gateways.iter().any(|g| &g.namespace == ns && &g.name == name) {
-                diags.push(Diagnostic::error(
-                    "input::gateway-not-found",
-                    format!("--gateway {ns}/{name}: no such Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
-                ));
+    let json = a.format == OutputFormat::Json;
+    let ext = if json { "json" } else { "yaml" };
+    let is_selected = |ns: &str, name: &str| selected.is_empty() || selected.iter().any(|(s, n)| s == ns && n == name);
+    let failed = |diags: &[Diagnostic]| diags.iter().any(|d| d.is_error() || (a.strict && d.severity == Severity::Warning));
+    // Gateways are rendered only when the run will succeed; with --output-dir each bootstrap
+    // is staged to a temp file as soon as it is rendered, and renamed into place at the end.
+    let go = |diags: &[Diagnostic], ours: &[(String, String)]| {
+        !failed(diags) && selected.iter().all(|s| ours.contains(s)) && !ours.is_empty()
+    };
+    let each = |g: &crate::ir::GatewayIr| -> Result<Rendered, String> {
+        let text = pipeline::render_bootstrap(g, &envoy, json)?;
+        match &a.output_dir {
+            Some(dir) => {
+                let rel = crate::names::gateway_dir(&g.namespace, &g.name).join(crate::names::bootstrap_file(ext));
+                crate::output::stage(dir, &rel, text.as_bytes()).map(Rendered::Staged)
             }
+            None => Ok(Rendered::Text(text)),
         }
-        gateways.retain(|g| selected.iter().any(|(ns, n)| &g.namespace == ns && &g.name == n));
-    } else if gateways.is_empty() && !diags.iter().any(Diagnostic::is_error) {
+    };
+    let emit = pipeline::Emit { select: &is_selected, go: &go, each: &each };
+    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, Some(&emit));
+    let mut diags = c.diagnostics.clone();
+    for (ns, name) in &selected {
+        if !c.gateways.iter().any(|(n, m)| n == ns && m == name) {
+            diags.push(Diagnostic::error(
+                "input::gateway-not-found",
+                format!("--gateway {ns}/{name}: no such Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
+            ));
+        }
+    }
+    if c.gateways.is_empty() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(Diagnostic::error(
             "input::no-gateway",
             format!("the input holds no Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
         ));
     }
-    let failed = diags.iter().any(|d| d.is_error() || (a.strict && d.severity == Severity::Warning));
     let stderr = human(&c, &diags, color);
-    if failed {
+    if failed(&diags) {
         return Report { exit: Exit::Invalid, stdout: String::new(), stderr };
     }
-    let json = a.format == OutputFormat::Json;
-    let ext = if json { "json" } else { "yaml" };
-    let mut files = Vec::new();
-    for g in &gateways {
-        match pipeline::render_bootstrap(g, &envoy, json) {
-            Ok(text) => files.push((crate::names::gateway_dir(&g.namespace, &g.name).join(crate::names::bootstrap_file(ext)), text)),
-            Err(e) => return Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: cannot serialize bootstrap: {e}\n") },
-        }
-    }
-    match &a.output_dir {
-        Some(dir) => match crate::output::write_all(dir, &files) {
+    let outputs = match c.outputs.into_iter().collect::<Result<Vec<_>, _>>() {
+        Ok(o) => o,
+        Err(e) => return Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
+    };
+    if a.output_dir.is_some() {
+        let staged = outputs.into_iter().filter_map(|r| if let Rendered::Staged(s) = r { Some(s) } else { None }).collect();
+        return match crate::output::commit(staged) {
             Ok(()) => Report { exit: Exit::Ok, stdout: String::new(), stderr },
             Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
-        },
-        None if files.len() == 1 => Report { exit: Exit::Ok, stdout: files.remove(0).1, stderr },
-        None => usage(format!(
+        };
+    }
+    match <[Rendered; 1]>::try_from(outputs) {
+        Ok([Rendered::Text(text)]) => Report { exit: Exit::Ok, stdout: text, stderr },
+        Ok(_) => Report { exit: Exit::Invalid, stdout: String::new(), stderr },
+        Err(all) => usage(format!(
             "{} Gateways selected; pass --output-dir DIR to write them all, or --gateway NAMESPACE/NAME to print one",
-            files.len()
+            all.len()
         )),
     }
 }
 
+/// One Gateway's bootstrap: staged in the output directory, or text for stdout.
+enum Rendered {
+    Staged(crate::output::Staged),
+    Text(String),
+}
+
 fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
-    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate);
+    let c = pipeline::compile::<()>(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, None);
     // Routes not accepted and references not resolved fail validation; other warnings only
     // under --strict.
     let failed = c.diagnostics.iter().any(|d| {
@@ -221,7 +242,7 @@ fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Repo
 }
 
 fn status(a: StatusArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
-    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Status);
+    let c = pipeline::compile::<()>(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Status, None);
     let stderr = human(&c, &c.diagnostics, color);
     // Exit 0 whenever the input parsed; objects refused by validation are left out.
     let parse_failed = c.diagnostics.iter().any(|d| d.is_error() && (d.code.starts_with("parse::") || d.code.starts_with("input::")));

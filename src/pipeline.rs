@@ -8,10 +8,13 @@ use crate::resolve::{self, Options};
 use crate::source::{self, Input, SourceMap};
 
 /// Everything one run computed.
-pub struct Compiled {
+pub struct Compiled<R = ()> {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
-    pub gateways: Vec<GatewayIr>,
+    /// Every Gateway of our GatewayClasses, (namespace, name), sorted.
+    pub gateways: Vec<(String, String)>,
+    /// What [`Emit::each`] produced for the selected Gateways, in name order.
+    pub outputs: Vec<R>,
     /// Gateway API objects with status, as YAML documents (for `gatewayc status`).
     pub status_objects: Vec<serde_json::Value>,
     /// Objects refused by validation.
@@ -27,11 +30,83 @@ pub enum Want {
     Status,
 }
 
-pub fn compile(inputs: &[Input], stdin: &mut dyn std::io::Read, opts: &Options, want: Want) -> Compiled {
+/// Read, parse and validate. Documents are parsed and checked as they complete, so their
+/// value trees never all exist at once; large inputs are split at document boundaries and
+/// handled by several threads, then merged in input order (the result does not depend on it).
+pub fn compile<R: Send>(inputs: &[Input], stdin: &mut dyn std::io::Read, opts: &Options, want: Want, emit: Option<&Emit<R>>) -> Compiled<R> {
     let t = Timer::new();
-    let loaded = source::load(inputs, stdin);
-    t.lap("source");
-    compile_loaded(loaded, opts, want)
+    let (sources, texts, mut diagnostics) = source::read(inputs, stdin);
+    let total: usize = texts.iter().map(|(_, t)| t.len()).sum();
+    let workers = if total < PARALLEL_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8)
+    };
+    // Work items: document ranges of every file, in input order, about `target` bytes each.
+    let target = (total / (workers * 4)).max(64 * 1024);
+    let items: Vec<(source::FileId, &std::sync::Arc<str>, usize, usize)> = texts
+        .iter()
+        .flat_map(|(f, text)| source::chunks(text, target).into_iter().map(move |(s, e)| (*f, text, s, e)))
+        .collect();
+    let work = |items: &[(source::FileId, &std::sync::Arc<str>, usize, usize)]| {
+        let mut part = crate::validate::Part::default();
+        let mut diags = Vec::new();
+        let mut any = false;
+        for (f, text, s, e) in items {
+            source::parse_range(*f, text, *s, *e, &mut diags, &mut |doc| {
+                any = true;
+                crate::validate::check_document(doc, &mut part)
+            });
+        }
+        (part, diags, any)
+    };
+    let results: Vec<_> = if workers == 1 || items.len() < 2 {
+        vec![work(&items)]
+    } else {
+        // Contiguous shares of about equal bytes, so that merging keeps input order.
+        let per = total.div_ceil(workers);
+        let mut shares: Vec<&[_]> = Vec::new();
+        let (mut from, mut acc) = (0, 0);
+        for (i, it) in items.iter().enumerate() {
+            acc += it.3 - it.2;
+            if acc >= per && shares.len() + 1 < workers {
+                shares.push(&items[from..=i]);
+                from = i + 1;
+                acc = 0;
+            }
+        }
+        shares.push(&items[from..]);
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = shares.into_iter().map(|sh| sc.spawn(move || work(sh))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        })
+    };
+    let mut parts = Vec::new();
+    let mut any_document = false;
+    for (part, diags, any) in results {
+        diagnostics.extend(diags);
+        parts.push(part);
+        any_document |= any;
+    }
+    // An input without any object is an error, unless reading it already failed.
+    if !any_document && !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
+    }
+    t.lap("source+validate");
+    finish(sources, diagnostics, crate::validate::finish(parts), opts, want, emit)
+}
+
+/// Inputs smaller than this are handled on one thread.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+/// The sequential path from already loaded documents (tests, tools).
+pub fn compile_loaded<R: Send>(loaded: source::Loaded, opts: &Options, want: Want, emit: Option<&Emit<R>>) -> Compiled<R> {
+    let mut diagnostics = loaded.diagnostics;
+    if loaded.documents.is_empty() && !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
+    }
+    let validated = crate::validate::check(loaded.documents);
+    finish(loaded.sources, diagnostics, validated, opts, want, emit)
 }
 
 /// Stage timings on stderr when GATEWAYC_TIMINGS is set (for profiling, never in output).
@@ -44,35 +119,57 @@ impl Timer {
     fn lap(&self, stage: &str) {
         if let Some(c) = &self.0 {
             let now = std::time::Instant::now();
-            eprintln!("timing {stage}: {:.3}s", (now - c.get()).as_secs_f64());
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let mem: Vec<&str> = status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS")).collect();
+            eprintln!("timing {stage}: {:.3}s {}", (now - c.get()).as_secs_f64(), mem.join(" ").split_whitespace().collect::<Vec<_>>().join(" "));
             c.set(now);
         }
     }
 }
 
-pub fn compile_loaded(loaded: source::Loaded, opts: &Options, want: Want) -> Compiled {
-    let mut diagnostics = loaded.diagnostics;
-    // An input without any object is an error, unless reading it already failed.
-    if loaded.documents.is_empty() && !diagnostics.iter().any(Diagnostic::is_error) {
-        diagnostics.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
-    }
+/// What to produce from the IR, one Gateway at a time (its IR is dropped once `each` has
+/// run, so the IR of all Gateways never exists at once).
+pub struct Emit<'f, R> {
+    /// Which Gateways (namespace, name) to produce.
+    pub select: &'f (dyn Fn(&str, &str) -> bool + Sync),
+    /// Whether to produce anything, given the diagnostics and all our Gateways' names.
+    pub go: &'f dyn Fn(&[Diagnostic], &[(String, String)]) -> bool,
+    /// Produce one Gateway's output (called in parallel, results kept in name order).
+    pub each: &'f (dyn Fn(&GatewayIr) -> R + Sync),
+}
+
+fn finish<R: Send>(
+    sources: SourceMap,
+    mut diagnostics: Vec<Diagnostic>,
+    validated: crate::validate::Validated,
+    opts: &Options,
+    want: Want,
+    emit: Option<&Emit<R>>,
+) -> Compiled<R> {
     let t = Timer::new();
-    let validated = crate::validate::check(loaded.documents);
-    t.lap("validate");
     diagnostics.extend(validated.diagnostics);
     let resolved = resolve::resolve(&validated.resources, opts);
     t.lap("resolve");
     diagnostics.extend(resolved.diagnostics.iter().cloned());
-    let gateways = crate::ir::build(&resolved);
-    t.lap("ir");
+    crate::diag::sort(&mut diagnostics);
+    crate::diag::dedup(&mut diagnostics);
+    let mut ours: Vec<&resolve::ResolvedGateway> = resolved.gateways.iter().collect();
+    ours.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
+    let gateways: Vec<(String, String)> = ours.iter().map(|g| (g.namespace().to_string(), g.name().to_string())).collect();
+    let outputs = match emit {
+        Some(e) if (e.go)(&diagnostics, &gateways) => {
+            let selected: Vec<_> = ours.into_iter().filter(|g| (e.select)(g.namespace(), g.name())).collect();
+            crate::output::par_map(&selected, |g| (e.each)(&crate::ir::build_gateway(g, &resolved.route_rules)))
+        }
+        _ => Vec::new(),
+    };
+    t.lap("ir+emit");
     let status_objects =
         if want == Want::Status { crate::emit::status::objects(&validated.resources, &resolved.status) } else { Vec::new() };
     t.lap("status");
-    crate::diag::sort(&mut diagnostics);
-    crate::diag::dedup(&mut diagnostics);
     // The resources are large and every output is built; freeing them node by node costs
     // as much as building them, so a one-shot CLI run leaves that to process exit.
-    let compiled = Compiled { sources: loaded.sources, diagnostics, gateways, status_objects, refused: validated.refused };
+    let compiled = Compiled { sources, diagnostics, gateways, outputs, status_objects, refused: validated.refused };
     std::mem::forget(resolved);
     std::mem::forget(validated.resources);
     compiled

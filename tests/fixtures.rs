@@ -32,19 +32,23 @@ fn fixtures_match_snapshots_and_envoy_accepts_them() {
     let mut bootstraps = Vec::new();
     for case in cases() {
         let name = case_name(&case);
-        let c = pipeline::compile(&[Input::Path(case.clone())], &mut std::io::empty(), &Options::default(), pipeline::Want::Status);
+        let each = |g: &gatewayc::ir::GatewayIr| {
+            let opts = EnvoyOptions::default();
+            (g.namespace.clone(), g.name.clone(), pipeline::render_bootstrap(g, &opts, false), pipeline::render_bootstrap(g, &opts, true))
+        };
+        let emit = pipeline::Emit { select: &|_, _| true, go: &|_, _| true, each: &each };
+        let c = pipeline::compile(&[Input::Path(case.clone())], &mut std::io::empty(), &Options::default(), pipeline::Want::Status, Some(&emit));
         assert!(!c.diagnostics.iter().any(|d| d.is_error()), "{name}: unexpected errors: {:#?}", c.diagnostics);
         let mut out = String::new();
-        for g in &c.gateways {
-            let text = pipeline::render_bootstrap(g, &EnvoyOptions::default(), false).expect("render");
-            out.push_str(&format!("# ---- bootstrap {}/{} ----\n{text}", g.namespace, g.name));
-            let path = tmp.path().join(format!("{name}-{}-{}.yaml", g.namespace, g.name));
-            std::fs::write(&path, &text).expect("write");
+        for (ns, gw, yaml, json) in &c.outputs {
+            let text = yaml.as_ref().expect("render");
+            out.push_str(&format!("# ---- bootstrap {ns}/{gw} ----\n{text}"));
+            let path = tmp.path().join(format!("{name}-{ns}-{gw}.yaml"));
+            std::fs::write(&path, text).expect("write");
             bootstraps.push(path);
             // The JSON form is the same bootstrap.
-            let json = pipeline::render_bootstrap(g, &EnvoyOptions::default(), true).expect("render json");
-            let path = tmp.path().join(format!("{name}-{}-{}.json", g.namespace, g.name));
-            std::fs::write(&path, &json).expect("write");
+            let path = tmp.path().join(format!("{name}-{ns}-{gw}.json"));
+            std::fs::write(&path, json.as_ref().expect("render json")).expect("write");
             bootstraps.push(path);
         }
         let status = gatewayc::emit::yaml::to_string_multiple(&c.status_objects).expect("status yaml");

@@ -13,7 +13,7 @@ fn invalid_corpus_gives_expected_codes_and_positions() {
     cases.sort();
     assert!(cases.len() >= 15, "corpus shrank");
     for case in cases {
-        let c = pipeline::compile(&[Input::Path(case.join("input.yaml"))], &mut std::io::empty(), &Options::default(), pipeline::Want::Status);
+        let c = pipeline::compile::<()>(&[Input::Path(case.join("input.yaml"))], &mut std::io::empty(), &Options::default(), pipeline::Want::Status, None);
         let got: Vec<String> = c
             .diagnostics
             .iter()

@@ -185,7 +185,8 @@ fn host_rank(h: &str) -> (std::cmp::Reverse<usize>, std::cmp::Reverse<usize>) {
     (std::cmp::Reverse(non_wild), std::cmp::Reverse(if h == "*" { 0 } else { h.len() }))
 }
 
-fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::ResolvedRule>]) -> GatewayIr {
+/// The IR of one Gateway.
+pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::ResolvedRule>]) -> GatewayIr {
     // port -> (listener, hostname) -> candidate routes attached through that listener
     let mut ports: BTreeMap<u32, BTreeMap<(usize, String), Vec<std::sync::Arc<route::Candidate>>>> = BTreeMap::new();
     let mut clusters: BTreeMap<String, ClusterIr> = BTreeMap::new();
@@ -201,7 +202,7 @@ fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::Resol
             }
             // The routes do not depend on the hostname: build them once, share them.
             let mut built = Vec::new();
-            route::candidates(attached.route, rules, l.port, &mut built, &mut clusters);
+            route::candidates(attached.route, attached.order, rules, l.port, &mut built, &mut clusters);
             let built: Vec<_> = built.into_iter().map(std::sync::Arc::new).collect();
             let groups = ports.entry(l.port).or_default();
             for h in hosts {

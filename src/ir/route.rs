@@ -2,12 +2,12 @@
 
 use super::*;
 use crate::api::httproute::{self as h, HTTPRouteFilterType, PathMatchType};
-use crate::api::{HTTPRoute, Item, age_key};
+use crate::api::{HTTPRoute, Item};
 use crate::resolve::{Endpoints, ResolvedRule};
 
 /// A route before ordering, with its precedence key.
 pub struct Candidate {
-    key: (u8, std::cmp::Reverse<usize>, bool, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>, (String, String, String), usize, usize),
+    key: (u8, std::cmp::Reverse<usize>, bool, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>, usize, usize, usize),
     route: std::sync::Arc<RouteIr>,
 }
 
@@ -45,12 +45,10 @@ fn endpoints(e: &Endpoints) -> ClusterEndpoints {
 }
 
 /// Add one candidate per (rule, match) of `item` to `out`; register the clusters it uses.
-pub fn candidates(item: &Item<HTTPRoute>, rules: &[ResolvedRule], listener_port: u32, out: &mut Vec<Candidate>, clusters: &mut BTreeMap<String, ClusterIr>) {
+pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], listener_port: u32, out: &mut Vec<Candidate>, clusters: &mut BTreeMap<String, ClusterIr>) {
     let route = &item.obj;
     let ns = route.metadata.ns();
     let object = format!("HTTPRoute {ns}/{}", route.metadata.name);
-    let age = age_key(&route.metadata);
-    let age = (age.0.to_string(), age.1.to_string(), age.2.to_string());
     for (ri, (rule, resolved)) in route.spec.rules.iter().zip(rules).enumerate() {
         let mut request_headers = HeaderOps::default();
         let mut response_headers = HeaderOps::default();
@@ -140,7 +138,7 @@ pub fn candidates(item: &Item<HTTPRoute>, rules: &[ResolvedRule], listener_port:
                 m.method.is_none(),
                 std::cmp::Reverse(m.headers.len()),
                 std::cmp::Reverse(m.query_params.len()),
-                age.clone(),
+                order,
                 ri,
                 mi,
             );

@@ -37,6 +37,8 @@ pub struct Index<'a> {
     grants: HashMap<&'a str, Vec<&'a crate::api::ReferenceGrant>>,
     namespaces: HashMap<&'a str, &'a Namespace>,
     cluster_domain: String,
+    /// Resolved targets by (namespace, Service, port): resolved once, shared.
+    targets: std::cell::RefCell<HashMap<(String, String, u32), std::sync::Arc<BackendTarget>>>,
 }
 
 impl<'a> Index<'a> {
@@ -57,6 +59,7 @@ impl<'a> Index<'a> {
             grants,
             namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &n.obj)).collect(),
             cluster_domain: opts.cluster_domain.clone(),
+            targets: Default::default(),
         }
     }
 
@@ -80,7 +83,7 @@ impl<'a> Index<'a> {
 
     /// Resolve a Service backendRef to its endpoints.
     #[allow(clippy::too_many_arguments)]
-    pub fn service_backend(&self, route_ns: &str, group: &str, kind: &str, name: &str, ns: Option<&str>, port: Option<u32>) -> Result<BackendTarget, Unresolved> {
+    pub fn service_backend(&self, route_ns: &str, group: &str, kind: &str, name: &str, ns: Option<&str>, port: Option<u32>) -> Result<std::sync::Arc<BackendTarget>, Unresolved> {
         if !(group.is_empty() || group == "core") || kind != "Service" {
             return Err(Unresolved { reason: "InvalidKind", message: format!("backendRef kind {kind} of group `{group}` is not supported; only Services are") });
         }
@@ -100,6 +103,10 @@ impl<'a> Index<'a> {
         let Some(sp) = svc.spec.ports.iter().find(|p| p.port == port && p.protocol == "TCP") else {
             return Err(Unresolved { reason: "BackendNotFound", message: format!("Service {ns}/{name} has no TCP port {port}") });
         };
+        let key = (ns.to_string(), name.to_string(), port);
+        if let Some(t) = self.targets.borrow().get(&key) {
+            return Ok(t.clone());
+        }
         let endpoints = if svc.spec.type_.as_deref() == Some("ExternalName") {
             Endpoints::Dns(vec![(svc.spec.external_name.clone().unwrap_or_default(), port)])
         } else {
@@ -138,6 +145,8 @@ impl<'a> Index<'a> {
                 }
             }
         };
-        Ok(BackendTarget { namespace: ns.to_string(), service: name.to_string(), port, endpoints })
+        let target = std::sync::Arc::new(BackendTarget { namespace: ns.to_string(), service: name.to_string(), port, endpoints });
+        self.targets.borrow_mut().insert(key, target.clone());
+        Ok(target)
     }
 }

@@ -22,7 +22,7 @@ pub fn attach<'a>(
     let by_name: HashMap<(String, String), usize> =
         gateways.iter().enumerate().map(|(i, g)| ((g.namespace().to_string(), g.name().to_string()), i)).collect();
     let mut all_rules = Vec::new();
-    for item in &res.http_routes {
+    for (order, item) in res.http_routes.iter().enumerate() {
         let route = &item.obj;
         let rns = route.metadata.ns();
         let object = format!("HTTPRoute {rns}/{}", route.metadata.name);
@@ -105,7 +105,7 @@ pub fn attach<'a>(
                         gs.listeners[*li].attached_routes += 1;
                     }
                 }
-                gw.routes.push(AttachedRoute { route: item, listeners: matched, rules: rules_idx });
+                gw.routes.push(AttachedRoute { route: item, order, listeners: matched, rules: rules_idx });
             }
             parents.push(RouteParentStatus {
                 parent_ref: ParentRefStatus {

@@ -54,13 +54,17 @@ pub struct ResolvedBackend {
     /// Index of the backendRef in the rule.
     pub index: usize,
     pub weight: u32,
-    pub target: BackendTarget,
+    /// Shared by every backendRef to the same Service port.
+    pub target: std::sync::Arc<BackendTarget>,
 }
 
 /// An HTTPRoute accepted by a Gateway: on which listeners, with which hostnames.
 #[derive(Debug)]
 pub struct AttachedRoute<'a> {
     pub route: &'a Item<HTTPRoute>,
+    /// Position of the route in canonical order (oldest first, then namespace/name): the
+    /// tie-breaker of route precedence.
+    pub order: usize,
     /// (listener index, hostnames effective on that listener)
     pub listeners: Vec<(usize, Vec<String>)>,
     /// Index into [`Resolved::route_rules`].

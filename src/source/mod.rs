@@ -167,8 +167,51 @@ pub struct Loaded {
 }
 
 /// Read every input, in order: files as given, directories walked in sorted path order.
+/// Read and parse every input, keeping all documents (for tests, tools and the benchmark floor;
+/// the pipeline streams documents instead, see [`read`] and [`parse_range`]).
 pub fn load(inputs: &[Input], stdin: &mut dyn std::io::Read) -> Loaded {
-    let mut loaded = Loaded { sources: SourceMap::default(), documents: Vec::new(), diagnostics: Vec::new() };
+    let (sources, texts, mut diagnostics) = read(inputs, stdin);
+    let mut documents = Vec::new();
+    for (file, text) in texts {
+        parse_range(file, &text, 0, text.len(), &mut diagnostics, &mut |d| documents.push(d));
+    }
+    Loaded { sources, documents, diagnostics }
+}
+
+/// Parse the documents of `text[start..end]` (whole documents, see [`chunks`]), handing each
+/// to `sink` as soon as it is complete.
+pub fn parse_range(file: FileId, text: &Arc<str>, start: usize, end: usize, diags: &mut Vec<Diagnostic>, sink: &mut dyn FnMut(Document)) {
+    yaml::load_documents(file, text, start, end, diags, sink);
+}
+
+/// Byte ranges of `text` that hold whole YAML documents, split at `---` lines, so that they
+/// can be parsed independently (in parallel). A document marker at the start of a line always
+/// ends the previous document in YAML, even a block scalar. Files with directives (`%YAML`)
+/// stay whole.
+pub fn chunks(text: &str, target: usize) -> Vec<(usize, usize)> {
+    if text.starts_with('%') || text.contains("\n%") {
+        return vec![(0, text.len())];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(off) = text[i..].find("\n---") {
+        let line = i + off + 1;
+        let after = b.get(line + 3).copied();
+        if matches!(after, None | Some(b'\n' | b'\r' | b' ' | b'\t')) && line - start >= target {
+            out.push((start, line));
+            start = line;
+        }
+        i = line + 3;
+    }
+    out.push((start, text.len()));
+    out
+}
+
+/// The inputs' texts, in order: files as given, directories walked in sorted path order.
+pub fn read(inputs: &[Input], stdin: &mut dyn std::io::Read) -> (SourceMap, Vec<(FileId, Arc<str>)>, Vec<Diagnostic>) {
+    let mut loaded = Reader { sources: SourceMap::default(), texts: Vec::new(), diagnostics: Vec::new() };
     for input in inputs {
         match input {
             Input::Stdin => {
@@ -191,17 +234,28 @@ pub fn load(inputs: &[Input], stdin: &mut dyn std::io::Read) -> Loaded {
             }
         }
     }
-    loaded
+    (loaded.sources, loaded.texts, loaded.diagnostics)
+}
+
+struct Reader {
+    sources: SourceMap,
+    texts: Vec<(FileId, Arc<str>)>,
+    diagnostics: Vec<Diagnostic>,
 }
 
 /// Parse one in-memory text (used by tests and benches).
 pub fn load_str(name: &str, text: &str) -> Loaded {
-    let mut loaded = Loaded { sources: SourceMap::default(), documents: Vec::new(), diagnostics: Vec::new() };
-    add_bytes(&mut loaded, name.to_string(), text.as_bytes().to_vec());
-    loaded
+    let mut reader = Reader { sources: SourceMap::default(), texts: Vec::new(), diagnostics: Vec::new() };
+    add_bytes(&mut reader, name.to_string(), text.as_bytes().to_vec());
+    let mut documents = Vec::new();
+    let mut diagnostics = reader.diagnostics;
+    for (file, text) in reader.texts {
+        parse_range(file, &text, 0, text.len(), &mut diagnostics, &mut |d| documents.push(d));
+    }
+    Loaded { sources: reader.sources, documents, diagnostics }
 }
 
-fn add_bytes(loaded: &mut Loaded, name: String, bytes: Vec<u8>) {
+fn add_bytes(loaded: &mut Reader, name: String, bytes: Vec<u8>) {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -219,7 +273,7 @@ fn add_bytes(loaded: &mut Loaded, name: String, bytes: Vec<u8>) {
     };
     let text: Arc<str> = text.into();
     let file = loaded.sources.add(name, text.clone());
-    yaml::load_documents(file, &text, &mut loaded.documents, &mut loaded.diagnostics);
+    loaded.texts.push((file, text));
 }
 
 fn is_manifest(path: &Path) -> bool {

@@ -128,8 +128,9 @@ struct DocState {
 /// Parse all documents of one file. Documents with errors are dropped; the errors say why.
 /// This first pass keeps no per-node positions (they cost memory on every node); a
 /// [`Locator`] rebuilds them for one document when a diagnostic needs them.
-pub fn load_documents(file: FileId, text: &Arc<str>, out: &mut Vec<Document>, diags: &mut Vec<Diagnostic>) {
-    parse(file, text, 0, false, diags, &mut |d, start, end, diags| finish_document(file, text, d, start, end, out, diags));
+pub fn load_documents(file: FileId, text: &Arc<str>, start: usize, end: usize, diags: &mut Vec<Diagnostic>, out: &mut dyn FnMut(Document)) {
+    let slice = text.get(start..end).unwrap_or("");
+    parse(file, slice, start, false, diags, &mut |d, s, e, diags| finish_document(file, text, d, s, e, out, diags));
 }
 
 /// JSON pointer → position for every node of the document at `text[start..end]`.
@@ -346,7 +347,7 @@ fn child_pointer(stack: &[Frame], track: bool) -> Result<String, ()> {
     }
 }
 
-fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end: usize, out: &mut Vec<Document>, diags: &mut Vec<Diagnostic>) {
+fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end: usize, out: &mut dyn FnMut(Document), diags: &mut Vec<Diagnostic>) {
     let Some(root) = d.root else { return };
     let root_span = (d.root_start, d.root_end);
     let sp = Some(Span { file, start: root_span.0, end: root_span.1 });
@@ -379,7 +380,7 @@ fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end
         if let Some(Value::Array(items)) = m.remove("items") {
             for (i, item) in items.into_iter().enumerate() {
                 match item {
-                    Value::Object(_) => out.push(Document { file, value: item, loc: Locator::new(spans.clone(), format!("/items/{i}")) }),
+                    Value::Object(_) => out(Document { file, value: item, loc: Locator::new(spans.clone(), format!("/items/{i}")) }),
                     Value::Null => {}
                     _ => diags.push(
                         Diagnostic::error("parse::not-an-object", "a List item must be a mapping (a Kubernetes object)")
@@ -390,5 +391,5 @@ fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end
         }
         return;
     }
-    out.push(Document { file, value: root, loc: Locator::new(spans, String::new()) });
+    out(Document { file, value: root, loc: Locator::new(spans, String::new()) });
 }

@@ -15,7 +15,7 @@ pub mod schema;
 use crate::api::{self, Class, Kind, Object, Resources};
 use crate::diag::Diagnostic;
 use crate::source::{Document, Locator};
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 /// Collects the diagnostics of one object, each pointing at a node of it.
 pub struct Ctx<'a> {
@@ -55,78 +55,106 @@ pub struct Validated {
     pub refused: usize,
 }
 
+/// What the checks of a run of documents decided, before merging (one per worker).
+#[derive(Default)]
+pub struct Part {
+    objects: Vec<(Kind, Object, Locator, String)>,
+    diagnostics: Vec<Diagnostic>,
+    refused: usize,
+}
+
+/// Check all documents in order (the sequential form of [`check_document`] + [`finish`]).
 pub fn check(documents: Vec<Document>) -> Validated {
+    let mut part = Part::default();
+    for doc in documents {
+        check_document(doc, &mut part);
+    }
+    finish(vec![part])
+}
+
+/// Classify, schema-check, decode and rule-check one document. Its value is consumed: only
+/// the typed object is kept.
+pub fn check_document(mut doc: Document, part: &mut Part) {
+    let diags = &mut part.diagnostics;
+    let kind = match api::classify(&doc.value) {
+        Class::Known(k) => k,
+        Class::Foreign => return,
+        Class::Unsupported { kind } => {
+            diags.push(
+                Diagnostic::warning("unsupported::kind", format!("{kind} is not supported yet; the object is ignored"))
+                    .with_span(doc.loc.span_of("/kind", false))
+                    .with_object(describe(&doc.value, &kind))
+                    .with_help("see docs/features.md for what gatewayc implements"),
+            );
+            return;
+        }
+        Class::Invalid { code, message, pointer } => {
+            diags.push(Diagnostic::error(code, message).with_span(doc.loc.span_of(pointer, false)).with_path(pointer));
+            part.refused += 1;
+            return;
+        }
+    };
+    schema::prune_nulls(&mut doc.value);
+    let object = describe(&doc.value, kind.name());
+    let mut errors = schema::check(kind, &doc, &object);
+    mark_sensitive(kind, &mut errors);
+    if !errors.is_empty() {
+        diags.extend(errors);
+        part.refused += 1;
+        return;
+    }
+    let obj = match api::decode(kind, doc.value) {
+        Ok(o) => o,
+        Err(e) => {
+            // The schema should have caught this; report rather than panic.
+            let msg = if kind == Kind::Secret { "Secret does not decode".to_string() } else { e.to_string() };
+            diags.push(Diagnostic::error("schema::decode", msg).with_span(doc.loc.span()).with_object(object));
+            part.refused += 1;
+            return;
+        }
+    };
+    let mut ctx = Ctx { loc: &doc.loc, object: &object, diags: Vec::new() };
+    metadata::check(kind, obj.meta(), &mut ctx);
+    match &obj {
+        Object::Gateway(g) => gateway::check(g, &mut ctx),
+        Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
+        _ => {}
+    }
+    mark_sensitive(kind, &mut ctx.diags);
+    let failed = ctx.diags.iter().any(Diagnostic::is_error);
+    diags.append(&mut ctx.diags);
+    if failed {
+        part.refused += 1;
+        return;
+    }
+    part.objects.push((kind, obj, doc.loc, object));
+}
+
+/// Merge the parts in input order: the first definition of an object wins, later ones are
+/// errors; then everything is put in canonical order.
+pub fn finish(parts: Vec<Part>) -> Validated {
     let mut resources = Resources::default();
     let mut diags = Vec::new();
     let mut refused = 0;
-    let mut seen: HashMap<(Kind, String, String), ()> = HashMap::new();
-    for mut doc in documents {
-        let kind = match api::classify(&doc.value) {
-            Class::Known(k) => k,
-            Class::Foreign => continue,
-            Class::Unsupported { kind } => {
+    let mut seen: HashSet<(Kind, String, String)> = HashSet::new();
+    for part in parts {
+        diags.extend(part.diagnostics);
+        refused += part.refused;
+        for (kind, obj, loc, object) in part.objects {
+            let meta = obj.meta();
+            let ns = if kind.namespaced() { meta.ns().to_string() } else { String::new() };
+            if !seen.insert((kind, ns, meta.name.clone())) {
                 diags.push(
-                    Diagnostic::warning("unsupported::kind", format!("{kind} is not supported yet; the object is ignored"))
-                        .with_span(doc.loc.span_of("/kind", false))
-                        .with_object(describe(&doc.value, &kind))
-                        .with_help("see docs/features.md for what gatewayc implements"),
+                    Diagnostic::error("conflict::duplicate-object", format!("{object} is defined more than once"))
+                        .with_span(loc.span_of("/metadata/name", false))
+                        .with_object(object)
+                        .with_help("each object may appear once in the input; the first definition is used"),
                 );
-                continue;
-            }
-            Class::Invalid { code, message, pointer } => {
-                diags.push(Diagnostic::error(code, message).with_span(doc.loc.span_of(pointer, false)).with_path(pointer));
                 refused += 1;
                 continue;
             }
-        };
-        schema::prune_nulls(&mut doc.value);
-        let object = describe(&doc.value, kind.name());
-        let mut errors = schema::check(kind, &doc, &object);
-        mark_sensitive(kind, &mut errors);
-        if !errors.is_empty() {
-            diags.extend(errors);
-            refused += 1;
-            continue;
+            resources.push(obj, loc);
         }
-        let obj = match api::decode(kind, doc.value) {
-            Ok(o) => o,
-            Err(e) => {
-                // The schema should have caught this; report rather than panic.
-                let msg = if kind == Kind::Secret { "Secret does not decode".to_string() } else { e.to_string() };
-                diags.push(Diagnostic::error("schema::decode", msg).with_span(doc.loc.span()).with_object(object));
-                refused += 1;
-                continue;
-            }
-        };
-        let mut ctx = Ctx { loc: &doc.loc, object: &object, diags: Vec::new() };
-        metadata::check(kind, obj.meta(), &mut ctx);
-        match &obj {
-            Object::Gateway(g) => gateway::check(g, &mut ctx),
-            Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
-            _ => {}
-        }
-        mark_sensitive(kind, &mut ctx.diags);
-        let failed = ctx.diags.iter().any(Diagnostic::is_error);
-        diags.append(&mut ctx.diags);
-        if failed {
-            refused += 1;
-            continue;
-        }
-        let meta = obj.meta();
-        let ns = if kind.namespaced() { meta.ns().to_string() } else { String::new() };
-        let key = (kind, ns, meta.name.clone());
-        if seen.contains_key(&key) {
-            diags.push(
-                Diagnostic::error("conflict::duplicate-object", format!("{object} is defined more than once"))
-                    .with_span(doc.loc.span_of("/metadata/name", false))
-                    .with_object(object.clone())
-                    .with_help("each object may appear once in the input; the first definition is used"),
-            );
-            refused += 1;
-            continue;
-        }
-        seen.insert(key, ());
-        resources.push(obj, doc.loc);
     }
     resources.sort();
     Validated { resources, diagnostics: diags, refused }
