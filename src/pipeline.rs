@@ -167,11 +167,15 @@ fn finish<R: Send>(
     let status_objects =
         if want == Want::Status { crate::emit::status::objects(&validated.resources, &resolved.status) } else { Vec::new() };
     t.lap("status");
-    // The resources are large and every output is built; freeing them node by node costs
-    // as much as building them, so a one-shot CLI run leaves that to process exit.
     let compiled = Compiled { sources, diagnostics, gateways, outputs, status_objects, refused: validated.refused };
-    std::mem::forget(resolved);
-    std::mem::forget(validated.resources);
+    // Every output is built. Freeing the resources node by node costs about as much as
+    // building them, so it happens on a background thread: a CLI run exits without waiting
+    // for it, a library caller loses nothing.
+    drop(resolved);
+    let resources = validated.resources;
+    if std::thread::Builder::new().name("free".into()).spawn(move || drop(resources)).is_err() {
+        // Could not spawn: the resources were dropped with the closure, here.
+    }
     compiled
 }
 

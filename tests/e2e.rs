@@ -236,3 +236,163 @@ spec:
     // Outside the listener's hostname: no virtual host.
     assert_eq!(get(port, &format!("example.org:{port}"), "/api").await.expect("request").status, 404);
 }
+
+/// URLRewrite and RequestRedirect as the client and the backend see them, backend-level
+/// header filters, and a 500 for a rule whose filter cannot be applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewrites_redirects_and_backend_filters_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let api = echo("api").await;
+    let canary = echo("canary").await;
+    let port = free_port();
+    let admin = free_port();
+    let mut input = format!(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: eg}}
+spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: default}}
+spec:
+  gatewayClassName: eg
+  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: default}}
+spec:
+  parentRefs: [{{name: gw}}]
+  hostnames: [app.example.com]
+  rules:
+    - matches: [{{path: {{type: PathPrefix, value: /v1/}}}}]
+      filters:
+        - type: URLRewrite
+          urlRewrite: {{hostname: internal.example.com, path: {{type: ReplacePrefixMatch, replacePrefixMatch: /api/v1}}}}
+      backendRefs: [{{name: api, port: 8080}}]
+    - matches: [{{path: {{type: PathPrefix, value: /strip}}}}]
+      filters:
+        - type: URLRewrite
+          urlRewrite: {{path: {{type: ReplacePrefixMatch, replacePrefixMatch: /}}}}
+      backendRefs: [{{name: api, port: 8080}}]
+    - matches: [{{path: {{type: Exact, value: /full}}}}]
+      filters:
+        - type: URLRewrite
+          urlRewrite: {{path: {{type: ReplaceFullPath, replaceFullPath: /replaced}}}}
+      backendRefs: [{{name: api, port: 8080}}]
+    - matches: [{{path: {{type: PathPrefix, value: /moved}}}}]
+      filters:
+        - type: RequestRedirect
+          requestRedirect: {{scheme: https, hostname: www.example.com, statusCode: 308, path: {{type: ReplacePrefixMatch, replacePrefixMatch: /new}}}}
+    - matches: [{{path: {{type: Exact, value: /port}}}}]
+      filters:
+        - type: RequestRedirect
+          requestRedirect: {{port: 9090}}
+    - matches: [{{path: {{type: Exact, value: /host}}}}]
+      filters:
+        - type: RequestRedirect
+          requestRedirect: {{hostname: other.example.com}}
+    - matches: [{{path: {{type: Exact, value: /canary}}}}]
+      backendRefs:
+        - name: canary
+          port: 8080
+          filters:
+            - type: RequestHeaderModifier
+              requestHeaderModifier: {{set: [{{name: x-canary, value: "yes"}}]}}
+    - matches: [{{path: {{type: Exact, value: /ext}}}}]
+      filters:
+        - type: ExtensionRef
+          extensionRef: {{group: example.com, kind: Thing, name: t}}
+      backendRefs: [{{name: api, port: 8080}}]
+"#
+    );
+    input.push_str(&slice("default", "api", api.addr.port()));
+    input.push_str(&slice("default", "canary", canary.addr.port()));
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let (code, bootstrap, stderr) =
+        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
+    assert_eq!(code, 0, "translate failed: {stderr}");
+    assert!(stderr.contains("ExtensionRef"), "{stderr}");
+    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let h = format!("app.example.com:{port}");
+
+    let r = get(port, &h, "/v1/users?id=7").await.expect("request");
+    assert_eq!((r.backend().as_str(), r.echo()["path"].as_str()), ("api", Some("/api/v1/users?id=7")));
+    assert_eq!(r.echo()["host"], "internal.example.com");
+    let r = get(port, &h, "/v1").await.expect("request");
+    assert_eq!(r.echo()["path"], "/api/v1");
+    for (from, to) in [("/strip/a/b", "/a/b"), ("/strip", "/"), ("/strip/", "/")] {
+        let r = get(port, &h, from).await.expect("request");
+        assert_eq!(r.echo()["path"], to, "{from}");
+    }
+    let r = get(port, &h, "/full?x=1").await.expect("request");
+    assert_eq!(r.echo()["path"], "/replaced?x=1");
+
+    let r = get(port, &h, "/moved/a?q=1").await.expect("request");
+    assert_eq!(r.status, 308);
+    assert_eq!(r.headers.get("location").map(String::as_str), Some("https://www.example.com/new/a?q=1"));
+    let r = get(port, &h, "/port").await.expect("request");
+    assert_eq!(r.status, 302);
+    assert_eq!(r.headers.get("location").map(String::as_str), Some("http://app.example.com:9090/port"));
+    let r = get(port, &h, "/host").await.expect("request");
+    assert_eq!(r.headers.get("location").cloned(), Some(format!("http://other.example.com:{port}/host")));
+
+    let r = request(port, "GET", &h, "/canary", &[]).await.expect("request");
+    assert_eq!((r.backend().as_str(), r.echo()["headers"]["x-canary"].as_str()), ("canary", Some("yes")));
+    let r = get(port, &h, "/v1/x").await.expect("request");
+    assert!(r.echo()["headers"].get("x-canary").is_none(), "backend filter applies to its backend only");
+
+    assert_eq!(get(port, &h, "/ext").await.expect("request").status, 500);
+}
+
+/// Redirects keep the spec's port rules whatever the client put in Host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_ports_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let admin = free_port();
+    let input = format!(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: eg}}
+spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: default}}
+spec:
+  gatewayClassName: eg
+  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: default}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules:
+    - matches: [{{path: {{value: /https}}}}]
+      filters: [{{type: RequestRedirect, requestRedirect: {{scheme: https}}}}]
+    - matches: [{{path: {{value: /https-8443}}}}]
+      filters: [{{type: RequestRedirect, requestRedirect: {{scheme: https, port: 8443}}}}]
+    - matches: [{{path: {{value: /http80}}}}]
+      filters: [{{type: RequestRedirect, requestRedirect: {{port: 80}}}}]
+"#
+    );
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let (code, bootstrap, stderr) =
+        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
+    assert_eq!(code, 0, "translate failed: {stderr}");
+    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    for host in ["example.com".to_string(), format!("example.com:{port}")] {
+        let loc = |p: &'static str| {
+            let host = host.clone();
+            async move { get(port, &host, p).await.expect("request").headers.get("location").cloned().unwrap_or_default() }
+        };
+        assert_eq!(loc("/https").await, "https://example.com/https", "Host {host}");
+        assert_eq!(loc("/https-8443").await, "https://example.com:8443/https-8443", "Host {host}");
+        assert_eq!(loc("/http80").await, "http://example.com/http80", "Host {host}");
+    }
+}

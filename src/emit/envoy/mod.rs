@@ -71,6 +71,8 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
                     merge_slashes: true,
                     path_with_escaped_slashes_action: "UNESCAPE_AND_REDIRECT",
                     use_remote_address: true,
+                    // As Envoy Gateway: match and redirect on the host without the client's port.
+                    strip_any_host_port: true,
                     access_log: vec![AccessLog {
                         name: "envoy.access_loggers.stdout",
                         typed_config: StdoutAccessLog { type_: STDOUT_LOG, log_format: LogFormat { json_format: access_log_format() } },
@@ -145,6 +147,16 @@ fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<Str
     }
 }
 
+/// The port to put in a redirect: none when it is the scheme's well-known one (Gateway API:
+/// no `:80` for http, no `:443` for https; Envoy keeps an explicit port_redirect).
+fn redirect_port(rd: &ir::Redirect) -> Option<u32> {
+    let scheme = rd.scheme.as_deref().unwrap_or("http");
+    match (scheme, rd.port) {
+        ("http", Some(80)) | ("https", Some(443)) => None,
+        (_, p) => p,
+    }
+}
+
 fn redirect_code(status: u16) -> &'static str {
     match status {
         301 => "MOVED_PERMANENTLY",
@@ -186,7 +198,7 @@ fn route(r: &ir::RouteIr) -> Route {
             out.redirect = Some(RedirectAction {
                 scheme_redirect: rd.scheme.clone(),
                 host_redirect: rd.hostname.clone(),
-                port_redirect: rd.port,
+                port_redirect: redirect_port(rd),
                 path_redirect: full,
                 prefix_rewrite: prefix,
                 regex_rewrite: regex,

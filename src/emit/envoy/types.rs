@@ -71,6 +71,7 @@ pub struct HttpConnectionManager {
     pub merge_slashes: bool,
     pub path_with_escaped_slashes_action: &'static str,
     pub use_remote_address: bool,
+    pub strip_any_host_port: bool,
     pub access_log: Vec<AccessLog>,
     pub http_filters: Vec<HttpFilter>,
     pub route_config: RouteConfiguration,
