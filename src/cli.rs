@@ -170,13 +170,12 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
         !failed(diags) && selected.iter().all(|s| ours.contains(s)) && !ours.is_empty()
     };
     let each = |g: &crate::ir::GatewayIr| -> Result<Rendered, String> {
-        let text = pipeline::render_bootstrap(g, &envoy, json)?;
         match &a.output_dir {
             Some(dir) => {
                 let rel = crate::names::gateway_dir(&g.namespace, &g.name).join(crate::names::bootstrap_file(ext));
-                crate::output::stage(dir, &rel, text.as_bytes()).map(Rendered::Staged)
+                crate::output::stage_with(dir, &rel, &mut |w| pipeline::write_bootstrap(g, &envoy, json, w)).map(Rendered::Staged)
             }
-            None => Ok(Rendered::Text(text)),
+            None => pipeline::render_bootstrap(g, &envoy, json).map(Rendered::Text),
         }
     };
     let emit = pipeline::Emit { select: &is_selected, go: &go, each: &each };

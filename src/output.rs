@@ -12,16 +12,21 @@ pub struct Staged {
 }
 
 pub fn stage(root: &Path, rel: &Path, content: &[u8]) -> Result<Staged, String> {
+    stage_with(root, rel, &mut |w| w.write_all(content).map_err(|e| e.to_string()))
+}
+
+/// Stage a file whose content `write` produces straight into it (buffered).
+pub fn stage_with(root: &Path, rel: &Path, write: &mut dyn FnMut(&mut dyn Write) -> Result<(), String>) -> Result<Staged, String> {
     let dest = root.join(rel);
     let dir = dest.parent().unwrap_or(root).to_path_buf();
-    std::fs::create_dir_all(&dir)
-        .and_then(|_| tempfile::NamedTempFile::new_in(&dir))
-        .and_then(|mut tmp| {
-            tmp.write_all(content)?;
-            tmp.as_file().sync_all()?;
-            Ok(Staged { tmp, dest: dest.clone() })
-        })
-        .map_err(|e| format!("cannot write {}: {e}", dest.display()))
+    let fail = |e: String| format!("cannot write {}: {e}", dest.display());
+    std::fs::create_dir_all(&dir).map_err(|e| fail(e.to_string()))?;
+    let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| fail(e.to_string()))?;
+    let mut buf = std::io::BufWriter::with_capacity(1 << 16, tmp);
+    write(&mut buf).map_err(fail)?;
+    let tmp = buf.into_inner().map_err(|e| fail(e.error().to_string()))?;
+    tmp.as_file().sync_all().map_err(|e| fail(e.to_string()))?;
+    Ok(Staged { tmp, dest })
 }
 
 /// Rename every staged file into place.

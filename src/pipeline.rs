@@ -180,6 +180,11 @@ fn finish<R: Send>(
 }
 
 /// The bootstrap text of one Gateway.
+/// Write the bootstrap of one Gateway into `w`.
+pub fn write_bootstrap(g: &GatewayIr, opts: &EnvoyOptions, json: bool, w: &mut dyn std::io::Write) -> Result<(), String> {
+    envoy::write(&envoy::bootstrap(g, opts), json, w)
+}
+
 pub fn render_bootstrap(g: &GatewayIr, opts: &EnvoyOptions, json: bool) -> Result<String, String> {
     envoy::render(&envoy::bootstrap(g, opts), json)
 }

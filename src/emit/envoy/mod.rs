@@ -262,12 +262,17 @@ fn cluster(c: &ir::ClusterIr) -> Cluster {
 
 /// Serialize a bootstrap as YAML or JSON; same input, same bytes.
 pub fn render(b: &Bootstrap, json: bool) -> Result<String, String> {
+    let mut out = Vec::new();
+    write(b, json, &mut out)?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// Serialize a bootstrap straight into a writer (a staged file), without a whole-text copy.
+pub fn write(b: &Bootstrap, json: bool, w: &mut dyn std::io::Write) -> Result<(), String> {
     if json {
-        serde_json::to_string_pretty(b).map(|mut s| {
-            s.push('\n');
-            s
-        }).map_err(|e| e.to_string())
+        serde_json::to_writer_pretty(&mut *w, b).map_err(|e| e.to_string())?;
+        w.write_all(b"\n").map_err(|e| e.to_string())
     } else {
-        crate::emit::yaml::to_string(b)
+        crate::emit::yaml::to_writer(b, w)
     }
 }
