@@ -81,6 +81,54 @@ pub fn dedup(diags: &mut Vec<Diagnostic>) {
     diags.retain(|d| seen.insert(d.clone()));
 }
 
+/// The source as miette sees it: only the lines around a span are read, found through the
+/// line table, so rendering many diagnostics of a large file stays linear.
+struct Window {
+    name: String,
+    text: std::sync::Arc<str>,
+    line_starts: std::sync::Arc<[usize]>,
+}
+
+impl Window {
+    fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+}
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let len = self.text.len();
+        if span.offset() > len {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let first_line = self.line_of(span.offset());
+        let last_line = self.line_of((span.offset() + span.len()).saturating_sub(1).max(span.offset()));
+        let from = first_line.saturating_sub(before);
+        let to = (last_line + after).min(self.line_starts.len() - 1);
+        let start = self.line_starts[from];
+        let end = self.line_starts.get(to + 1).copied().unwrap_or(len);
+        let column = span.offset() - self.line_starts[first_line];
+        let contents = miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            &self.text.as_bytes()[start..end],
+            (start, end - start).into(),
+            from,
+            if before == 0 { column } else { 0 },
+            to - from + 1,
+        )
+        .with_language("yaml");
+        Ok(Box::new(contents))
+    }
+}
+
 /// Does the text around `at` (its line and the ones beside it) hold a private key? Then a
 /// snippet would leak it, whatever the object is.
 fn near_key_material(text: &str, at: usize) -> bool {
@@ -132,7 +180,7 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
 /// Human output through miette: a header `file:line:col`, the YAML snippet with the node
 /// underlined, the object and field path, and help.
 pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
-    use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report};
+    use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, Report};
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_context_lines(1);
     let mut out = String::new();
@@ -159,11 +207,12 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
         }
         let report = if let Some(s) = d.span.filter(|s| !d.sensitive && !near_key_material(sources.text(s.file), s.start)) {
             let label = d.path.clone().unwrap_or_default();
-            let len = (s.end - s.start).max(1);
             let text = sources.text(s.file);
-            let len = len.min(text.len().saturating_sub(s.start)).max(if text.len() > s.start { 1 } else { 0 });
-            md = md.with_label(LabeledSpan::new(if label.is_empty() { None } else { Some(label) }, s.start, len));
-            Report::new(md).with_source_code(NamedSource::new(sources.name(s.file), text.to_string()).with_language("yaml"))
+            let start = s.start.min(text.len());
+            let len = (s.end.min(text.len()).saturating_sub(start)).max(usize::from(start < text.len()));
+            md = md.with_label(LabeledSpan::new(if label.is_empty() { None } else { Some(label) }, start, len));
+            let window = Window { name: sources.name(s.file).to_string(), text: text.clone(), line_starts: sources.line_starts(s.file).clone() };
+            Report::new(md).with_source_code(window)
         } else {
             if let Some(p) = &d.path {
                 md = md.with_help(match &d.help {

@@ -17,8 +17,6 @@ pub struct Compiled<R = ()> {
     pub outputs: Vec<R>,
     /// Gateway API objects with status, as YAML documents (for `gatewayc status`).
     pub status_objects: Vec<serde_json::Value>,
-    /// Objects refused by validation.
-    pub refused: usize,
 }
 
 /// What a run needs besides the IR.
@@ -167,7 +165,7 @@ fn finish<R: Send>(
     let status_objects =
         if want == Want::Status { crate::emit::status::objects(&validated.resources, &resolved.status) } else { Vec::new() };
     t.lap("status");
-    let compiled = Compiled { sources, diagnostics, gateways, outputs, status_objects, refused: validated.refused };
+    let compiled = Compiled { sources, diagnostics, gateways, outputs, status_objects };
     // Every output is built. Freeing the resources node by node costs about as much as
     // building them, so it happens on a background thread: a CLI run exits without waiting
     // for it, a library caller loses nothing.

@@ -7,7 +7,7 @@
 mod route;
 
 use crate::names;
-use crate::resolve::{self, Resolved};
+use crate::resolve;
 use crate::source::{Locator, Span};
 use std::collections::BTreeMap;
 
@@ -148,13 +148,6 @@ pub enum ClusterEndpoints {
 pub struct ClusterIr {
     pub name: String,
     pub endpoints: ClusterEndpoints,
-}
-
-/// Build the IR of every resolved Gateway, in (namespace, name) order.
-pub fn build(resolved: &Resolved) -> Vec<GatewayIr> {
-    let mut out: Vec<GatewayIr> = resolved.gateways.iter().map(|g| build_gateway(g, &resolved.route_rules)).collect();
-    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    out
 }
 
 /// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.

@@ -39,12 +39,10 @@ pub struct ResolvedListener {
     pub programmed: bool,
 }
 
-/// A rule's backends: valid ones with their targets, and the weight that went to invalid ones.
+/// A rule's valid backends with their targets (invalid ones are left out and reported).
 #[derive(Debug, Clone)]
 pub struct ResolvedRule {
     pub backends: Vec<ResolvedBackend>,
-    /// Total weight of backendRefs that could not be resolved (their share answers 500).
-    pub invalid_weight: u64,
     /// A filter we cannot apply: the rule answers 500 rather than skip it (as the spec asks).
     pub unresolvable_filter: bool,
 }

@@ -28,7 +28,7 @@ pub struct Span {
 struct SourceFile {
     name: String,
     text: Arc<str>,
-    line_starts: Vec<usize>,
+    line_starts: Arc<[usize]>,
 }
 
 /// All input texts, so that a [`Span`] can be turned into `file:line:col` and a snippet.
@@ -42,7 +42,7 @@ impl SourceMap {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        self.files.push(SourceFile { name: name.into(), text, line_starts });
+        self.files.push(SourceFile { name: name.into(), text, line_starts: line_starts.into() });
         self.files.len() - 1
     }
     pub fn name(&self, file: FileId) -> &str {
@@ -50,6 +50,10 @@ impl SourceMap {
     }
     pub fn text(&self, file: FileId) -> &Arc<str> {
         &self.files[file].text
+    }
+    /// Byte offsets where each line starts.
+    pub fn line_starts(&self, file: FileId) -> &Arc<[usize]> {
+        &self.files[file].line_starts
     }
     pub fn len(&self) -> usize {
         self.files.len()

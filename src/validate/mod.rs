@@ -51,8 +51,6 @@ impl Ctx<'_> {
 pub struct Validated {
     pub resources: Resources,
     pub diagnostics: Vec<Diagnostic>,
-    /// Objects refused by validation (`Kind ns/name`), so `status` can skip them.
-    pub refused: usize,
 }
 
 /// What the checks of a run of documents decided, before merging (one per worker).
@@ -60,7 +58,6 @@ pub struct Validated {
 pub struct Part {
     objects: Vec<(Kind, Object, Locator, String)>,
     diagnostics: Vec<Diagnostic>,
-    refused: usize,
 }
 
 /// Check all documents in order (the sequential form of [`check_document`] + [`finish`]).
@@ -90,7 +87,6 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         }
         Class::Invalid { code, message, pointer } => {
             diags.push(Diagnostic::error(code, message).with_span(doc.loc.span_of(pointer, false)).with_path(pointer));
-            part.refused += 1;
             return;
         }
     };
@@ -100,7 +96,6 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     mark_sensitive(kind, &mut errors);
     if !errors.is_empty() {
         diags.extend(errors);
-        part.refused += 1;
         return;
     }
     let obj = match api::decode(kind, doc.value) {
@@ -109,7 +104,6 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
             // The schema should have caught this; report rather than panic.
             let msg = if kind == Kind::Secret { "Secret does not decode".to_string() } else { e.to_string() };
             diags.push(Diagnostic::error("schema::decode", msg).with_span(doc.loc.span()).with_object(object));
-            part.refused += 1;
             return;
         }
     };
@@ -124,7 +118,6 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     let failed = ctx.diags.iter().any(Diagnostic::is_error);
     diags.append(&mut ctx.diags);
     if failed {
-        part.refused += 1;
         return;
     }
     part.objects.push((kind, obj, doc.loc, object));
@@ -135,11 +128,9 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
 pub fn finish(parts: Vec<Part>) -> Validated {
     let mut resources = Resources::default();
     let mut diags = Vec::new();
-    let mut refused = 0;
     let mut seen: HashSet<(Kind, String, String)> = HashSet::new();
     for part in parts {
         diags.extend(part.diagnostics);
-        refused += part.refused;
         for (kind, obj, loc, object) in part.objects {
             let meta = obj.meta();
             let ns = if kind.namespaced() { meta.ns().to_string() } else { String::new() };
@@ -150,14 +141,13 @@ pub fn finish(parts: Vec<Part>) -> Validated {
                         .with_object(object)
                         .with_help("each object may appear once in the input; the first definition is used"),
                 );
-                refused += 1;
                 continue;
             }
             resources.push(obj, loc);
         }
     }
     resources.sort();
-    Validated { resources, diagnostics: diags, refused }
+    Validated { resources, diagnostics: diags }
 }
 
 fn mark_sensitive(kind: Kind, diags: &mut [Diagnostic]) {
