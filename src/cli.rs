@@ -231,7 +231,7 @@ fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Repo
     // Routes not accepted and references not resolved fail validation; other warnings only
     // under --strict.
     let failed = c.diagnostics.iter().any(|d| {
-        d.is_error() || a.strict || d.code == "reference::route-not-accepted" || d.code == "reference::backend"
+        d.is_error() || a.strict || d.code == "reference::route-not-accepted" || d.code == "reference::backend" || d.code == "reference::certificate"
     });
     let (stdout, stderr) = match a.format {
         DiagFormat::Json => (diag::render_json(&c.diagnostics, &c.sources), String::new()),

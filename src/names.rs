@@ -6,9 +6,15 @@ pub fn cluster(namespace: &str, service: &str, port: u32) -> String {
     format!("service/{namespace}/{service}/{port}")
 }
 
-/// Listener (and its route configuration) for one port: `http-<port>`.
-pub fn listener(port: u32) -> String {
-    format!("http-{port}")
+/// Listener (and its route configuration) for one port: `http-<port>` or `https-<port>`.
+pub fn listener(port: u32, https: bool) -> String {
+    if https { format!("https-{port}") } else { format!("http-{port}") }
+}
+
+/// The TLS filter chain (and its route configuration) of one HTTPS Gateway listener:
+/// `https-<port>/<listener name>`.
+pub fn tls_chain(port: u32, listener: &str) -> String {
+    format!("https-{port}/{listener}")
 }
 
 /// Virtual host for one hostname on one port: `http-<port>/<hostname>` (`*` spelled `wildcard`).

@@ -28,6 +28,19 @@ pub struct PortIr {
     /// The port Envoy binds.
     pub bind_port: u32,
     pub name: String,
+    /// HTTP: the route table of the port.
+    pub virtual_hosts: Vec<VirtualHostIr>,
+    /// HTTPS: one TLS filter chain per listener, chosen by SNI, each with its own routes.
+    pub tls_chains: Vec<TlsChainIr>,
+}
+
+/// The TLS side of one HTTPS listener: the SNI names it answers (none: the default chain),
+/// its certificates and the virtual hosts it owns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsChainIr {
+    pub name: String,
+    pub server_names: Vec<String>,
+    pub certificates: Vec<std::sync::Arc<resolve::tls::Certificate>>,
     pub virtual_hosts: Vec<VirtualHostIr>,
 }
 
@@ -91,6 +104,7 @@ pub struct WeightedCluster {
 pub struct Redirect {
     pub scheme: Option<String>,
     pub hostname: Option<String>,
+    /// None: keep the request's (the spec's port rules are applied already).
     pub port: Option<u32>,
     pub path: Option<PathRewrite>,
     pub status: u16,
@@ -195,7 +209,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::R
             }
             // The routes do not depend on the hostname: build them once, share them.
             let mut built = Vec::new();
-            route::candidates(attached.route, attached.order, rules, l.port, &mut built, &mut clusters);
+            route::candidates(attached.route, attached.order, rules, l.port, l.is_https(), &mut built, &mut clusters);
             let built: Vec<_> = built.into_iter().map(std::sync::Arc::new).collect();
             let groups = ports.entry(l.port).or_default();
             for h in hosts {
@@ -236,10 +250,33 @@ pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::R
                             }
                         }
                     }
-                    VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() }
+                    (owner, VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() })
+                })
+                .collect::<Vec<_>>();
+            let https = g.listeners.iter().any(|l| l.programmed && l.port == port && l.is_https());
+            if !https {
+                let virtual_hosts = virtual_hosts.into_iter().map(|(_, v)| v).collect();
+                return PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, false), virtual_hosts, tls_chains: Vec::new() };
+            }
+            let mut owned: BTreeMap<usize, Vec<VirtualHostIr>> = BTreeMap::new();
+            for (owner, v) in virtual_hosts {
+                if let Some(o) = owner {
+                    owned.entry(o).or_default().push(v);
+                }
+            }
+            let tls_chains = g
+                .listeners
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.programmed && l.port == port)
+                .map(|(i, l)| TlsChainIr {
+                    name: names::tls_chain(port, &l.name),
+                    server_names: l.hostname.iter().cloned().collect(),
+                    certificates: l.tls.clone(),
+                    virtual_hosts: owned.remove(&i).unwrap_or_default(),
                 })
                 .collect();
-            PortIr { port, bind_port: names::bound_port(port), name: names::listener(port), virtual_hosts }
+            PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, true), virtual_hosts: Vec::new(), tls_chains }
         })
         .collect();
     GatewayIr {

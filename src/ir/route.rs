@@ -45,7 +45,7 @@ fn endpoints(e: &Endpoints) -> ClusterEndpoints {
 }
 
 /// Add one candidate per (rule, match) of `item` to `out`; register the clusters it uses.
-pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], listener_port: u32, out: &mut Vec<Candidate>, clusters: &mut BTreeMap<String, ClusterIr>) {
+pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], listener_port: u32, https: bool, out: &mut Vec<Candidate>, clusters: &mut BTreeMap<String, ClusterIr>) {
     let route = &item.obj;
     let ns = route.metadata.ns();
     let object = format!("HTTPRoute {ns}/{}", route.metadata.name);
@@ -80,18 +80,23 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
             let action = if resolved.unresolvable_filter {
                 Action::DirectResponse { status: 500 }
             } else if let Some(r) = redirect {
+                let scheme = r.scheme.map(|s| match s {
+                    h::Scheme::Http => "http",
+                    h::Scheme::Https => "https",
+                });
+                // Spec: without a port, a redirect with a scheme uses its well-known port, one
+                // without uses the listener's. Well-known ports stay out of Location.
+                let port = r.port.unwrap_or(match scheme {
+                    Some("http") => 80,
+                    Some("https") => 443,
+                    _ => listener_port,
+                });
+                let effective = scheme.unwrap_or(if https { "https" } else { "http" });
+                let well_known = (effective == "http" && port == 80) || (effective == "https" && port == 443);
                 Action::Redirect(Redirect {
-                    scheme: r.scheme.map(|s| match s {
-                        h::Scheme::Http => "http".to_string(),
-                        h::Scheme::Https => "https".to_string(),
-                    }),
+                    scheme: scheme.map(str::to_string),
                     hostname: r.hostname.clone(),
-                    port: r.port.or_else(|| match r.scheme {
-                        // Spec: with a scheme, its well-known port; without, the listener's.
-                        Some(h::Scheme::Http) => Some(80),
-                        Some(h::Scheme::Https) => Some(443),
-                        None => Some(listener_port),
-                    }),
+                    port: if well_known { None } else { Some(port) },
                     path: r.path.as_ref().and_then(|p| path_rewrite(p, &path)),
                     status: r.status_code,
                 })

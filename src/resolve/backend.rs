@@ -36,6 +36,7 @@ pub struct Index<'a> {
     slices: HashMap<(&'a str, &'a str), Vec<&'a crate::api::EndpointSlice>>,
     grants: HashMap<&'a str, Vec<&'a crate::api::ReferenceGrant>>,
     namespaces: HashMap<&'a str, &'a Namespace>,
+    secrets: HashMap<(&'a str, &'a str), &'a crate::api::Secret>,
     cluster_domain: String,
     /// Resolved targets by (namespace, Service, port): resolved once, shared.
     targets: std::cell::RefCell<HashMap<(String, String, u32), std::sync::Arc<BackendTarget>>>,
@@ -58,6 +59,7 @@ impl<'a> Index<'a> {
             slices,
             grants,
             namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &n.obj)).collect(),
+            secrets: res.secrets.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &s.obj)).collect(),
             cluster_domain: opts.cluster_domain.clone(),
             targets: Default::default(),
         }
@@ -69,6 +71,10 @@ impl<'a> Index<'a> {
         let mut labels = self.namespaces.get(ns).map(|n| n.metadata.labels.clone()).unwrap_or_default();
         labels.insert("kubernetes.io/metadata.name".into(), ns.to_string());
         labels
+    }
+
+    pub fn secret(&self, ns: &str, name: &str) -> Option<&'a crate::api::Secret> {
+        self.secrets.get(&(ns, name)).copied()
     }
 
     /// Does a ReferenceGrant in `to_ns` allow `from_kind` objects of `from_ns` to refer to it?

@@ -33,7 +33,7 @@ pub fn classes(res: &Resources, opts: &Options, st: &mut StatusTable, diags: &mu
 /// Protocols whose listeners we program, and the route kinds each supports.
 fn supported_kinds(protocol: &str) -> Option<&'static [&'static str]> {
     match protocol {
-        "HTTP" => Some(&["HTTPRoute"]),
+        "HTTP" | "HTTPS" => Some(&["HTTPRoute"]),
         _ => None,
     }
 }
@@ -42,6 +42,7 @@ fn supported_kinds(protocol: &str) -> Option<&'static [&'static str]> {
 pub fn gateways<'a>(
     res: &'a Resources,
     ours: &HashSet<String>,
+    index: &super::backend::Index,
     st: &mut StatusTable,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ResolvedGateway<'a>> {
@@ -116,6 +117,29 @@ pub fn gateways<'a>(
                     }
                 }
             }
+            // HTTPS: certificates. The listener works with the valid ones; with none it is
+            // not programmed. Other listeners are not affected.
+            let mut tls = Vec::new();
+            if l.protocol == "HTTPS"
+                && let Some(t) = &l.tls
+            {
+                let (certs, problem) = super::tls::listener_certificates(index, g.metadata.ns(), &t.certificate_refs);
+                if let Some(p) = problem {
+                    diags.push(
+                        Diagnostic::warning("reference::certificate", format!("listener `{}`: {} ({})", l.name, p.message, p.reason))
+                            .with_span(gw.loc.span_of(&format!("/spec/listeners/{i}/tls/certificateRefs"), false))
+                            .with_object(object.clone())
+                            .with_path(format!("/spec/listeners/{i}/tls/certificateRefs")),
+                    );
+                    if status::get(&conds, "ResolvedRefs").is_none() {
+                        conds.push(Condition::new("ResolvedRefs", false, p.reason, p.message));
+                    }
+                }
+                if certs.is_empty() {
+                    ok = false;
+                }
+                tls = certs;
+            }
             if status::get(&conds, "ResolvedRefs").is_none() {
                 conds.push(Condition::new("ResolvedRefs", true, "ResolvedRefs", "Listener references have been resolved"));
             }
@@ -138,7 +162,7 @@ pub fn gateways<'a>(
             } else {
                 Condition::new("Programmed", false, "Invalid", "Listener is invalid, see other Conditions for details.")
             });
-            listeners.push(ResolvedListener { name: l.name.clone(), port: l.port, hostname: l.hostname.clone(), programmed: ok });
+            listeners.push(ResolvedListener { name: l.name.clone(), port: l.port, hostname: l.hostname.clone(), programmed: ok, tls });
             lstatus.push(ListenerStatus { name: l.name.clone(), supported_kinds: kinds, attached_routes: 0, conditions: conds });
         }
         st.gateways.insert(

@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod hostname;
 pub mod httproute;
 pub mod status;
+pub mod tls;
 
 use crate::api::{Gateway, HTTPRoute, Item, Resources};
 use crate::diag::Diagnostic;
@@ -37,6 +38,14 @@ pub struct ResolvedListener {
     pub port: u32,
     pub hostname: Option<String>,
     pub programmed: bool,
+    /// HTTPS: the valid certificates (TLS terminated here). Empty for HTTP.
+    pub tls: Vec<std::sync::Arc<tls::Certificate>>,
+}
+
+impl ResolvedListener {
+    pub fn is_https(&self) -> bool {
+        !self.tls.is_empty()
+    }
 }
 
 /// A rule's valid backends with their targets (invalid ones are left out and reported).
@@ -97,8 +106,8 @@ pub fn resolve<'a>(res: &'a Resources, opts: &Options) -> Resolved<'a> {
     let mut status = StatusTable::default();
     let mut diagnostics = Vec::new();
     let ours = gateway::classes(res, opts, &mut status, &mut diagnostics);
-    let mut gateways = gateway::gateways(res, &ours, &mut status, &mut diagnostics);
     let index = backend::Index::new(res, opts);
+    let mut gateways = gateway::gateways(res, &ours, &index, &mut status, &mut diagnostics);
     let route_rules = httproute::attach(res, &index, opts, &mut gateways, &mut status, &mut diagnostics);
     gateway::finish(&gateways, &mut status);
     Resolved { gateways, route_rules, status, diagnostics }

@@ -24,6 +24,10 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
         if proto == "HTTPS" && l.tls.as_ref().is_some_and(|t| t.mode != TlsMode::Terminate) {
             ctx.error("schema::rule", "tls mode must be Terminate for protocol HTTPS", format!("{p}/tls/mode"));
         }
+        // Gateway API v1.6: "This field is required if the Protocol field is HTTPS or TLS".
+        if proto == "HTTPS" && l.tls.is_none() {
+            ctx.error("schema::rule", "tls must be specified for protocol HTTPS", p.clone());
+        }
         if proto == "TLS" && l.tls.is_none() {
             ctx.error("schema::rule", "tls mode must be set for protocol TLS", p.clone());
         }

@@ -201,8 +201,71 @@ pub async fn get(port: u16, host: &str, path: &str) -> Result<Reply, String> {
 
 /// One HTTP/1.1 request on a fresh connection to 127.0.0.1:port, bounded to 10 s.
 pub async fn request(port: u16, method: &str, host: &str, path: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+    send(stream, method, host, path, headers).await
+}
+
+/// A test PKI: a CA made at test time, and leaf certificates it signs.
+pub struct Pki {
+    pub ca_der: rustls::pki_types::CertificateDer<'static>,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl Pki {
+    pub fn new(name: &str) -> Pki {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        let key = rcgen::KeyPair::generate().expect("ca key");
+        let cert = params.self_signed(&key).expect("ca cert");
+        Pki { ca_der: cert.der().clone(), issuer: rcgen::Issuer::new(params, key) }
+    }
+    /// (certificate PEM, private key PEM) for these DNS names.
+    pub fn leaf(&self, names: &[&str]) -> (String, String) {
+        let params = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("leaf params");
+        let key = rcgen::KeyPair::generate().expect("leaf key");
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// A Secret of type kubernetes.io/tls as YAML.
+pub fn tls_secret(ns: &str, name: &str, cert_pem: &str, key_pem: &str) -> String {
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    format!(
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: {ns}}}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: {}\n  tls.key: {}\n",
+        b(cert_pem),
+        b(key_pem)
+    )
+}
+
+/// One HTTPS request: TLS with `sni`, verified against `ca`, then HTTP/1.1 with Host `host`.
+pub async fn https_request(port: u16, sni: &str, ca: &rustls::pki_types::CertificateDer<'static>, host: &str, path: &str) -> Result<Reply, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone()).map_err(|e| e.to_string())?;
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let name = rustls::pki_types::ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
     let fut = async {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+        connector.connect(name, tcp).await.map_err(|e| format!("tls: {e}"))
+    };
+    let tls = tokio::time::timeout(Duration::from_secs(10), fut).await.map_err(|_| "timeout".to_string())??;
+    send(tls, "GET", host, path, &[]).await
+}
+
+/// One HTTP/1.1 request on an open connection, bounded to 10 s.
+pub async fn send<S>(stream: S, method: &str, host: &str, path: &str, headers: &[(&str, &str)]) -> Result<Reply, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let fut = async {
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
         tokio::spawn(conn);
         let mut b = Request::builder().method(method).uri(path).header("host", host);

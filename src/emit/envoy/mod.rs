@@ -57,34 +57,76 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
     }
 }
 
+const TLS_INSPECTOR: &str = "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
+const DOWNSTREAM_TLS: &str = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+
 fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
+    let https = !p.tls_chains.is_empty();
+    let filter_chains = if https {
+        p.tls_chains
+            .iter()
+            .map(|c| FilterChain {
+                name: Some(c.name.clone()),
+                filter_chain_match: if c.server_names.is_empty() {
+                    None
+                } else {
+                    Some(FilterChainMatch { server_names: c.server_names.clone() })
+                },
+                filters: vec![hcm(&c.name, &c.virtual_hosts, p.port)],
+                transport_socket: Some(TransportSocket {
+                    name: "envoy.transport_sockets.tls",
+                    typed_config: DownstreamTlsContext {
+                        type_: DOWNSTREAM_TLS,
+                        common_tls_context: CommonTlsContext {
+                            tls_certificates: c
+                                .certificates
+                                .iter()
+                                .map(|cert| TlsCertificate {
+                                    certificate_chain: DataSource { inline_string: cert.chain_pem.clone() },
+                                    private_key: DataSource { inline_string: cert.key_pem.clone() },
+                                })
+                                .collect(),
+                            alpn_protocols: vec!["h2", "http/1.1"],
+                        },
+                    },
+                }),
+            })
+            .collect()
+    } else {
+        vec![FilterChain { name: None, filter_chain_match: None, filters: vec![hcm(&p.name, &p.virtual_hosts, p.port)], transport_socket: None }]
+    };
     Listener {
         name: p.name.clone(),
         address: Address::new(&opts.bind_address, p.bind_port),
-        filter_chains: vec![FilterChain {
-            filters: vec![NetworkFilter {
-                name: "envoy.filters.network.http_connection_manager",
-                typed_config: HttpConnectionManager {
-                    type_: HCM,
-                    stat_prefix: p.name.clone(),
-                    normalize_path: true,
-                    merge_slashes: true,
-                    path_with_escaped_slashes_action: "UNESCAPE_AND_REDIRECT",
-                    use_remote_address: true,
-                    // As Envoy Gateway: match and redirect on the host without the client's port.
-                    strip_any_host_port: true,
-                    access_log: vec![AccessLog {
-                        name: "envoy.access_loggers.stdout",
-                        typed_config: StdoutAccessLog { type_: STDOUT_LOG, log_format: LogFormat { json_format: access_log_format() } },
-                    }],
-                    http_filters: vec![HttpFilter { name: "envoy.filters.http.router", typed_config: TypedEmpty { type_: ROUTER } }],
-                    route_config: RouteConfiguration {
-                        name: p.name.clone(),
-                        virtual_hosts: p.virtual_hosts.iter().map(|v| virtual_host(v, p.port)).collect(),
-                    },
-                },
+        listener_filters: if https {
+            vec![ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: TypedEmpty { type_: TLS_INSPECTOR } }]
+        } else {
+            Vec::new()
+        },
+        filter_chains,
+    }
+}
+
+/// The HTTP connection manager of one route table (a port, or one HTTPS listener's chain).
+fn hcm(name: &str, vhosts: &[ir::VirtualHostIr], port: u32) -> NetworkFilter {
+    NetworkFilter {
+        name: "envoy.filters.network.http_connection_manager",
+        typed_config: HttpConnectionManager {
+            type_: HCM,
+            stat_prefix: name.to_string(),
+            normalize_path: true,
+            merge_slashes: true,
+            path_with_escaped_slashes_action: "UNESCAPE_AND_REDIRECT",
+            use_remote_address: true,
+            // As Envoy Gateway: match and redirect on the host without the client's port.
+            strip_any_host_port: true,
+            access_log: vec![AccessLog {
+                name: "envoy.access_loggers.stdout",
+                typed_config: StdoutAccessLog { type_: STDOUT_LOG, log_format: LogFormat { json_format: access_log_format() } },
             }],
-        }],
+            http_filters: vec![HttpFilter { name: "envoy.filters.http.router", typed_config: TypedEmpty { type_: ROUTER } }],
+            route_config: RouteConfiguration { name: name.to_string(), virtual_hosts: vhosts.iter().map(|v| virtual_host(v, port)).collect() },
+        },
     }
 }
 
@@ -147,16 +189,6 @@ fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<Str
     }
 }
 
-/// The port to put in a redirect: none when it is the scheme's well-known one (Gateway API:
-/// no `:80` for http, no `:443` for https; Envoy keeps an explicit port_redirect).
-fn redirect_port(rd: &ir::Redirect) -> Option<u32> {
-    let scheme = rd.scheme.as_deref().unwrap_or("http");
-    match (scheme, rd.port) {
-        ("http", Some(80)) | ("https", Some(443)) => None,
-        (_, p) => p,
-    }
-}
-
 fn redirect_code(status: u16) -> &'static str {
     match status {
         301 => "MOVED_PERMANENTLY",
@@ -198,7 +230,7 @@ fn route(r: &ir::RouteIr) -> Route {
             out.redirect = Some(RedirectAction {
                 scheme_redirect: rd.scheme.clone(),
                 host_redirect: rd.hostname.clone(),
-                port_redirect: redirect_port(rd),
+                port_redirect: rd.port,
                 path_redirect: full,
                 prefix_rewrite: prefix,
                 regex_rewrite: regex,

@@ -48,12 +48,61 @@ impl Address {
 pub struct Listener {
     pub name: String,
     pub address: Address,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listener_filters: Vec<ListenerFilter>,
     pub filter_chains: Vec<FilterChain>,
 }
 
 #[derive(Serialize)]
+pub struct ListenerFilter {
+    pub name: &'static str,
+    pub typed_config: TypedEmpty,
+}
+
+#[derive(Serialize)]
 pub struct FilterChain {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_chain_match: Option<FilterChainMatch>,
     pub filters: Vec<NetworkFilter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_socket: Option<TransportSocket>,
+}
+
+#[derive(Serialize)]
+pub struct FilterChainMatch {
+    pub server_names: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct TransportSocket {
+    pub name: &'static str,
+    pub typed_config: DownstreamTlsContext,
+}
+
+#[derive(Serialize)]
+pub struct DownstreamTlsContext {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub common_tls_context: CommonTlsContext,
+}
+
+#[derive(Serialize)]
+pub struct CommonTlsContext {
+    pub tls_certificates: Vec<TlsCertificate>,
+    pub alpn_protocols: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct TlsCertificate {
+    pub certificate_chain: DataSource,
+    pub private_key: DataSource,
+}
+
+#[derive(Serialize)]
+pub struct DataSource {
+    pub inline_string: String,
 }
 
 #[derive(Serialize)]

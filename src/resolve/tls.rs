@@ -1,0 +1,103 @@
+//! Listener certificates: Secrets of type kubernetes.io/tls, checked as a controller would
+//! before handing them to Envoy (PEM parses, the key matches the certificate).
+
+use super::backend::Index;
+
+use crate::api::meta::SecretObjectReference;
+use base64::Engine;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::sync::Arc;
+
+/// A certificate chain and its private key, PEM. Never printed: Debug shows only the Secret.
+#[derive(PartialEq, Eq)]
+pub struct Certificate {
+    pub secret: String,
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Certificate({})", self.secret)
+    }
+}
+
+/// Why a certificateRef did not resolve: the listener's ResolvedRefs reason and a message.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+fn refused(reason: &'static str, message: String) -> Refused {
+    Refused { reason, message }
+}
+
+/// One certificateRef of a Gateway in `gw_ns` to a certificate, or why not.
+pub fn certificate(index: &Index, gw_ns: &str, r: &SecretObjectReference) -> Result<Arc<Certificate>, Refused> {
+    let ns = r.namespace.as_deref().unwrap_or(gw_ns);
+    if !(r.group.is_empty() || r.group == "core") || r.kind != "Secret" {
+        return Err(refused("InvalidCertificateRef", format!("certificateRef kind {} of group `{}` is not supported; only Secrets are", r.kind, r.group)));
+    }
+    if ns != gw_ns && !index.granted("Gateway", gw_ns, "", "Secret", ns, &r.name) {
+        return Err(refused(
+            "RefNotPermitted",
+            format!("certificateRef to Secret {ns}/{} is not permitted by any ReferenceGrant in namespace {ns}", r.name),
+        ));
+    }
+    let Some(secret) = index.secret(ns, &r.name) else {
+        return Err(refused("InvalidCertificateRef", format!("Secret {ns}/{} not found", r.name)));
+    };
+    if secret.type_.as_deref() != Some("kubernetes.io/tls") {
+        return Err(refused(
+            "InvalidCertificateRef",
+            format!("Secret {ns}/{} is of type `{}`, not kubernetes.io/tls", r.name, secret.type_.as_deref().unwrap_or("Opaque")),
+        ));
+    }
+    let field = |k: &str| -> Result<String, Refused> {
+        // stringData wins over data, as the API server merges it.
+        if let Some(v) = secret.string_data.get(k) {
+            return Ok(v.clone());
+        }
+        let Some(b64) = secret.data.get(k) else {
+            return Err(refused("InvalidCertificateRef", format!("Secret {ns}/{} has no `{k}`", r.name)));
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|_| refused("InvalidCertificateRef", format!("Secret {ns}/{}: `{k}` is not valid base64", r.name)))?;
+        String::from_utf8(bytes).map_err(|_| refused("InvalidCertificateRef", format!("Secret {ns}/{}: `{k}` is not PEM text", r.name)))
+    };
+    let chain_pem = field("tls.crt")?;
+    let key_pem = field("tls.key")?;
+    let bad = |what: &str| refused("InvalidCertificateRef", format!("Secret {ns}/{}: {what}", r.name));
+    let certs: Vec<CertificateDer> = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("tls.crt is not a valid PEM certificate chain"))?;
+    let Some(leaf) = certs.first() else { return Err(bad("tls.crt holds no certificate")) };
+    let (_, parsed) = x509_parser::parse_x509_certificate(leaf).map_err(|_| bad("tls.crt does not parse as an X.509 certificate"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|_| bad("tls.key is not a valid PEM private key"))?;
+    let signing = rustls::crypto::ring::sign::any_supported_type(&key).map_err(|_| bad("tls.key is not a supported private key (RSA, ECDSA or Ed25519)"))?;
+    if let Some(spki) = signing.public_key()
+        && spki.as_ref() != parsed.tbs_certificate.subject_pki.raw
+    {
+        return Err(bad("tls.key does not match the certificate in tls.crt"));
+    }
+    Ok(Arc::new(Certificate { secret: format!("{ns}/{}", r.name), chain_pem, key_pem }))
+}
+
+/// Listener certificates: the valid ones, and the first problem (for ResolvedRefs).
+pub fn listener_certificates(index: &Index, gw_ns: &str, refs: &[SecretObjectReference]) -> (Vec<Arc<Certificate>>, Option<Refused>) {
+    let mut ok = Vec::new();
+    let mut problem = None;
+    for r in refs {
+        match certificate(index, gw_ns, r) {
+            Ok(c) => ok.push(c),
+            Err(e) => {
+                problem.get_or_insert(e);
+            }
+        }
+    }
+    (ok, problem)
+}
+
