@@ -104,11 +104,19 @@ pub async fn echo(name: &str) -> Echo {
                 let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
                     let n = n.clone();
                     async move {
-                        let headers: BTreeMap<String, String> = req
-                            .headers()
-                            .iter()
-                            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-                            .collect();
+                        // A test can ask the backend to be slow (timeouts).
+                        if let Some(ms) = req.headers().get("x-echo-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
+                            tokio::time::sleep(Duration::from_millis(ms.min(10_000))).await;
+                        }
+                        // Repeated headers are joined with commas, as HTTP allows.
+                        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+                        for (k, v) in req.headers() {
+                            let v = v.to_str().unwrap_or("");
+                            headers.entry(k.as_str().to_string()).and_modify(|e| {
+                                e.push(',');
+                                e.push_str(v);
+                            }).or_insert_with(|| v.to_string());
+                        }
                         let body = serde_json::json!({
                             "backend": n,
                             "method": req.method().as_str(),
@@ -242,6 +250,19 @@ pub fn tls_secret(ns: &str, name: &str, cert_pem: &str, key_pem: &str) -> String
 
 /// One HTTPS request: TLS with `sni`, verified against `ca`, then HTTP/1.1 with Host `host`.
 pub async fn https_request(port: u16, sni: &str, ca: &rustls::pki_types::CertificateDer<'static>, host: &str, path: &str) -> Result<Reply, String> {
+    https_request_with(port, sni, ca, "GET", host, path, &[]).await
+}
+
+/// [`https_request`] with a method and headers.
+pub async fn https_request_with(
+    port: u16,
+    sni: &str,
+    ca: &rustls::pki_types::CertificateDer<'static>,
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<Reply, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.clone()).map_err(|e| e.to_string())?;
     let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
@@ -257,7 +278,7 @@ pub async fn https_request(port: u16, sni: &str, ca: &rustls::pki_types::Certifi
         connector.connect(name, tcp).await.map_err(|e| format!("tls: {e}"))
     };
     let tls = tokio::time::timeout(Duration::from_secs(10), fut).await.map_err(|_| "timeout".to_string())??;
-    send(tls, "GET", host, path, &[]).await
+    send(tls, method, host, path, headers).await
 }
 
 /// One HTTP/1.1 request on an open connection, bounded to 10 s.

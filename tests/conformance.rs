@@ -1,0 +1,250 @@
+//! The data-driven conformance suite: each fixtures/conformance/<case>/ holds manifests and a
+//! requests.yaml of requests with expectations, run through the real Envoy against Rust echo
+//! backends (and a real TLS client for HTTPS cases). Every case names the Gateway API
+//! feature(s) it exercises; docs/features.md must list them.
+//!
+//! Placeholders in both files: `${port:NAME}` is a free loopback port, one per NAME.
+//! The harness adds a GatewayClass `eg` of our controller, one echo backend per entry of
+//! `backends` (a Service `NAME` with port 8080 and an EndpointSlice), and one TLS Secret per
+//! entry of `secrets`, signed by a CA made for the run.
+
+mod support;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use support::*;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    features: Vec<String>,
+    #[serde(default)]
+    backends: Vec<String>,
+    #[serde(default)]
+    secrets: Vec<SecretSpec>,
+    requests: Vec<Req>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretSpec {
+    name: String,
+    hosts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Req {
+    port: String,
+    host: String,
+    path: String,
+    #[serde(default = "get")]
+    method: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    /// TLS with this SNI (verified against the run's CA).
+    #[serde(default)]
+    sni: Option<String>,
+    expect: Expect,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    #[serde(default)]
+    status: Option<u16>,
+    /// Which backend answered (`namespace/name` or `name`).
+    #[serde(default)]
+    backend: Option<String>,
+    /// Path and query the backend saw.
+    #[serde(default)]
+    path: Option<String>,
+    /// Host the backend saw.
+    #[serde(default)]
+    host: Option<String>,
+    /// Headers the backend saw.
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    /// Headers the backend must not see.
+    #[serde(default, rename = "absentHeaders")]
+    absent_headers: Vec<String>,
+    /// Headers of the response the client got.
+    #[serde(default, rename = "responseHeaders")]
+    response_headers: BTreeMap<String, String>,
+    #[serde(default)]
+    location: Option<String>,
+    /// The TLS handshake must fail.
+    #[serde(default, rename = "tlsFails")]
+    tls_fails: bool,
+}
+
+fn substitute(text: &str, ports: &mut BTreeMap<String, u16>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${port:") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 7..];
+        let end = after.find('}').expect("unterminated ${port:");
+        let name = &after[..end];
+        let port = *ports.entry(name.to_string()).or_insert_with(free_port);
+        out.push_str(&port.to_string());
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn yaml_value(text: &str) -> serde_json::Value {
+    let l = gatewayc::source::load_str("requests.yaml", text);
+    assert!(l.diagnostics.iter().all(|d| !d.is_error()), "{:?}", l.diagnostics);
+    l.documents.into_iter().next().expect("one document").value
+}
+
+pub fn case_dirs() -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir("fixtures/conformance").expect("fixtures/conformance").map(|e| e.expect("entry").path()).collect();
+    v.sort();
+    v
+}
+
+async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String> {
+    let mut ports = BTreeMap::new();
+    let manifests = substitute(&std::fs::read_to_string(dir.join("manifests.yaml")).expect("manifests.yaml"), &mut ports);
+    let case: Case = serde_json::from_value(yaml_value(&substitute(
+        &std::fs::read_to_string(dir.join("requests.yaml")).expect("requests.yaml"),
+        &mut ports,
+    )))
+    .unwrap_or_else(|e| panic!("{}: requests.yaml: {e}", dir.display()));
+    assert!(!case.features.is_empty());
+    let pki = Pki::new("conformance CA");
+    let mut input = String::from(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\n",
+    );
+    input.push_str(&manifests);
+    let mut echoes = Vec::new();
+    for b in &case.backends {
+        let (ns, name) = b.split_once('/').unwrap_or(("default", b));
+        let e = echo(b).await;
+        input.push_str(&format!(
+            "\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  ports: [{{name: http, port: 8080}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {name}-x1\n  namespace: {ns}\n  labels: {{kubernetes.io/service-name: {name}}}\naddressType: IPv4\nports: [{{name: http, port: {}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n",
+            e.addr.port()
+        ));
+        echoes.push(e);
+    }
+    for s in &case.secrets {
+        let (ns, name) = s.name.split_once('/').unwrap_or(("default", &s.name));
+        let hosts: Vec<&str> = s.hosts.iter().map(String::as_str).collect();
+        let (crt, key) = pki.leaf(&hosts);
+        input.push('\n');
+        input.push_str(&tls_secret(ns, name, &crt, &key));
+    }
+    let admin = free_port();
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let (code, bootstrap, stderr) =
+        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
+    if code != 0 {
+        return vec![format!("translate exited {code}:\n{stderr}")];
+    }
+    let _envoy = EnvoyProc::start(envoy, &bootstrap, admin).await;
+    let mut failures = Vec::new();
+    for (i, r) in case.requests.iter().enumerate() {
+        let what = format!("request {i} ({} {} {}{})", r.method, r.port, r.host, r.path);
+        let literal = r.port.parse::<u16>().ok();
+        let Some(port) = literal.or_else(|| ports.get(&r.port).copied()) else {
+            failures.push(format!("{what}: no port placeholder `{}`", r.port));
+            continue;
+        };
+        let hdrs: Vec<(&str, &str)> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let reply = match &r.sni {
+            Some(sni) => https_request_with(port, sni, &pki.ca_der, &r.method, &r.host, &r.path, &hdrs).await,
+            None => request(port, &r.method, &r.host, &r.path, &hdrs).await,
+        };
+        let e = &r.expect;
+        let reply = match (reply, e.tls_fails) {
+            (Err(_), true) => continue,
+            (Ok(_), true) => {
+                failures.push(format!("{what}: TLS handshake should have failed"));
+                continue;
+            }
+            (Err(err), false) => {
+                failures.push(format!("{what}: {err}"));
+                continue;
+            }
+            (Ok(reply), false) => reply,
+        };
+        let mut check = |ok: bool, msg: String| {
+            if !ok {
+                failures.push(format!("{what}: {msg}"));
+            }
+        };
+        if let Some(s) = e.status {
+            check(reply.status == s, format!("status {} want {s}; body {}", reply.status, reply.body));
+        }
+        let seen = reply.echo();
+        if let Some(b) = &e.backend {
+            let got = reply.backend();
+            check(got == *b || got.rsplit('/').next() == Some(b.as_str()), format!("backend `{got}` want `{b}`"));
+        }
+        if let Some(p) = &e.path {
+            check(seen["path"] == *p, format!("backend saw path {} want {p}", seen["path"]));
+        }
+        if let Some(h) = &e.host {
+            check(seen["host"] == *h, format!("backend saw host {} want {h}", seen["host"]));
+        }
+        for (k, v) in &e.headers {
+            let got = &seen["headers"][k.to_ascii_lowercase()];
+            check(got == v, format!("backend saw header {k}: {got} want {v}"));
+        }
+        for k in &e.absent_headers {
+            check(seen["headers"].get(k.to_ascii_lowercase()).is_none(), format!("backend saw header {k}, should not"));
+        }
+        for (k, v) in &e.response_headers {
+            let got = reply.headers.get(&k.to_ascii_lowercase());
+            check(got == Some(v), format!("response header {k}: {got:?} want {v}"));
+        }
+        if let Some(l) = &e.location {
+            let got = reply.headers.get("location");
+            check(got == Some(l), format!("location {got:?} want {l}"));
+        }
+    }
+    failures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_cases_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let mut failures = Vec::new();
+    let dirs = case_dirs();
+    assert!(dirs.len() >= 10, "conformance suite shrank");
+    for dir in &dirs {
+        for f in run_case(dir, &envoy).await {
+            failures.push(format!("{}: {f}", dir.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Every feature a case claims is listed in docs/features.md, and every GATEWAY-HTTP feature
+/// listed there as supported has a case.
+#[test]
+fn features_doc_and_cases_agree() {
+    let doc = std::fs::read_to_string("docs/features.md").expect("docs/features.md");
+    let mut claimed = std::collections::BTreeSet::new();
+    for dir in case_dirs() {
+        let case: Case = serde_json::from_value(yaml_value(&std::fs::read_to_string(dir.join("requests.yaml")).expect("requests.yaml")))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for f in case.features {
+            assert!(doc.contains(&format!("`{f}`")), "{}: feature {f} is not in docs/features.md", dir.display());
+            claimed.insert(f);
+        }
+    }
+    let table = doc.split("## Gateway API conformance features").nth(1).expect("features.md has the conformance feature table");
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let name = line.split('`').nth(1).unwrap_or("");
+        if line.contains("| supported") {
+            assert!(claimed.contains(name), "{name} is marked supported in docs/features.md but no conformance case exercises it");
+        }
+    }
+}
