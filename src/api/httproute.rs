@@ -347,3 +347,45 @@ pub struct HTTPRouteTimeouts {
     #[schemars(pattern(DURATION))]
     pub backend_request: Option<String>,
 }
+
+/// A Gateway API duration (`1h30m`, `500ms`, `0s`) in milliseconds; None when malformed
+/// (the schema's pattern rules that out before decoding).
+pub fn duration_ms(d: &str) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut num = String::new();
+    let mut chars = d.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'h' => 3_600_000,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                1
+            }
+            'm' => 60_000,
+            's' => 1000,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    if num.is_empty() { Some(total) } else { None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_ms;
+    #[test]
+    fn durations() {
+        assert_eq!(duration_ms("500ms"), Some(500));
+        assert_eq!(duration_ms("1h30m"), Some(5_400_000));
+        assert_eq!(duration_ms("1m1s1ms"), Some(61_001));
+        assert_eq!(duration_ms("0s"), Some(0));
+        assert_eq!(duration_ms("10"), None);
+        assert_eq!(duration_ms("5x"), None);
+    }
+}

@@ -112,7 +112,15 @@ pub struct Redirect {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Forward { clusters: Vec<WeightedCluster>, host_rewrite: Option<String>, path_rewrite: Option<PathRewrite> },
+    Forward {
+        clusters: Vec<WeightedCluster>,
+        host_rewrite: Option<String>,
+        path_rewrite: Option<PathRewrite>,
+        /// Whole request, in milliseconds (0: none); None: Envoy's default.
+        timeout_ms: Option<u64>,
+        /// Each request to a backend, in milliseconds.
+        backend_timeout_ms: Option<u64>,
+    },
     Redirect(Redirect),
     DirectResponse { status: u16 },
 }

@@ -125,10 +125,13 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
                     // No backend (none given, all invalid, or all weight 0): the spec asks for a 500.
                     Action::DirectResponse { status: 500 }
                 } else {
+                    let timeouts = rule.timeouts.as_ref();
                     Action::Forward {
                         clusters: wc,
                         host_rewrite: rewrite.and_then(|r| r.hostname.clone()),
                         path_rewrite: rewrite.and_then(|r| r.path.as_ref()).and_then(|p| path_rewrite(p, &path)),
+                        timeout_ms: timeouts.and_then(|t| t.request.as_deref()).and_then(h::duration_ms),
+                        backend_timeout_ms: timeouts.and_then(|t| t.backend_request.as_deref()).and_then(h::duration_ms),
                     }
                 }
             };

@@ -54,8 +54,12 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
             }
             check_filters(&b.filters, &format!("{bp}/filters"), ctx);
         }
-        if rule.timeouts.is_some() {
-            ctx.unsupported(format!("{p}/timeouts"), "HTTPRoute rules[].timeouts");
+        if let Some(t) = &rule.timeouts
+            && let (Some(req), Some(be)) = (t.request.as_deref().and_then(duration_ms), t.backend_request.as_deref().and_then(duration_ms))
+            && req != 0
+            && be > req
+        {
+            ctx.error("schema::rule", "backendRequest timeout cannot be longer than request timeout", format!("{p}/timeouts"));
         }
         if rule.retry.is_some() {
             ctx.unsupported(format!("{p}/retry"), "HTTPRoute rules[].retry");

@@ -189,6 +189,11 @@ fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<Str
     }
 }
 
+/// Milliseconds as a proto3 JSON duration (`1.500s`).
+fn envoy_duration(ms: u64) -> String {
+    if ms % 1000 == 0 { format!("{}s", ms / 1000) } else { format!("{}.{:03}s", ms / 1000, ms % 1000) }
+}
+
 fn redirect_code(status: u16) -> &'static str {
     match status {
         301 => "MOVED_PERMANENTLY",
@@ -237,8 +242,12 @@ fn route(r: &ir::RouteIr) -> Route {
                 response_code: redirect_code(rd.status),
             });
         }
-        Action::Forward { clusters, host_rewrite, path_rewrite } => {
+        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms } => {
             let mut ra = RouteAction { host_rewrite_literal: host_rewrite.clone(), ..Default::default() };
+            // Gateway API `request` is the route timeout (0 disables it); `backendRequest` bounds
+            // each try (there are no retries without a retry filter).
+            ra.timeout = timeout_ms.map(envoy_duration);
+            ra.retry_policy = backend_timeout_ms.filter(|ms| *ms > 0).map(|ms| RetryPolicy { num_retries: 0, per_try_timeout: envoy_duration(ms) });
             if let Some(p) = path_rewrite {
                 let (prefix, regex, full) = rewrite(p);
                 ra.prefix_rewrite = prefix;

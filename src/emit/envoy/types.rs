@@ -243,6 +243,16 @@ pub struct RouteAction {
     pub prefix_rewrite: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regex_rewrite: Option<RegexRewrite>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+#[derive(Serialize)]
+pub struct RetryPolicy {
+    pub num_retries: u32,
+    pub per_try_timeout: String,
 }
 
 #[derive(Serialize)]
