@@ -79,6 +79,9 @@ struct Expect {
     /// The TLS handshake must fail.
     #[serde(default, rename = "tlsFails")]
     tls_fails: bool,
+    /// Backends (`namespace/name` as in `backends`) that must receive a copy of the request.
+    #[serde(default, rename = "mirroredTo")]
+    mirrored_to: Vec<String>,
 }
 
 fn substitute(text: &str, ports: &mut BTreeMap<String, u16>) -> String {
@@ -207,6 +210,17 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
         if let Some(l) = &e.location {
             let got = reply.headers.get("location");
             check(got == Some(l), format!("location {got:?} want {l}"));
+        }
+        for m in &e.mirrored_to {
+            match echoes.iter().find(|x| x.name == *m) {
+                Some(x) => {
+                    let ok = x.wait_for(&r.path, std::time::Duration::from_secs(3)).await;
+                    if !ok {
+                        failures.push(format!("{what}: no copy of the request reached {m}"));
+                    }
+                }
+                None => failures.push(format!("{what}: mirroredTo {m} is not in backends")),
+            }
         }
     }
     failures

@@ -210,9 +210,8 @@ pub struct HTTPRouteFilter {
     pub request_header_modifier: Option<HeaderModifier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_header_modifier: Option<HeaderModifier>,
-    /// Parsed, not implemented yet (issue 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_mirror: Option<serde_json::Value>,
+    pub request_mirror: Option<RequestMirror>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_redirect: Option<RequestRedirect>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,6 +255,52 @@ pub enum Scheme {
 
 fn default_redirect_status() -> u16 {
     302
+}
+
+/// RequestMirror: a copy of each request (or a share of them) goes to another backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RequestMirror {
+    pub backend_ref: BackendObjectReference,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub percent: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<Fraction>,
+}
+
+fn default_denominator() -> u32 {
+    100
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Fraction {
+    #[schemars(range(min = 0))]
+    pub numerator: u32,
+    #[serde(default = "default_denominator")]
+    #[schemars(range(min = 1))]
+    pub denominator: u32,
+}
+
+/// A reference to a backend without weight or filters (RequestMirror).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackendObjectReference {
+    #[serde(default)]
+    #[schemars(pattern(GROUP), length(max = 253))]
+    pub group: String,
+    #[serde(default = "default_backend_kind")]
+    #[schemars(pattern(KIND), length(min = 1, max = 63))]
+    pub kind: String,
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DNS_LABEL), length(min = 1, max = 63))]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

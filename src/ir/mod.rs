@@ -120,6 +120,8 @@ pub enum Action {
         timeout_ms: Option<u64>,
         /// Each request to a backend, in milliseconds.
         backend_timeout_ms: Option<u64>,
+        /// Copies of requests: (cluster, share in millionths).
+        mirrors: Vec<(String, u32)>,
     },
     Redirect(Redirect),
     DirectResponse { status: u16 },

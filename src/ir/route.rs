@@ -126,12 +126,23 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
                     Action::DirectResponse { status: 500 }
                 } else {
                     let timeouts = rule.timeouts.as_ref();
+                    let mirrors = resolved
+                        .mirrors
+                        .iter()
+                        .map(|(t, num, den)| {
+                            let name = crate::names::cluster(&t.namespace, &t.service, t.port);
+                            clusters.entry(name.clone()).or_insert_with(|| ClusterIr { name: name.clone(), endpoints: endpoints(&t.endpoints) });
+                            let per_million = (u64::from(*num) * 1_000_000 / u64::from((*den).max(1))) as u32;
+                            (name, per_million)
+                        })
+                        .collect();
                     Action::Forward {
                         clusters: wc,
                         host_rewrite: rewrite.and_then(|r| r.hostname.clone()),
                         path_rewrite: rewrite.and_then(|r| r.path.as_ref()).and_then(|p| path_rewrite(p, &path)),
                         timeout_ms: timeouts.and_then(|t| t.request.as_deref()).and_then(h::duration_ms),
                         backend_timeout_ms: timeouts.and_then(|t| t.backend_request.as_deref()).and_then(h::duration_ms),
+                        mirrors,
                     }
                 }
             };

@@ -169,8 +169,32 @@ fn resolve_rules(
                 }
             }
         }
+        let mut mirrors = Vec::new();
         let mut unresolvable_filter = false;
         for (fi, f) in rule.filters.iter().enumerate() {
+            if let Some(m) = &f.request_mirror {
+                let b = &m.backend_ref;
+                let (num, den) = match (m.percent, &m.fraction) {
+                    (Some(p), _) => (p, 100),
+                    (None, Some(fr)) => (fr.numerator, fr.denominator),
+                    (None, None) => (100, 100),
+                };
+                match index.service_backend(rns, &b.group, &b.kind, &b.name, b.namespace.as_deref(), b.port) {
+                    Ok(target) => mirrors.push((target, num, den)),
+                    Err(u) => {
+                        let p = format!("/spec/rules/{ri}/filters/{fi}/requestMirror/backendRef");
+                        diags.push(
+                            Diagnostic::warning("reference::backend", format!("mirror: {} ({})", u.message, u.reason))
+                                .with_span(item.loc.span_of(&p, false))
+                                .with_object(object)
+                                .with_path(p),
+                        );
+                        if problem.is_none() {
+                            problem = Some((u.reason, u.message));
+                        }
+                    }
+                }
+            }
             if f.type_ == HTTPRouteFilterType::ExtensionRef {
                 unresolvable_filter = true;
                 let p = format!("/spec/rules/{ri}/filters/{fi}");
@@ -182,7 +206,7 @@ fn resolve_rules(
                 );
             }
         }
-        out.push(ResolvedRule { backends, unresolvable_filter });
+        out.push(ResolvedRule { backends, mirrors, unresolvable_filter });
     }
     (out, problem)
 }

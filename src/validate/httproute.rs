@@ -242,10 +242,23 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
                 ctx.error("schema::rule", "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set", pp.clone());
             }
         }
-        match f.type_ {
-            T::RequestMirror => ctx.unsupported(fp, "the RequestMirror filter"),
-            T::CORS => ctx.unsupported(fp, "the CORS filter"),
-            _ => {}
+        if let Some(m) = &f.request_mirror {
+            let mp = format!("{fp}/requestMirror");
+            if m.percent.is_some() && m.fraction.is_some() {
+                ctx.error("schema::rule", "Only one of percent or fraction may be specified in HTTPRequestMirrorFilter", mp.clone());
+            }
+            if let Some(fr) = &m.fraction
+                && fr.numerator > fr.denominator
+            {
+                ctx.error("schema::rule", "numerator must be less than or equal to denominator", format!("{mp}/fraction"));
+            }
+            let b = &m.backend_ref;
+            if b.group.is_empty() && b.kind == "Service" && b.port.is_none() {
+                ctx.error("schema::rule", "Must have port for Service reference", format!("{mp}/backendRef"));
+            }
+        }
+        if f.type_ == T::CORS {
+            ctx.unsupported(fp, "the CORS filter");
         }
     }
 }

@@ -83,7 +83,28 @@ pub fn gatewayc(args: &[&str], stdin: &str) -> (i32, String, String) {
 pub struct Echo {
     pub name: String,
     pub addr: SocketAddr,
+    /// Path and query of every request received, in arrival order.
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl Echo {
+    pub fn hits(&self) -> usize {
+        self.seen.lock().map(|v| v.len()).unwrap_or(0)
+    }
+    /// Wait (at most `max`) until this backend has seen a request for `path`.
+    pub async fn wait_for(&self, path: &str, max: Duration) -> bool {
+        let deadline = Instant::now() + max;
+        loop {
+            if self.seen.lock().map(|v| v.iter().any(|p| p == path)).unwrap_or(false) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for Echo {
@@ -96,13 +117,19 @@ pub async fn echo(name: &str) -> Echo {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
     let addr = listener.local_addr().expect("addr");
     let n = name.to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { return };
             let n = n.clone();
+            let record = record.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
                     let n = n.clone();
+                    if let Ok(mut v) = record.lock() {
+                        v.push(req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default());
+                    }
                     async move {
                         // A test can ask the backend to be slow (timeouts).
                         if let Some(ms) = req.headers().get("x-echo-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
@@ -137,7 +164,7 @@ pub async fn echo(name: &str) -> Echo {
             });
         }
     });
-    Echo { name: name.to_string(), addr, task }
+    Echo { name: name.to_string(), addr, seen, task }
 }
 
 /// A running Envoy; killed when dropped.

@@ -242,12 +242,22 @@ fn route(r: &ir::RouteIr) -> Route {
                 response_code: redirect_code(rd.status),
             });
         }
-        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms } => {
+        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms, mirrors } => {
             let mut ra = RouteAction { host_rewrite_literal: host_rewrite.clone(), ..Default::default() };
             // Gateway API `request` is the route timeout (0 disables it); `backendRequest` bounds
             // each try (there are no retries without a retry filter).
             ra.timeout = timeout_ms.map(envoy_duration);
             ra.retry_policy = backend_timeout_ms.filter(|ms| *ms > 0).map(|ms| RetryPolicy { num_retries: 0, per_try_timeout: envoy_duration(ms) });
+            ra.request_mirror_policies = mirrors
+                .iter()
+                .map(|(cluster, per_million)| RequestMirrorPolicy {
+                    cluster: cluster.clone(),
+                    // Everything mirrored needs no fraction at all.
+                    runtime_fraction: (*per_million < 1_000_000).then(|| RuntimeFractionalPercent {
+                        default_value: FractionalPercent { numerator: *per_million, denominator: "MILLION" },
+                    }),
+                })
+                .collect();
             if let Some(p) = path_rewrite {
                 let (prefix, regex, full) = rewrite(p);
                 ra.prefix_rewrite = prefix;

@@ -247,6 +247,26 @@ pub struct RouteAction {
     pub timeout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_policy: Option<RetryPolicy>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub request_mirror_policies: Vec<RequestMirrorPolicy>,
+}
+
+#[derive(Serialize)]
+pub struct RequestMirrorPolicy {
+    pub cluster: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime_fraction: Option<RuntimeFractionalPercent>,
+}
+
+#[derive(Serialize)]
+pub struct RuntimeFractionalPercent {
+    pub default_value: FractionalPercent,
+}
+
+#[derive(Serialize)]
+pub struct FractionalPercent {
+    pub numerator: u32,
+    pub denominator: &'static str,
 }
 
 #[derive(Serialize)]
