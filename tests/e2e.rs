@@ -464,3 +464,79 @@ spec:
     assert!((15.0..=25.0).contains(&p), "percent mirror got {p}%, want 20±5");
     assert!((45.0..=55.0).contains(&f), "fraction mirror got {f}%, want 50±5");
 }
+
+/// HTTPRouteBackendProtocolWebSocket: an Upgrade: websocket request reaches a backend whose
+/// Service port says appProtocol kubernetes.io/ws, and bytes flow both ways after the 101.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_upgrade_through_envoy() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(envoy) = envoy() else { return };
+    let (ws_addr, _ws) = ws_echo().await;
+    let port = free_port();
+    let admin = free_port();
+    let input = format!(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: eg}}
+spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: default}}
+spec:
+  gatewayClassName: eg
+  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: ws, namespace: default}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules: [{{backendRefs: [{{name: ws, port: 8080}}]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: ws, namespace: default}}
+spec:
+  ports: [{{name: ws, port: 8080, appProtocol: kubernetes.io/ws}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: ws-1, namespace: default, labels: {{kubernetes.io/service-name: ws}}}}
+addressType: IPv4
+ports: [{{name: ws, port: {}}}]
+endpoints: [{{addresses: [127.0.0.1]}}]
+"#,
+        ws_addr.port()
+    );
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let (code, bootstrap, stderr) =
+        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
+    assert_eq!(code, 0, "translate failed: {stderr}");
+    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let exchange = async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        s.write_all(b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            .await
+            .expect("write");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await.expect("read");
+            assert!(n > 0, "connection closed before the 101");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&head).to_string();
+        assert!(text.starts_with("HTTP/1.1 101"), "{text}");
+        s.write_all(b"ping over the upgraded connection").await.expect("write");
+        let mut got = Vec::new();
+        while got.len() < 33 {
+            let n = s.read(&mut buf).await.expect("read");
+            assert!(n > 0);
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(&got[..], b"ping over the upgraded connection");
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await.expect("websocket exchange timed out");
+}

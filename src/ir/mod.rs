@@ -172,6 +172,8 @@ pub enum ClusterEndpoints {
 pub struct ClusterIr {
     pub name: String,
     pub endpoints: ClusterEndpoints,
+    /// Speak HTTP/2 without TLS to the backend (appProtocol `kubernetes.io/h2c`).
+    pub h2c: bool,
 }
 
 /// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.

@@ -37,6 +37,15 @@ fn path_rewrite(pm: &h::PathModifier, matched: &PathMatch) -> Option<PathRewrite
     }
 }
 
+/// The cluster of one resolved backend.
+fn cluster_of(t: &crate::resolve::BackendTarget) -> ClusterIr {
+    ClusterIr {
+        name: crate::names::cluster(&t.namespace, &t.service, t.port),
+        endpoints: endpoints(&t.endpoints),
+        h2c: t.app_protocol.as_deref() == Some("kubernetes.io/h2c"),
+    }
+}
+
 fn endpoints(e: &Endpoints) -> ClusterEndpoints {
     match e {
         Endpoints::Static(v) => ClusterEndpoints::Static(v.clone()),
@@ -107,7 +116,7 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
                         continue;
                     }
                     let name = crate::names::cluster(&b.target.namespace, &b.target.service, b.target.port);
-                    clusters.entry(name.clone()).or_insert_with(|| ClusterIr { name: name.clone(), endpoints: endpoints(&b.target.endpoints) });
+                    clusters.entry(name.clone()).or_insert_with(|| cluster_of(&b.target));
                     let bref = &rule.backend_refs[b.index];
                     let mut rq = HeaderOps::default();
                     let mut rs = HeaderOps::default();
@@ -131,7 +140,7 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
                         .iter()
                         .map(|(t, num, den)| {
                             let name = crate::names::cluster(&t.namespace, &t.service, t.port);
-                            clusters.entry(name.clone()).or_insert_with(|| ClusterIr { name: name.clone(), endpoints: endpoints(&t.endpoints) });
+                            clusters.entry(name.clone()).or_insert_with(|| cluster_of(t));
                             let per_million = (u64::from(*num) * 1_000_000 / u64::from((*den).max(1))) as u32;
                             (name, per_million)
                         })

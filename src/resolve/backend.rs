@@ -21,6 +21,8 @@ pub struct BackendTarget {
     pub service: String,
     pub port: u32,
     pub endpoints: Endpoints,
+    /// The Service port's appProtocol (`kubernetes.io/h2c`, `kubernetes.io/ws`, ...).
+    pub app_protocol: Option<String>,
 }
 
 /// Why a backendRef did not resolve: the route status reason and a message.
@@ -151,7 +153,13 @@ impl<'a> Index<'a> {
                 }
             }
         };
-        let target = std::sync::Arc::new(BackendTarget { namespace: ns.to_string(), service: name.to_string(), port, endpoints });
+        let target = std::sync::Arc::new(BackendTarget {
+            namespace: ns.to_string(),
+            service: name.to_string(),
+            port,
+            endpoints,
+            app_protocol: sp.app_protocol.clone(),
+        });
         self.targets.borrow_mut().insert(key, target.clone());
         Ok(target)
     }

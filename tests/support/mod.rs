@@ -146,6 +146,7 @@ pub async fn echo(name: &str) -> Echo {
                         }
                         let body = serde_json::json!({
                             "backend": n,
+                            "version": format!("{:?}", req.version()),
                             "method": req.method().as_str(),
                             "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
                             "host": headers.get("host").cloned().unwrap_or_default(),
@@ -160,7 +161,10 @@ pub async fn echo(name: &str) -> Echo {
                         )
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                // HTTP/1.1 and HTTP/2 with prior knowledge (h2c), whichever the client speaks.
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -328,4 +332,46 @@ where
         Ok(Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
     };
     tokio::time::timeout(Duration::from_secs(10), fut).await.map_err(|_| "timeout".to_string())?
+}
+
+/// A backend that accepts a WebSocket upgrade (answers 101) and then echoes the raw bytes of
+/// the connection back: enough to prove the upgrade went through Envoy both ways.
+pub async fn ws_echo() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind ws");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                if !text.contains("upgrade: websocket") {
+                    let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await;
+                    return;
+                }
+                let _ = s
+                    .write_all(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+                    .await;
+                loop {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if s.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, task)
 }

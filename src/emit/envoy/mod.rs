@@ -120,6 +120,9 @@ fn hcm(name: &str, vhosts: &[ir::VirtualHostIr], port: u32) -> NetworkFilter {
             use_remote_address: true,
             // As Envoy Gateway: match and redirect on the host without the client's port.
             strip_any_host_port: true,
+            // WebSocket upgrades pass through to backends (appProtocol kubernetes.io/ws or not),
+            // as Envoy Gateway allows them.
+            upgrade_configs: vec![UpgradeConfig { upgrade_type: "websocket" }],
             access_log: vec![AccessLog {
                 name: "envoy.access_loggers.stdout",
                 typed_config: StdoutAccessLog { type_: STDOUT_LOG, log_format: LogFormat { json_format: access_log_format() } },
@@ -298,6 +301,12 @@ fn cluster(c: &ir::ClusterIr) -> Cluster {
         connect_timeout: "10s",
         lb_policy: "ROUND_ROBIN",
         dns_lookup_family: dns,
+        typed_extension_protocol_options: c.h2c.then(|| ProtocolOptions {
+            http: HttpProtocolOptions {
+                type_: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                explicit_http_config: ExplicitHttpConfig { http2_protocol_options: Empty {} },
+            },
+        }),
         load_assignment: ClusterLoadAssignment {
             cluster_name: c.name.clone(),
             endpoints: if eps.is_empty() {

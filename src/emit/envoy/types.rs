@@ -121,9 +121,15 @@ pub struct HttpConnectionManager {
     pub path_with_escaped_slashes_action: &'static str,
     pub use_remote_address: bool,
     pub strip_any_host_port: bool,
+    pub upgrade_configs: Vec<UpgradeConfig>,
     pub access_log: Vec<AccessLog>,
     pub http_filters: Vec<HttpFilter>,
     pub route_config: RouteConfiguration,
+}
+
+#[derive(Serialize)]
+pub struct UpgradeConfig {
+    pub upgrade_type: &'static str,
 }
 
 #[derive(Serialize)]
@@ -343,8 +349,31 @@ pub struct Cluster {
     pub lb_policy: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_lookup_family: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub typed_extension_protocol_options: Option<ProtocolOptions>,
     pub load_assignment: ClusterLoadAssignment,
 }
+
+#[derive(Serialize)]
+pub struct ProtocolOptions {
+    #[serde(rename = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions")]
+    pub http: HttpProtocolOptions,
+}
+
+#[derive(Serialize)]
+pub struct HttpProtocolOptions {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub explicit_http_config: ExplicitHttpConfig,
+}
+
+#[derive(Serialize)]
+pub struct ExplicitHttpConfig {
+    pub http2_protocol_options: Empty,
+}
+
+#[derive(Serialize)]
+pub struct Empty {}
 
 #[derive(Serialize)]
 pub struct ClusterLoadAssignment {
