@@ -77,6 +77,9 @@ struct Expect {
     /// Headers of the response the client got.
     #[serde(default, rename = "responseHeaders")]
     response_headers: BTreeMap<String, String>,
+    /// Headers the response must not have.
+    #[serde(default, rename = "absentResponseHeaders")]
+    absent_response_headers: Vec<String>,
     #[serde(default)]
     location: Option<String>,
     /// The TLS handshake must fail.
@@ -218,6 +221,9 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
         for (k, v) in &e.response_headers {
             let got = reply.headers.get(&k.to_ascii_lowercase());
             check(got == Some(v), format!("response header {k}: {got:?} want {v}"));
+        }
+        for k in &e.absent_response_headers {
+            check(!reply.headers.contains_key(&k.to_ascii_lowercase()), format!("response has header {k}, should not"));
         }
         if let Some(l) = &e.location {
             let got = reply.headers.get("location");

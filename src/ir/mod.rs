@@ -149,6 +149,18 @@ impl PartialEq for Origin {
     }
 }
 
+/// Cross-origin resource sharing for a route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorsIr {
+    /// Allowed origins; `*` in a host matches any labels to its left.
+    pub origins: Vec<StringMatch>,
+    pub methods: Vec<String>,
+    pub headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age: u32,
+    pub credentials: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteIr {
     pub name: String,
@@ -159,6 +171,7 @@ pub struct RouteIr {
     pub action: Action,
     pub request_headers: HeaderOps,
     pub response_headers: HeaderOps,
+    pub cors: Option<CorsIr>,
     pub origin: Origin,
 }
 

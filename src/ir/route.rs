@@ -37,6 +37,41 @@ fn path_rewrite(pm: &h::PathModifier, matched: &PathMatch) -> Option<PathRewrite
     }
 }
 
+/// An allowed origin as a matcher: `*` alone matches all; `*` in a host matches any labels
+/// to its left (greedy), as the CORS filter's documentation describes.
+fn origin_match(o: &str) -> StringMatch {
+    if o == "*" {
+        return StringMatch::Regex(".*".into());
+    }
+    if !o.contains('*') {
+        return StringMatch::Exact(o.to_string());
+    }
+    let mut re = String::from("^");
+    for c in o.chars() {
+        match c {
+            '*' => re.push_str(".*"),
+            c if "\\.+?()|[]{}^$".contains(c) => {
+                re.push('\\');
+                re.push(c);
+            }
+            c => re.push(c),
+        }
+    }
+    re.push('$');
+    StringMatch::Regex(re)
+}
+
+fn cors_ir(c: &h::Cors) -> CorsIr {
+    CorsIr {
+        origins: c.allow_origins.iter().map(|o| origin_match(o)).collect(),
+        methods: c.allow_methods.clone(),
+        headers: c.allow_headers.clone(),
+        expose_headers: c.expose_headers.clone(),
+        max_age: c.max_age,
+        credentials: c.allow_credentials.unwrap_or(false),
+    }
+}
+
 /// The cluster of one resolved backend.
 fn cluster_of(t: &crate::resolve::BackendTarget) -> ClusterIr {
     ClusterIr {
@@ -63,6 +98,7 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
         let mut response_headers = HeaderOps::default();
         let mut redirect = None;
         let mut rewrite = None;
+        let mut cors = None;
         for f in &rule.filters {
             match f.type_ {
                 HTTPRouteFilterType::RequestHeaderModifier => {
@@ -77,6 +113,7 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
                 }
                 HTTPRouteFilterType::RequestRedirect => redirect = f.request_redirect.as_ref(),
                 HTTPRouteFilterType::URLRewrite => rewrite = f.url_rewrite.as_ref(),
+                HTTPRouteFilterType::CORS => cors = f.cors.as_ref().map(cors_ir),
                 _ => {}
             }
         }
@@ -188,6 +225,7 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
                     action,
                     request_headers: request_headers.clone(),
                     response_headers: response_headers.clone(),
+                    cors: cors.clone(),
                     origin: Origin {
                         object: object.clone(),
                         rule: ri,

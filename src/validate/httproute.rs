@@ -257,8 +257,17 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
                 ctx.error("schema::rule", "Must have port for Service reference", format!("{mp}/backendRef"));
             }
         }
-        if f.type_ == T::CORS {
-            ctx.unsupported(fp, "the CORS filter");
+        if let Some(c) = &f.cors {
+            let cp = format!("{fp}/cors");
+            for (list, field, msg) in [
+                (&c.allow_headers, "allowHeaders", "AllowHeaders cannot contain '*' alongside other methods"),
+                (&c.allow_methods, "allowMethods", "AllowMethods cannot contain '*' alongside other methods"),
+                (&c.allow_origins, "allowOrigins", "AllowOrigins cannot contain '*' alongside other origins"),
+            ] {
+                if list.iter().any(|x| x == "*") && list.len() > 1 {
+                    ctx.error("schema::rule", msg, format!("{cp}/{field}"));
+                }
+            }
         }
     }
 }

@@ -22,6 +22,8 @@ impl Default for EnvoyOptions {
 
 const HCM: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors";
+const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
 const STDOUT_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog";
 
 fn access_log_format() -> BTreeMap<&'static str, &'static str> {
@@ -127,7 +129,11 @@ fn hcm(name: &str, vhosts: &[ir::VirtualHostIr], port: u32) -> NetworkFilter {
                 name: "envoy.access_loggers.stdout",
                 typed_config: StdoutAccessLog { type_: STDOUT_LOG, log_format: LogFormat { json_format: access_log_format() } },
             }],
-            http_filters: vec![HttpFilter { name: "envoy.filters.http.router", typed_config: TypedEmpty { type_: ROUTER } }],
+            // CORS acts only on routes that carry a CORS policy.
+            http_filters: vec![
+                HttpFilter { name: "envoy.filters.http.cors", typed_config: TypedEmpty { type_: CORS } },
+                HttpFilter { name: "envoy.filters.http.router", typed_config: TypedEmpty { type_: ROUTER } },
+            ],
             route_config: RouteConfiguration { name: name.to_string(), virtual_hosts: vhosts.iter().map(|v| virtual_host(v, port)).collect() },
         },
     }
@@ -230,6 +236,20 @@ fn route(r: &ir::RouteIr) -> Route {
         request_headers_to_remove: r.request_headers.remove.clone(),
         response_headers_to_add: header_options(&r.response_headers),
         response_headers_to_remove: r.response_headers.remove.clone(),
+        typed_per_filter_config: r.cors.as_ref().map(|c| {
+            let join = |v: &[String]| if v.is_empty() { None } else { Some(v.join(", ")) };
+            PerFilterConfig {
+                cors: CorsPolicy {
+                    type_: CORS_POLICY,
+                    allow_origin_string_match: c.origins.iter().map(string_matcher).collect(),
+                    allow_methods: join(&c.methods),
+                    allow_headers: join(&c.headers),
+                    expose_headers: join(&c.expose_headers),
+                    max_age: c.max_age.to_string(),
+                    allow_credentials: c.credentials,
+                },
+            }
+        }),
     };
     match &r.action {
         Action::DirectResponse { status } => out.direct_response = Some(DirectResponse { status: *status }),

@@ -194,6 +194,29 @@ pub struct Route {
     pub response_headers_to_add: Vec<HeaderValueOption>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub response_headers_to_remove: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub typed_per_filter_config: Option<PerFilterConfig>,
+}
+
+#[derive(Serialize)]
+pub struct PerFilterConfig {
+    #[serde(rename = "envoy.filters.http.cors")]
+    pub cors: CorsPolicy,
+}
+
+#[derive(Serialize)]
+pub struct CorsPolicy {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub allow_origin_string_match: Vec<StringMatcher>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_methods: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_headers: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expose_headers: Option<String>,
+    pub max_age: String,
+    pub allow_credentials: bool,
 }
 
 #[derive(Serialize, Default)]
