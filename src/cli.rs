@@ -68,6 +68,20 @@ pub struct TranslateArgs {
     /// Fail on warnings too (routes not accepted, unsupported fields).
     #[arg(long)]
     pub strict: bool,
+    /// Where TLS certificates and keys go: inline in the bootstrap, or files (mode 0600)
+    /// under --secrets-dir that the bootstrap refers to by path.
+    #[arg(long, value_enum, default_value = "inline")]
+    pub tls_secrets: TlsSecrets,
+    /// Directory of the certificate files with --tls-secrets files; the bootstrap refers to
+    /// them under this path, so give the path Envoy will see.
+    #[arg(long, value_name = "DIR")]
+    pub secrets_dir: Option<PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TlsSecrets {
+    Inline,
+    Files,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -159,7 +173,13 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
             _ => return usage(format!("--gateway must be NAMESPACE/NAME, got `{g}`")),
         }
     }
-    let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port };
+    let secrets_dir = match (a.tls_secrets, &a.secrets_dir) {
+        (TlsSecrets::Inline, None) => None,
+        (TlsSecrets::Files, Some(d)) => Some(d.clone()),
+        (TlsSecrets::Files, None) => return usage("--tls-secrets files needs --secrets-dir DIR"),
+        (TlsSecrets::Inline, Some(_)) => return usage("--secrets-dir goes with --tls-secrets files"),
+    };
+    let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port, secrets_dir };
     let json = a.format == OutputFormat::Json;
     let ext = if json { "json" } else { "yaml" };
     let is_selected = |ns: &str, name: &str| selected.is_empty() || selected.iter().any(|(s, n)| s == ns && n == name);
@@ -169,14 +189,23 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
     let go = |diags: &[Diagnostic], ours: &[(String, String)]| {
         !failed(diags) && selected.iter().all(|s| ours.contains(s)) && !ours.is_empty()
     };
-    let each = |g: &crate::ir::GatewayIr| -> Result<Rendered, String> {
-        match &a.output_dir {
+    let each = |g: &crate::ir::GatewayIr| -> Result<(Rendered, Vec<crate::output::Staged>), String> {
+        // Certificate files (with --tls-secrets files) are staged like the bootstraps.
+        let secrets = match &envoy.secrets_dir {
+            Some(dir) => crate::emit::envoy::secret_files(g, dir)
+                .into_iter()
+                .map(|(path, pem)| crate::output::stage(std::path::Path::new(""), &path, pem.as_bytes()))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let rendered = match &a.output_dir {
             Some(dir) => {
                 let rel = crate::names::gateway_dir(&g.namespace, &g.name).join(crate::names::bootstrap_file(ext));
                 crate::output::stage_with(dir, &rel, &mut |w| pipeline::write_bootstrap(g, &envoy, json, w)).map(Rendered::Staged)
             }
             None => pipeline::render_bootstrap(g, &envoy, json).map(Rendered::Text),
-        }
+        }?;
+        Ok((rendered, secrets))
     };
     let emit = pipeline::Emit { select: &is_selected, go: &go, each: &each };
     let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, Some(&emit));
@@ -199,10 +228,19 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
     if failed(&diags) {
         return Report { exit: Exit::Invalid, stdout: String::new(), stderr };
     }
-    let outputs = match c.outputs.into_iter().collect::<Result<Vec<_>, _>>() {
-        Ok(o) => o,
+    let (outputs, secrets): (Vec<Rendered>, Vec<Vec<crate::output::Staged>>) = match c.outputs.into_iter().collect::<Result<Vec<_>, _>>() {
+        Ok(o) => o.into_iter().unzip(),
         Err(e) => return Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
     };
+    if a.output_dir.is_none() && outputs.len() != 1 {
+        return usage(format!(
+            "{} Gateways selected; pass --output-dir DIR to write them all, or --gateway NAMESPACE/NAME to print one",
+            outputs.len()
+        ));
+    }
+    if let Err(e) = crate::output::commit(secrets.into_iter().flatten().collect()) {
+        return Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") };
+    }
     if a.output_dir.is_some() {
         let staged = outputs.into_iter().filter_map(|r| if let Rendered::Staged(s) = r { Some(s) } else { None }).collect();
         return match crate::output::commit(staged) {

@@ -42,3 +42,10 @@ pub fn gateway_dir(namespace: &str, name: &str) -> std::path::PathBuf {
 pub fn bootstrap_file(ext: &str) -> String {
     format!("envoy.{ext}")
 }
+
+/// Files of one Secret's certificate chain and key under `--secrets-dir`:
+/// `<dir>/<namespace>/<name>/tls.crt` and `tls.key` (the Secret's own key names).
+pub fn certificate_files(dir: &std::path::Path, secret: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let base = dir.join(secret);
+    (base.join("tls.crt"), base.join("tls.key"))
+}

@@ -174,3 +174,39 @@ fn https_listener_without_tls_is_invalid() {
     assert_eq!(code, 1);
     assert!(err.contains("tls must be specified for protocol HTTPS"), "{err}");
 }
+
+/// `--tls-secrets files`: certificates and keys go to 0600 files under --secrets-dir, the
+/// bootstrap refers to them by path and holds no key, and Envoy serves TLS with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_secrets_as_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(envoy) = envoy() else { return };
+    let pki = Pki::new("gatewayc test CA");
+    let (crt, key) = pki.leaf(&["secure.example.com"]);
+    let secure = echo("secure").await;
+    let (port, admin) = (free_port(), free_port());
+    let mut input = format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: eg}}\nspec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n    - {{name: secure, protocol: HTTPS, port: {port}, hostname: secure.example.com, tls: {{certificateRefs: [{{name: secure-cert}}]}}}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{name: secure, port: 8080}}]}}]\n"
+    );
+    input.push_str(&tls_secret("default", "secure-cert", &crt, &key));
+    input.push_str(&service("default", "secure", secure.addr.port()));
+    let dir = tempfile::tempdir().expect("tmp");
+    let secrets = dir.path().join("secrets");
+    let secrets_arg = secrets.to_string_lossy().to_string();
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let (code, bootstrap, err) = gatewayc(
+        &["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg, "--tls-secrets", "files", "--secrets-dir", &secrets_arg],
+        &input,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!bootstrap.contains("PRIVATE KEY"), "the bootstrap must not hold the key");
+    let key_file = secrets.join("default/secure-cert/tls.key");
+    assert!(bootstrap.contains(&key_file.display().to_string()));
+    assert_eq!(std::fs::read_to_string(&key_file).expect("key file"), key);
+    assert_eq!(std::fs::metadata(&key_file).expect("meta").permissions().mode() & 0o777, 0o600);
+    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let r = https_request(port, "secure.example.com", &pki.ca_der, "secure.example.com", "/").await.expect("https");
+    assert_eq!((r.status, r.backend().as_str()), (200, "secure"));
+    // Without --secrets-dir the flag is a usage error.
+    assert_eq!(gatewayc(&["translate", "-f", "-", "--tls-secrets", "files"], &input).0, 2);
+}

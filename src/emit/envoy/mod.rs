@@ -12,11 +12,14 @@ pub struct EnvoyOptions {
     pub bind_address: String,
     pub admin_address: String,
     pub admin_port: u32,
+    /// Where TLS certificates and keys go: inline in the bootstrap (None) or as files under
+    /// this directory, referenced by path.
+    pub secrets_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for EnvoyOptions {
     fn default() -> Self {
-        EnvoyOptions { bind_address: "0.0.0.0".into(), admin_address: "127.0.0.1".into(), admin_port: 19000 }
+        EnvoyOptions { bind_address: "0.0.0.0".into(), admin_address: "127.0.0.1".into(), admin_port: 19000, secrets_dir: None }
     }
 }
 
@@ -47,6 +50,17 @@ fn access_log_format() -> BTreeMap<&'static str, &'static str> {
     ])
 }
 
+/// The certificate files a bootstrap refers to when secrets go to files: (path, PEM).
+pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = std::collections::BTreeMap::new();
+    for c in g.ports.iter().flat_map(|p| &p.tls_chains).flat_map(|c| &c.certificates) {
+        let (crt, key) = crate::names::certificate_files(dir, &c.secret);
+        out.insert(crt, c.chain_pem.clone());
+        out.insert(key, c.key_pem.clone());
+    }
+    out.into_iter().collect()
+}
+
 /// The bootstrap of one Gateway.
 pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
     Bootstrap {
@@ -64,6 +78,13 @@ const DOWNSTREAM_TLS: &str = "type.googleapis.com/envoy.extensions.transport_soc
 
 fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
     let https = !p.tls_chains.is_empty();
+    let source = |cert: &crate::resolve::tls::Certificate, key: bool| match &opts.secrets_dir {
+        None => DataSource { inline_string: Some(if key { cert.key_pem.clone() } else { cert.chain_pem.clone() }), filename: None },
+        Some(dir) => {
+            let (crt, k) = crate::names::certificate_files(dir, &cert.secret);
+            DataSource { inline_string: None, filename: Some((if key { k } else { crt }).display().to_string()) }
+        }
+    };
     let filter_chains = if https {
         p.tls_chains
             .iter()
@@ -84,8 +105,8 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
                                 .certificates
                                 .iter()
                                 .map(|cert| TlsCertificate {
-                                    certificate_chain: DataSource { inline_string: cert.chain_pem.clone() },
-                                    private_key: DataSource { inline_string: cert.key_pem.clone() },
+                                    certificate_chain: source(cert, false),
+                                    private_key: source(cert, true),
                                 })
                                 .collect(),
                             alpn_protocols: vec!["h2", "http/1.1"],

@@ -102,7 +102,10 @@ pub struct TlsCertificate {
 
 #[derive(Serialize)]
 pub struct DataSource {
-    pub inline_string: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inline_string: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
 }
 
 #[derive(Serialize)]
