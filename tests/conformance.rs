@@ -21,7 +21,36 @@ struct Case {
     backends: Vec<String>,
     #[serde(default)]
     secrets: Vec<SecretSpec>,
+    #[serde(default)]
     requests: Vec<Req>,
+    /// What `gatewayc status` must say.
+    #[serde(default)]
+    status: Vec<StatusExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusExpect {
+    kind: String,
+    /// `namespace/name` (GatewayClass: `name`).
+    name: String,
+    /// For a route: the parent Gateway `namespace/name` (and optional `/sectionName`).
+    #[serde(default)]
+    parent: Option<String>,
+    /// For a Gateway: the listener.
+    #[serde(default)]
+    listener: Option<String>,
+    #[serde(default)]
+    condition: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default, rename = "attachedRoutes")]
+    attached_routes: Option<u64>,
+    /// The object has no status at all (not ours).
+    #[serde(default, rename = "noStatus")]
+    no_status: bool,
 }
 
 #[derive(Deserialize)]
@@ -155,15 +184,19 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
         input.push('\n');
         input.push_str(&tls_secret(ns, name, &crt, &key));
     }
+    let mut failures = check_status(&case.status, &input);
+    if case.requests.is_empty() {
+        return failures;
+    }
     let admin = free_port();
     let admin_arg = format!("127.0.0.1:{admin}");
     let (code, bootstrap, stderr) =
         gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
     if code != 0 {
-        return vec![format!("translate exited {code}:\n{stderr}")];
+        failures.push(format!("translate exited {code}:\n{stderr}"));
+        return failures;
     }
     let _envoy = EnvoyProc::start(envoy, &bootstrap, admin).await;
-    let mut failures = Vec::new();
     for (i, r) in case.requests.iter().enumerate() {
         let what = format!("request {i} ({} {} {}{})", r.method, r.port, r.host, r.path);
         let literal = r.port.parse::<u16>().ok();
@@ -238,6 +271,77 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
                     }
                 }
                 None => failures.push(format!("{what}: mirroredTo {m} is not in backends")),
+            }
+        }
+    }
+    failures
+}
+
+/// Compare `gatewayc status` output with the expectations.
+fn check_status(expects: &[StatusExpect], input: &str) -> Vec<String> {
+    if expects.is_empty() {
+        return Vec::new();
+    }
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], input);
+    if code != 0 {
+        return vec![format!("status exited {code}: {err}")];
+    }
+    let docs: Vec<serde_json::Value> = gatewayc::source::load_str("status.yaml", &out).documents.into_iter().map(|d| d.value).collect();
+    let mut failures = Vec::new();
+    for e in expects {
+        let what = format!("status of {} {}", e.kind, e.name);
+        let (ns, name) = e.name.split_once('/').map(|(a, b)| (Some(a), b)).unwrap_or((None, e.name.as_str()));
+        let Some(obj) = docs.iter().find(|d| {
+            d["kind"] == e.kind.as_str() && d["metadata"]["name"] == name && ns.is_none_or(|n| d["metadata"]["namespace"] == n)
+        }) else {
+            failures.push(format!("{what}: object not in the output"));
+            continue;
+        };
+        let st = &obj["status"];
+        if e.no_status {
+            if !st.is_null() {
+                failures.push(format!("{what}: has status, should not: {st}"));
+            }
+            continue;
+        }
+        let holder = if let Some(p) = &e.parent {
+            let mut parts = p.splitn(3, '/');
+            let (pns, pname, section) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next());
+            st["parents"].as_array().and_then(|ps| {
+                ps.iter().find(|x| {
+                    x["parentRef"]["namespace"] == pns
+                        && x["parentRef"]["name"] == pname
+                        && section.is_none_or(|sn| x["parentRef"]["sectionName"] == sn)
+                })
+            })
+        } else if let Some(l) = &e.listener {
+            st["listeners"].as_array().and_then(|ls| ls.iter().find(|x| x["name"] == l.as_str()))
+        } else {
+            Some(st)
+        };
+        let Some(holder) = holder else {
+            failures.push(format!("{what}: no status entry for {:?}{:?}", e.parent, e.listener));
+            continue;
+        };
+        if let Some(n) = e.attached_routes
+            && holder["attachedRoutes"] != n
+        {
+            failures.push(format!("{what}: attachedRoutes {} want {n}", holder["attachedRoutes"]));
+        }
+        if let Some(t) = &e.condition {
+            let Some(c) = holder["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == t.as_str())) else {
+                failures.push(format!("{what}: no condition {t}"));
+                continue;
+            };
+            if let Some(s) = &e.status
+                && c["status"] != s.as_str()
+            {
+                failures.push(format!("{what}: {t} is {} want {s} ({})", c["status"], c["reason"]));
+            }
+            if let Some(r) = &e.reason
+                && c["reason"] != r.as_str()
+            {
+                failures.push(format!("{what}: {t} reason {} want {r}", c["reason"]));
             }
         }
     }
