@@ -99,9 +99,9 @@ async fn https_listeners_terminate_tls_by_sni() {
     assert_eq!(r.echo()["path"], "/hello");
     let r = https_request(port, "a.wild.example.com", &pki.ca_der, "a.wild.example.com", "/").await.expect("https wild");
     assert_eq!((r.status, r.backend().as_str()), (200, "wild"));
-    // A host the SNI's listener does not own is not served by it.
+    // A host another listener owns is not served on this connection: misdirected (421).
     let r = https_request(port, "a.wild.example.com", &pki.ca_der, "secure.example.com", "/").await.expect("https");
-    assert_eq!(r.status, 404);
+    assert_eq!(r.status, 421);
     // No listener for this SNI: no certificate, the handshake fails.
     assert!(https_request(port, "unknown.example.org", &pki.ca_der, "unknown.example.org", "/").await.is_err());
     // HTTP to HTTPS redirect.

@@ -42,6 +42,9 @@ pub struct TlsChainIr {
     pub server_names: Vec<String>,
     pub certificates: Vec<std::sync::Arc<resolve::tls::Certificate>>,
     pub virtual_hosts: Vec<VirtualHostIr>,
+    /// Hostnames other HTTPS listeners of the port own: a request for them on this
+    /// connection was misdirected (HTTP 421), as Envoy Gateway answers.
+    pub misdirected: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -294,11 +297,25 @@ pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::R
                 .iter()
                 .enumerate()
                 .filter(|(_, l)| l.programmed && l.port == port)
-                .map(|(i, l)| TlsChainIr {
-                    name: names::tls_chain(port, &l.name),
-                    server_names: l.hostname.iter().cloned().collect(),
-                    certificates: l.tls.clone(),
-                    virtual_hosts: owned.remove(&i).unwrap_or_default(),
+                .map(|(i, l)| {
+                    let virtual_hosts = owned.remove(&i).unwrap_or_default();
+                    let mut misdirected: Vec<String> = g
+                        .listeners
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, o)| *j != i && o.programmed && o.port == port)
+                        .map(|(_, o)| o.hostname.clone().unwrap_or_else(|| "*".to_string()))
+                        .filter(|h| !virtual_hosts.iter().any(|v| &v.hostname == h))
+                        .collect();
+                    misdirected.sort();
+                    misdirected.dedup();
+                    TlsChainIr {
+                        name: names::tls_chain(port, &l.name),
+                        server_names: l.hostname.iter().cloned().collect(),
+                        certificates: l.tls.clone(),
+                        virtual_hosts,
+                        misdirected,
+                    }
                 })
                 .collect();
             PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, true), virtual_hosts: Vec::new(), tls_chains }

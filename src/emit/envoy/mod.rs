@@ -95,7 +95,7 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
                 } else {
                     Some(FilterChainMatch { server_names: c.server_names.clone() })
                 },
-                filters: vec![hcm(&c.name, &c.virtual_hosts, p.port)],
+                filters: vec![hcm_with(&c.name, &c.virtual_hosts, p.port, misdirected_host(c, p.port))],
                 transport_socket: Some(TransportSocket {
                     name: "envoy.transport_sockets.tls",
                     typed_config: DownstreamTlsContext {
@@ -130,8 +130,35 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
     }
 }
 
+/// The virtual host answering 421 for hosts another HTTPS listener of the port owns.
+fn misdirected_host(c: &ir::TlsChainIr, port: u32) -> Option<VirtualHost> {
+    if c.misdirected.is_empty() {
+        return None;
+    }
+    Some(VirtualHost {
+        name: format!("{}/misdirected", c.name),
+        domains: c.misdirected.iter().flat_map(|h| domains(h, port)).collect(),
+        routes: vec![Route {
+            name: format!("{}/misdirected", c.name),
+            match_: RouteMatch { prefix: Some("/".into()), ..Default::default() },
+            route: None,
+            redirect: None,
+            direct_response: Some(DirectResponse { status: 421 }),
+            request_headers_to_add: Vec::new(),
+            request_headers_to_remove: Vec::new(),
+            response_headers_to_add: Vec::new(),
+            response_headers_to_remove: Vec::new(),
+            typed_per_filter_config: None,
+        }],
+    })
+}
+
 /// The HTTP connection manager of one route table (a port, or one HTTPS listener's chain).
 fn hcm(name: &str, vhosts: &[ir::VirtualHostIr], port: u32) -> NetworkFilter {
+    hcm_with(name, vhosts, port, None)
+}
+
+fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], port: u32, extra: Option<VirtualHost>) -> NetworkFilter {
     NetworkFilter {
         name: "envoy.filters.network.http_connection_manager",
         typed_config: HttpConnectionManager {
@@ -155,7 +182,10 @@ fn hcm(name: &str, vhosts: &[ir::VirtualHostIr], port: u32) -> NetworkFilter {
                 HttpFilter { name: "envoy.filters.http.cors", typed_config: TypedEmpty { type_: CORS } },
                 HttpFilter { name: "envoy.filters.http.router", typed_config: TypedEmpty { type_: ROUTER } },
             ],
-            route_config: RouteConfiguration { name: name.to_string(), virtual_hosts: vhosts.iter().map(|v| virtual_host(v, port)).collect() },
+            route_config: RouteConfiguration {
+                name: name.to_string(),
+                virtual_hosts: vhosts.iter().map(|v| virtual_host(v, port)).chain(extra).collect(),
+            },
         },
     }
 }
