@@ -39,6 +39,16 @@ pub struct InputArgs {
     /// DNS suffix of Service names used when a Service has no EndpointSlices.
     #[arg(long, default_value = "cluster.local")]
     pub cluster_domain: String,
+    /// The Gateway API CRD channel the cluster runs: `standard` refuses experimental fields
+    /// (HTTPRoute retry, sessionPersistence). Envoy Gateway installs `experimental`.
+    #[arg(long, value_enum, default_value = "experimental")]
+    pub gateway_api_channel: ChannelArg,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChannelArg {
+    Standard,
+    Experimental,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -131,7 +141,14 @@ pub struct Report {
 }
 
 fn options(i: &InputArgs) -> Options {
-    Options { controller_name: i.controller_name.clone(), cluster_domain: i.cluster_domain.clone() }
+    Options {
+        controller_name: i.controller_name.clone(),
+        cluster_domain: i.cluster_domain.clone(),
+        channel: match i.gateway_api_channel {
+            ChannelArg::Standard => crate::api::Channel::Standard,
+            ChannelArg::Experimental => crate::api::Channel::Experimental,
+        },
+    }
 }
 
 fn inputs(i: &InputArgs) -> Vec<Input> {
@@ -290,12 +307,12 @@ fn status(a: StatusArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
 }
 
 fn schema(a: SchemaArgs) -> Report {
-    let files: Vec<(PathBuf, String)> = crate::api::Kind::ALL
-        .iter()
-        .map(|&k| {
-            let mut text = serde_json::to_string_pretty(&crate::api::schema_for(k)).unwrap_or_default();
+    let files: Vec<(PathBuf, String)> = crate::api::schema_files()
+        .into_iter()
+        .map(|(name, schema)| {
+            let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
             text.push('\n');
-            (PathBuf::from(crate::api::schema_file_name(k)), text)
+            (PathBuf::from(name), text)
         })
         .collect();
     match crate::output::write_all(&a.output_dir, &files) {

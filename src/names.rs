@@ -49,3 +49,18 @@ pub fn certificate_files(dir: &std::path::Path, secret: &str) -> (std::path::Pat
     let base = dir.join(secret);
     (base.join("tls.crt"), base.join("tls.key"))
 }
+
+/// Session cookie of a rule without `sessionName`: `gw-session-<hash of namespace/name/rule>`,
+/// short and stable.
+pub fn session_cookie(namespace: &str, route: &str, rule: usize) -> String {
+    format!("gw-session-{:08x}", fnv1a(&format!("{namespace}/{route}/{rule}")))
+}
+
+/// Session header of a rule without `sessionName`.
+pub fn session_header(namespace: &str, route: &str, rule: usize) -> String {
+    format!("x-gw-session-{:08x}", fnv1a(&format!("{namespace}/{route}/{rule}")))
+}
+
+fn fnv1a(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}

@@ -47,7 +47,7 @@ pub fn compile<R: Send>(inputs: &[Input], stdin: &mut dyn std::io::Read, opts: &
         .flat_map(|(f, text)| source::chunks(text, target).into_iter().map(move |(s, e)| (*f, text, s, e)))
         .collect();
     let work = |items: &[(source::FileId, &std::sync::Arc<str>, usize, usize)]| {
-        let mut part = crate::validate::Part::default();
+        let mut part = crate::validate::Part::new(opts.channel);
         let mut diags = Vec::new();
         let mut any = false;
         for (f, text, s, e) in items {
@@ -103,7 +103,7 @@ pub fn compile_loaded<R: Send>(loaded: source::Loaded, opts: &Options, want: Wan
     if loaded.documents.is_empty() && !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
     }
-    let validated = crate::validate::check(loaded.documents);
+    let validated = crate::validate::check(loaded.documents, opts.channel);
     finish(loaded.sources, diagnostics, validated, opts, want, emit)
 }
 

@@ -540,3 +540,104 @@ endpoints: [{{addresses: [127.0.0.1]}}]
     };
     tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await.expect("websocket exchange timed out");
 }
+
+fn two_endpoint_service(ns: &str, svc: &str, a: u16, b: u16) -> String {
+    let mut s = format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: {ns}}}\nspec:\n  ports: [{{name: http, port: 8080}}]\n");
+    for (i, p) in [a, b].iter().enumerate() {
+        s.push_str(&format!(
+            "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {svc}-{i}\n  namespace: {ns}\n  labels: {{kubernetes.io/service-name: {svc}}}\naddressType: IPv4\nports: [{{name: http, port: {p}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n"
+        ));
+    }
+    s
+}
+
+/// Experimental `retry` (attempts, codes) and `sessionPersistence` (cookie and header),
+/// through Envoy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_and_session_persistence_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let flaky = echo("flaky").await;
+    let steady = echo("steady").await;
+    let a = echo("a").await;
+    let b = echo("b").await;
+    let port = free_port();
+    let admin = free_port();
+    let mut input = format!(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: eg}}
+spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: default}}
+spec:
+  gatewayClassName: eg
+  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: default}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules:
+    - matches: [{{path: {{value: /retry}}}}]
+      retry: {{attempts: 2, codes: [503], backoff: 10ms}}
+      backendRefs: [{{name: flaky, port: 8080}}]
+    - matches: [{{path: {{value: /no-retry}}}}]
+      backendRefs: [{{name: steady, port: 8080}}]
+    - matches: [{{path: {{value: /cookie}}}}]
+      sessionPersistence: {{sessionName: my-session, type: Cookie}}
+      backendRefs: [{{name: pair, port: 8080}}]
+    - matches: [{{path: {{value: /header}}}}]
+      sessionPersistence: {{sessionName: x-my-session, type: Header}}
+      backendRefs: [{{name: pair, port: 8080}}]
+    - matches: [{{path: {{value: /plain}}}}]
+      backendRefs: [{{name: pair, port: 8080}}]
+"#
+    );
+    input.push_str(&slice("default", "flaky", flaky.addr.port()));
+    input.push_str(&slice("default", "steady", steady.addr.port()));
+    input.push_str(&two_endpoint_service("default", "pair", a.addr.port(), b.addr.port()));
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let (code, bootstrap, stderr) =
+        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
+    assert_eq!(code, 0, "translate failed: {stderr}");
+    // The standard channel's API server would refuse these fields.
+    let (code, _, stderr) = gatewayc(&["validate", "-f", "-", "--gateway-api-channel", "standard"], &input);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("unknown field `retry`") && stderr.contains("unknown field `sessionPersistence`"), "{stderr}");
+    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+
+    // 503 is retried twice: the backend sees three tries, the client the last answer.
+    let r = request(port, "GET", "example.com", "/retry", &[("x-echo-status", "503")]).await.expect("request");
+    assert_eq!(r.status, 503);
+    assert_eq!(flaky.hits(), 3, "1 try + 2 retries");
+    let r = request(port, "GET", "example.com", "/no-retry", &[("x-echo-status", "503")]).await.expect("request");
+    assert_eq!(r.status, 503);
+    assert_eq!(steady.hits(), 1);
+
+    // Without a session both endpoints serve (round robin).
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..6 {
+        seen.insert(get(port, "example.com", "/plain").await.expect("request").backend());
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    // Cookie: the first answer sets it; with it, every request goes to the same endpoint.
+    let first = get(port, "example.com", "/cookie").await.expect("request");
+    let cookie = first.headers.get("set-cookie").cloned().expect("set-cookie");
+    assert!(cookie.starts_with("my-session="), "{cookie}");
+    let pair = cookie.split(';').next().unwrap_or_default().to_string();
+    for _ in 0..8 {
+        let r = request(port, "GET", "example.com", "/cookie", &[("cookie", &pair)]).await.expect("request");
+        assert_eq!(r.backend(), first.backend(), "cookie session moved");
+    }
+    // Header: the answer names the session in the header; sending it back sticks.
+    let first = get(port, "example.com", "/header").await.expect("request");
+    let token = first.headers.get("x-my-session").cloned().expect("session header");
+    for _ in 0..8 {
+        let r = request(port, "GET", "example.com", "/header", &[("x-my-session", &token)]).await.expect("request");
+        assert_eq!(r.backend(), first.backend(), "header session moved");
+    }
+}

@@ -76,12 +76,12 @@ pub struct HTTPRouteRule {
     pub backend_refs: Vec<HTTPBackendRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<HTTPRouteTimeouts>,
-    /// Experimental channel; parsed, not implemented yet.
+    /// Experimental channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry: Option<serde_json::Value>,
-    /// Experimental channel; parsed, not implemented yet.
+    pub retry: Option<HTTPRouteRetry>,
+    /// Experimental channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_persistence: Option<serde_json::Value>,
+    pub session_persistence: Option<SessionPersistence>,
 }
 
 fn default_matches() -> Vec<HTTPRouteMatch> {
@@ -254,6 +254,58 @@ pub enum Scheme {
 
 fn default_redirect_status() -> u16 {
     302
+}
+
+/// Retries (experimental channel).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HTTPRouteRetry {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(range(min = 400, max = 599)))]
+    pub codes: Vec<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub attempts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub backoff: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum SessionPersistenceType {
+    #[default]
+    Cookie,
+    Header,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum CookieLifetimeType {
+    Permanent,
+    #[default]
+    Session,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CookieConfig {
+    #[serde(default)]
+    pub lifetime_type: CookieLifetimeType,
+}
+
+/// Session persistence (experimental channel).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SessionPersistence {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 128))]
+    pub session_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub absolute_timeout: Option<String>,
+    #[serde(rename = "type", default)]
+    pub type_: SessionPersistenceType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_config: Option<CookieConfig>,
 }
 
 fn default_max_age() -> u32 {

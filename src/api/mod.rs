@@ -251,7 +251,63 @@ resource!(
     }
 );
 
-/// The JSON Schema of one kind, draft 2020-12, with a stable `$id`.
+/// Which Gateway API CRDs the cluster would have: the experimental channel adds fields
+/// (HTTPRoute `retry`, `sessionPersistence`) that the standard channel's API server refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Channel {
+    Standard,
+    /// Envoy Gateway installs the experimental channel's CRDs.
+    #[default]
+    Experimental,
+}
+
+/// Fields only the experimental channel has: (kind, definition, property).
+const EXPERIMENTAL_ONLY: &[(Kind, &str, &str)] =
+    &[(Kind::HTTPRoute, "HTTPRouteRule", "retry"), (Kind::HTTPRoute, "HTTPRouteRule", "sessionPersistence")];
+
+/// The schema of a kind in a channel: the standard one lacks the experimental fields.
+pub fn schema_for_channel(kind: Kind, channel: Channel) -> serde_json::Value {
+    let mut schema = schema_for(kind);
+    if channel == Channel::Standard {
+        for (k, def, prop) in EXPERIMENTAL_ONLY {
+            if *k == kind
+                && let Some(props) = schema.pointer_mut(&format!("/$defs/{def}/properties")).and_then(|p| p.as_object_mut())
+            {
+                props.shift_remove(*prop);
+            }
+        }
+        if let Some(id) = schema.get_mut("$id") {
+            *id = schema_id_for(kind, channel).into();
+        }
+    }
+    schema
+}
+
+/// Every schema file `gatewayc schema` writes: the experimental channel's schema of each kind,
+/// and the standard channel's for kinds that differ.
+pub fn schema_files() -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for &k in &Kind::ALL {
+        out.push((schema_file_name(k), schema_for(k)));
+        if EXPERIMENTAL_ONLY.iter().any(|(x, _, _)| *x == k) {
+            out.push((schema_file_name_for(k, Channel::Standard), schema_for_channel(k, Channel::Standard)));
+        }
+    }
+    out
+}
+
+pub fn schema_file_name_for(kind: Kind, channel: Channel) -> String {
+    match channel {
+        Channel::Experimental => schema_file_name(kind),
+        Channel::Standard => schema_file_name(kind).replace(".json", ".standard.json"),
+    }
+}
+
+fn schema_id_for(kind: Kind, channel: Channel) -> String {
+    format!("https://gatewayc.dev/schemas/{}", schema_file_name_for(kind, channel))
+}
+
+/// The JSON Schema of one kind (experimental channel), draft 2020-12, with a stable `$id`.
 pub fn schema_for(kind: Kind) -> serde_json::Value {
     let mut schema = match kind {
         Kind::GatewayClass => schemars::schema_for!(GatewayClass),

@@ -125,6 +125,8 @@ pub enum Action {
         backend_timeout_ms: Option<u64>,
         /// Copies of requests: (cluster, share in millionths).
         mirrors: Vec<(String, u32)>,
+        retry: Option<RetryIr>,
+        session: Option<SessionIr>,
     },
     Redirect(Redirect),
     DirectResponse { status: u16 },
@@ -150,6 +152,21 @@ impl PartialEq for Origin {
     fn eq(&self, o: &Self) -> bool {
         (&self.object, self.rule, self.match_index) == (&o.object, o.rule, o.match_index)
     }
+}
+
+/// Retries of a route (Gateway API experimental `retry`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryIr {
+    pub attempts: u32,
+    pub codes: Vec<u16>,
+    pub backoff_ms: Option<u64>,
+}
+
+/// Session persistence: requests carrying the session go to the same endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionIr {
+    Cookie { name: String, ttl_ms: Option<u64> },
+    Header { name: String },
 }
 
 /// Cross-origin resource sharing for a route.

@@ -189,6 +189,24 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
                         timeout_ms: timeouts.and_then(|t| t.request.as_deref()).and_then(h::duration_ms),
                         backend_timeout_ms: timeouts.and_then(|t| t.backend_request.as_deref()).and_then(h::duration_ms),
                         mirrors,
+                        retry: rule.retry.as_ref().map(|r| RetryIr {
+                            // Gateway API leaves the default to implementations; Envoy Gateway's is 2.
+                            attempts: r.attempts.unwrap_or(2),
+                            codes: r.codes.clone(),
+                            backoff_ms: r.backoff.as_deref().and_then(h::duration_ms),
+                        }),
+                        session: rule.session_persistence.as_ref().map(|sp| match sp.type_ {
+                            h::SessionPersistenceType::Cookie => SessionIr::Cookie {
+                                name: sp.session_name.clone().unwrap_or_else(|| crate::names::session_cookie(ns, &route.metadata.name, ri)),
+                                ttl_ms: match sp.cookie_config.as_ref().map(|c| c.lifetime_type) {
+                                    Some(h::CookieLifetimeType::Permanent) => sp.absolute_timeout.as_deref().and_then(h::duration_ms),
+                                    _ => None,
+                                },
+                            },
+                            h::SessionPersistenceType::Header => SessionIr::Header {
+                                name: sp.session_name.clone().unwrap_or_else(|| crate::names::session_header(ns, &route.metadata.name, ri)),
+                            },
+                        }),
                     }
                 }
             };

@@ -23,11 +23,13 @@ pub const DEFAULT_CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-control
 pub struct Options {
     pub controller_name: String,
     pub cluster_domain: String,
+    /// Which Gateway API channel's schemas objects are checked against.
+    pub channel: crate::api::Channel,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { controller_name: DEFAULT_CONTROLLER.into(), cluster_domain: "cluster.local".into() }
+        Options { controller_name: DEFAULT_CONTROLLER.into(), cluster_domain: "cluster.local".into(), channel: Default::default() }
     }
 }
 

@@ -61,11 +61,14 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
         {
             ctx.error("schema::rule", "backendRequest timeout cannot be longer than request timeout", format!("{p}/timeouts"));
         }
-        if rule.retry.is_some() {
-            ctx.unsupported(format!("{p}/retry"), "HTTPRoute rules[].retry");
-        }
-        if rule.session_persistence.is_some() {
-            ctx.unsupported(format!("{p}/sessionPersistence"), "HTTPRoute rules[].sessionPersistence");
+        if let Some(sp) = &rule.session_persistence {
+            let pp = format!("{p}/sessionPersistence");
+            if sp.cookie_config.as_ref().is_some_and(|c| c.lifetime_type == CookieLifetimeType::Permanent) && sp.absolute_timeout.is_none() {
+                ctx.error("schema::rule", "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent", pp.clone());
+            }
+            if sp.cookie_config.is_some() && sp.type_ != SessionPersistenceType::Cookie {
+                ctx.error("schema::rule", "cookieConfig can only be set with type Cookie", pp);
+            }
         }
     }
 }

@@ -54,15 +54,21 @@ pub struct Validated {
 }
 
 /// What the checks of a run of documents decided, before merging (one per worker).
-#[derive(Default)]
 pub struct Part {
+    channel: crate::api::Channel,
     objects: Vec<(Kind, Object, Locator, String)>,
     diagnostics: Vec<Diagnostic>,
 }
 
+impl Part {
+    pub fn new(channel: crate::api::Channel) -> Self {
+        Part { channel, objects: Vec::new(), diagnostics: Vec::new() }
+    }
+}
+
 /// Check all documents in order (the sequential form of [`check_document`] + [`finish`]).
-pub fn check(documents: Vec<Document>) -> Validated {
-    let mut part = Part::default();
+pub fn check(documents: Vec<Document>, channel: crate::api::Channel) -> Validated {
+    let mut part = Part::new(channel);
     for doc in documents {
         check_document(doc, &mut part);
     }
@@ -92,7 +98,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     };
     schema::prune_nulls(&mut doc.value);
     let object = describe(&doc.value, kind.name());
-    let mut errors = schema::check(kind, &doc, &object);
+    let mut errors = schema::check(kind, part.channel, &doc, &object);
     mark_sensitive(kind, &mut errors);
     if !errors.is_empty() {
         diags.extend(errors);

@@ -1,19 +1,24 @@
 //! JSON Schema validation of one document against the schema of its kind.
 
-use crate::api::{self, Kind};
+use crate::api::{self, Channel, Kind};
 use crate::diag::Diagnostic;
 use crate::source::Document;
 use jsonschema::error::ValidationErrorKind;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-fn validators() -> &'static HashMap<Kind, Result<jsonschema::Validator, String>> {
-    static V: OnceLock<HashMap<Kind, Result<jsonschema::Validator, String>>> = OnceLock::new();
+type Validators = HashMap<(Kind, Channel), Result<jsonschema::Validator, String>>;
+
+fn validators() -> &'static Validators {
+    static V: OnceLock<Validators> = OnceLock::new();
     V.get_or_init(|| {
-        Kind::ALL
-            .iter()
-            .map(|&k| (k, jsonschema::draft202012::new(&api::schema_for(k)).map_err(|e| e.to_string())))
-            .collect()
+        let mut m = HashMap::new();
+        for &k in &Kind::ALL {
+            for c in [Channel::Standard, Channel::Experimental] {
+                m.insert((k, c), jsonschema::draft202012::new(&api::schema_for_channel(k, c)).map_err(|e| e.to_string()));
+            }
+        }
+        m
     })
 }
 
@@ -30,8 +35,8 @@ pub fn prune_nulls(v: &mut serde_json::Value) {
 }
 
 /// All schema errors of one document, each pointing at its node.
-pub fn check(kind: Kind, doc: &Document, object: &str) -> Vec<Diagnostic> {
-    let validator = match validators().get(&kind) {
+pub fn check(kind: Kind, channel: Channel, doc: &Document, object: &str) -> Vec<Diagnostic> {
+    let validator = match validators().get(&(kind, channel)) {
         Some(Ok(v)) => v,
         Some(Err(e)) => return vec![Diagnostic::error("internal::schema", format!("schema of {} does not compile: {e}", kind.name()))],
         None => return Vec::new(),
@@ -49,7 +54,7 @@ pub fn check(kind: Kind, doc: &Document, object: &str) -> Vec<Diagnostic> {
                             .with_span(doc.loc.span_of(&p, true))
                             .with_object(object)
                             .with_path(p.clone())
-                            .with_help(known_fields_help(kind, &path)),
+                            .with_help(known_fields_help(kind, channel, &path)),
                     );
                 }
                 continue;
@@ -80,9 +85,9 @@ pub fn check(kind: Kind, doc: &Document, object: &str) -> Vec<Diagnostic> {
 }
 
 /// "known fields here: a, b, c" for an unknown-field error, from the schema at that pointer.
-fn known_fields_help(kind: Kind, pointer: &str) -> String {
+fn known_fields_help(kind: Kind, channel: Channel, pointer: &str) -> String {
     use serde_json::Value;
-    let schema = api::schema_for(kind);
+    let schema = api::schema_for_channel(kind, channel);
     let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
     let resolve = |n: &Value| -> Value {
         match n.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {

@@ -152,8 +152,11 @@ pub async fn echo(name: &str) -> Echo {
                             "host": headers.get("host").cloned().unwrap_or_default(),
                             "headers": headers,
                         });
+                        // A test can ask for an error status (retries).
+                        let status = headers.get("x-echo-status").and_then(|v| v.parse::<u16>().ok()).unwrap_or(200);
                         Ok::<_, hyper::Error>(
                             Response::builder()
+                                .status(status)
                                 .header("content-type", "application/json")
                                 .header("x-echo-backend", n.as_str())
                                 .body(Full::new(Bytes::from(body.to_string())))

@@ -25,6 +25,10 @@ impl Default for EnvoyOptions {
 
 const HCM: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+const STATEFUL_SESSION: &str = "type.googleapis.com/envoy.extensions.filters.http.stateful_session.v3.StatefulSession";
+const STATEFUL_SESSION_ROUTE: &str = "type.googleapis.com/envoy.extensions.filters.http.stateful_session.v3.StatefulSessionPerRoute";
+const COOKIE_SESSION: &str = "type.googleapis.com/envoy.extensions.http.stateful_session.cookie.v3.CookieBasedSessionState";
+const HEADER_SESSION: &str = "type.googleapis.com/envoy.extensions.http.stateful_session.header.v3.HeaderBasedSessionState";
 const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors";
 const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
 const STDOUT_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog";
@@ -180,6 +184,8 @@ fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], port: u32, extra: Option<V
             // CORS acts only on routes that carry a CORS policy.
             http_filters: vec![
                 HttpFilter { name: "envoy.filters.http.cors", typed_config: TypedEmpty { type_: CORS } },
+                // Session persistence acts only on routes that carry a session policy.
+                HttpFilter { name: "envoy.filters.http.stateful_session", typed_config: TypedEmpty { type_: STATEFUL_SESSION } },
                 HttpFilter { name: "envoy.filters.http.router", typed_config: TypedEmpty { type_: ROUTER } },
             ],
             route_config: RouteConfiguration {
@@ -290,7 +296,8 @@ fn route(r: &ir::RouteIr) -> Route {
         typed_per_filter_config: r.cors.as_ref().map(|c| {
             let join = |v: &[String]| if v.is_empty() { None } else { Some(v.join(", ")) };
             PerFilterConfig {
-                cors: CorsPolicy {
+                stateful_session: None,
+                cors: Some(CorsPolicy {
                     type_: CORS_POLICY,
                     allow_origin_string_match: c.origins.iter().map(string_matcher).collect(),
                     allow_methods: join(&c.methods),
@@ -298,7 +305,7 @@ fn route(r: &ir::RouteIr) -> Route {
                     expose_headers: join(&c.expose_headers),
                     max_age: c.max_age.to_string(),
                     allow_credentials: c.credentials,
-                },
+                }),
             }
         }),
     };
@@ -316,12 +323,47 @@ fn route(r: &ir::RouteIr) -> Route {
                 response_code: redirect_code(rd.status),
             });
         }
-        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms, mirrors } => {
+        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms, mirrors, retry, session } => {
             let mut ra = RouteAction { host_rewrite_literal: host_rewrite.clone(), ..Default::default() };
             // Gateway API `request` is the route timeout (0 disables it); `backendRequest` bounds
             // each try (there are no retries without a retry filter).
             ra.timeout = timeout_ms.map(envoy_duration);
-            ra.retry_policy = backend_timeout_ms.filter(|ms| *ms > 0).map(|ms| RetryPolicy { num_retries: 0, per_try_timeout: envoy_duration(ms) });
+            let per_try_timeout = backend_timeout_ms.filter(|ms| *ms > 0).map(envoy_duration);
+            ra.retry_policy = match retry {
+                Some(r) => Some(RetryPolicy {
+                    retry_on: Some(if r.codes.is_empty() {
+                        "connect-failure,refused-stream,reset".to_string()
+                    } else {
+                        "connect-failure,refused-stream,reset,retriable-status-codes".to_string()
+                    }),
+                    num_retries: r.attempts,
+                    per_try_timeout,
+                    retriable_status_codes: r.codes.clone(),
+                    retry_back_off: r.backoff_ms.filter(|ms| *ms > 0).map(|ms| RetryBackOff { base_interval: envoy_duration(ms) }),
+                }),
+                None => per_try_timeout.map(|t| RetryPolicy { num_retries: 0, per_try_timeout: Some(t), ..Default::default() }),
+            };
+            if let Some(s) = session {
+                let cfg = out.typed_per_filter_config.get_or_insert(PerFilterConfig { cors: None, stateful_session: None });
+                cfg.stateful_session = Some(StatefulSessionPerRoute {
+                    type_: STATEFUL_SESSION_ROUTE,
+                    stateful_session: StatefulSession {
+                        session_state: match s {
+                            ir::SessionIr::Cookie { name, ttl_ms } => SessionState {
+                                name: "envoy.http.stateful_session.cookie",
+                                typed_config: SessionStateConfig::Cookie {
+                                    type_: COOKIE_SESSION,
+                                    cookie: SessionCookie { name: name.clone(), path: "/", ttl: ttl_ms.map(envoy_duration) },
+                                },
+                            },
+                            ir::SessionIr::Header { name } => SessionState {
+                                name: "envoy.http.stateful_session.header",
+                                typed_config: SessionStateConfig::Header { type_: HEADER_SESSION, name: name.clone() },
+                            },
+                        },
+                    },
+                });
+            }
             ra.request_mirror_policies = mirrors
                 .iter()
                 .map(|(cluster, per_million)| RequestMirrorPolicy {

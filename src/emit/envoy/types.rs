@@ -203,8 +203,51 @@ pub struct Route {
 
 #[derive(Serialize)]
 pub struct PerFilterConfig {
-    #[serde(rename = "envoy.filters.http.cors")]
-    pub cors: CorsPolicy,
+    #[serde(rename = "envoy.filters.http.cors", skip_serializing_if = "Option::is_none")]
+    pub cors: Option<CorsPolicy>,
+    #[serde(rename = "envoy.filters.http.stateful_session", skip_serializing_if = "Option::is_none")]
+    pub stateful_session: Option<StatefulSessionPerRoute>,
+}
+
+#[derive(Serialize)]
+pub struct StatefulSessionPerRoute {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub stateful_session: StatefulSession,
+}
+
+#[derive(Serialize)]
+pub struct StatefulSession {
+    pub session_state: SessionState,
+}
+
+#[derive(Serialize)]
+pub struct SessionState {
+    pub name: &'static str,
+    pub typed_config: SessionStateConfig,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum SessionStateConfig {
+    Cookie {
+        #[serde(rename = "@type")]
+        type_: &'static str,
+        cookie: SessionCookie,
+    },
+    Header {
+        #[serde(rename = "@type")]
+        type_: &'static str,
+        name: String,
+    },
+}
+
+#[derive(Serialize)]
+pub struct SessionCookie {
+    pub name: String,
+    pub path: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -301,10 +344,22 @@ pub struct FractionalPercent {
     pub denominator: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 pub struct RetryPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on: Option<String>,
     pub num_retries: u32,
-    pub per_try_timeout: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_try_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retriable_status_codes: Vec<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_back_off: Option<RetryBackOff>,
+}
+
+#[derive(Serialize)]
+pub struct RetryBackOff {
+    pub base_interval: String,
 }
 
 #[derive(Serialize)]
