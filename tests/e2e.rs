@@ -15,7 +15,6 @@ async fn seed_scenario_through_envoy() {
     let v2 = echo("shop-v2").await;
     let blog = echo("blog").await;
     let port = free_low_port();
-    let admin = free_port();
     let mut input = format!(
         r#"
 apiVersion: gateway.networking.k8s.io/v1
@@ -85,16 +84,12 @@ spec:
     input.push_str(&slice("default", "blog", blog.addr.port()));
     input.push_str(&slice("other", "blog", blog.addr.port()));
 
-    let admin_arg = format!("127.0.0.1:{admin}");
-    let (code, bootstrap, stderr) =
-        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
-    assert_eq!(code, 0, "translate failed: {stderr}");
+    let served = serve(&envoy, &input, &[]).await;
     // The route from namespace `other` is not allowed by the listener (from: Same): a warning.
-    assert!(stderr.contains("NotAllowedByListeners"), "{stderr}");
+    assert!(served.stderr.contains("NotAllowedByListeners"), "{}", served.stderr);
     let bound = port + 10000;
-    assert!(bootstrap.contains(&format!("port_value: {bound}")), "listener binds P+10000");
+    assert!(served.bootstrap.contains(&format!("port_value: {bound}")), "listener binds P+10000");
 
-    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
     let host = |h: &str| if port == 80 { h.to_string() } else { format!("{h}:{port}") };
 
     // Host and path routing; the prefix is segment-aware.
@@ -154,7 +149,6 @@ async fn matching_and_precedence_through_envoy() {
         backends.push(echo(n).await);
     }
     let port = free_port();
-    let admin = free_port();
     let mut input = format!(
         r#"
 apiVersion: gateway.networking.k8s.io/v1
@@ -202,11 +196,7 @@ spec:
     for b in &backends {
         input.push_str(&slice("default", &b.name, b.addr.port()));
     }
-    let admin_arg = format!("127.0.0.1:{admin}");
-    let (code, bootstrap, stderr) =
-        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
-    assert_eq!(code, 0, "translate failed: {stderr}");
-    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let _served = serve(&envoy, &input, &[]).await;
     let h = format!("app.example.com:{port}");
     let cases: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
         ("GET", "/api/v1/exact", vec![], "exact"),
@@ -236,21 +226,10 @@ spec:
 async fn redirect_ports_through_envoy() {
     let Some(envoy) = envoy() else { return };
     let port = free_port();
-    let admin = free_port();
+    let gateway = http_gateway(port);
     let input = format!(
         r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {{name: eg}}
-spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: default}}
-spec:
-  gatewayClassName: eg
-  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
----
+{gateway}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: r, namespace: default}}
@@ -265,11 +244,7 @@ spec:
       filters: [{{type: RequestRedirect, requestRedirect: {{port: 80}}}}]
 "#
     );
-    let admin_arg = format!("127.0.0.1:{admin}");
-    let (code, bootstrap, stderr) =
-        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
-    assert_eq!(code, 0, "translate failed: {stderr}");
-    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let _served = serve(&envoy, &input, &[]).await;
     for host in ["example.com".to_string(), format!("example.com:{port}")] {
         let loc = |p: &'static str| {
             let host = host.clone();

@@ -12,21 +12,10 @@ async fn rewrites_redirects_and_backend_filters_through_envoy() {
     let api = echo("api").await;
     let canary = echo("canary").await;
     let port = free_port();
-    let admin = free_port();
+    let gateway = http_gateway(port);
     let mut input = format!(
         r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {{name: eg}}
-spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: default}}
-spec:
-  gatewayClassName: eg
-  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
----
+{gateway}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: r, namespace: default}}
@@ -77,12 +66,8 @@ spec:
     );
     input.push_str(&slice("default", "api", api.addr.port()));
     input.push_str(&slice("default", "canary", canary.addr.port()));
-    let admin_arg = format!("127.0.0.1:{admin}");
-    let (code, bootstrap, stderr) =
-        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
-    assert_eq!(code, 0, "translate failed: {stderr}");
-    assert!(stderr.contains("ExtensionRef"), "{stderr}");
-    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.stderr.contains("ExtensionRef"), "{}", served.stderr);
     let h = format!("app.example.com:{port}");
 
     let r = get(port, &h, "/v1/users?id=7").await.expect("request");
@@ -123,21 +108,10 @@ async fn percentage_mirrors_through_envoy() {
     let by_percent = echo("by-percent").await;
     let by_fraction = echo("by-fraction").await;
     let port = free_port();
-    let admin = free_port();
+    let gateway = http_gateway(port);
     let mut input = format!(
         r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {{name: eg}}
-spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: default}}
-spec:
-  gatewayClassName: eg
-  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
----
+{gateway}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: r, namespace: default}}
@@ -155,11 +129,7 @@ spec:
     for e in [&main, &by_percent, &by_fraction] {
         input.push_str(&slice("default", &e.name, e.addr.port()));
     }
-    let admin_arg = format!("127.0.0.1:{admin}");
-    let (code, bootstrap, stderr) =
-        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
-    assert_eq!(code, 0, "translate failed: {stderr}");
-    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let _served = serve(&envoy, &input, &[]).await;
     let n = 1000;
     for i in 0..n {
         let r = get(port, "example.com", &format!("/r{i}")).await.expect("request");
@@ -190,21 +160,10 @@ async fn websocket_upgrade_through_envoy() {
     let Some(envoy) = envoy() else { return };
     let (ws_addr, _ws) = ws_echo().await;
     let port = free_port();
-    let admin = free_port();
+    let gateway = http_gateway(port);
     let input = format!(
         r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {{name: eg}}
-spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: default}}
-spec:
-  gatewayClassName: eg
-  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
----
+{gateway}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: ws, namespace: default}}
@@ -227,11 +186,7 @@ endpoints: [{{addresses: [127.0.0.1]}}]
 "#,
         ws_addr.port()
     );
-    let admin_arg = format!("127.0.0.1:{admin}");
-    let (code, bootstrap, stderr) =
-        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
-    assert_eq!(code, 0, "translate failed: {stderr}");
-    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    let _served = serve(&envoy, &input, &[]).await;
     let exchange = async {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
         s.write_all(b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
@@ -278,21 +233,10 @@ async fn retries_and_session_persistence_through_envoy() {
     let a = echo("a").await;
     let b = echo("b").await;
     let port = free_port();
-    let admin = free_port();
+    let gateway = http_gateway(port);
     let mut input = format!(
         r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {{name: eg}}
-spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: default}}
-spec:
-  gatewayClassName: eg
-  listeners: [{{name: http, protocol: HTTP, port: {port}}}]
----
+{gateway}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: r, namespace: default}}
@@ -317,15 +261,11 @@ spec:
     input.push_str(&slice("default", "flaky", flaky.addr.port()));
     input.push_str(&slice("default", "steady", steady.addr.port()));
     input.push_str(&two_endpoint_service("default", "pair", a.addr.port(), b.addr.port()));
-    let admin_arg = format!("127.0.0.1:{admin}");
-    let (code, bootstrap, stderr) =
-        gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg], &input);
-    assert_eq!(code, 0, "translate failed: {stderr}");
+    let _served = serve(&envoy, &input, &[]).await;
     // The standard channel's API server would refuse these fields.
     let (code, _, stderr) = gatewayc(&["validate", "-f", "-", "--gateway-api-channel", "standard"], &input);
     assert_eq!(code, 1);
     assert!(stderr.contains("unknown field `retry`") && stderr.contains("unknown field `sessionPersistence`"), "{stderr}");
-    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
 
     // 503 is retried twice: the backend sees three tries, the client the last answer.
     let r = request(port, "GET", "example.com", "/retry", &[("x-echo-status", "503")]).await.expect("request");

@@ -386,3 +386,35 @@ pub fn slice(ns: &str, svc: &str, port: u16) -> String {
         "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: {ns}}}\nspec:\n  ports: [{{name: http, port: 8080, targetPort: {port}}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {svc}-x1\n  namespace: {ns}\n  labels: {{kubernetes.io/service-name: {svc}}}\naddressType: IPv4\nports: [{{name: http, port: {port}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n    conditions: {{ready: true}}\n"
     )
 }
+
+/// The GatewayClass `eg` of Envoy Gateway's controller name, as YAML.
+pub const EG_CLASS: &str =
+    "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n";
+
+/// `EG_CLASS` and a Gateway `default/gw` with one HTTP listener `http` on `port`.
+pub fn http_gateway(port: u16) -> String {
+    format!(
+        "{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n"
+    )
+}
+
+/// A running Envoy on a translated input.
+pub struct Served {
+    pub envoy: EnvoyProc,
+    pub bootstrap: String,
+    /// What translate printed (warnings).
+    pub stderr: String,
+}
+
+/// Translate `input` (listeners on 127.0.0.1, admin on a free port), check it succeeded, and
+/// run Envoy on the bootstrap until it is ready.
+pub async fn serve(envoy: &Path, input: &str, extra: &[&str]) -> Served {
+    let admin = free_port();
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let mut args = vec!["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg];
+    args.extend_from_slice(extra);
+    let (code, bootstrap, stderr) = gatewayc(&args, input);
+    assert_eq!(code, 0, "translate failed: {stderr}");
+    let envoy = EnvoyProc::start(envoy, &bootstrap, admin).await;
+    Served { envoy, bootstrap, stderr }
+}
