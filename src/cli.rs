@@ -24,8 +24,51 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print every Gateway API object of the input with the status a controller would write.
     Status(StatusArgs),
+    /// Write the Kubernetes manifests that run each Gateway (ConfigMap, Secret, Deployment,
+    /// Service, MetalLB objects); with --passthrough, a Helm/kustomize post-renderer.
+    Render(RenderArgs),
     /// Write the JSON Schemas of the kinds gatewayc reads.
     Schema(SchemaArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write DIR/<namespace>/<name>/*.yaml per Gateway instead of printing them.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Only this Gateway (NAMESPACE/NAME); repeatable.
+    #[arg(long = "gateway", value_name = "NS/NAME")]
+    pub gateways: Vec<String>,
+    /// The Envoy image of the Deployment.
+    #[arg(long, default_value = crate::emit::k8s::DEFAULT_IMAGE)]
+    pub envoy_image: String,
+    /// Port of the readiness endpoint (`GET /ready`) the kubelet probes.
+    #[arg(long, default_value_t = 19001)]
+    pub readiness_port: u32,
+    /// Address of Envoy's admin interface inside the pod (loopback only by default).
+    #[arg(long, default_value = "127.0.0.1:19000", value_name = "ADDR:PORT")]
+    pub admin_address: String,
+    /// A MetalLB IPAddressPool NAME=CIDR[,CIDR...] (ranges first-last too); repeatable.
+    #[arg(long = "metallb-pool", value_name = "NAME=CIDR[,CIDR...]")]
+    pub metallb_pools: Vec<String>,
+    /// Also write an L2Advertisement of the pools.
+    #[arg(long)]
+    pub metallb_l2: bool,
+    /// Namespace of the MetalLB objects.
+    #[arg(long, default_value = "metallb-system")]
+    pub metallb_namespace: String,
+    /// Annotate each Service with its listeners' hostnames for external-dns.
+    #[arg(long)]
+    pub external_dns: bool,
+    /// Post-renderer mode: write every input document back unchanged and in order, then the
+    /// generated objects.
+    #[arg(long)]
+    pub passthrough: bool,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -140,7 +183,7 @@ pub struct Report {
     pub stderr: String,
 }
 
-fn options(i: &InputArgs) -> Options {
+pub(crate) fn options(i: &InputArgs) -> Options {
     Options {
         controller_name: i.controller_name.clone(),
         cluster_domain: i.cluster_domain.clone(),
@@ -151,11 +194,11 @@ fn options(i: &InputArgs) -> Options {
     }
 }
 
-fn inputs(i: &InputArgs) -> Vec<Input> {
+pub(crate) fn inputs(i: &InputArgs) -> Vec<Input> {
     i.files.iter().map(|f| Input::parse(f)).collect()
 }
 
-fn human<R>(c: &Compiled<R>, diags: &[Diagnostic], color: bool) -> String {
+pub(crate) fn human<R>(c: &Compiled<R>, diags: &[Diagnostic], color: bool) -> String {
     diag::render_human(diags, &c.sources, color)
 }
 
@@ -164,15 +207,16 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read, color: bool) -> Report {
         Command::Translate(a) => translate(a, stdin, color),
         Command::Validate(a) => validate(a, stdin, color),
         Command::Status(a) => status(a, stdin, color),
+        Command::Render(a) => crate::render::run(a, stdin, color),
         Command::Schema(a) => schema(a),
     }
 }
 
-fn usage(msg: impl Into<String>) -> Report {
+pub(crate) fn usage(msg: impl Into<String>) -> Report {
     Report { exit: Exit::Usage, stdout: String::new(), stderr: format!("error: {}\n", msg.into()) }
 }
 
-fn parse_admin(addr: &str) -> Option<(String, u32)> {
+pub(crate) fn parse_admin(addr: &str) -> Option<(String, u32)> {
     let (host, port) = addr.rsplit_once(':')?;
     let port: u32 = port.parse().ok().filter(|p| (1..=65535).contains(p))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -196,7 +240,7 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
         (TlsSecrets::Files, None) => return usage("--tls-secrets files needs --secrets-dir DIR"),
         (TlsSecrets::Inline, Some(_)) => return usage("--secrets-dir goes with --tls-secrets files"),
     };
-    let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port, secrets_dir };
+    let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port, secrets_dir, readiness_port: None };
     let json = a.format == OutputFormat::Json;
     let ext = if json { "json" } else { "yaml" };
     let is_selected = |ns: &str, name: &str| selected.is_empty() || selected.iter().any(|(s, n)| s == ns && n == name);

@@ -14,4 +14,5 @@ pub mod emit;
 pub mod pipeline;
 pub mod output;
 pub mod cli;
+pub mod render;
 pub mod generate;

@@ -64,3 +64,32 @@ pub fn session_header(namespace: &str, route: &str, rule: usize) -> String {
 fn fnv1a(s: &str) -> u32 {
     s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
+
+/// Listener (and route) that serves the readiness probe.
+pub fn readiness() -> &'static str {
+    "readiness"
+}
+
+/// Cluster that reaches Envoy's own admin interface (for the readiness probe).
+pub fn admin_cluster() -> &'static str {
+    "gatewayc-admin"
+}
+
+/// Name of the objects that run one Gateway (ConfigMap, Secret, Deployment, Service), in
+/// Envoy Gateway's style: `envoy-<namespace>-<name>-<hash>`, at most 63 characters.
+pub fn infra(namespace: &str, name: &str) -> String {
+    let hash = format!("{:08x}", fnv1a(&format!("{namespace}/{name}")));
+    let mut base = format!("envoy-{namespace}-{name}");
+    if base.len() > 54 {
+        base.truncate(54);
+        while base.ends_with(['-', '.']) {
+            base.pop();
+        }
+    }
+    format!("{base}-{hash}").replace('.', "-")
+}
+
+/// The L2Advertisement `--metallb-l2` writes.
+pub fn l2_advertisement() -> &'static str {
+    "gatewayc-l2"
+}

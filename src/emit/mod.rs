@@ -2,5 +2,6 @@
 //! table onto copies of the input objects.
 
 pub mod envoy;
+pub mod k8s;
 pub mod status;
 pub mod yaml;

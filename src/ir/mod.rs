@@ -19,6 +19,20 @@ pub struct GatewayIr {
     pub name: String,
     pub ports: Vec<PortIr>,
     pub clusters: Vec<ClusterIr>,
+    /// What the infrastructure running this Gateway needs (for `render`).
+    pub infra: InfraIr,
+}
+
+/// The Gateway's wishes for its infrastructure: addresses, labels and annotations to put on
+/// every generated object, and the hostnames its listeners serve.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InfraIr {
+    /// Requested IP addresses (`spec.addresses` of type IPAddress).
+    pub addresses: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    /// Non-wildcard hostnames of the programmed listeners, sorted.
+    pub hostnames: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -338,11 +352,28 @@ pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::R
             PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, true), virtual_hosts: Vec::new(), tls_chains }
         })
         .collect();
+    let spec = &g.gateway.obj.spec;
+    let mut hostnames: Vec<String> = g
+        .listeners
+        .iter()
+        .filter(|l| l.programmed)
+        .filter_map(|l| l.hostname.clone())
+        .filter(|h| !h.starts_with('*'))
+        .collect();
+    hostnames.sort();
+    hostnames.dedup();
+    let infra = InfraIr {
+        addresses: spec.addresses.iter().filter(|a| a.type_ == "IPAddress").filter_map(|a| a.value.clone()).collect(),
+        labels: spec.infrastructure.as_ref().map(|i| i.labels.clone()).unwrap_or_default(),
+        annotations: spec.infrastructure.as_ref().map(|i| i.annotations.clone()).unwrap_or_default(),
+        hostnames,
+    };
     GatewayIr {
         namespace: g.namespace().to_string(),
         name: g.name().to_string(),
         ports,
         clusters: clusters.into_values().collect(),
+        infra,
     }
 }
 

@@ -55,10 +55,27 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
                 ctx.error("schema::rule", "Hostname values must be unique", p.clone());
             }
         }
-        ctx.unsupported(p, "spec.addresses");
+        if a.type_ != "IPAddress" {
+            ctx.unsupported(p, &format!("spec.addresses of type {}", a.type_));
+        }
     }
-    if g.spec.infrastructure.is_some() {
-        ctx.unsupported("/spec/infrastructure", "spec.infrastructure");
+    if let Some(i) = &g.spec.infrastructure {
+        if i.parameters_ref.is_some() {
+            ctx.unsupported("/spec/infrastructure/parametersRef", "spec.infrastructure.parametersRef (EnvoyProxy)");
+        }
+        // The CRD's CEL rules on infrastructure label and annotation keys.
+        for (map, field) in [(&i.labels, "labels"), (&i.annotations, "annotations")] {
+            for k in map.keys() {
+                if super::metadata::check_key(k).is_err() {
+                    let msg = if field == "labels" {
+                        "Label keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."
+                    } else {
+                        "Annotation keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."
+                    };
+                    ctx.error("schema::rule", msg, format!("/spec/infrastructure/{field}"));
+                }
+            }
+        }
     }
     if g.spec.allowed_listeners.is_some() {
         ctx.unsupported("/spec/allowedListeners", "spec.allowedListeners");

@@ -38,7 +38,7 @@ fn is_qualified_name_part(s: &str) -> bool {
         && s.bytes().last().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
-fn check_key(key: &str) -> Result<(), String> {
+pub fn check_key(key: &str) -> Result<(), String> {
     let (prefix, name) = match key.split_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, key),

@@ -9,6 +9,7 @@
 mod gateway;
 mod httproute;
 mod metadata;
+pub use metadata::{is_dns_label, is_dns_subdomain};
 pub mod regex;
 pub mod schema;
 

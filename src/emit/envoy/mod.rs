@@ -15,11 +15,20 @@ pub struct EnvoyOptions {
     /// Where TLS certificates and keys go: inline in the bootstrap (None) or as files under
     /// this directory, referenced by path.
     pub secrets_dir: Option<std::path::PathBuf>,
+    /// A listener on `bind_address` at this port that answers `GET /ready` from the admin
+    /// interface, for a kubelet readiness probe (the admin port stays on loopback).
+    pub readiness_port: Option<u32>,
 }
 
 impl Default for EnvoyOptions {
     fn default() -> Self {
-        EnvoyOptions { bind_address: "0.0.0.0".into(), admin_address: "127.0.0.1".into(), admin_port: 19000, secrets_dir: None }
+        EnvoyOptions {
+            bind_address: "0.0.0.0".into(),
+            admin_address: "127.0.0.1".into(),
+            admin_port: 19000,
+            secrets_dir: None,
+            readiness_port: None,
+        }
     }
 }
 
@@ -71,10 +80,45 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
         node: Node { id: format!("gatewayc/{}/{}", g.namespace, g.name), cluster: format!("{}/{}", g.namespace, g.name) },
         admin: Admin { address: Address::new(&opts.admin_address, opts.admin_port) },
         static_resources: StaticResources {
-            listeners: g.ports.iter().map(|p| listener(p, opts)).collect(),
-            clusters: g.clusters.iter().map(cluster).collect(),
+            listeners: g.ports.iter().map(|p| listener(p, opts)).chain(readiness_listener(opts)).collect(),
+            clusters: g.clusters.iter().map(cluster).chain(readiness_cluster(opts)).collect(),
         },
     }
+}
+
+/// `GET /ready` on the readiness port, proxied to the admin interface's `/ready`.
+fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
+    let port = opts.readiness_port?;
+    let vhost = ir::VirtualHostIr { name: crate::names::readiness().into(), hostname: "*".into(), routes: Vec::new() };
+    let mut filter = hcm(crate::names::readiness(), std::slice::from_ref(&vhost), port);
+    filter.typed_config.access_log.clear();
+    filter.typed_config.route_config.virtual_hosts[0].routes.push(Route {
+        name: crate::names::readiness().into(),
+        match_: RouteMatch { path: Some("/ready".into()), ..Default::default() },
+        route: Some(RouteAction { cluster: Some(crate::names::admin_cluster().into()), ..Default::default() }),
+        redirect: None,
+        direct_response: None,
+        request_headers_to_add: Vec::new(),
+        request_headers_to_remove: Vec::new(),
+        response_headers_to_add: Vec::new(),
+        response_headers_to_remove: Vec::new(),
+        typed_per_filter_config: None,
+    });
+    Some(Listener {
+        name: crate::names::readiness().into(),
+        address: Address::new(&opts.bind_address, port),
+        listener_filters: Vec::new(),
+        filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None }],
+    })
+}
+
+fn readiness_cluster(opts: &EnvoyOptions) -> Option<Cluster> {
+    opts.readiness_port?;
+    Some(cluster(&ir::ClusterIr {
+        name: crate::names::admin_cluster().into(),
+        endpoints: ClusterEndpoints::Static(vec![(opts.admin_address.clone(), opts.admin_port)]),
+        h2c: false,
+    }))
 }
 
 const TLS_INSPECTOR: &str = "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";

@@ -1,0 +1,288 @@
+//! IR to the Kubernetes objects that run a Gateway (`gatewayc render`): the bootstrap in a
+//! ConfigMap, certificates in a Secret (never in a ConfigMap), a Deployment of Envoy, a
+//! Service of type LoadBalancer, and MetalLB's IPAddressPool and L2Advertisement.
+
+pub mod types;
+
+use crate::ir::GatewayIr;
+use base64::Engine;
+use sha2::Digest;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use types::*;
+
+/// Where the Deployment mounts the bootstrap and the certificates.
+pub const CONFIG_DIR: &str = "/etc/envoy";
+pub const SECRETS_DIR: &str = "/etc/envoy/secrets";
+pub const BOOTSTRAP_KEY: &str = "envoy.yaml";
+/// The Envoy image of the version the tests run.
+pub const DEFAULT_IMAGE: &str = "envoyproxy/envoy:distroless-v1.40.0";
+/// The non-root user of Envoy's distroless image.
+const ENVOY_UID: u32 = 65532;
+
+#[derive(Debug, Clone)]
+pub struct MetalLb {
+    /// (pool name, address ranges: CIDRs or `first-last`)
+    pub pools: Vec<(String, Vec<String>)>,
+    pub l2: bool,
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    pub image: String,
+    pub readiness_port: u32,
+    pub metallb: Option<MetalLb>,
+    pub external_dns: bool,
+}
+
+/// The labels Envoy Gateway puts on a Gateway's proxy objects; selectors use them.
+pub fn owner_labels(g: &GatewayIr) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".into(), "envoy".into()),
+        ("app.kubernetes.io/component".into(), "proxy".into()),
+        ("app.kubernetes.io/managed-by".into(), "gatewayc".into()),
+        ("gateway.envoyproxy.io/owning-gateway-name".into(), g.name.clone()),
+        ("gateway.envoyproxy.io/owning-gateway-namespace".into(), g.namespace.clone()),
+    ])
+}
+
+fn meta(g: &GatewayIr, name: &str, annotations: BTreeMap<String, String>) -> Meta {
+    // Gateway spec.infrastructure labels and annotations go on every generated object.
+    let mut labels = g.infra.labels.clone();
+    labels.extend(owner_labels(g));
+    let mut all = g.infra.annotations.clone();
+    all.extend(annotations);
+    Meta { name: name.to_string(), namespace: Some(g.namespace.clone()), labels, annotations: all }
+}
+
+/// The objects of one Gateway. `bootstrap` refers to certificates under [`SECRETS_DIR`];
+/// `secret_files` are those files (absolute paths under it, PEM).
+pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::path::PathBuf, String)], opts: &RenderOptions) -> Vec<Object> {
+    let name = crate::names::infra(&g.namespace, &g.name);
+    let mut out = Vec::new();
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(bootstrap.as_bytes());
+    let mut items = Vec::new();
+    let mut data = BTreeMap::new();
+    for (path, pem) in secret_files {
+        hasher.update(path.display().to_string().as_bytes());
+        hasher.update(pem.as_bytes());
+        let rel = path.strip_prefix(SECRETS_DIR).unwrap_or(path).display().to_string();
+        let key = rel.replace('/', ".");
+        data.insert(key.clone(), base64::engine::general_purpose::STANDARD.encode(pem));
+        items.push(KeyToPath { key, path: rel });
+    }
+    let checksum = format!("{:x}", hasher.finalize());
+    if !data.is_empty() {
+        out.push(Object::Secret(Secret {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            metadata: meta(g, &name, BTreeMap::new()),
+            type_: "Opaque".into(),
+            data,
+        }));
+    }
+    out.push(Object::ConfigMap(ConfigMap {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        metadata: meta(g, &name, BTreeMap::new()),
+        data: BTreeMap::from([(BOOTSTRAP_KEY.to_string(), bootstrap.to_string())]),
+    }));
+    let selector = owner_labels(g);
+    let mut pod_labels = g.infra.labels.clone();
+    pod_labels.extend(selector.clone());
+    let mut volumes = vec![Volume { name: "config".into(), config_map: Some(ConfigMapVolume { name: name.clone() }), secret: None }];
+    let mut mounts = vec![VolumeMount { name: "config".into(), mount_path: CONFIG_DIR.into(), read_only: true }];
+    if !items.is_empty() {
+        volumes.push(Volume {
+            name: "certs".into(),
+            config_map: None,
+            secret: Some(SecretVolume { secret_name: name.clone(), default_mode: 0o400, items }),
+        });
+        mounts.push(VolumeMount { name: "certs".into(), mount_path: SECRETS_DIR.into(), read_only: true });
+    }
+    let mut ports: Vec<ContainerPort> = g
+        .ports
+        .iter()
+        .map(|p| ContainerPort { name: p.name.clone(), container_port: p.bind_port, protocol: "TCP".into() })
+        .collect();
+    ports.push(ContainerPort { name: crate::names::readiness().into(), container_port: opts.readiness_port, protocol: "TCP".into() });
+    out.push(Object::Deployment(Deployment {
+        api_version: "apps/v1".into(),
+        kind: "Deployment".into(),
+        metadata: meta(g, &name, BTreeMap::new()),
+        spec: DeploymentSpec {
+            replicas: 1,
+            selector: LabelSelector { match_labels: selector.clone() },
+            template: PodTemplate {
+                metadata: PodMeta {
+                    labels: pod_labels,
+                    // A new bootstrap or certificate rolls the pods.
+                    annotations: BTreeMap::from([("gatewayc.dev/config-checksum".to_string(), checksum)]),
+                },
+                spec: PodSpec {
+                    containers: vec![Container {
+                        name: "envoy".into(),
+                        image: opts.image.clone(),
+                        args: envoy_args(),
+                        ports,
+                        readiness_probe: Probe {
+                            http_get: HttpGet { path: "/ready".into(), port: opts.readiness_port, scheme: "HTTP".into() },
+                            period_seconds: 5,
+                            timeout_seconds: 1,
+                            success_threshold: 1,
+                            failure_threshold: 1,
+                        },
+                        security_context: ContainerSecurityContext {
+                            allow_privilege_escalation: false,
+                            read_only_root_filesystem: true,
+                            run_as_non_root: true,
+                            capabilities: Capabilities { drop: vec!["ALL".into()] },
+                        },
+                        volume_mounts: mounts,
+                    }],
+                    volumes,
+                    security_context: PodSecurityContext {
+                        run_as_non_root: true,
+                        run_as_user: ENVOY_UID,
+                        run_as_group: ENVOY_UID,
+                        fs_group: ENVOY_UID,
+                        seccomp_profile: SeccompProfile { type_: "RuntimeDefault".into() },
+                    },
+                    termination_grace_period_seconds: 60,
+                },
+            },
+        },
+    }));
+    let mut annotations = BTreeMap::new();
+    if !g.infra.addresses.is_empty() {
+        // MetalLB's own annotation, not spec.externalIPs (which MetalLB does not honour).
+        annotations.insert("metallb.io/loadBalancerIPs".to_string(), g.infra.addresses.join(","));
+    }
+    if let Some(m) = &opts.metallb
+        && let Some(pool) = pool_for(g, m)
+    {
+        annotations.insert("metallb.io/address-pool".to_string(), pool);
+    }
+    if opts.external_dns && !g.infra.hostnames.is_empty() {
+        annotations.insert("external-dns.alpha.kubernetes.io/hostname".to_string(), g.infra.hostnames.join(","));
+    }
+    out.push(Object::Service(Service {
+        api_version: "v1".into(),
+        kind: "Service".into(),
+        metadata: meta(g, &name, annotations),
+        spec: ServiceSpec {
+            type_: "LoadBalancer".into(),
+            selector,
+            ports: g.ports.iter().map(|p| ServicePort { name: p.name.clone(), protocol: "TCP".into(), port: p.port, target_port: p.bind_port }).collect(),
+            // Envoy Gateway's default: keep the client's source address.
+            external_traffic_policy: "Local".into(),
+        },
+    }));
+    out
+}
+
+/// The container arguments: the mounted bootstrap, no hot restart (one process a pod).
+pub fn envoy_args() -> Vec<String> {
+    ["--config-path", &format!("{CONFIG_DIR}/{BOOTSTRAP_KEY}"), "--log-level", "info", "--disable-hot-restart", "--drain-strategy", "immediate"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The pool a Gateway's Service draws from: the one holding its first address, or the first
+/// pool declared.
+fn pool_for(g: &GatewayIr, m: &MetalLb) -> Option<String> {
+    match g.infra.addresses.first() {
+        Some(a) => m.pools.iter().find(|(_, ranges)| ranges.iter().any(|r| in_range(a, r))).map(|(n, _)| n.clone()),
+        None => m.pools.first().map(|(n, _)| n.clone()),
+    }
+}
+
+/// MetalLB's objects for `--metallb-pool` and `--metallb-l2`.
+pub fn metallb_objects(m: &MetalLb) -> Vec<Object> {
+    let meta = |name: &str| Meta {
+        name: name.to_string(),
+        namespace: Some(m.namespace.clone()),
+        labels: BTreeMap::from([("app.kubernetes.io/managed-by".to_string(), "gatewayc".to_string())]),
+        annotations: BTreeMap::new(),
+    };
+    let mut out: Vec<Object> = m
+        .pools
+        .iter()
+        .map(|(name, ranges)| {
+            Object::IPAddressPool(IPAddressPool {
+                api_version: "metallb.io/v1beta1".into(),
+                kind: "IPAddressPool".into(),
+                metadata: meta(name),
+                spec: IPAddressPoolSpec { addresses: ranges.clone(), auto_assign: true },
+            })
+        })
+        .collect();
+    if m.l2 && !m.pools.is_empty() {
+        out.push(Object::L2Advertisement(L2Advertisement {
+            api_version: "metallb.io/v1beta1".into(),
+            kind: "L2Advertisement".into(),
+            metadata: meta(crate::names::l2_advertisement()),
+            spec: L2AdvertisementSpec { ip_address_pools: m.pools.iter().map(|(n, _)| n.clone()).collect() },
+        }));
+    }
+    out
+}
+
+/// Parse one `--metallb-pool` range: a CIDR (`10.0.0.0/24`, `fd00::/120`) or `first-last`.
+/// Ok(()) or why not.
+pub fn check_range(r: &str) -> Result<(), String> {
+    match bounds(r) {
+        Some(_) => Ok(()),
+        None => Err(format!("`{r}` is neither a CIDR nor an address range first-last")),
+    }
+}
+
+fn to_u128(ip: IpAddr) -> (bool, u128) {
+    match ip {
+        IpAddr::V4(v) => (false, u128::from(u32::from(v))),
+        IpAddr::V6(v) => (true, u128::from(v)),
+    }
+}
+
+/// (is_v6, first, last) of a range.
+fn bounds(r: &str) -> Option<(bool, u128, u128)> {
+    if let Some((a, b)) = r.split_once('-') {
+        let (v6a, x) = to_u128(a.trim().parse().ok()?);
+        let (v6b, y) = to_u128(b.trim().parse().ok()?);
+        return (v6a == v6b && x <= y).then_some((v6a, x, y));
+    }
+    let (addr, len) = r.split_once('/')?;
+    let (v6, x) = to_u128(addr.parse().ok()?);
+    let bits = if v6 { 128 } else { 32 };
+    let len: u32 = len.parse().ok().filter(|l| *l <= bits)?;
+    let host_bits = bits - len;
+    let mask: u128 = if host_bits == 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
+    Some((v6, x & !mask, (x & !mask) | mask))
+}
+
+/// Is `addr` inside the range `r`?
+pub fn in_range(addr: &str, r: &str) -> bool {
+    let (Ok(ip), Some((v6, lo, hi))) = (addr.parse::<IpAddr>(), bounds(r)) else { return false };
+    let (ip_v6, x) = to_u128(ip);
+    ip_v6 == v6 && lo <= x && x <= hi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_range, in_range};
+    #[test]
+    fn ranges() {
+        assert!(in_range("192.168.10.5", "192.168.10.0/24"));
+        assert!(!in_range("192.168.11.5", "192.168.10.0/24"));
+        assert!(in_range("10.0.0.7", "10.0.0.5-10.0.0.9"));
+        assert!(!in_range("10.0.0.10", "10.0.0.5-10.0.0.9"));
+        assert!(in_range("fd00::12", "fd00::/120"));
+        assert!(!in_range("10.0.0.1", "fd00::/120"));
+        assert!(in_range("1.2.3.4", "0.0.0.0/0"));
+        assert!(check_range("10.0.0.0/33").is_err());
+        assert!(check_range("nope").is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! `gatewayc render`: the manifests that run each Gateway, for GitOps pipelines.
+//! The stages are the same as translate's; this module only decides what to write.
+
+use crate::cli::{Exit, RenderArgs, Report, inputs, options, usage};
+use crate::diag::{Diagnostic, Severity};
+use crate::emit::envoy::EnvoyOptions;
+use crate::emit::k8s::{self, MetalLb, RenderOptions};
+use crate::pipeline;
+use std::path::PathBuf;
+
+/// One Gateway's rendered objects, or diagnostics that stop the run.
+type Rendered = Result<Vec<k8s::types::Object>, Vec<Diagnostic>>;
+
+fn parse_pools(a: &RenderArgs) -> Result<Option<MetalLb>, String> {
+    if a.metallb_pools.is_empty() {
+        return if a.metallb_l2 { Err("--metallb-l2 needs at least one --metallb-pool".into()) } else { Ok(None) };
+    }
+    let mut pools = Vec::new();
+    for p in &a.metallb_pools {
+        let Some((name, ranges)) = p.split_once('=') else {
+            return Err(format!("--metallb-pool must be NAME=CIDR[,CIDR...], got `{p}`"));
+        };
+        if !crate::validate::is_dns_subdomain(name) {
+            return Err(format!("--metallb-pool: `{name}` is not a valid object name"));
+        }
+        let ranges: Vec<String> = ranges.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
+        if ranges.is_empty() {
+            return Err(format!("--metallb-pool {name}: no address range"));
+        }
+        for r in &ranges {
+            k8s::check_range(r).map_err(|e| format!("--metallb-pool {name}: {e}"))?;
+        }
+        pools.push((name.to_string(), ranges));
+    }
+    Ok(Some(MetalLb { pools, l2: a.metallb_l2, namespace: a.metallb_namespace.clone() }))
+}
+
+pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
+    let metallb = match parse_pools(&a) {
+        Ok(m) => m,
+        Err(e) => return usage(e),
+    };
+    let mut selected = Vec::new();
+    for g in &a.gateways {
+        match g.split_once('/') {
+            Some((ns, name)) if !ns.is_empty() && !name.is_empty() => selected.push((ns.to_string(), name.to_string())),
+            _ => return usage(format!("--gateway must be NAMESPACE/NAME, got `{g}`")),
+        }
+    }
+    let opts = RenderOptions { image: a.envoy_image.clone(), readiness_port: a.readiness_port, metallb: metallb.clone(), external_dns: a.external_dns };
+    // In the pod the certificates are files from a Secret, never inline in the ConfigMap.
+    let Some((admin_address, admin_port)) = crate::cli::parse_admin(&a.admin_address) else {
+        return usage(format!("--admin-address must be ADDR:PORT, got `{}`", a.admin_address));
+    };
+    let envoy = EnvoyOptions {
+        admin_address,
+        admin_port,
+        secrets_dir: Some(PathBuf::from(k8s::SECRETS_DIR)),
+        readiness_port: Some(a.readiness_port),
+        ..EnvoyOptions::default()
+    };
+    let is_selected = |ns: &str, name: &str| selected.is_empty() || selected.iter().any(|(s, n)| s == ns && n == name);
+    let failed = |diags: &[Diagnostic]| diags.iter().any(|d| d.is_error() || (a.strict && d.severity == Severity::Warning));
+    let go = |diags: &[Diagnostic], ours: &[(String, String)]| !failed(diags) && selected.iter().all(|s| ours.contains(s));
+    let each = |g: &crate::ir::GatewayIr| -> Rendered {
+        let mut problems = Vec::new();
+        for addr in &g.infra.addresses {
+            if addr.parse::<std::net::IpAddr>().is_err() {
+                problems.push(Diagnostic::error("schema::address", format!("Gateway {}/{}: address `{addr}` is not an IP address", g.namespace, g.name)));
+            } else if let Some(m) = &metallb
+                && !m.pools.iter().any(|(_, rs)| rs.iter().any(|r| k8s::in_range(addr, r)))
+            {
+                problems.push(Diagnostic::error(
+                    "conflict::address-outside-pool",
+                    format!("Gateway {}/{}: address {addr} is in no --metallb-pool; MetalLB could not assign it", g.namespace, g.name),
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let bootstrap = pipeline::render_bootstrap(g, &envoy, false).map_err(|e| vec![Diagnostic::error("internal::render", e)])?;
+        let files = crate::emit::envoy::secret_files(g, std::path::Path::new(k8s::SECRETS_DIR));
+        Ok(k8s::gateway_objects(g, &bootstrap, &files, &opts))
+    };
+    let emit = pipeline::Emit { select: &is_selected, go: &go, each: &each };
+    let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, Some(&emit));
+    let mut diags: Vec<Diagnostic> = c.diagnostics.clone();
+    // A post-renderer sees whatever the chart renders: no Gateway (or no object) is fine then.
+    if a.passthrough {
+        diags.retain(|d| d.code != "input::empty");
+    }
+    for (ns, name) in &selected {
+        if !c.gateways.iter().any(|(n, m)| n == ns && m == name) {
+            diags.push(Diagnostic::error("input::gateway-not-found", format!("--gateway {ns}/{name}: no such Gateway of ours")));
+        }
+    }
+    if c.gateways.is_empty() && !a.passthrough && !diags.iter().any(Diagnostic::is_error) {
+        diags.push(Diagnostic::error(
+            "input::no-gateway",
+            format!("the input holds no Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
+        ));
+    }
+    let mut objects = Vec::new();
+    for r in c.outputs {
+        match r {
+            Ok(objs) => objects.push(objs),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    let stderr = crate::diag::render_human(&diags, &c.sources, color);
+    if failed(&diags) {
+        return Report { exit: Exit::Invalid, stdout: String::new(), stderr };
+    }
+    let mut all: Vec<k8s::types::Object> = objects.iter().flatten().cloned().collect();
+    let pools = metallb.as_ref().map(k8s::metallb_objects).unwrap_or_default();
+    all.extend(pools.iter().cloned());
+    let fail = |e: String| Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") };
+    if let Some(dir) = &a.output_dir {
+        let mut files = Vec::new();
+        for obj in &all {
+            let m = obj.meta();
+            let rel = match obj {
+                k8s::types::Object::IPAddressPool(_) | k8s::types::Object::L2Advertisement(_) => {
+                    PathBuf::from(m.namespace.as_deref().unwrap_or("default")).join("metallb").join(format!("{}-{}.yaml", obj.kind().to_lowercase(), m.name))
+                }
+                _ => {
+                    let gw_ns = &m.labels["gateway.envoyproxy.io/owning-gateway-namespace"];
+                    let gw = &m.labels["gateway.envoyproxy.io/owning-gateway-name"];
+                    crate::names::gateway_dir(gw_ns, gw).join(format!("{}.yaml", obj.kind().to_lowercase()))
+                }
+            };
+            match crate::emit::yaml::to_string(obj) {
+                Ok(text) => files.push((rel, text)),
+                Err(e) => return fail(e),
+            }
+        }
+        return match crate::output::write_all(dir, &files) {
+            Ok(()) => Report { exit: Exit::Ok, stdout: String::new(), stderr },
+            Err(e) => fail(e),
+        };
+    }
+    let generated = if all.is_empty() {
+        String::new()
+    } else {
+        match crate::emit::yaml::to_string_multiple(&all) {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        }
+    };
+    let stdout = if a.passthrough { passthrough(&c.sources, &generated) } else { generated };
+    Report { exit: Exit::Ok, stdout, stderr }
+}
+
+/// Every input text unchanged and in order, then the generated documents.
+fn passthrough(sources: &crate::source::SourceMap, generated: &str) -> String {
+    let mut out = String::new();
+    for f in 0..sources.len() {
+        let text = sources.text(f);
+        if !out.is_empty() && !text.is_empty() {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            if !text.starts_with("---") {
+                out.push_str("---\n");
+            }
+        }
+        out.push_str(text);
+    }
+    if !generated.is_empty() {
+        if !out.is_empty() {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str("---\n");
+        }
+        out.push_str(generated);
+    }
+    out
+}

@@ -1,0 +1,237 @@
+//! `gatewayc render`: the manifests that run a Gateway. Rendered objects parse back into
+//! strict types, snapshots cover the seed's scenarios, the Deployment's command line really
+//! starts Envoy, and the post-renderer mode keeps its input byte for byte.
+
+mod support;
+use gatewayc::emit::k8s::types::*;
+use serde_json::Value;
+use support::*;
+
+fn docs(text: &str) -> Vec<Value> {
+    let l = gatewayc::source::load_str("render.yaml", text);
+    assert!(l.diagnostics.iter().all(|d| !d.is_error()), "{:?}", l.diagnostics);
+    l.documents.into_iter().map(|d| d.value).collect()
+}
+
+/// Every rendered object decodes into its strict type (unknown fields refused), and the
+/// MetalLB objects satisfy their CRDs' required fields.
+fn check_strict(objects: &[Value]) {
+    for o in objects {
+        let kind = o["kind"].as_str().unwrap_or_default();
+        let r = match kind {
+            "ConfigMap" => serde_json::from_value::<ConfigMap>(o.clone()).map(|_| ()),
+            "Secret" => serde_json::from_value::<Secret>(o.clone()).map(|_| ()),
+            "Deployment" => serde_json::from_value::<Deployment>(o.clone()).map(|_| ()),
+            "Service" => serde_json::from_value::<Service>(o.clone()).map(|_| ()),
+            "IPAddressPool" => serde_json::from_value::<IPAddressPool>(o.clone()).map(|p| assert!(!p.spec.addresses.is_empty())),
+            "L2Advertisement" => serde_json::from_value::<L2Advertisement>(o.clone()).map(|_| ()),
+            other => panic!("unexpected kind {other}"),
+        };
+        r.unwrap_or_else(|e| panic!("{kind} does not parse back strictly: {e}\n{o:#}"));
+        let name = o["metadata"]["name"].as_str().unwrap_or_default();
+        assert!(gatewayc::validate::is_dns_label(name), "{kind} name `{name}` is not a DNS label");
+    }
+}
+
+/// Hide what changes from run to run (certificates made at test time, their checksum).
+fn redact(mut v: Value) -> Value {
+    if v["kind"] == "Secret"
+        && let Some(data) = v["data"].as_object_mut()
+    {
+        for val in data.values_mut() {
+            *val = Value::String("<redacted>".into());
+        }
+    }
+    if let Some(a) = v.pointer_mut("/spec/template/metadata/annotations/gatewayc.dev~1config-checksum") {
+        *a = Value::String("<checksum>".into());
+    }
+    v
+}
+
+fn snapshot(name: &str, text: &str) {
+    let objs: Vec<Value> = docs(text).into_iter().map(redact).collect();
+    let yaml = gatewayc::emit::yaml::to_string_multiple(&objs).expect("yaml");
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!(name, yaml);
+    });
+}
+
+#[test]
+fn render_plain_http() {
+    let (code, out, err) = gatewayc(&["render", "-f", "fixtures/quickstart"], "");
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let kinds: Vec<&str> = objs.iter().map(|o| o["kind"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds, ["ConfigMap", "Deployment", "Service"]);
+    let svc = &objs[2];
+    assert_eq!(svc["spec"]["type"], "LoadBalancer");
+    assert_eq!(svc["spec"]["externalTrafficPolicy"], "Local");
+    assert_eq!(svc["spec"]["ports"][0]["port"], 80);
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], 10080);
+    let dep = &objs[1];
+    assert_eq!(dep["spec"]["selector"]["matchLabels"], svc["spec"]["selector"]);
+    assert_eq!(dep["spec"]["template"]["spec"]["containers"][0]["image"], "envoyproxy/envoy:distroless-v1.40.0");
+    assert_eq!(dep["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"], true);
+    snapshot("render__plain_http", &out);
+}
+
+#[test]
+fn render_metallb_static_address_and_infrastructure() {
+    let args = ["render", "-f", "fixtures/render/metallb", "--metallb-pool", "lan=192.168.10.0/24", "--metallb-pool", "spare=10.9.0.1-10.9.0.9", "--metallb-l2", "--external-dns"];
+    let (code, out, err) = gatewayc(&args, "");
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let svc = objs.iter().find(|o| o["kind"] == "Service").expect("service");
+    let ann = &svc["metadata"]["annotations"];
+    assert_eq!(ann["metallb.io/loadBalancerIPs"], "192.168.10.20");
+    assert_eq!(ann["metallb.io/address-pool"], "lan");
+    assert_eq!(ann["external-dns.alpha.kubernetes.io/hostname"], "api.example.com,www.example.com");
+    assert!(svc["spec"].get("externalIPs").is_none());
+    // spec.infrastructure labels and annotations are on every generated object.
+    for o in objs.iter().filter(|o| o["metadata"]["namespace"] == "web") {
+        assert_eq!(o["metadata"]["labels"]["team"], "platform", "{}", o["kind"]);
+        assert_eq!(o["metadata"]["annotations"]["example.com/owner"], "platform-team", "{}", o["kind"]);
+    }
+    snapshot("render__metallb", &out);
+    // An address outside every pool cannot be assigned: an error, nothing written.
+    let (code, out, err) = gatewayc(&["render", "-f", "fixtures/render/metallb", "--metallb-pool", "other=10.0.0.0/24"], "");
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("conflict::address-outside-pool"), "{err}");
+    assert_eq!(gatewayc(&["render", "-f", "fixtures/render/metallb", "--metallb-pool", "bad=10.0.0.0/40"], "").0, 2);
+}
+
+fn https_input(port: u16, pki: &Pki) -> String {
+    let (crt, key) = pki.leaf(&["secure.example.com"]);
+    let mut input = format!(
+        "{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: secure, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n    - {{name: https, protocol: HTTPS, port: {port}, hostname: secure.example.com, tls: {{certificateRefs: [{{name: secure-cert}}]}}}}\n"
+    );
+    input.push_str(&tls_secret("default", "secure-cert", &crt, &key));
+    input
+}
+
+#[test]
+fn render_https_keeps_keys_out_of_the_configmap() {
+    let pki = Pki::new("render CA");
+    let (code, out, err) = gatewayc(&["render", "-f", "-"], &https_input(443, &pki));
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let cm = objs.iter().find(|o| o["kind"] == "ConfigMap").expect("configmap");
+    let bootstrap = cm["data"]["envoy.yaml"].as_str().expect("bootstrap");
+    assert!(!bootstrap.contains("PRIVATE KEY"), "no key material in a ConfigMap");
+    assert!(bootstrap.contains("/etc/envoy/secrets/default/secure-cert/tls.key"));
+    let secret = objs.iter().find(|o| o["kind"] == "Secret").expect("secret");
+    assert!(secret["data"]["default.secure-cert.tls.key"].is_string());
+    snapshot("render__https", &out);
+}
+
+/// The Deployment's command line, run with the local envoy against the rendered ConfigMap and
+/// Secret (their mount paths mapped into a temp dir): /ready answers on the probe's port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rendered_deployment_starts_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let pki = Pki::new("render CA");
+    let (port, ready, admin) = (free_port(), free_port(), free_port());
+    let admin_arg = format!("127.0.0.1:{admin}");
+    let ready_arg = ready.to_string();
+    let (code, out, err) = gatewayc(&["render", "-f", "-", "--readiness-port", &ready_arg, "--admin-address", &admin_arg], &https_input(port, &pki));
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path().to_string_lossy().to_string();
+    let map = |s: &str| s.replace("/etc/envoy", &format!("{root}/etc/envoy"));
+    let dep: Deployment = serde_json::from_value(objs.iter().find(|o| o["kind"] == "Deployment").expect("deployment").clone()).expect("strict");
+    let cm: ConfigMap = serde_json::from_value(objs.iter().find(|o| o["kind"] == "ConfigMap").expect("cm").clone()).expect("strict");
+    let secret: Secret = serde_json::from_value(objs.iter().find(|o| o["kind"] == "Secret").expect("secret").clone()).expect("strict");
+    let pod = &dep.spec.template.spec;
+    let c = &pod.containers[0];
+    // Lay the volumes out as the kubelet would.
+    for m in &c.volume_mounts {
+        let v = pod.volumes.iter().find(|v| v.name == m.name).expect("volume");
+        let at = std::path::PathBuf::from(map(&m.mount_path));
+        std::fs::create_dir_all(&at).expect("mkdir");
+        if v.config_map.is_some() {
+            for (k, val) in &cm.data {
+                std::fs::write(at.join(k), map(val)).expect("write");
+            }
+        }
+        if let Some(s) = &v.secret {
+            use base64::Engine;
+            for item in &s.items {
+                let p = at.join(&item.path);
+                std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+                let bytes = base64::engine::general_purpose::STANDARD.decode(&secret.data[&item.key]).expect("base64");
+                std::fs::write(p, bytes).expect("write");
+            }
+        }
+    }
+    assert_eq!(c.readiness_probe.http_get.port, u32::from(ready));
+    let args: Vec<String> = c.args.iter().map(|a| map(a)).collect();
+    let mut child = std::process::Command::new(&envoy)
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn envoy");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut ok = false;
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = get(ready, "pod", &c.readiness_probe.http_get.path).await
+            && r.status == 200
+        {
+            ok = true;
+            break;
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("envoy exited: {st}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // And the HTTPS listener serves with the certificate from the Secret.
+    let tls = https_request(port, "secure.example.com", &pki.ca_der, "secure.example.com", "/").await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "readiness probe never answered 200");
+    assert_eq!(tls.expect("tls handshake with the mounted certificate").status, 404);
+}
+
+#[test]
+fn passthrough_keeps_an_unrelated_stream_byte_for_byte() {
+    let stream = "# a chart's output\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web   # keep this comment\nspec: {replicas: 3}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n  flag: \"yes\"\n";
+    let (code, out, err) = gatewayc(&["render", "-f", "-", "--passthrough"], stream);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, stream);
+    let (code, out, _) = gatewayc(&["render", "-f", "-", "--passthrough"], "");
+    assert_eq!((code, out.as_str()), (0, ""));
+}
+
+#[test]
+fn passthrough_appends_generated_objects_deterministically() {
+    let mut input = String::new();
+    for f in ["gateway.yaml", "routes.yaml", "services.yaml"] {
+        input.push_str(&std::fs::read_to_string(std::path::Path::new("fixtures/quickstart").join(f)).expect("read"));
+        input.push_str("---\n");
+    }
+    let (code, a, err) = gatewayc(&["render", "-f", "-", "--passthrough"], &input);
+    assert_eq!(code, 0, "{err}");
+    assert!(a.starts_with(&input), "input first, unchanged");
+    let generated = docs(&a[input.len()..]);
+    check_strict(&generated);
+    assert_eq!(generated.len(), 3);
+    let (_, b, _) = gatewayc(&["render", "-f", "-", "--passthrough"], &input);
+    assert_eq!(a, b, "same input, same bytes");
+}
+
+#[test]
+fn render_output_dir_layout() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().to_string_lossy().to_string();
+    let (code, _, err) = gatewayc(&["render", "-f", "fixtures/render/metallb", "--output-dir", &d, "--metallb-pool", "lan=192.168.10.0/24", "--metallb-l2"], "");
+    assert_eq!(code, 0, "{err}");
+    for f in ["web/edge/configmap.yaml", "web/edge/deployment.yaml", "web/edge/service.yaml", "metallb-system/metallb/ipaddresspool-lan.yaml", "metallb-system/metallb/l2advertisement-gatewayc-l2.yaml"] {
+        assert!(dir.path().join(f).is_file(), "{f} missing");
+    }
+}
