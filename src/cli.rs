@@ -141,6 +141,10 @@ pub enum TlsSecrets {
 pub enum DiagFormat {
     Human,
     Json,
+    /// GitHub Actions workflow annotations.
+    Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 #[derive(Args, Debug)]
@@ -334,6 +338,8 @@ fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Repo
     });
     let (stdout, stderr) = match a.format {
         DiagFormat::Json => (diag::render_json(&c.diagnostics, &c.sources), String::new()),
+        DiagFormat::Github => (diag::render_github(&c.diagnostics, &c.sources), String::new()),
+        DiagFormat::Sarif => (diag::render_sarif(&c.diagnostics, &c.sources), String::new()),
         DiagFormat::Human => (String::new(), human(&c, &c.diagnostics, color)),
     };
     Report { exit: if failed { Exit::Invalid } else { Exit::Ok }, stdout, stderr }

@@ -226,3 +226,73 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
     }
     out
 }
+
+/// GitHub Actions workflow commands: `::error file=F,line=L,col=C,title=CODE::message`.
+pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    fn escape_data(s: &str) -> String {
+        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    }
+    fn escape_prop(s: &str) -> String {
+        escape_data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let mut out = String::new();
+    for d in diags {
+        let level = if d.is_error() { "error" } else { "warning" };
+        let mut props = Vec::new();
+        if let Some(s) = d.span {
+            let (l, c) = sources.line_col(s);
+            props.push(format!("file={}", escape_prop(sources.name(s.file))));
+            props.push(format!("line={l}"));
+            props.push(format!("col={c}"));
+        }
+        props.push(format!("title={}", escape_prop(d.code)));
+        let mut msg = d.message.clone();
+        if let Some(o) = &d.object {
+            msg.push_str(&format!(" [{o}]"));
+        }
+        out.push_str(&format!("::{level} {}::{}\n", props.join(","), escape_data(&msg)));
+    }
+    out
+}
+
+/// SARIF 2.1.0 for code scanning: one run, a rule per code, a result per diagnostic.
+pub fn render_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|c| serde_json::json!({"id": c, "name": c.replace("::", "/"), "shortDescription": {"text": c}, "helpUri": "https://gatewayc.dev/docs/diagnostics"}))
+        .collect();
+    let results: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let mut r = serde_json::json!({
+                "ruleId": d.code,
+                "ruleIndex": codes.iter().position(|c| *c == d.code).unwrap_or(0),
+                "level": if d.is_error() { "error" } else { "warning" },
+                "message": {"text": match &d.object { Some(o) => format!("{} [{o}]", d.message), None => d.message.clone() }},
+            });
+            if let Some(s) = d.span {
+                let (l, c) = sources.line_col(s);
+                let (el, ec) = sources.line_col(Span { end: s.end, start: s.end.max(s.start), file: s.file });
+                r["locations"] = serde_json::json!([{"physicalLocation": {
+                    "artifactLocation": {"uri": sources.name(s.file)},
+                    "region": {"startLine": l, "startColumn": c, "endLine": el, "endColumn": ec.max(c + usize::from(el == l))},
+                }}]);
+            }
+            r
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "gatewayc", "version": env!("CARGO_PKG_VERSION"), "informationUri": "https://gatewayc.dev", "rules": rules}},
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}

@@ -192,3 +192,36 @@ fn schema_verb_writes_the_committed_schemas() {
         assert_eq!(read(&e.path()), read(&dir.path().join(e.file_name())));
     }
 }
+
+#[test]
+fn validate_github_annotations() {
+    let (code, out, _) = gatewayc(&["validate", "-f", "fixtures/invalid/schema-errors/input.yaml", "--format", "github"], "");
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines.contains(&"::error file=fixtures/invalid/schema-errors/input.yaml,line=16,col=17,title=schema%3A%3Aconstraint::70000 is greater than the maximum of 65535 [HTTPRoute default/broken]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn validate_sarif() {
+    let (code, out, _) = gatewayc(&["validate", "-f", "fixtures/invalid/schema-errors/input.yaml", "--format", "sarif"], "");
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("sarif json");
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "gatewayc");
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 3);
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    for r in results {
+        assert_eq!(r["level"], "error");
+        let idx = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().is_some_and(|l| l >= 1) && region["startColumn"].as_u64().is_some_and(|c| c >= 1));
+        assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "fixtures/invalid/schema-errors/input.yaml");
+    }
+}
