@@ -66,6 +66,10 @@ pub struct RenderArgs {
     /// generated objects.
     #[arg(long)]
     pub passthrough: bool,
+    /// KRM function mode (kustomize): read a ResourceList on stdin, write it back with the
+    /// generated objects added to its items.
+    #[arg(long, conflicts_with_all = ["passthrough", "output_dir"])]
+    pub krm: bool,
     /// Fail on warnings too.
     #[arg(long)]
     pub strict: bool,
@@ -74,8 +78,11 @@ pub struct RenderArgs {
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     /// A file, a directory (walked recursively) or `-` for stdin; repeatable.
-    #[arg(short = 'f', long = "file", required = true, value_name = "PATH")]
+    #[arg(short = 'f', long = "file", value_name = "PATH", required_unless_present = "paths")]
     pub files: Vec<String>,
+    /// More input paths, as with -f (so that tools such as pre-commit can append file names).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
     /// Only GatewayClasses with this spec.controllerName (and their Gateways) are processed.
     #[arg(long, default_value = DEFAULT_CONTROLLER)]
     pub controller_name: String,
@@ -199,7 +206,7 @@ pub(crate) fn options(i: &InputArgs) -> Options {
 }
 
 pub(crate) fn inputs(i: &InputArgs) -> Vec<Input> {
-    i.files.iter().map(|f| Input::parse(f)).collect()
+    i.files.iter().chain(&i.paths).map(|f| Input::parse(f)).collect()
 }
 
 pub(crate) fn human<R>(c: &Compiled<R>, diags: &[Diagnostic], color: bool) -> String {

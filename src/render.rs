@@ -87,7 +87,7 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
     let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, Some(&emit));
     let mut diags: Vec<Diagnostic> = c.diagnostics.clone();
     // A post-renderer sees whatever the chart renders: no Gateway (or no object) is fine then.
-    if a.passthrough {
+    if a.passthrough || a.krm {
         diags.retain(|d| d.code != "input::empty");
     }
     for (ns, name) in &selected {
@@ -95,7 +95,7 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
             diags.push(Diagnostic::error("input::gateway-not-found", format!("--gateway {ns}/{name}: no such Gateway of ours")));
         }
     }
-    if c.gateways.is_empty() && !a.passthrough && !diags.iter().any(Diagnostic::is_error) {
+    if c.gateways.is_empty() && !a.passthrough && !a.krm && !diags.iter().any(Diagnostic::is_error) {
         diags.push(Diagnostic::error(
             "input::no-gateway",
             format!("the input holds no Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
@@ -140,6 +140,12 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
             Err(e) => fail(e),
         };
     }
+    if a.krm {
+        return match krm(&c.sources, &all) {
+            Ok(stdout) => Report { exit: Exit::Ok, stdout, stderr },
+            Err(e) => fail(e),
+        };
+    }
     let generated = if all.is_empty() {
         String::new()
     } else {
@@ -177,4 +183,18 @@ fn passthrough(sources: &crate::source::SourceMap, generated: &str) -> String {
         out.push_str(generated);
     }
     out
+}
+
+/// A KRM ResourceList: the input's items (as parsed, in order) and the generated objects.
+fn krm(sources: &crate::source::SourceMap, generated: &[k8s::types::Object]) -> Result<String, String> {
+    let mut items = Vec::new();
+    for f in 0..sources.len() {
+        let loaded = crate::source::load_str(sources.name(f), sources.text(f));
+        items.extend(loaded.documents.into_iter().map(|d| d.value));
+    }
+    for g in generated {
+        items.push(serde_json::to_value(g).map_err(|e| e.to_string())?);
+    }
+    let list = serde_json::json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": items});
+    crate::emit::yaml::to_string(&list)
 }
