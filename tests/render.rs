@@ -235,3 +235,26 @@ fn render_output_dir_layout() {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
 }
+
+#[test]
+fn render_envoyproxy_customised_service_and_deployment() {
+    let (code, out, err) = gatewayc(&["render", "-f", "fixtures/render/envoyproxy"], "");
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let svc = objs.iter().find(|o| o["kind"] == "Service").expect("service");
+    assert_eq!(svc["spec"]["loadBalancerClass"], "metallb.io/metallb");
+    assert_eq!(svc["spec"]["loadBalancerSourceRanges"][0], "203.0.113.0/24");
+    assert_eq!(svc["spec"]["externalTrafficPolicy"], "Cluster");
+    assert_eq!(svc["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
+    assert_eq!(svc["metadata"]["labels"]["exposure"], "internet");
+    let dep = objs.iter().find(|o| o["kind"] == "Deployment").expect("deployment");
+    assert_eq!(dep["spec"]["replicas"], 3);
+    assert_eq!(dep["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"], "1Gi");
+    snapshot("render__envoyproxy", &out);
+    // A parametersRef to a missing EnvoyProxy: the class is not accepted.
+    let text = std::fs::read_to_string("fixtures/render/envoyproxy/input.yaml").expect("read").replace("kind: EnvoyProxy, name: custom", "kind: EnvoyProxy, name: missing");
+    let (code, out, _) = gatewayc(&["status", "-f", "-"], &text);
+    assert_eq!(code, 0);
+    assert!(out.contains("reason: InvalidParameters"), "{out}");
+}

@@ -5,6 +5,7 @@
 //! it against its schema and then [`decode`]s it into an [`Object`].
 
 pub mod core;
+pub mod envoyproxy;
 pub mod gateway;
 pub mod httproute;
 pub mod meta;
@@ -31,10 +32,11 @@ pub enum Kind {
     Namespace,
     Secret,
     ConfigMap,
+    EnvoyProxy,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::GatewayClass,
         Kind::Gateway,
         Kind::HTTPRoute,
@@ -44,6 +46,7 @@ impl Kind {
         Kind::Namespace,
         Kind::Secret,
         Kind::ConfigMap,
+        Kind::EnvoyProxy,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -56,6 +59,7 @@ impl Kind {
             Kind::Namespace => "Namespace",
             Kind::Secret => "Secret",
             Kind::ConfigMap => "ConfigMap",
+            Kind::EnvoyProxy => "EnvoyProxy",
         }
     }
     pub fn group(self) -> &'static str {
@@ -63,12 +67,14 @@ impl Kind {
             Kind::GatewayClass | Kind::Gateway | Kind::HTTPRoute | Kind::ReferenceGrant => GATEWAY_GROUP,
             Kind::EndpointSlice => "discovery.k8s.io",
             Kind::Service | Kind::Namespace | Kind::Secret | Kind::ConfigMap => "",
+            Kind::EnvoyProxy => ENVOY_GATEWAY_GROUP,
         }
     }
     /// The versions the API server serves for this kind; the first is the preferred one.
     pub fn versions(self) -> &'static [&'static str] {
         match self {
             Kind::GatewayClass | Kind::Gateway | Kind::HTTPRoute | Kind::ReferenceGrant => &["v1", "v1beta1"],
+            Kind::EnvoyProxy => &["v1alpha1"],
             _ => &["v1"],
         }
     }
@@ -95,7 +101,6 @@ const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
     (ENVOY_GATEWAY_GROUP, "BackendTrafficPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "ClientTrafficPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "SecurityPolicy", &["v1alpha1"]),
-    (ENVOY_GATEWAY_GROUP, "EnvoyProxy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "HTTPRouteFilter", &["v1alpha1"]),
@@ -240,6 +245,13 @@ resource!(
     }
 );
 resource!(
+    /// EnvoyProxy (gateway.envoyproxy.io/v1alpha1): the proxy's Deployment and Service settings.
+    EnvoyProxy, "EnvoyProxy", ["gateway.envoyproxy.io/v1alpha1"] {
+        #[serde(default)]
+        pub spec: envoyproxy::EnvoyProxySpec,
+    }
+);
+resource!(
     /// ConfigMap (v1).
     ConfigMap, "ConfigMap", ["v1"] {
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -319,6 +331,7 @@ pub fn schema_for(kind: Kind) -> serde_json::Value {
         Kind::Namespace => schemars::schema_for!(Namespace),
         Kind::Secret => schemars::schema_for!(Secret),
         Kind::ConfigMap => schemars::schema_for!(ConfigMap),
+        Kind::EnvoyProxy => schemars::schema_for!(EnvoyProxy),
     }
     .to_value();
     strip_nullable(&mut schema);
@@ -398,6 +411,7 @@ pub enum Object {
     Namespace(Namespace),
     Secret(Secret),
     ConfigMap(ConfigMap),
+    EnvoyProxy(EnvoyProxy),
 }
 
 impl Object {
@@ -412,6 +426,7 @@ impl Object {
             Object::Namespace(o) => &o.metadata,
             Object::Secret(o) => &o.metadata,
             Object::ConfigMap(o) => &o.metadata,
+            Object::EnvoyProxy(o) => &o.metadata,
         }
     }
 }
@@ -428,6 +443,7 @@ pub fn decode(kind: Kind, value: serde_json::Value) -> Result<Object, serde_json
         Kind::Namespace => Object::Namespace(serde_json::from_value(value)?),
         Kind::Secret => Object::Secret(serde_json::from_value(value)?),
         Kind::ConfigMap => Object::ConfigMap(serde_json::from_value(value)?),
+        Kind::EnvoyProxy => Object::EnvoyProxy(serde_json::from_value(value)?),
     })
 }
 
@@ -449,6 +465,7 @@ pub struct Resources {
     pub namespaces: Vec<Item<Namespace>>,
     pub secrets: Vec<Item<Secret>>,
     pub config_maps: Vec<Item<ConfigMap>>,
+    pub envoy_proxies: Vec<Item<EnvoyProxy>>,
 }
 
 /// Sort key that Gateway API conflict rules use: oldest first, then namespace/name.
@@ -469,6 +486,7 @@ impl Resources {
             Object::Namespace(o) => self.namespaces.push(Item { obj: o, loc }),
             Object::Secret(o) => self.secrets.push(Item { obj: o, loc }),
             Object::ConfigMap(o) => self.config_maps.push(Item { obj: o, loc }),
+            Object::EnvoyProxy(o) => self.envoy_proxies.push(Item { obj: o, loc }),
         }
     }
 
@@ -486,5 +504,6 @@ impl Resources {
         by_age(&mut self.namespaces, |o| &o.metadata);
         by_age(&mut self.secrets, |o| &o.metadata);
         by_age(&mut self.config_maps, |o| &o.metadata);
+        by_age(&mut self.envoy_proxies, |o| &o.metadata);
     }
 }

@@ -33,6 +33,23 @@ pub struct InfraIr {
     pub annotations: BTreeMap<String, String>,
     /// Non-wildcard hostnames of the programmed listeners, sorted.
     pub hostnames: Vec<String>,
+    /// Settings from the EnvoyProxy in effect.
+    pub proxy: ProxyIr,
+}
+
+/// The proxy's Deployment and Service settings (from an EnvoyProxy), all optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProxyIr {
+    pub replicas: Option<u32>,
+    pub image: Option<String>,
+    /// Container resources (requests/limits), as given.
+    pub resources: Option<serde_json::Value>,
+    pub service_type: Option<String>,
+    pub service_annotations: BTreeMap<String, String>,
+    pub service_labels: BTreeMap<String, String>,
+    pub load_balancer_class: Option<String>,
+    pub load_balancer_source_ranges: Vec<String>,
+    pub external_traffic_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +240,26 @@ pub struct ClusterIr {
     pub h2c: bool,
 }
 
+fn proxy_ir(e: Option<&crate::api::EnvoyProxy>) -> ProxyIr {
+    let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
+        return ProxyIr::default();
+    };
+    let d = k.envoy_deployment.as_ref();
+    let c = d.and_then(|d| d.container.as_ref());
+    let s = k.envoy_service.clone().unwrap_or_default();
+    ProxyIr {
+        replicas: d.and_then(|d| d.replicas),
+        image: c.and_then(|c| c.image.clone()),
+        resources: c.and_then(|c| c.resources.clone()),
+        service_type: s.type_,
+        service_annotations: s.annotations,
+        service_labels: s.labels,
+        load_balancer_class: s.load_balancer_class,
+        load_balancer_source_ranges: s.load_balancer_source_ranges,
+        external_traffic_policy: s.external_traffic_policy,
+    }
+}
+
 /// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.
 fn covering_hosts(host: &str) -> Vec<String> {
     let mut out = vec![host.to_string()];
@@ -367,6 +404,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::R
         labels: spec.infrastructure.as_ref().map(|i| i.labels.clone()).unwrap_or_default(),
         annotations: spec.infrastructure.as_ref().map(|i| i.annotations.clone()).unwrap_or_default(),
         hostnames,
+        proxy: proxy_ir(g.proxy),
     };
     GatewayIr {
         namespace: g.namespace().to_string(),

@@ -4,28 +4,56 @@ use super::status::{self, Condition, GatewayStatus, ListenerStatus, RouteGroupKi
 use super::{Options, ResolvedGateway, ResolvedListener};
 use crate::api::{GATEWAY_GROUP, Resources};
 use crate::diag::Diagnostic;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Names of the GatewayClasses whose controllerName is ours; their status is Accepted.
-pub fn classes(res: &Resources, opts: &Options, st: &mut StatusTable, diags: &mut Vec<Diagnostic>) -> HashSet<String> {
-    let mut ours = HashSet::new();
+fn envoy_proxy<'a>(res: &'a Resources, ns: &str, name: &str) -> Option<&'a crate::api::EnvoyProxy> {
+    res.envoy_proxies.iter().map(|e| &e.obj).find(|e| e.metadata.ns() == ns && e.metadata.name == name)
+}
+
+/// Our GatewayClasses (controllerName ours) by name, with the EnvoyProxy their parametersRef
+/// names. A parametersRef that does not resolve makes the class not Accepted
+/// (`InvalidParameters`), as Envoy Gateway does; its Gateways are then left alone.
+pub fn classes<'a>(
+    res: &'a Resources,
+    opts: &Options,
+    st: &mut StatusTable,
+    diags: &mut Vec<Diagnostic>,
+) -> HashMap<String, Option<&'a crate::api::EnvoyProxy>> {
+    let mut ours = HashMap::new();
     for gc in &res.gateway_classes {
         if gc.obj.spec.controller_name != opts.controller_name {
             continue;
         }
-        ours.insert(gc.obj.metadata.name.clone());
-        if gc.obj.spec.parameters_ref.is_some() {
-            diags.push(
-                Diagnostic::warning("unsupported::field", "GatewayClass spec.parametersRef (EnvoyProxy) is not supported yet and is ignored")
-                    .with_span(gc.loc.span_of("/spec/parametersRef", true))
-                    .with_object(format!("GatewayClass {}", gc.obj.metadata.name))
-                    .with_path("/spec/parametersRef"),
-            );
+        let name = &gc.obj.metadata.name;
+        let mut proxy = None;
+        let mut cond = Condition::new("Accepted", true, "Accepted", "Valid GatewayClass");
+        if let Some(p) = &gc.obj.spec.parameters_ref {
+            let problem = if p.group != crate::api::ENVOY_GATEWAY_GROUP || p.kind != "EnvoyProxy" {
+                Some(format!("parametersRef must name a gateway.envoyproxy.io EnvoyProxy, not {} {}", p.group, p.kind))
+            } else {
+                match p.namespace.as_deref().and_then(|ns| envoy_proxy(res, ns, &p.name)) {
+                    Some(e) => {
+                        proxy = Some(e);
+                        None
+                    }
+                    None => Some(format!("EnvoyProxy {}/{} not found", p.namespace.as_deref().unwrap_or("<no namespace>"), p.name)),
+                }
+            };
+            if let Some(msg) = problem {
+                diags.push(
+                    Diagnostic::warning("reference::parameters", format!("GatewayClass {name}: {msg} (InvalidParameters)"))
+                        .with_span(gc.loc.span_of("/spec/parametersRef", false))
+                        .with_object(format!("GatewayClass {name}"))
+                        .with_path("/spec/parametersRef"),
+                );
+                cond = Condition::new("Accepted", false, "InvalidParameters", msg);
+            }
         }
-        st.gateway_classes.insert(
-            gc.obj.metadata.name.clone(),
-            (vec![Condition::new("Accepted", true, "Accepted", "Valid GatewayClass")], gc.obj.metadata.generation),
-        );
+        let accepted = cond.status;
+        st.gateway_classes.insert(name.clone(), (vec![cond], gc.obj.metadata.generation));
+        if accepted {
+            ours.insert(name.clone(), proxy);
+        }
     }
     ours
 }
@@ -41,7 +69,7 @@ fn supported_kinds(protocol: &str) -> Option<&'static [&'static str]> {
 /// Listeners of every Gateway of our classes, with their conditions.
 pub fn gateways<'a>(
     res: &'a Resources,
-    ours: &HashSet<String>,
+    ours: &HashMap<String, Option<&'a crate::api::EnvoyProxy>>,
     index: &super::backend::Index,
     st: &mut StatusTable,
     diags: &mut Vec<Diagnostic>,
@@ -49,10 +77,21 @@ pub fn gateways<'a>(
     let mut out = Vec::new();
     for gw in &res.gateways {
         let g = &gw.obj;
-        if !ours.contains(&g.spec.gateway_class_name) {
-            continue;
-        }
+        let Some(class_proxy) = ours.get(&g.spec.gateway_class_name) else { continue };
         let object = format!("Gateway {}/{}", g.metadata.ns(), g.metadata.name);
+        // The Gateway's own EnvoyProxy replaces its class's.
+        let mut proxy = *class_proxy;
+        if let Some(p) = g.spec.infrastructure.as_ref().and_then(|i| i.parameters_ref.as_ref()) {
+            match envoy_proxy(res, g.metadata.ns(), &p.name).filter(|_| p.group == crate::api::ENVOY_GATEWAY_GROUP && p.kind == "EnvoyProxy") {
+                Some(e) => proxy = Some(e),
+                None => diags.push(
+                    Diagnostic::warning("reference::parameters", format!("infrastructure.parametersRef: EnvoyProxy {}/{} not found", g.metadata.ns(), p.name))
+                        .with_span(gw.loc.span_of("/spec/infrastructure/parametersRef", false))
+                        .with_object(object.clone())
+                        .with_path("/spec/infrastructure/parametersRef"),
+                ),
+            }
+        }
         // Conflicts among listeners sharing a port (as Envoy Gateway groups them).
         let mut protocols: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
         let mut hostnames: BTreeMap<(u32, &str), usize> = BTreeMap::new();
@@ -169,7 +208,7 @@ pub fn gateways<'a>(
             (g.metadata.ns().to_string(), g.metadata.name.clone()),
             GatewayStatus { conditions: Vec::new(), listeners: lstatus, generation: g.metadata.generation },
         );
-        out.push(ResolvedGateway { gateway: gw, listeners, routes: Vec::new() });
+        out.push(ResolvedGateway { gateway: gw, proxy, listeners, routes: Vec::new() });
     }
     out
 }

@@ -85,6 +85,8 @@ pub struct AttachedRoute<'a> {
 #[derive(Debug)]
 pub struct ResolvedGateway<'a> {
     pub gateway: &'a Item<Gateway>,
+    /// The EnvoyProxy in effect: the Gateway's infrastructure.parametersRef, else its class's.
+    pub proxy: Option<&'a crate::api::EnvoyProxy>,
     pub listeners: Vec<ResolvedListener>,
     pub routes: Vec<AttachedRoute<'a>>,
 }

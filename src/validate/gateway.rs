@@ -60,9 +60,6 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
         }
     }
     if let Some(i) = &g.spec.infrastructure {
-        if i.parameters_ref.is_some() {
-            ctx.unsupported("/spec/infrastructure/parametersRef", "spec.infrastructure.parametersRef (EnvoyProxy)");
-        }
         // The CRD's CEL rules on infrastructure label and annotation keys.
         for (map, field) in [(&i.labels, "labels"), (&i.annotations, "annotations")] {
             for k in map.keys() {

@@ -6,6 +6,7 @@
 //! then the checks the API server does beyond the schema (metadata formats, the CRDs' CEL
 //! rules). An object with an error is dropped here, as the API server would refuse it.
 
+mod envoyproxy;
 mod gateway;
 mod httproute;
 mod metadata;
@@ -119,6 +120,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     match &obj {
         Object::Gateway(g) => gateway::check(g, &mut ctx),
         Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
+        Object::EnvoyProxy(e) => envoyproxy::check(e, &mut ctx),
         _ => {}
     }
     mark_sensitive(kind, &mut ctx.diags);

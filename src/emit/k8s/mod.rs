@@ -113,7 +113,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
         kind: "Deployment".into(),
         metadata: meta(g, &name, BTreeMap::new()),
         spec: DeploymentSpec {
-            replicas: 1,
+            replicas: g.infra.proxy.replicas.unwrap_or(1),
             selector: LabelSelector { match_labels: selector.clone() },
             template: PodTemplate {
                 metadata: PodMeta {
@@ -124,7 +124,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
                 spec: PodSpec {
                     containers: vec![Container {
                         name: "envoy".into(),
-                        image: opts.image.clone(),
+                        image: g.infra.proxy.image.clone().unwrap_or_else(|| opts.image.clone()),
                         args: envoy_args(),
                         ports,
                         readiness_probe: Probe {
@@ -134,6 +134,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
                             success_threshold: 1,
                             failure_threshold: 1,
                         },
+                        resources: g.infra.proxy.resources.clone(),
                         security_context: ContainerSecurityContext {
                             allow_privilege_escalation: false,
                             read_only_root_filesystem: true,
@@ -155,7 +156,8 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
             },
         },
     }));
-    let mut annotations = BTreeMap::new();
+    let proxy = &g.infra.proxy;
+    let mut annotations = proxy.service_annotations.clone();
     if !g.infra.addresses.is_empty() {
         // MetalLB's own annotation, not spec.externalIPs (which MetalLB does not honour).
         annotations.insert("metallb.io/loadBalancerIPs".to_string(), g.infra.addresses.join(","));
@@ -168,16 +170,22 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
     if opts.external_dns && !g.infra.hostnames.is_empty() {
         annotations.insert("external-dns.alpha.kubernetes.io/hostname".to_string(), g.infra.hostnames.join(","));
     }
+    let mut service_meta = meta(g, &name, annotations);
+    service_meta.labels.extend(proxy.service_labels.clone());
+    let type_ = proxy.service_type.clone().unwrap_or_else(|| "LoadBalancer".into());
+    let external = type_ != "ClusterIP";
     out.push(Object::Service(Service {
         api_version: "v1".into(),
         kind: "Service".into(),
-        metadata: meta(g, &name, annotations),
+        metadata: service_meta,
         spec: ServiceSpec {
-            type_: "LoadBalancer".into(),
             selector,
             ports: g.ports.iter().map(|p| ServicePort { name: p.name.clone(), protocol: "TCP".into(), port: p.port, target_port: p.bind_port }).collect(),
             // Envoy Gateway's default: keep the client's source address.
-            external_traffic_policy: "Local".into(),
+            external_traffic_policy: external.then(|| proxy.external_traffic_policy.clone().unwrap_or_else(|| "Local".into())),
+            load_balancer_class: proxy.load_balancer_class.clone().filter(|_| type_ == "LoadBalancer"),
+            load_balancer_source_ranges: if type_ == "LoadBalancer" { proxy.load_balancer_source_ranges.clone() } else { Vec::new() },
+            type_,
         },
     }));
     out

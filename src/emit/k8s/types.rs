@@ -109,6 +109,8 @@ pub struct Container {
     pub args: Vec<String>,
     pub ports: Vec<ContainerPort>,
     pub readiness_probe: Probe,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<serde_json::Value>,
     pub security_context: ContainerSecurityContext,
     pub volume_mounts: Vec<VolumeMount>,
 }
@@ -209,7 +211,12 @@ pub struct ServiceSpec {
     pub type_: String,
     pub selector: BTreeMap<String, String>,
     pub ports: Vec<ServicePort>,
-    pub external_traffic_policy: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_traffic_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_balancer_source_ranges: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
