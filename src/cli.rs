@@ -169,6 +169,10 @@ pub struct ValidateArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Report each Gateway's listener hostnames as Hostname addresses (what external-dns
+    /// publishes with `render --external-dns`).
+    #[arg(long)]
+    pub external_dns: bool,
 }
 
 #[derive(Args, Debug)]
@@ -353,7 +357,10 @@ fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Repo
 }
 
 fn status(a: StatusArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
-    let c = pipeline::compile::<()>(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Status, None);
+    let mut c = pipeline::compile::<()>(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Status, None);
+    if a.external_dns {
+        crate::emit::status::add_dns_hostnames(&mut c.status_objects);
+    }
     let stderr = human(&c, &c.diagnostics, color);
     // Exit 0 whenever the input parsed; objects refused by validation are left out.
     let parse_failed = c.diagnostics.iter().any(|d| d.is_error() && (d.code.starts_with("parse::") || d.code.starts_with("input::")));

@@ -258,3 +258,20 @@ fn render_envoyproxy_customised_service_and_deployment() {
     assert_eq!(code, 0);
     assert!(out.contains("reason: InvalidParameters"), "{out}");
 }
+
+#[test]
+fn status_reports_static_addresses_and_dns_hostnames() {
+    let (code, out, err) = gatewayc(&["status", "-f", "fixtures/render/metallb", "--external-dns"], "");
+    assert_eq!(code, 0, "{err}");
+    let gw = docs(&out).into_iter().find(|d| d["kind"] == "Gateway").expect("gateway");
+    let addrs: Vec<(String, String)> = gw["status"]["addresses"]
+        .as_array()
+        .expect("addresses")
+        .iter()
+        .map(|a| (a["type"].as_str().unwrap_or("").into(), a["value"].as_str().unwrap_or("").into()))
+        .collect();
+    assert_eq!(
+        addrs,
+        [("IPAddress".into(), "192.168.10.20".into()), ("Hostname".into(), "api.example.com".into()), ("Hostname".into(), "www.example.com".into())]
+    );
+}

@@ -45,7 +45,17 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
     for gw in &res.gateways {
         let m = &gw.obj.metadata;
         let s = st.gateways.get(&(m.ns().to_string(), m.name.clone())).map(|gs| {
+            // Static addresses are what MetalLB assigns from the Service's annotation.
+            let addresses: Vec<Value> = gw
+                .obj
+                .spec
+                .addresses
+                .iter()
+                .filter(|a| a.type_ == "IPAddress")
+                .filter_map(|a| a.value.as_ref().map(|v| json!({"type": "IPAddress", "value": v})))
+                .collect();
             json!({
+                "addresses": addresses,
                 "conditions": conditions(&gs.conditions, gs.generation),
                 "listeners": gs.listeners.iter().map(|l| json!({
                     "name": l.name,
@@ -84,4 +94,36 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
         out.push(with_status(&g.obj, None));
     }
     out
+}
+
+/// With external-dns, each programmed listener's hostname (not wildcards) resolves to the
+/// Gateway: report them as Hostname addresses.
+pub fn add_dns_hostnames(objects: &mut [Value]) {
+    for o in objects.iter_mut().filter(|o| o["kind"] == "Gateway") {
+        let programmed: Vec<String> = o["status"]["listeners"]
+            .as_array()
+            .map(|ls| {
+                ls.iter()
+                    .filter(|l| l["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Programmed" && c["status"] == "True")))
+                    .filter_map(|l| l["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut hosts: Vec<String> = o["spec"]["listeners"]
+            .as_array()
+            .map(|ls| {
+                ls.iter()
+                    .filter(|l| l["name"].as_str().is_some_and(|n| programmed.iter().any(|p| p == n)))
+                    .filter_map(|l| l["hostname"].as_str())
+                    .filter(|h| !h.starts_with('*'))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        hosts.sort();
+        hosts.dedup();
+        if let Some(addrs) = o["status"]["addresses"].as_array_mut() {
+            addrs.extend(hosts.into_iter().map(|h| json!({"type": "Hostname", "value": h})));
+        }
+    }
 }
