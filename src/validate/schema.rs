@@ -4,22 +4,16 @@ use crate::api::{self, Channel, Kind};
 use crate::diag::Diagnostic;
 use crate::source::Document;
 use jsonschema::error::ValidationErrorKind;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
-type Validators = HashMap<(Kind, Channel), Result<jsonschema::Validator, String>>;
-
-fn validators() -> &'static Validators {
-    static V: OnceLock<Validators> = OnceLock::new();
-    V.get_or_init(|| {
-        let mut m = HashMap::new();
-        for &k in &Kind::ALL {
-            for c in [Channel::Standard, Channel::Experimental] {
-                m.insert((k, c), jsonschema::draft202012::new(&api::schema_for_channel(k, c)).map_err(|e| e.to_string()));
-            }
-        }
-        m
-    })
+/// One compiled validator per (kind, channel), compiled the first time a document needs it:
+/// a run reads few kinds, and compiling all of them would dominate small inputs.
+fn validator(kind: Kind, channel: Channel) -> &'static Result<jsonschema::Validator, String> {
+    const N: usize = Kind::ALL.len() * 2;
+    static V: [OnceLock<Result<jsonschema::Validator, String>>; N] = [const { OnceLock::new() }; N];
+    let k = Kind::ALL.iter().position(|x| *x == kind).unwrap_or(0);
+    let i = k * 2 + usize::from(channel == Channel::Experimental);
+    V[i].get_or_init(|| jsonschema::draft202012::new(&api::schema_for_channel(kind, channel)).map_err(|e| e.to_string()))
 }
 
 /// Drop `null` members of mappings, as the API server prunes them for non-nullable fields.
@@ -36,10 +30,9 @@ pub fn prune_nulls(v: &mut serde_json::Value) {
 
 /// All schema errors of one document, each pointing at its node.
 pub fn check(kind: Kind, channel: Channel, doc: &Document, object: &str) -> Vec<Diagnostic> {
-    let validator = match validators().get(&(kind, channel)) {
-        Some(Ok(v)) => v,
-        Some(Err(e)) => return vec![Diagnostic::error("internal::schema", format!("schema of {} does not compile: {e}", kind.name()))],
-        None => return Vec::new(),
+    let validator = match validator(kind, channel) {
+        Ok(v) => v,
+        Err(e) => return vec![Diagnostic::error("internal::schema", format!("schema of {} does not compile: {e}", kind.name()))],
     };
     let secret = kind == Kind::Secret;
     let mut out = Vec::new();
