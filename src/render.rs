@@ -125,9 +125,10 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
                     PathBuf::from(m.namespace.as_deref().unwrap_or("default")).join("metallb").join(format!("{}-{}.yaml", obj.kind().to_lowercase(), m.name))
                 }
                 _ => {
-                    let gw_ns = &m.labels["gateway.envoyproxy.io/owning-gateway-namespace"];
-                    let gw = &m.labels["gateway.envoyproxy.io/owning-gateway-name"];
-                    crate::names::gateway_dir(gw_ns, gw).join(format!("{}.yaml", obj.kind().to_lowercase()))
+                    // Every per-Gateway object carries its owner labels (emit::k8s::owner_labels).
+                    let label = |k: &str| m.labels.get(k).map(String::as_str).unwrap_or("unknown");
+                    let dir = crate::names::gateway_dir(label("gateway.envoyproxy.io/owning-gateway-namespace"), label("gateway.envoyproxy.io/owning-gateway-name"));
+                    dir.join(format!("{}.yaml", obj.kind().to_lowercase()))
                 }
             };
             match crate::emit::yaml::to_string(obj) {
