@@ -93,3 +93,8 @@ pub fn infra(namespace: &str, name: &str) -> String {
 pub fn l2_advertisement() -> &'static str {
     "gatewayc-l2"
 }
+
+/// Internal listener and cluster that answer 500 for invalid backendRefs' share of traffic.
+pub fn invalid_backend() -> &'static str {
+    "gatewayc-invalid-backend"
+}

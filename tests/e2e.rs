@@ -255,3 +255,41 @@ spec:
         assert_eq!(loc("/http80").await, "http://example.com/http80", "Host {host}");
     }
 }
+
+/// A rule whose backendRefs are partly invalid: the invalid ones' share of traffic answers 500,
+/// the rest reaches the valid backend (measured over 400 requests, ±10 points: 4 deviations).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_backend_share_answers_500_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let good = echo("good").await;
+    let port = free_port();
+    let gateway = http_gateway(port);
+    let mut input = format!(
+        r#"{gateway}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: partial, namespace: default}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules:
+    - backendRefs:
+        - {{name: good, port: 8080, weight: 1}}
+        - {{name: missing, port: 8080, weight: 1}}
+"#
+    );
+    input.push_str(&slice("default", "good", good.addr.port()));
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.stderr.contains("BackendNotFound"), "{}", served.stderr);
+    let n = 400;
+    let mut errors = 0;
+    for _ in 0..n {
+        let r = get(port, "example.com", "/").await.expect("request");
+        match r.status {
+            500 => errors += 1,
+            200 => assert_eq!(r.backend(), "good"),
+            s => panic!("unexpected status {s}"),
+        }
+    }
+    let share = errors as f64 * 100.0 / n as f64;
+    assert!((40.0..=60.0).contains(&share), "{share}% answered 500, want 50±10");
+}

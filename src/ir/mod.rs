@@ -21,6 +21,8 @@ pub struct GatewayIr {
     pub clusters: Vec<ClusterIr>,
     /// What the infrastructure running this Gateway needs (for `render`).
     pub infra: InfraIr,
+    /// Some route sends a share of traffic to invalid backendRefs (answered 500).
+    pub invalid_backend: bool,
 }
 
 /// The Gateway's wishes for its infrastructure: addresses, labels and annotations to put on
@@ -313,7 +315,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::R
             }
         }
     }
-    let ports = ports
+    let ports: Vec<PortIr> = ports
         .into_iter()
         .map(|(port, groups)| {
             // Every listener's own hostname gets a virtual host, even without routes, so that a
@@ -406,12 +408,19 @@ pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::R
         hostnames,
         proxy: proxy_ir(g.proxy),
     };
+    let invalid_backend = ports.iter().any(|p: &PortIr| {
+        p.virtual_hosts.iter().chain(p.tls_chains.iter().flat_map(|c| &c.virtual_hosts)).flat_map(|v| &v.routes).any(|r| match &r.action {
+            Action::Forward { clusters, .. } => clusters.iter().any(|c| c.cluster == names::invalid_backend()),
+            _ => false,
+        })
+    });
     GatewayIr {
         namespace: g.namespace().to_string(),
         name: g.name().to_string(),
         ports,
         clusters: clusters.into_values().collect(),
         infra,
+        invalid_backend,
     }
 }
 

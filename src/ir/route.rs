@@ -167,6 +167,15 @@ pub fn candidates(item: &Item<HTTPRoute>, order: usize, rules: &[ResolvedRule], 
                     }
                     wc.push(WeightedCluster { cluster: name, weight: b.weight, request_headers: rq, response_headers: rs });
                 }
+                if !wc.is_empty() && resolved.invalid_weight > 0 {
+                    // The invalid backendRefs' share answers 500 (see emit's internal listener).
+                    wc.push(WeightedCluster {
+                        cluster: crate::names::invalid_backend().into(),
+                        weight: resolved.invalid_weight,
+                        request_headers: HeaderOps::default(),
+                        response_headers: HeaderOps::default(),
+                    });
+                }
                 if wc.is_empty() {
                     // No backend (none given, all invalid, or all weight 0): the spec asks for a 500.
                     Action::DirectResponse { status: 500 }

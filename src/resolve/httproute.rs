@@ -141,10 +141,12 @@ fn resolve_rules(
     let mut out = Vec::new();
     for (ri, rule) in route.spec.rules.iter().enumerate() {
         let mut backends = Vec::new();
+        let mut invalid_weight = 0u32;
         for (bi, b) in rule.backend_refs.iter().enumerate() {
             match index.service_backend(rns, &b.group, &b.kind, &b.name, b.namespace.as_deref(), b.port) {
                 Ok(target) => backends.push(ResolvedBackend { index: bi, weight: b.weight, target }),
                 Err(u) => {
+                    invalid_weight = invalid_weight.saturating_add(b.weight);
                     let p = format!("/spec/rules/{ri}/backendRefs/{bi}");
                     diags.push(
                         Diagnostic::warning("reference::backend", format!("{} ({})", u.message, u.reason))
@@ -206,7 +208,7 @@ fn resolve_rules(
                 );
             }
         }
-        out.push(ResolvedRule { backends, mirrors, unresolvable_filter });
+        out.push(ResolvedRule { backends, invalid_weight, mirrors, unresolvable_filter });
     }
     (out, problem)
 }

@@ -54,6 +54,8 @@ impl ResolvedListener {
 #[derive(Debug, Clone)]
 pub struct ResolvedRule {
     pub backends: Vec<ResolvedBackend>,
+    /// Total weight of the backendRefs that did not resolve (their share answers 500).
+    pub invalid_weight: u32,
     /// RequestMirror filters that resolved: where, and which share (numerator, denominator).
     pub mirrors: Vec<(std::sync::Arc<BackendTarget>, u32, u32)>,
     /// A filter we cannot apply: the rule answers 500 rather than skip it (as the spec asks).

@@ -79,9 +79,73 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
     Bootstrap {
         node: Node { id: format!("gatewayc/{}/{}", g.namespace, g.name), cluster: format!("{}/{}", g.namespace, g.name) },
         admin: Admin { address: Address::new(&opts.admin_address, opts.admin_port) },
+        bootstrap_extensions: if g.invalid_backend {
+            vec![BootstrapExtension { name: "envoy.bootstrap.internal_listener", typed_config: TypedEmpty { type_: INTERNAL_LISTENER } }]
+        } else {
+            Vec::new()
+        },
         static_resources: StaticResources {
-            listeners: g.ports.iter().map(|p| listener(p, opts)).chain(readiness_listener(opts)).collect(),
-            clusters: g.clusters.iter().map(cluster).chain(readiness_cluster(opts)).collect(),
+            listeners: g
+                .ports
+                .iter()
+                .map(|p| listener(p, opts))
+                .chain(readiness_listener(opts))
+                .chain(g.invalid_backend.then(invalid_backend_listener))
+                .collect(),
+            clusters: g
+                .clusters
+                .iter()
+                .map(cluster)
+                .chain(readiness_cluster(opts))
+                .chain(g.invalid_backend.then(invalid_backend_cluster))
+                .collect(),
+        },
+    }
+}
+
+const INTERNAL_LISTENER: &str = "type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener";
+
+/// The share of traffic an invalid backendRef would have had answers 500 (as the spec asks):
+/// a weighted cluster to an internal listener whose only route is a 500.
+fn invalid_backend_listener() -> Listener {
+    let name = crate::names::invalid_backend();
+    let vhost = ir::VirtualHostIr { name: name.into(), hostname: "*".into(), routes: Vec::new() };
+    let mut filter = hcm(name, std::slice::from_ref(&vhost), 0);
+    filter.typed_config.access_log.clear();
+    filter.typed_config.route_config.virtual_hosts[0].domains = vec!["*".into()];
+    filter.typed_config.route_config.virtual_hosts[0].routes.push(Route {
+        name: name.into(),
+        match_: RouteMatch { prefix: Some("/".into()), ..Default::default() },
+        route: None,
+        redirect: None,
+        direct_response: Some(DirectResponse { status: 500 }),
+        request_headers_to_add: Vec::new(),
+        request_headers_to_remove: Vec::new(),
+        response_headers_to_add: Vec::new(),
+        response_headers_to_remove: Vec::new(),
+        typed_per_filter_config: None,
+    });
+    Listener {
+        name: name.into(),
+        address: None,
+        internal_listener: Some(Empty {}),
+        listener_filters: Vec::new(),
+        filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None }],
+    }
+}
+
+fn invalid_backend_cluster() -> Cluster {
+    let name = crate::names::invalid_backend();
+    Cluster {
+        name: name.into(),
+        type_: "STATIC",
+        connect_timeout: "10s",
+        lb_policy: "ROUND_ROBIN",
+        dns_lookup_family: None,
+        typed_extension_protocol_options: None,
+        load_assignment: ClusterLoadAssignment {
+            cluster_name: name.into(),
+            endpoints: vec![LocalityLbEndpoints { lb_endpoints: vec![LbEndpoint { endpoint: Endpoint { address: Address::internal(name) } }] }],
         },
     }
 }
@@ -106,7 +170,8 @@ fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
     });
     Some(Listener {
         name: crate::names::readiness().into(),
-        address: Address::new(&opts.bind_address, port),
+        address: Some(Address::new(&opts.bind_address, port)),
+        internal_listener: None,
         listener_filters: Vec::new(),
         filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None }],
     })
@@ -168,7 +233,8 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
     };
     Listener {
         name: p.name.clone(),
-        address: Address::new(&opts.bind_address, p.bind_port),
+        address: Some(Address::new(&opts.bind_address, p.bind_port)),
+        internal_listener: None,
         listener_filters: if https {
             vec![ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: TypedEmpty { type_: TLS_INSPECTOR } }]
         } else {

@@ -7,7 +7,15 @@ use serde::Serialize;
 pub struct Bootstrap {
     pub node: Node,
     pub admin: Admin,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bootstrap_extensions: Vec<BootstrapExtension>,
     pub static_resources: StaticResources,
+}
+
+#[derive(Serialize)]
+pub struct BootstrapExtension {
+    pub name: &'static str,
+    pub typed_config: TypedEmpty,
 }
 
 #[derive(Serialize)]
@@ -29,7 +37,15 @@ pub struct StaticResources {
 
 #[derive(Serialize)]
 pub struct Address {
-    pub socket_address: SocketAddress,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket_address: Option<SocketAddress>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envoy_internal_address: Option<InternalAddress>,
+}
+
+#[derive(Serialize)]
+pub struct InternalAddress {
+    pub server_listener_name: String,
 }
 
 #[derive(Serialize)]
@@ -40,14 +56,21 @@ pub struct SocketAddress {
 
 impl Address {
     pub fn new(address: &str, port: u32) -> Self {
-        Address { socket_address: SocketAddress { address: address.to_string(), port_value: port } }
+        Address { socket_address: Some(SocketAddress { address: address.to_string(), port_value: port }), envoy_internal_address: None }
+    }
+    /// An Envoy internal listener (no socket).
+    pub fn internal(listener: &str) -> Self {
+        Address { socket_address: None, envoy_internal_address: Some(InternalAddress { server_listener_name: listener.to_string() }) }
     }
 }
 
 #[derive(Serialize)]
 pub struct Listener {
     pub name: String,
-    pub address: Address,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_listener: Option<Empty>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub listener_filters: Vec<ListenerFilter>,
     pub filter_chains: Vec<FilterChain>,
