@@ -71,13 +71,12 @@ fn resolve_plain(s: &str) -> Value {
         return Value::Number(u.into());
     }
     // Floats of the core schema: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-    if !b.is_empty() && is_core_float(unsigned) {
-        if let Ok(f) = s.parse::<f64>()
+    if !b.is_empty() && is_core_float(unsigned)
+        && let Ok(f) = s.parse::<f64>()
             && let Some(n) = Number::from_f64(f)
         {
             return Value::Number(n);
         }
-    }
     Value::String(s.to_string())
 }
 

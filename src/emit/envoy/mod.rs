@@ -367,7 +367,7 @@ fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<Str
 
 /// Milliseconds as a proto3 JSON duration (`1.500s`).
 fn envoy_duration(ms: u64) -> String {
-    if ms % 1000 == 0 { format!("{}s", ms / 1000) } else { format!("{}.{:03}s", ms / 1000, ms % 1000) }
+    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{}.{:03}s", ms / 1000, ms % 1000) }
 }
 
 fn redirect_code(status: u16) -> &'static str {
@@ -479,7 +479,7 @@ fn route(r: &ir::RouteIr) -> Route {
                 .map(|(cluster, per_million)| RequestMirrorPolicy {
                     cluster: cluster.clone(),
                     // Everything mirrored needs no fraction at all.
-                    runtime_fraction: (*per_million < 1_000_000).then(|| RuntimeFractionalPercent {
+                    runtime_fraction: (*per_million < 1_000_000).then_some(RuntimeFractionalPercent {
                         default_value: FractionalPercent { numerator: *per_million, denominator: "MILLION" },
                     }),
                 })
@@ -524,7 +524,7 @@ fn cluster(c: &ir::ClusterIr) -> Cluster {
         connect_timeout: "10s",
         lb_policy: "ROUND_ROBIN",
         dns_lookup_family: dns,
-        typed_extension_protocol_options: c.h2c.then(|| ProtocolOptions {
+        typed_extension_protocol_options: c.h2c.then_some(ProtocolOptions {
             http: HttpProtocolOptions {
                 type_: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
                 explicit_http_config: ExplicitHttpConfig { http2_protocol_options: Empty {} },
