@@ -40,7 +40,7 @@ fn schema_carries_crd_constraints() {
         assert!(text.contains(needle), "HTTPRoute schema lacks {needle}");
     }
     let g = schema_for(Kind::Gateway).to_string();
-    for needle in ["\"minItems\":1", "\"maxItems\":64", "\"minimum\":1"] {
+    for needle in ["\"minItems\":1", "\"maxItems\":64", "\"minimum\":1", "\"maxProperties\":8", "\"maxProperties\":16", "NamedAddress"] {
         assert!(g.contains(needle), "Gateway schema lacks {needle}");
     }
 }

@@ -59,7 +59,7 @@ fn default_address_type() -> String {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GatewayAddress {
     #[serde(rename = "type", default = "default_address_type")]
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^Hostname|IPAddress|NamedAddress|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$"))]
     pub type_: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 253))]
@@ -70,10 +70,10 @@ pub struct GatewayAddress {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GatewayInfrastructure {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(length(max = 8))]
+    #[schemars(extend("maxProperties" = 8, "additionalProperties" = {"type": "string", "maxLength": 63, "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}))]
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(length(max = 16))]
+    #[schemars(extend("maxProperties" = 16, "additionalProperties" = {"type": "string", "maxLength": 4096}))]
     pub annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters_ref: Option<LocalObjectReference>,
@@ -113,7 +113,7 @@ pub struct ListenerTls {
     #[schemars(length(max = 64))]
     pub certificate_refs: Vec<SecretObjectReference>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(length(max = 16))]
+    #[schemars(extend("maxProperties" = 16, "additionalProperties" = {"type": "string", "maxLength": 4096}))]
     pub options: BTreeMap<String, String>,
 }
 
