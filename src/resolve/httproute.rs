@@ -21,6 +21,9 @@ pub fn attach<'a>(
 ) -> Vec<Vec<ResolvedRule>> {
     let by_name: HashMap<(String, String), usize> =
         gateways.iter().enumerate().map(|(i, g)| ((g.namespace().to_string(), g.name().to_string()), i)).collect();
+    // Every Gateway of the input, ours or not (a parentRef to another controller's is silent).
+    let all_gateways: std::collections::HashSet<(&str, &str)> =
+        res.gateways.iter().map(|g| (g.obj.metadata.ns(), g.obj.metadata.name.as_str())).collect();
     let mut all_rules = Vec::new();
     for (order, item) in res.http_routes.iter().enumerate() {
         let route = &item.obj;
@@ -35,7 +38,7 @@ pub fn attach<'a>(
             }
             let gns = pr.namespace.as_deref().unwrap_or(rns);
             let Some(&gi) = by_name.get(&(gns.to_string(), pr.name.clone())) else {
-                if !res.gateways.iter().any(|g| g.obj.metadata.ns() == gns && g.obj.metadata.name == pr.name) {
+                if !all_gateways.contains(&(gns, pr.name.as_str())) {
                     diags.push(
                         Diagnostic::warning("reference::parent-not-found", format!("parentRef names Gateway {gns}/{} which is not in the input", pr.name))
                             .with_span(item.loc.span_of(&format!("/spec/parentRefs/{pi}"), false))
