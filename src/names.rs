@@ -98,3 +98,13 @@ pub fn l2_advertisement() -> &'static str {
 pub fn invalid_backend() -> &'static str {
     "gatewayc-invalid-backend"
 }
+
+/// File of one rendered object of a Gateway, under its [`gateway_dir`]: `deployment.yaml`, ...
+pub fn manifest_file(kind: &str) -> String {
+    format!("{}.yaml", kind.to_lowercase())
+}
+
+/// File of one rendered MetalLB object: `<namespace>/metallb/<kind>-<name>.yaml`.
+pub fn metallb_file(namespace: &str, kind: &str, name: &str) -> std::path::PathBuf {
+    std::path::Path::new(namespace).join("metallb").join(format!("{}-{name}.yaml", kind.to_lowercase()))
+}

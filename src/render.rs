@@ -122,13 +122,13 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
             let m = obj.meta();
             let rel = match obj {
                 k8s::types::Object::IPAddressPool(_) | k8s::types::Object::L2Advertisement(_) => {
-                    PathBuf::from(m.namespace.as_deref().unwrap_or("default")).join("metallb").join(format!("{}-{}.yaml", obj.kind().to_lowercase(), m.name))
+                    crate::names::metallb_file(m.namespace.as_deref().unwrap_or("default"), obj.kind(), &m.name)
                 }
                 _ => {
                     // Every per-Gateway object carries its owner labels (emit::k8s::owner_labels).
                     let label = |k: &str| m.labels.get(k).map(String::as_str).unwrap_or("unknown");
                     let dir = crate::names::gateway_dir(label("gateway.envoyproxy.io/owning-gateway-namespace"), label("gateway.envoyproxy.io/owning-gateway-name"));
-                    dir.join(format!("{}.yaml", obj.kind().to_lowercase()))
+                    dir.join(crate::names::manifest_file(obj.kind()))
                 }
             };
             match crate::emit::yaml::to_string(obj) {
