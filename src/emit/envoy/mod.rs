@@ -113,18 +113,7 @@ fn invalid_backend_listener() -> Listener {
     let mut filter = hcm(name, std::slice::from_ref(&vhost), 0);
     filter.typed_config.access_log.clear();
     filter.typed_config.route_config.virtual_hosts[0].domains = vec!["*".into()];
-    filter.typed_config.route_config.virtual_hosts[0].routes.push(Route {
-        name: name.into(),
-        match_: RouteMatch { prefix: Some("/".into()), ..Default::default() },
-        route: None,
-        redirect: None,
-        direct_response: Some(DirectResponse { status: 500 }),
-        request_headers_to_add: Vec::new(),
-        request_headers_to_remove: Vec::new(),
-        response_headers_to_add: Vec::new(),
-        response_headers_to_remove: Vec::new(),
-        typed_per_filter_config: None,
-    });
+    filter.typed_config.route_config.virtual_hosts[0].routes.push(Route { direct_response: Some(DirectResponse { status: 500 }), ..Route::new(name, RouteMatch { prefix: Some("/".into()), ..Default::default() }) });
     Listener {
         name: name.into(),
         address: None,
@@ -156,18 +145,7 @@ fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
     let vhost = ir::VirtualHostIr { name: crate::names::readiness().into(), hostname: "*".into(), routes: Vec::new() };
     let mut filter = hcm(crate::names::readiness(), std::slice::from_ref(&vhost), port);
     filter.typed_config.access_log.clear();
-    filter.typed_config.route_config.virtual_hosts[0].routes.push(Route {
-        name: crate::names::readiness().into(),
-        match_: RouteMatch { path: Some("/ready".into()), ..Default::default() },
-        route: Some(RouteAction { cluster: Some(crate::names::admin_cluster().into()), ..Default::default() }),
-        redirect: None,
-        direct_response: None,
-        request_headers_to_add: Vec::new(),
-        request_headers_to_remove: Vec::new(),
-        response_headers_to_add: Vec::new(),
-        response_headers_to_remove: Vec::new(),
-        typed_per_filter_config: None,
-    });
+    filter.typed_config.route_config.virtual_hosts[0].routes.push(Route { route: Some(RouteAction { cluster: Some(crate::names::admin_cluster().into()), ..Default::default() }), ..Route::new(crate::names::readiness(), RouteMatch { path: Some("/ready".into()), ..Default::default() }) });
     Some(Listener {
         name: crate::names::readiness().into(),
         address: Some(Address::new(&opts.bind_address, port)),
@@ -252,18 +230,7 @@ fn misdirected_host(c: &ir::TlsChainIr, port: u32) -> Option<VirtualHost> {
     Some(VirtualHost {
         name: format!("{}/misdirected", c.name),
         domains: c.misdirected.iter().flat_map(|h| domains(h, port)).collect(),
-        routes: vec![Route {
-            name: format!("{}/misdirected", c.name),
-            match_: RouteMatch { prefix: Some("/".into()), ..Default::default() },
-            route: None,
-            redirect: None,
-            direct_response: Some(DirectResponse { status: 421 }),
-            request_headers_to_add: Vec::new(),
-            request_headers_to_remove: Vec::new(),
-            response_headers_to_add: Vec::new(),
-            response_headers_to_remove: Vec::new(),
-            typed_per_filter_config: None,
-        }],
+        routes: vec![Route { direct_response: Some(DirectResponse { status: 421 }), ..Route::new(format!("{}/misdirected", c.name), RouteMatch { prefix: Some("/".into()), ..Default::default() }) }],
     })
 }
 

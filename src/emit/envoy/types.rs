@@ -288,6 +288,24 @@ pub struct CorsPolicy {
     pub allow_credentials: bool,
 }
 
+impl Route {
+    /// A route with no action and no header changes yet.
+    pub fn new(name: impl Into<String>, match_: RouteMatch) -> Self {
+        Route {
+            name: name.into(),
+            match_,
+            route: None,
+            redirect: None,
+            direct_response: None,
+            request_headers_to_add: Vec::new(),
+            request_headers_to_remove: Vec::new(),
+            response_headers_to_add: Vec::new(),
+            response_headers_to_remove: Vec::new(),
+            typed_per_filter_config: None,
+        }
+    }
+}
+
 #[derive(Serialize, Default)]
 pub struct RouteMatch {
     #[serde(skip_serializing_if = "Option::is_none")]
