@@ -44,9 +44,22 @@ pub fn envoy_validate(envoy: &Path, config: &Path) {
     );
 }
 
-/// A port the OS says is free right now on 127.0.0.1.
+/// A port the OS says is free right now on 127.0.0.1, taken from 20000..32000: below Linux's
+/// ephemeral range (32768..60999), so that no client socket or port-0 listener of a concurrent
+/// test (or of Envoy itself) can take it between this check and the moment Envoy binds it.
+/// Each process walks the range from its own starting point.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let seed = std::process::id().wrapping_mul(2_654_435_761)
+        ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    for _ in 0..12_000 {
+        let p = 20_000 + (seed.wrapping_add(NEXT.fetch_add(7919, Ordering::Relaxed)) % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port in 20000..32000");
 }
 
 /// A listener port below 1024 whose bound port (P+10000) is free now.
