@@ -242,13 +242,10 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
     let Some((admin_address, admin_port)) = parse_admin(&a.admin_address) else {
         return usage(format!("--admin-address must be ADDR:PORT, got `{}`", a.admin_address));
     };
-    let mut selected = Vec::new();
-    for g in &a.gateways {
-        match g.split_once('/') {
-            Some((ns, name)) if !ns.is_empty() && !name.is_empty() => selected.push((ns.to_string(), name.to_string())),
-            _ => return usage(format!("--gateway must be NAMESPACE/NAME, got `{g}`")),
-        }
-    }
+    let selected = match Selection::parse(&a.gateways) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let secrets_dir = match (a.tls_secrets, &a.secrets_dir) {
         (TlsSecrets::Inline, None) => None,
         (TlsSecrets::Files, Some(d)) => Some(d.clone()),
@@ -258,12 +255,12 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
     let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port, secrets_dir, readiness_port: None };
     let json = a.format == OutputFormat::Json;
     let ext = if json { "json" } else { "yaml" };
-    let is_selected = |ns: &str, name: &str| selected.is_empty() || selected.iter().any(|(s, n)| s == ns && n == name);
+    let is_selected = |ns: &str, name: &str| selected.includes(ns, name);
     let failed = |diags: &[Diagnostic]| diags.iter().any(|d| d.is_error() || (a.strict && d.severity == Severity::Warning));
     // Gateways are rendered only when the run will succeed; with --output-dir each bootstrap
     // is staged to a temp file as soon as it is rendered, and renamed into place at the end.
     let go = |diags: &[Diagnostic], ours: &[(String, String)]| {
-        !failed(diags) && selected.iter().all(|s| ours.contains(s)) && !ours.is_empty()
+        !failed(diags) && selected.all_in(ours) && !ours.is_empty()
     };
     let each = |g: &crate::ir::GatewayIr| -> Result<(Rendered, Vec<crate::output::Staged>), String> {
         // Certificate files (with --tls-secrets files) are staged like the bootstraps.
@@ -286,20 +283,7 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
     let emit = pipeline::Emit { select: &is_selected, go: &go, each: &each };
     let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, Some(&emit));
     let mut diags = c.diagnostics.clone();
-    for (ns, name) in &selected {
-        if !c.gateways.iter().any(|(n, m)| n == ns && m == name) {
-            diags.push(Diagnostic::error(
-                "input::gateway-not-found",
-                format!("--gateway {ns}/{name}: no such Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
-            ));
-        }
-    }
-    if c.gateways.is_empty() && !diags.iter().any(Diagnostic::is_error) {
-        diags.push(Diagnostic::error(
-            "input::no-gateway",
-            format!("the input holds no Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
-        ));
-    }
+    selected.check(&c.gateways, &a.input.controller_name, true, &mut diags);
     let stderr = human(&c, &diags, color);
     if failed(&diags) {
         return Report { exit: Exit::Invalid, stdout: String::new(), stderr };
@@ -324,13 +308,44 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
             Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
         };
     }
-    match <[Rendered; 1]>::try_from(outputs) {
-        Ok([Rendered::Text(text)]) => Report { exit: Exit::Ok, stdout: text, stderr },
-        Ok(_) => Report { exit: Exit::Invalid, stdout: String::new(), stderr },
-        Err(all) => usage(format!(
-            "{} Gateways selected; pass --output-dir DIR to write them all, or --gateway NAMESPACE/NAME to print one",
-            all.len()
-        )),
+    // Exactly one output here (checked above), rendered as text for stdout.
+    let stdout = outputs.into_iter().map(|r| if let Rendered::Text(t) = r { t } else { String::new() }).collect();
+    Report { exit: Exit::Ok, stdout, stderr }
+}
+
+/// The Gateways named with `--gateway NAMESPACE/NAME` (none: all of ours).
+pub(crate) struct Selection(Vec<(String, String)>);
+
+impl Selection {
+    pub(crate) fn parse(args: &[String]) -> Result<Selection, Report> {
+        let mut out = Vec::new();
+        for g in args {
+            match g.split_once('/') {
+                Some((ns, name)) if !ns.is_empty() && !name.is_empty() => out.push((ns.to_string(), name.to_string())),
+                _ => return Err(usage(format!("--gateway must be NAMESPACE/NAME, got `{g}`"))),
+            }
+        }
+        Ok(Selection(out))
+    }
+    pub(crate) fn includes(&self, ns: &str, name: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|(s, n)| s == ns && n == name)
+    }
+    /// Every named Gateway is one of ours.
+    pub(crate) fn all_in(&self, ours: &[(String, String)]) -> bool {
+        self.0.iter().all(|s| ours.contains(s))
+    }
+    /// Errors for named Gateways that are not ours, and (when `need_one`) for an input with
+    /// no Gateway of ours at all.
+    pub(crate) fn check(&self, ours: &[(String, String)], controller: &str, need_one: bool, diags: &mut Vec<Diagnostic>) {
+        for (ns, name) in self.0.iter().filter(|s| !ours.contains(s)) {
+            diags.push(Diagnostic::error(
+                "input::gateway-not-found",
+                format!("--gateway {ns}/{name}: no such Gateway of a GatewayClass with controllerName {controller}"),
+            ));
+        }
+        if need_one && ours.is_empty() && !diags.iter().any(Diagnostic::is_error) {
+            diags.push(Diagnostic::error("input::no-gateway", format!("the input holds no Gateway of a GatewayClass with controllerName {controller}")));
+        }
     }
 }
 

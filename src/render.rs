@@ -1,7 +1,7 @@
 //! `gatewayc render`: the manifests that run each Gateway, for GitOps pipelines.
 //! The stages are the same as translate's; this module only decides what to write.
 
-use crate::cli::{Exit, RenderArgs, Report, inputs, options, usage};
+use crate::cli::{Exit, RenderArgs, Report, Selection, inputs, options, usage};
 use crate::diag::{Diagnostic, Severity};
 use crate::emit::envoy::EnvoyOptions;
 use crate::emit::k8s::{self, MetalLb, RenderOptions};
@@ -40,13 +40,10 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         Ok(m) => m,
         Err(e) => return usage(e),
     };
-    let mut selected = Vec::new();
-    for g in &a.gateways {
-        match g.split_once('/') {
-            Some((ns, name)) if !ns.is_empty() && !name.is_empty() => selected.push((ns.to_string(), name.to_string())),
-            _ => return usage(format!("--gateway must be NAMESPACE/NAME, got `{g}`")),
-        }
-    }
+    let selected = match Selection::parse(&a.gateways) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let opts = RenderOptions { image: a.envoy_image.clone(), readiness_port: a.readiness_port, metallb: metallb.clone(), external_dns: a.external_dns };
     // In the pod the certificates are files from a Secret, never inline in the ConfigMap.
     let Some((admin_address, admin_port)) = crate::cli::parse_admin(&a.admin_address) else {
@@ -59,9 +56,9 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         readiness_port: Some(a.readiness_port),
         ..EnvoyOptions::default()
     };
-    let is_selected = |ns: &str, name: &str| selected.is_empty() || selected.iter().any(|(s, n)| s == ns && n == name);
+    let is_selected = |ns: &str, name: &str| selected.includes(ns, name);
     let failed = |diags: &[Diagnostic]| diags.iter().any(|d| d.is_error() || (a.strict && d.severity == Severity::Warning));
-    let go = |diags: &[Diagnostic], ours: &[(String, String)]| !failed(diags) && selected.iter().all(|s| ours.contains(s));
+    let go = |diags: &[Diagnostic], ours: &[(String, String)]| !failed(diags) && selected.all_in(ours);
     let each = |g: &crate::ir::GatewayIr| -> Rendered {
         let mut problems = Vec::new();
         for addr in &g.infra.addresses {
@@ -90,17 +87,7 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
     if a.passthrough || a.krm {
         diags.retain(|d| d.code != "input::empty");
     }
-    for (ns, name) in &selected {
-        if !c.gateways.iter().any(|(n, m)| n == ns && m == name) {
-            diags.push(Diagnostic::error("input::gateway-not-found", format!("--gateway {ns}/{name}: no such Gateway of ours")));
-        }
-    }
-    if c.gateways.is_empty() && !a.passthrough && !a.krm && !diags.iter().any(Diagnostic::is_error) {
-        diags.push(Diagnostic::error(
-            "input::no-gateway",
-            format!("the input holds no Gateway of a GatewayClass with controllerName {}", a.input.controller_name),
-        ));
-    }
+    selected.check(&c.gateways, &a.input.controller_name, !a.passthrough && !a.krm, &mut diags);
     let mut objects = Vec::new();
     for r in c.outputs {
         match r {
