@@ -1,7 +1,7 @@
 //! Command-line interface: verbs, flags, and what each verb prints. `main` maps the
 //! returned [`Exit`] to a process exit code and does nothing else.
 
-use crate::diag::{self, Diagnostic, Severity};
+use crate::diag::{self, Code, Diagnostic, Verdict};
 use crate::emit::envoy::EnvoyOptions;
 use crate::pipeline::{self, Compiled};
 use crate::resolve::{DEFAULT_CONTROLLER, Options};
@@ -93,6 +93,10 @@ pub struct InputArgs {
     /// (HTTPRoute retry, sessionPersistence). Envoy Gateway installs `experimental`.
     #[arg(long, value_enum, default_value = "experimental")]
     pub gateway_api_channel: ChannelArg,
+    /// Report features gatewayc does not implement yet (kinds, fields) as warnings instead of
+    /// errors; they are left out of the output.
+    #[arg(long)]
+    pub allow_unsupported: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -206,6 +210,7 @@ pub(crate) fn options(i: &InputArgs) -> Options {
             ChannelArg::Standard => crate::api::Channel::Standard,
             ChannelArg::Experimental => crate::api::Channel::Experimental,
         },
+        allow_unsupported: i.allow_unsupported,
     }
 }
 
@@ -256,7 +261,7 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
     let json = a.format == OutputFormat::Json;
     let ext = if json { "json" } else { "yaml" };
     let is_selected = |ns: &str, name: &str| selected.includes(ns, name);
-    let failed = |diags: &[Diagnostic]| diags.iter().any(|d| d.is_error() || (a.strict && d.severity == Severity::Warning));
+    let failed = |diags: &[Diagnostic]| diag::fails(diags, Verdict::Translate, a.strict);
     // Gateways are rendered only when the run will succeed; with --output-dir each bootstrap
     // is staged to a temp file as soon as it is rendered, and renamed into place at the end.
     let go = |diags: &[Diagnostic], ours: &[(String, String)]| {
@@ -338,13 +343,12 @@ impl Selection {
     /// no Gateway of ours at all.
     pub(crate) fn check(&self, ours: &[(String, String)], controller: &str, need_one: bool, diags: &mut Vec<Diagnostic>) {
         for (ns, name) in self.0.iter().filter(|s| !ours.contains(s)) {
-            diags.push(Diagnostic::error(
-                "input::gateway-not-found",
+            diags.push(Diagnostic::new(Code::InputGatewayNotFound,
                 format!("--gateway {ns}/{name}: no such Gateway of a GatewayClass with controllerName {controller}"),
             ));
         }
         if need_one && ours.is_empty() && !diags.iter().any(Diagnostic::is_error) {
-            diags.push(Diagnostic::error("input::no-gateway", format!("the input holds no Gateway of a GatewayClass with controllerName {controller}")));
+            diags.push(Diagnostic::new(Code::InputNoGateway, format!("the input holds no Gateway of a GatewayClass with controllerName {controller}")));
         }
     }
 }
@@ -357,11 +361,7 @@ enum Rendered {
 
 fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
     let c = pipeline::compile::<()>(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, None);
-    // Routes not accepted and references not resolved fail validation; other warnings only
-    // under --strict.
-    let failed = c.diagnostics.iter().any(|d| {
-        d.is_error() || a.strict || d.code == "reference::route-not-accepted" || d.code == "reference::backend" || d.code == "reference::certificate"
-    });
+    let failed = diag::fails(&c.diagnostics, Verdict::Validate, a.strict);
     let (stdout, stderr) = match a.format {
         DiagFormat::Json => (diag::render_json(&c.diagnostics, &c.sources), String::new()),
         DiagFormat::Github => (diag::render_github(&c.diagnostics, &c.sources), String::new()),
@@ -378,7 +378,7 @@ fn status(a: StatusArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
     }
     let stderr = human(&c, &c.diagnostics, color);
     // Exit 0 whenever the input parsed; objects refused by validation are left out.
-    let parse_failed = c.diagnostics.iter().any(|d| d.is_error() && (d.code.starts_with("parse::") || d.code.starts_with("input::")));
+    let parse_failed = diag::fails(&c.diagnostics, Verdict::Status, false);
     match crate::emit::yaml::to_string_multiple(&c.status_objects) {
         Ok(out) => Report { exit: if parse_failed { Exit::Invalid } else { Exit::Ok }, stdout: out, stderr },
         Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },

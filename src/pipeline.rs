@@ -1,7 +1,7 @@
 //! The stages run top to bottom: source → validate (api types) → resolve → ir → emit.
 //! Each function here returns owned results; nothing is written.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::emit::envoy::{self, EnvoyOptions};
 use crate::ir::GatewayIr;
 use crate::resolve::{self, Options};
@@ -88,7 +88,7 @@ pub fn compile<R: Send>(inputs: &[Input], stdin: &mut dyn std::io::Read, opts: &
     }
     // An input without any object is an error, unless reading it already failed.
     if !any_document && !diagnostics.iter().any(Diagnostic::is_error) {
-        diagnostics.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
+        diagnostics.push(Diagnostic::new(Code::InputEmpty, "the input holds no Kubernetes object"));
     }
     t.lap("source+validate");
     finish(sources, diagnostics, crate::validate::finish(parts), opts, want, emit)
@@ -101,7 +101,7 @@ const PARALLEL_BYTES: usize = 1 << 20;
 pub fn compile_loaded<R: Send>(loaded: source::Loaded, opts: &Options, want: Want, emit: Option<&Emit<R>>) -> Compiled<R> {
     let mut diagnostics = loaded.diagnostics;
     if loaded.documents.is_empty() && !diagnostics.iter().any(Diagnostic::is_error) {
-        diagnostics.push(Diagnostic::error("input::empty", "the input holds no Kubernetes object"));
+        diagnostics.push(Diagnostic::new(Code::InputEmpty, "the input holds no Kubernetes object"));
     }
     let validated = crate::validate::check(loaded.documents, opts.channel);
     finish(loaded.sources, diagnostics, validated, opts, want, emit)
@@ -149,6 +149,9 @@ fn finish<R: Send>(
     let resolved = resolve::resolve(&validated.resources, opts);
     t.lap("resolve");
     diagnostics.extend(resolved.diagnostics.iter().cloned());
+    if opts.allow_unsupported {
+        crate::diag::allow_unsupported(&mut diagnostics);
+    }
     crate::diag::sort(&mut diagnostics);
     crate::diag::dedup(&mut diagnostics);
     let mut ours: Vec<&resolve::ResolvedGateway> = resolved.gateways.iter().collect();

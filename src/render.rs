@@ -2,7 +2,7 @@
 //! The stages are the same as translate's; this module only decides what to write.
 
 use crate::cli::{Exit, RenderArgs, Report, Selection, inputs, options, usage};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic};
 use crate::emit::envoy::EnvoyOptions;
 use crate::emit::k8s::{self, MetalLb, RenderOptions};
 use crate::pipeline;
@@ -57,18 +57,17 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         ..EnvoyOptions::default()
     };
     let is_selected = |ns: &str, name: &str| selected.includes(ns, name);
-    let failed = |diags: &[Diagnostic]| diags.iter().any(|d| d.is_error() || (a.strict && d.severity == Severity::Warning));
+    let failed = |diags: &[Diagnostic]| crate::diag::fails(diags, crate::diag::Verdict::Translate, a.strict);
     let go = |diags: &[Diagnostic], ours: &[(String, String)]| !failed(diags) && selected.all_in(ours);
     let each = |g: &crate::ir::GatewayIr| -> Rendered {
         let mut problems = Vec::new();
         for addr in &g.infra.addresses {
             if addr.parse::<std::net::IpAddr>().is_err() {
-                problems.push(Diagnostic::error("schema::address", format!("Gateway {}/{}: address `{addr}` is not an IP address", g.namespace, g.name)));
+                problems.push(Diagnostic::new(Code::SchemaAddress, format!("Gateway {}/{}: address `{addr}` is not an IP address", g.namespace, g.name)));
             } else if let Some(m) = &metallb
                 && !m.pools.iter().any(|(_, rs)| rs.iter().any(|r| k8s::in_range(addr, r)))
             {
-                problems.push(Diagnostic::error(
-                    "conflict::address-outside-pool",
+                problems.push(Diagnostic::new(Code::ConflictAddressOutsidePool,
                     format!("Gateway {}/{}: address {addr} is in no --metallb-pool; MetalLB could not assign it", g.namespace, g.name),
                 ));
             }
@@ -76,7 +75,7 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         if !problems.is_empty() {
             return Err(problems);
         }
-        let bootstrap = pipeline::render_bootstrap(g, &envoy, false).map_err(|e| vec![Diagnostic::error("internal::render", e)])?;
+        let bootstrap = pipeline::render_bootstrap(g, &envoy, false).map_err(|e| vec![Diagnostic::new(Code::InternalRender, e)])?;
         let files = crate::emit::envoy::secret_files(g, std::path::Path::new(k8s::SECRETS_DIR));
         Ok(k8s::gateway_objects(g, &bootstrap, &files, &opts))
     };
@@ -85,7 +84,7 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
     let mut diags: Vec<Diagnostic> = c.diagnostics.clone();
     // A post-renderer sees whatever the chart renders: no Gateway (or no object) is fine then.
     if a.passthrough || a.krm {
-        diags.retain(|d| d.code != "input::empty");
+        diags.retain(|d| d.code != Code::InputEmpty);
     }
     selected.check(&c.gateways, &a.input.controller_name, !a.passthrough && !a.krm, &mut diags);
     let mut objects = Vec::new();

@@ -117,11 +117,21 @@ fn validate_exit_codes_and_json() {
             assert!(d.get(k).is_some(), "missing {k} in {d}");
         }
     }
-    // Unsupported fields are warnings: fine by default, failures under --strict.
-    let (code, _, _) = gatewayc(&["validate", "-f", "fixtures/invalid/unsupported-kind"], "");
-    assert_eq!(code, 0);
-    let (code, _, _) = gatewayc(&["validate", "-f", "fixtures/invalid/unsupported-kind", "--strict"], "");
+    // What gatewayc does not implement fails closed; --allow-unsupported makes it a warning,
+    // which --strict fails again.
+    for verb in ["validate", "translate"] {
+        let (code, _, err) = gatewayc(&[verb, "-f", "fixtures/invalid/unsupported-kind"], "");
+        assert_eq!(code, 1, "{verb}: {err}");
+        assert!(err.contains("unsupported::kind") && err.contains("BackendTrafficPolicy"), "{err}");
+    }
+    let (code, _, err) = gatewayc(&["validate", "-f", "fixtures/invalid/unsupported-kind", "--allow-unsupported"], "");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, _) = gatewayc(&["validate", "-f", "fixtures/invalid/unsupported-kind", "--allow-unsupported", "--strict"], "");
     assert_eq!(code, 1);
+    // status reports it and succeeds.
+    let (code, _, err) = gatewayc(&["status", "-f", "fixtures/invalid/unsupported-kind"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("unsupported::kind"), "{err}");
 }
 
 #[test]
@@ -224,4 +234,24 @@ fn validate_sarif() {
         assert!(region["startLine"].as_u64().is_some_and(|l| l >= 1) && region["startColumn"].as_u64().is_some_and(|c| c >= 1));
         assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "fixtures/invalid/schema-errors/input.yaml");
     }
+}
+
+/// The same object twice: identical copies are one object; different copies follow
+/// `kubectl apply` (the later one wins) with a warning naming both places, which --strict fails.
+#[test]
+fn duplicate_objects_follow_kubectl_apply() {
+    let class = |ctrl: &str| format!("apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: eg}}\nspec: {{controllerName: {ctrl}}}\n");
+    let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, protocol: HTTP, port: 8080}]\n";
+    // Identical: no warning at all.
+    let input = format!("{}{gw}---\n{}", class("gateway.envoyproxy.io/gatewayclass-controller"), class("gateway.envoyproxy.io/gatewayclass-controller"));
+    let (code, _, err) = gatewayc(&["translate", "-f", "-", "--strict"], &input);
+    assert_eq!(code, 0, "{err}");
+    // The quickstart's class, then an example that redefines it for our controller: the later wins.
+    let input = format!("{}{gw}---\n{}", class("example.com/other"), class("gateway.envoyproxy.io/gatewayclass-controller"));
+    let (code, out, err) = gatewayc(&["translate", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("static_resources"), "{out}");
+    assert!(err.contains("conflict::duplicate-object") && err.contains("<stdin>:15:") && err.contains("also at <stdin>:3:"), "{err}");
+    let (code, _, _) = gatewayc(&["translate", "-f", "-", "--strict"], &input);
+    assert_eq!(code, 1);
 }

@@ -66,7 +66,12 @@ spec:
     );
     input.push_str(&slice("default", "api", api.addr.port()));
     input.push_str(&slice("default", "canary", canary.addr.port()));
-    let served = serve(&envoy, &input, &[]).await;
+    // ExtensionRef is not implemented: refused unless --allow-unsupported, and then the rule
+    // answers 500 as the spec requires for a filter that cannot be applied.
+    let (code, _, err) = gatewayc(&["translate", "-f", "-"], &input);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unsupported::field") && err.contains("ExtensionRef"), "{err}");
+    let served = serve(&envoy, &input, &["--allow-unsupported"]).await;
     assert!(served.stderr.contains("ExtensionRef"), "{}", served.stderr);
     let h = format!("app.example.com:{port}");
 

@@ -45,7 +45,7 @@ fn yaml_12_core_schema_scalars() {
     assert_eq!(v["g"], true);
     assert_eq!(v["h"], "1_000");
     // `yes` and `0644` read differently in YAML 1.1 (kubectl): warned about, with a position.
-    let warned: Vec<_> = l.diagnostics.iter().filter(|d| d.code == "parse::yaml11-ambiguous").collect();
+    let warned: Vec<_> = l.diagnostics.iter().filter(|d| d.code.as_str() == "parse::yaml11-ambiguous").collect();
     assert_eq!(warned.len(), 2);
 }
 

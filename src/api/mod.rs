@@ -11,6 +11,7 @@ pub mod httproute;
 pub mod meta;
 pub mod refgrant;
 
+use crate::diag::Code;
 use crate::source::Locator;
 use meta::ObjectMeta;
 use schemars::JsonSchema;
@@ -115,7 +116,7 @@ pub enum Class {
     /// Not a kind of ours (Deployment, ...): skipped quietly.
     Foreign,
     /// apiVersion or kind missing or wrong: an error, the API server would refuse it.
-    Invalid { code: &'static str, message: String, pointer: &'static str },
+    Invalid { code: Code, message: String, pointer: &'static str },
 }
 
 pub fn classify(value: &serde_json::Value) -> Class {
@@ -124,7 +125,7 @@ pub fn classify(value: &serde_json::Value) -> Class {
     let (Some(api_version), Some(kind)) = (api_version, kind) else {
         let field = if api_version.is_none() { "apiVersion" } else { "kind" };
         return Class::Invalid {
-            code: "schema::missing-type",
+            code: Code::SchemaMissingType,
             message: format!("document has no `{field}`; every Kubernetes object needs apiVersion and kind"),
             pointer: "",
         };
@@ -138,7 +139,7 @@ pub fn classify(value: &serde_json::Value) -> Class {
             Class::Known(k)
         } else {
             Class::Invalid {
-                code: "schema::unknown-version",
+                code: Code::SchemaUnknownVersion,
                 message: format!("{kind} is not served at {api_version}; use one of {}", k.api_versions().join(", ")),
                 pointer: "/apiVersion",
             }
@@ -148,12 +149,12 @@ pub fn classify(value: &serde_json::Value) -> Class {
         return match UNSUPPORTED.iter().find(|(g, k, _)| *g == group && *k == kind) {
             Some((_, _, versions)) if versions.contains(&version) => Class::Unsupported { kind: kind.to_string() },
             Some((_, _, versions)) => Class::Invalid {
-                code: "schema::unknown-version",
+                code: Code::SchemaUnknownVersion,
                 message: format!("{kind} is not served at {api_version}; served versions: {}", versions.join(", ")),
                 pointer: "/apiVersion",
             },
             None => Class::Invalid {
-                code: "schema::unknown-kind",
+                code: Code::SchemaUnknownKind,
                 message: format!("the group {group} defines no kind `{kind}`"),
                 pointer: "/kind",
             },
@@ -400,7 +401,7 @@ pub struct Item<T> {
 }
 
 /// One typed object of any kind we implement.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Object {
     GatewayClass(GatewayClass),
     Gateway(Gateway),

@@ -3,7 +3,7 @@
 use super::status::{self, Condition, GatewayStatus, ListenerStatus, RouteGroupKind, StatusTable};
 use super::{Options, ResolvedGateway, ResolvedListener};
 use crate::api::{GATEWAY_GROUP, Resources};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 fn envoy_proxy<'a>(res: &'a Resources, ns: &str, name: &str) -> Option<&'a crate::api::EnvoyProxy> {
@@ -41,7 +41,7 @@ pub fn classes<'a>(
             };
             if let Some(msg) = problem {
                 diags.push(
-                    Diagnostic::warning("reference::parameters", format!("GatewayClass {name}: {msg} (InvalidParameters)"))
+                    Diagnostic::new(Code::ReferenceParameters, format!("GatewayClass {name}: {msg} (InvalidParameters)"))
                         .with_span(gc.loc.span_of("/spec/parametersRef", false))
                         .with_object(format!("GatewayClass {name}"))
                         .with_path("/spec/parametersRef"),
@@ -85,7 +85,7 @@ pub fn gateways<'a>(
             match envoy_proxy(res, g.metadata.ns(), &p.name).filter(|_| p.group == crate::api::ENVOY_GATEWAY_GROUP && p.kind == "EnvoyProxy") {
                 Some(e) => proxy = Some(e),
                 None => diags.push(
-                    Diagnostic::warning("reference::parameters", format!("infrastructure.parametersRef: EnvoyProxy {}/{} not found", g.metadata.ns(), p.name))
+                    Diagnostic::new(Code::ReferenceParameters, format!("infrastructure.parametersRef: EnvoyProxy {}/{} not found", g.metadata.ns(), p.name))
                         .with_span(gw.loc.span_of("/spec/infrastructure/parametersRef", false))
                         .with_object(object.clone())
                         .with_path("/spec/infrastructure/parametersRef"),
@@ -121,7 +121,7 @@ pub fn gateways<'a>(
                         format!("Protocol {} is not supported by gatewayc yet", l.protocol),
                     ));
                     diags.push(
-                        Diagnostic::warning("unsupported::protocol", format!("listener `{}`: protocol {} is not supported yet; the listener is not programmed", l.name, l.protocol))
+                        Diagnostic::new(Code::UnsupportedProtocol, format!("listener `{}`: protocol {} is not supported yet; the listener is not programmed", l.name, l.protocol))
                             .with_span(gw.loc.span_of(&format!("/spec/listeners/{i}/protocol"), false))
                             .with_object(object.clone())
                             .with_path(format!("/spec/listeners/{i}/protocol")),
@@ -165,7 +165,7 @@ pub fn gateways<'a>(
                 let (certs, problem) = super::tls::listener_certificates(index, g.metadata.ns(), &t.certificate_refs);
                 if let Some(p) = problem {
                     diags.push(
-                        Diagnostic::warning("reference::certificate", format!("listener `{}`: {} ({})", l.name, p.message, p.reason))
+                        Diagnostic::new(Code::ReferenceCertificate, format!("listener `{}`: {} ({})", l.name, p.message, p.reason))
                             .with_span(gw.loc.span_of(&format!("/spec/listeners/{i}/tls/certificateRefs"), false))
                             .with_object(object.clone())
                             .with_path(format!("/spec/listeners/{i}/tls/certificateRefs")),

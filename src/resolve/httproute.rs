@@ -7,7 +7,7 @@ use super::{AttachedRoute, Options, ResolvedBackend, ResolvedGateway, ResolvedRu
 use crate::api::gateway::FromNamespaces;
 use crate::api::httproute::HTTPRouteFilterType;
 use crate::api::{GATEWAY_GROUP, HTTPRoute, Item, Resources};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use std::collections::HashMap;
 
 /// Attach every HTTPRoute to the Gateways it names; returns the resolved rules per route.
@@ -40,7 +40,7 @@ pub fn attach<'a>(
             let Some(&gi) = by_name.get(&(gns.to_string(), pr.name.clone())) else {
                 if !all_gateways.contains(&(gns, pr.name.as_str())) {
                     diags.push(
-                        Diagnostic::warning("reference::parent-not-found", format!("parentRef names Gateway {gns}/{} which is not in the input", pr.name))
+                        Diagnostic::new(Code::ReferenceParentNotFound, format!("parentRef names Gateway {gns}/{} which is not in the input", pr.name))
                             .with_span(item.loc.span_of(&format!("/spec/parentRefs/{pi}"), false))
                             .with_object(object.clone())
                             .with_path(format!("/spec/parentRefs/{pi}")),
@@ -92,7 +92,7 @@ pub fn attach<'a>(
             };
             if !accepted.status {
                 diags.push(
-                    Diagnostic::warning("reference::route-not-accepted", format!("not accepted by Gateway {gns}/{}: {} ({})", pr.name, accepted.message, accepted.reason))
+                    Diagnostic::new(Code::ReferenceRouteNotAccepted, format!("not accepted by Gateway {gns}/{}: {} ({})", pr.name, accepted.message, accepted.reason))
                         .with_span(item.loc.span_of(&format!("/spec/parentRefs/{pi}"), false))
                         .with_object(object.clone())
                         .with_path(format!("/spec/parentRefs/{pi}")),
@@ -152,7 +152,7 @@ fn resolve_rules(
                     invalid_weight = invalid_weight.saturating_add(b.weight);
                     let p = format!("/spec/rules/{ri}/backendRefs/{bi}");
                     diags.push(
-                        Diagnostic::warning("reference::backend", format!("{} ({})", u.message, u.reason))
+                        Diagnostic::new(Code::ReferenceBackend, format!("{} ({})", u.message, u.reason))
                             .with_span(item.loc.span_of(&p, false))
                             .with_object(object)
                             .with_path(p),
@@ -166,7 +166,7 @@ fn resolve_rules(
                 if !matches!(f.type_, HTTPRouteFilterType::RequestHeaderModifier | HTTPRouteFilterType::ResponseHeaderModifier) {
                     let p = format!("/spec/rules/{ri}/backendRefs/{bi}/filters/{fi}");
                     diags.push(
-                        Diagnostic::warning("unsupported::field", format!("backendRef filter {:?} is not supported yet and is ignored", f.type_))
+                        Diagnostic::new(Code::UnsupportedField, format!("backendRef filter {:?} is not supported yet and is ignored", f.type_))
                             .with_span(item.loc.span_of(&p, false))
                             .with_object(object)
                             .with_path(p),
@@ -189,7 +189,7 @@ fn resolve_rules(
                     Err(u) => {
                         let p = format!("/spec/rules/{ri}/filters/{fi}/requestMirror/backendRef");
                         diags.push(
-                            Diagnostic::warning("reference::backend", format!("mirror: {} ({})", u.message, u.reason))
+                            Diagnostic::new(Code::ReferenceBackend, format!("mirror: {} ({})", u.message, u.reason))
                                 .with_span(item.loc.span_of(&p, false))
                                 .with_object(object)
                                 .with_path(p),
@@ -204,7 +204,7 @@ fn resolve_rules(
                 unresolvable_filter = true;
                 let p = format!("/spec/rules/{ri}/filters/{fi}");
                 diags.push(
-                    Diagnostic::warning("unsupported::field", "ExtensionRef filters are not supported yet; the rule answers 500, as the spec requires for a filter that cannot be applied")
+                    Diagnostic::new(Code::UnsupportedField, "ExtensionRef filters are not supported yet; the rule answers 500, as the spec requires for a filter that cannot be applied")
                         .with_span(item.loc.span_of(&p, false))
                         .with_object(object)
                         .with_path(p),

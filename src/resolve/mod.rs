@@ -25,11 +25,13 @@ pub struct Options {
     pub cluster_domain: String,
     /// Which Gateway API channel's schemas objects are checked against.
     pub channel: crate::api::Channel,
+    /// `--allow-unsupported`: unimplemented features are warnings, not errors.
+    pub allow_unsupported: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { controller_name: DEFAULT_CONTROLLER.into(), cluster_domain: "cluster.local".into(), channel: Default::default() }
+        Options { controller_name: DEFAULT_CONTROLLER.into(), cluster_domain: "cluster.local".into(), channel: Default::default(), allow_unsupported: false }
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod yaml;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -222,15 +222,14 @@ pub fn read(inputs: &[Input], stdin: &mut dyn std::io::Read) -> (SourceMap, Vec<
                 let mut bytes = Vec::new();
                 match stdin.read_to_end(&mut bytes) {
                     Ok(_) => add_bytes(&mut loaded, "<stdin>".to_string(), bytes),
-                    Err(e) => loaded.diagnostics.push(Diagnostic::error("input::io", format!("cannot read stdin: {e}"))),
+                    Err(e) => loaded.diagnostics.push(Diagnostic::new(Code::InputIo, format!("cannot read stdin: {e}"))),
                 }
             }
             Input::Path(p) => {
                 for file in collect_files(p, &mut loaded.diagnostics) {
                     match std::fs::read(&file) {
                         Ok(bytes) => add_bytes(&mut loaded, file.display().to_string(), bytes),
-                        Err(e) => loaded.diagnostics.push(Diagnostic::error(
-                            "input::io",
+                        Err(e) => loaded.diagnostics.push(Diagnostic::new(Code::InputIo,
                             format!("cannot read {}: {e}", file.display()),
                         )),
                     }
@@ -268,7 +267,7 @@ fn add_bytes(loaded: &mut Reader, name: String, bytes: Vec<u8>) {
             // Offsets in the lossy text match the original up to the first invalid byte.
             let file = loaded.sources.add(name, lossy);
             loaded.diagnostics.push(
-                Diagnostic::error("parse::encoding", "input is not valid UTF-8")
+                Diagnostic::new(Code::ParseEncoding, "input is not valid UTF-8")
                     .with_span(Some(Span { file, start: valid, end: valid + 1 }))
                     .with_help("Kubernetes manifests must be UTF-8 encoded"),
             );
@@ -287,7 +286,7 @@ fn is_manifest(path: &Path) -> bool {
 fn collect_files(path: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     match std::fs::metadata(path) {
         Err(e) => {
-            diags.push(Diagnostic::error("input::io", format!("cannot read {}: {e}", path.display())));
+            diags.push(Diagnostic::new(Code::InputIo, format!("cannot read {}: {e}", path.display())));
             Vec::new()
         }
         Ok(m) if m.is_file() => vec![path.to_path_buf()],
@@ -304,7 +303,7 @@ fn collect_files(path: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
                     Ok(_) => {}
                     // A symlink loop is skipped; it cannot hold anything new.
                     Err(e) if e.loop_ancestor().is_some() => {}
-                    Err(e) => diags.push(Diagnostic::error("input::io", format!("cannot walk {}: {e}", path.display()))),
+                    Err(e) => diags.push(Diagnostic::new(Code::InputIo, format!("cannot walk {}: {e}", path.display()))),
                 }
             }
             files

@@ -4,7 +4,7 @@
 //! budget, against "billion laughs"), document size. Duplicate keys are errors.
 
 use super::{Document, FileId, Locator, NodeSpan, Span, SpanIndex, escape_pointer};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
@@ -169,7 +169,7 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
             Some(Err(e)) => {
                 let at = base + offs.byte(e.marker());
                 diags.push(
-                    Diagnostic::error("parse::syntax", format!("invalid YAML: {}", e.info())).with_span(span(at, at + 1)),
+                    Diagnostic::new(Code::ParseSyntax, format!("invalid YAML: {}", e.info())).with_span(span(at, at + 1)),
                 );
                 return;
             }
@@ -200,8 +200,7 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                         alias_nodes += n;
                         if alias_nodes > MAX_ALIAS_NODES {
                             diags.push(
-                                Diagnostic::error(
-                                    "parse::alias-limit",
+                                Diagnostic::new(Code::ParseAliasLimit,
                                     format!("aliases expand to more than {MAX_ALIAS_NODES} nodes (possible billion-laughs attack)"),
                                 )
                                 .with_span(span(start, end)),
@@ -211,7 +210,7 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                         done = Some((v.clone(), start, end, 0, None));
                     }
                     None => {
-                        diags.push(Diagnostic::error("parse::syntax", "alias to an unknown anchor").with_span(span(start, end)));
+                        diags.push(Diagnostic::new(Code::ParseSyntax, "alias to an unknown anchor").with_span(span(start, end)));
                         return;
                     }
                 }
@@ -226,8 +225,7 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                         && let Some(what) = yaml11_ambiguity(&raw)
                     {
                         diags.push(
-                            Diagnostic::warning(
-                                "parse::yaml11-ambiguous",
+                            Diagnostic::new(Code::ParseYaml11Ambiguous,
                                 format!("plain scalar `{raw}` is {} in YAML 1.2 but {what} for YAML 1.1 readers such as kubectl", if v.is_string() { "a string" } else { "a decimal number" }),
                             )
                             .with_span(span(start, end))
@@ -246,7 +244,7 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                 }
                 if stack.len() >= MAX_DEPTH {
                     diags.push(
-                        Diagnostic::error("parse::depth-limit", format!("nesting deeper than {MAX_DEPTH} levels"))
+                        Diagnostic::new(Code::ParseDepthLimit, format!("nesting deeper than {MAX_DEPTH} levels"))
                             .with_span(span(start, end)),
                     );
                     doc_failed = true;
@@ -256,7 +254,7 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                 let ptr = match child_pointer(&stack, track) {
                     Ok(p) => p,
                     Err(()) => {
-                        diags.push(Diagnostic::error("parse::complex-key", "mapping keys must be scalars").with_span(span(start, end)));
+                        diags.push(Diagnostic::new(Code::ParseComplexKey, "mapping keys must be scalars").with_span(span(start, end)));
                         doc_failed = true;
                         stack.clear();
                         continue;
@@ -306,7 +304,7 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                 None => match raw {
                     Some(k) => *key = Some((k, (s, e))),
                     None => {
-                        diags.push(Diagnostic::error("parse::complex-key", "mapping keys must be scalars").with_span(span(s, e)));
+                        diags.push(Diagnostic::new(Code::ParseComplexKey, "mapping keys must be scalars").with_span(span(s, e)));
                         doc_failed = true;
                         stack.clear();
                     }
@@ -315,7 +313,7 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                     if map.contains_key(&k) {
                         let p = format!("{ptr}/{}", escape_pointer(&k));
                         diags.push(
-                            Diagnostic::error("parse::duplicate-key", format!("duplicate key `{k}`"))
+                            Diagnostic::new(Code::ParseDuplicateKey, format!("duplicate key `{k}`"))
                                 .with_span(span(ks.0, ks.1))
                                 .with_path(p.clone())
                                 .with_help("a mapping may hold each key once; the API server would reject it"),
@@ -354,14 +352,13 @@ fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end
         Value::Null => return,
         Value::Object(_) => {}
         _ => {
-            diags.push(Diagnostic::error("parse::not-an-object", "a document must be a mapping (a Kubernetes object)").with_span(sp));
+            diags.push(Diagnostic::new(Code::ParseNotAnObject, "a document must be a mapping (a Kubernetes object)").with_span(sp));
             return;
         }
     }
     if end.saturating_sub(start) > MAX_DOCUMENT_BYTES {
         diags.push(
-            Diagnostic::error(
-                "parse::document-too-large",
+            Diagnostic::new(Code::ParseDocumentTooLarge,
                 format!("document is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES}", end - start),
             )
             .with_span(Some(Span { file, start: root_span.0, end: root_span.0 + 1 })),
@@ -382,7 +379,7 @@ fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end
                     Value::Object(_) => out(Document { file, value: item, loc: Locator::new(spans.clone(), format!("/items/{i}")) }),
                     Value::Null => {}
                     _ => diags.push(
-                        Diagnostic::error("parse::not-an-object", "a List item must be a mapping (a Kubernetes object)")
+                        Diagnostic::new(Code::ParseNotAnObject, "a List item must be a mapping (a Kubernetes object)")
                             .with_span(Locator::new(spans.clone(), String::new()).span_of(&format!("/items/{i}"), false)),
                     ),
                 }

@@ -1,5 +1,6 @@
 //! The Gateway CRD's CEL rules, with the CRD's messages, and fields not implemented yet.
 
+use crate::diag::Code;
 use super::Ctx;
 use crate::api::Gateway;
 use crate::api::gateway::TlsMode;
@@ -12,31 +13,31 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
     for (i, l) in listeners.iter().enumerate() {
         let p = format!("/spec/listeners/{i}");
         if !names.insert(l.name.as_str()) {
-            ctx.error("schema::rule", "Listener name must be unique within the Gateway", format!("{p}/name"));
+            ctx.error(Code::SchemaRule, "Listener name must be unique within the Gateway", format!("{p}/name"));
         }
         if !combos.insert((l.port, l.protocol.as_str(), l.hostname.as_deref())) {
-            ctx.error("schema::rule", "Combination of port, protocol and hostname must be unique for each listener", p.clone());
+            ctx.error(Code::SchemaRule, "Combination of port, protocol and hostname must be unique for each listener", p.clone());
         }
         let proto = l.protocol.as_str();
         if matches!(proto, "HTTP" | "TCP" | "UDP") && l.tls.is_some() {
-            ctx.error("schema::rule", "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']", format!("{p}/tls"));
+            ctx.error(Code::SchemaRule, "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']", format!("{p}/tls"));
         }
         if proto == "HTTPS" && l.tls.as_ref().is_some_and(|t| t.mode != TlsMode::Terminate) {
-            ctx.error("schema::rule", "tls mode must be Terminate for protocol HTTPS", format!("{p}/tls/mode"));
+            ctx.error(Code::SchemaRule, "tls mode must be Terminate for protocol HTTPS", format!("{p}/tls/mode"));
         }
         // Gateway API v1.6: "This field is required if the Protocol field is HTTPS or TLS".
         if proto == "HTTPS" && l.tls.is_none() {
-            ctx.error("schema::rule", "tls must be specified for protocol HTTPS", p.clone());
+            ctx.error(Code::SchemaRule, "tls must be specified for protocol HTTPS", p.clone());
         }
         if proto == "TLS" && l.tls.is_none() {
-            ctx.error("schema::rule", "tls mode must be set for protocol TLS", p.clone());
+            ctx.error(Code::SchemaRule, "tls mode must be set for protocol TLS", p.clone());
         }
         if matches!(proto, "TCP" | "UDP") && l.hostname.as_deref().is_some_and(|h| !h.is_empty()) {
-            ctx.error("schema::rule", "hostname must not be specified for protocols ['TCP', 'UDP']", format!("{p}/hostname"));
+            ctx.error(Code::SchemaRule, "hostname must not be specified for protocols ['TCP', 'UDP']", format!("{p}/hostname"));
         }
         if let Some(tls) = &l.tls {
             if tls.mode == TlsMode::Terminate && tls.certificate_refs.is_empty() && tls.options.is_empty() {
-                ctx.error("schema::rule", "certificateRefs or options must be specified when mode is Terminate", format!("{p}/tls"));
+                ctx.error(Code::SchemaRule, "certificateRefs or options must be specified when mode is Terminate", format!("{p}/tls"));
             }
             if !tls.options.is_empty() {
                 ctx.unsupported(format!("{p}/tls/options"), "listener tls.options");
@@ -49,10 +50,10 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
         let p = format!("/spec/addresses/{i}");
         if let Some(v) = &a.value {
             if a.type_ == "IPAddress" && !ips.insert(v) {
-                ctx.error("schema::rule", "IPAddress values must be unique", p.clone());
+                ctx.error(Code::SchemaRule, "IPAddress values must be unique", p.clone());
             }
             if a.type_ == "Hostname" && !hosts.insert(v) {
-                ctx.error("schema::rule", "Hostname values must be unique", p.clone());
+                ctx.error(Code::SchemaRule, "Hostname values must be unique", p.clone());
             }
         }
         if a.type_ != "IPAddress" {
@@ -69,7 +70,7 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
                     } else {
                         "Annotation keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."
                     };
-                    ctx.error("schema::rule", msg, format!("/spec/infrastructure/{field}"));
+                    ctx.error(Code::SchemaRule, msg, format!("/spec/infrastructure/{field}"));
                 }
             }
         }

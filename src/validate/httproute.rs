@@ -1,6 +1,7 @@
 //! The HTTPRoute CRD's CEL rules, with the CRD's messages, plus RE2 checks of regex matches
 //! and `unsupported` warnings for fields not implemented yet.
 
+use crate::diag::Code;
 use super::Ctx;
 use super::regex::check_re2;
 use crate::api::HTTPRoute;
@@ -11,8 +12,7 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
     check_parent_refs(&r.spec.parent_refs, ctx);
     let total: usize = r.spec.rules.iter().map(|x| x.matches.len()).sum();
     if total > 128 {
-        ctx.error(
-            "schema::rule",
+        ctx.error(Code::SchemaRule,
             "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128",
             "/spec/rules",
         );
@@ -20,7 +20,7 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
     for (i, rule) in r.spec.rules.iter().enumerate() {
         let p = format!("/spec/rules/{i}");
         if !rule.backend_refs.is_empty() && rule.filters.iter().any(|f| f.request_redirect.is_some()) {
-            ctx.error("schema::rule", "RequestRedirect filter must not be used together with backendRefs", p.clone());
+            ctx.error(Code::SchemaRule, "RequestRedirect filter must not be used together with backendRefs", p.clone());
         }
         let one_prefix = rule.matches.len() == 1 && rule.matches[0].path.type_ == PathMatchType::PathPrefix;
         let uses_prefix = |filters: &[HTTPRouteFilter], redirect: bool| {
@@ -31,16 +31,16 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
         };
         if !one_prefix {
             if uses_prefix(&rule.filters, true) {
-                ctx.error("schema::rule", "When using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
+                ctx.error(Code::SchemaRule, "When using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
             }
             if uses_prefix(&rule.filters, false) {
-                ctx.error("schema::rule", "When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
+                ctx.error(Code::SchemaRule, "When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
             }
             if rule.backend_refs.iter().any(|b| uses_prefix(&b.filters, true)) {
-                ctx.error("schema::rule", "Within backendRefs, when using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
+                ctx.error(Code::SchemaRule, "Within backendRefs, when using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
             }
             if rule.backend_refs.iter().any(|b| uses_prefix(&b.filters, false)) {
-                ctx.error("schema::rule", "Within backendRefs, When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
+                ctx.error(Code::SchemaRule, "Within backendRefs, When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified", p.clone());
             }
         }
         for (j, m) in rule.matches.iter().enumerate() {
@@ -50,7 +50,7 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
         for (j, b) in rule.backend_refs.iter().enumerate() {
             let bp = format!("{p}/backendRefs/{j}");
             if b.group.is_empty() && b.kind == "Service" && b.port.is_none() {
-                ctx.error("schema::rule", "Must have port for Service reference", bp.clone());
+                ctx.error(Code::SchemaRule, "Must have port for Service reference", bp.clone());
             }
             check_filters(&b.filters, &format!("{bp}/filters"), ctx);
         }
@@ -59,15 +59,15 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
             && req != 0
             && be > req
         {
-            ctx.error("schema::rule", "backendRequest timeout cannot be longer than request timeout", format!("{p}/timeouts"));
+            ctx.error(Code::SchemaRule, "backendRequest timeout cannot be longer than request timeout", format!("{p}/timeouts"));
         }
         if let Some(sp) = &rule.session_persistence {
             let pp = format!("{p}/sessionPersistence");
             if sp.cookie_config.as_ref().is_some_and(|c| c.lifetime_type == CookieLifetimeType::Permanent) && sp.absolute_timeout.is_none() {
-                ctx.error("schema::rule", "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent", pp.clone());
+                ctx.error(Code::SchemaRule, "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent", pp.clone());
             }
             if sp.cookie_config.is_some() && sp.type_ != SessionPersistenceType::Cookie {
-                ctx.error("schema::rule", "cookieConfig can only be set with type Cookie", pp);
+                ctx.error(Code::SchemaRule, "cookieConfig can only be set with type Cookie", pp);
             }
         }
     }
@@ -82,13 +82,13 @@ fn check_parent_refs(refs: &[ParentReference], ctx: &mut Ctx) {
     groups.sort_by_key(|v| v[0].0);
     for group in groups {
         if group.iter().any(|(_, p)| p.section_name.as_deref().unwrap_or("").is_empty() && p.port.is_none()) {
-            ctx.error("schema::rule", "sectionName must be specified when parentRefs includes 2 or more references to the same parent", format!("/spec/parentRefs/{}", group[0].0));
+            ctx.error(Code::SchemaRule, "sectionName must be specified when parentRefs includes 2 or more references to the same parent", format!("/spec/parentRefs/{}", group[0].0));
             continue;
         }
         let mut seen = HashSet::new();
         for (i, p) in &group {
             if !seen.insert((p.section_name.as_deref(), p.port)) {
-                ctx.error("schema::rule", "sectionName must be unique when parentRefs includes 2 or more references to the same parent", format!("/spec/parentRefs/{i}"));
+                ctx.error(Code::SchemaRule, "sectionName must be unique when parentRefs includes 2 or more references to the same parent", format!("/spec/parentRefs/{i}"));
             }
         }
     }
@@ -112,12 +112,11 @@ fn check_match(m: &HTTPRouteMatch, p: &str, ctx: &mut Ctx) {
             ];
             for (bad, msg) in rules {
                 if bad {
-                    ctx.error("schema::rule", msg, pp.clone());
+                    ctx.error(Code::SchemaRule, msg, pp.clone());
                 }
             }
             if !valid_path_chars(v) {
-                ctx.error(
-                    "schema::rule",
+                ctx.error(Code::SchemaRule,
                     "must only contain valid characters (matching ^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$) for types ['Exact', 'PathPrefix']",
                     pp.clone(),
                 );
@@ -125,30 +124,30 @@ fn check_match(m: &HTTPRouteMatch, p: &str, ctx: &mut Ctx) {
         }
         PathMatchType::RegularExpression => {
             if let Err(e) = check_re2(v) {
-                ctx.error("schema::regex", format!("path regular expression `{v}` is not valid RE2: {e}"), format!("{pp}/value"));
+                ctx.error(Code::ValueUnsupported, format!("path regular expression `{v}` is not valid RE2: {e}"), format!("{pp}/value"));
             }
         }
     }
     let mut names = HashSet::new();
     for (j, h) in m.headers.iter().enumerate() {
         if !names.insert(h.name.to_ascii_lowercase()) {
-            ctx.error("schema::rule", format!("header match `{}` is listed twice (headers are a map keyed by name)", h.name), format!("{p}/headers/{j}"));
+            ctx.error(Code::SchemaRule, format!("header match `{}` is listed twice (headers are a map keyed by name)", h.name), format!("{p}/headers/{j}"));
         }
         if h.type_ == StringMatchType::RegularExpression
             && let Err(e) = check_re2(&h.value)
         {
-            ctx.error("schema::regex", format!("header regular expression `{}` is not valid RE2: {e}", h.value), format!("{p}/headers/{j}/value"));
+            ctx.error(Code::ValueUnsupported, format!("header regular expression `{}` is not valid RE2: {e}", h.value), format!("{p}/headers/{j}/value"));
         }
     }
     let mut names = HashSet::new();
     for (j, q) in m.query_params.iter().enumerate() {
         if !names.insert(q.name.as_str()) {
-            ctx.error("schema::rule", format!("query parameter match `{}` is listed twice (queryParams are a map keyed by name)", q.name), format!("{p}/queryParams/{j}"));
+            ctx.error(Code::SchemaRule, format!("query parameter match `{}` is listed twice (queryParams are a map keyed by name)", q.name), format!("{p}/queryParams/{j}"));
         }
         if q.type_ == StringMatchType::RegularExpression
             && let Err(e) = check_re2(&q.value)
         {
-            ctx.error("schema::regex", format!("query parameter regular expression `{}` is not valid RE2: {e}", q.value), format!("{p}/queryParams/{j}/value"));
+            ctx.error(Code::ValueUnsupported, format!("query parameter regular expression `{}` is not valid RE2: {e}", q.value), format!("{p}/queryParams/{j}/value"));
         }
     }
 }
@@ -180,7 +179,7 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
     use HTTPRouteFilterType as T;
     let count = |t: T| filters.iter().filter(|f| f.type_ == t).count();
     if count(T::RequestRedirect) > 0 && count(T::URLRewrite) > 0 {
-        ctx.error("schema::rule", "May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both", p.to_string());
+        ctx.error(Code::SchemaRule, "May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both", p.to_string());
     }
     for (t, msg) in [
         (T::CORS, "CORS filter cannot be repeated"),
@@ -190,7 +189,7 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
         (T::URLRewrite, "URLRewrite filter cannot be repeated"),
     ] {
         if count(t) > 1 {
-            ctx.error("schema::rule", msg, p.to_string());
+            ctx.error(Code::SchemaRule, msg, p.to_string());
         }
     }
     for (i, f) in filters.iter().enumerate() {
@@ -206,10 +205,10 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
         ];
         for (t, has, field, name) in present {
             if has && f.type_ != t {
-                ctx.error("schema::rule", format!("filter.{field} must be nil if the filter.type is not {name}"), format!("{fp}/{field}"));
+                ctx.error(Code::SchemaRule, format!("filter.{field} must be nil if the filter.type is not {name}"), format!("{fp}/{field}"));
             }
             if !has && f.type_ == t {
-                ctx.error("schema::rule", format!("filter.{field} must be specified for {name} filter.type"), fp.clone());
+                ctx.error(Code::SchemaRule, format!("filter.{field} must be specified for {name} filter.type"), fp.clone());
             }
         }
         for (m, field) in [(&f.request_header_modifier, "requestHeaderModifier"), (&f.response_header_modifier, "responseHeaderModifier")] {
@@ -218,7 +217,7 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
                     let mut names = HashSet::new();
                     for (j, h) in list.iter().enumerate() {
                         if !names.insert(h.name.to_ascii_lowercase()) {
-                            ctx.error("schema::rule", format!("header `{}` is listed twice in {lname}", h.name), format!("{fp}/{field}/{lname}/{j}"));
+                            ctx.error(Code::SchemaRule, format!("header `{}` is listed twice in {lname}", h.name), format!("{fp}/{field}/{lname}/{j}"));
                         }
                     }
                 }
@@ -233,31 +232,31 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
             let pp = format!("{fp}/{field}/path");
             let full = pm.type_ == PathModifierType::ReplaceFullPath;
             if full && pm.replace_full_path.is_none() {
-                ctx.error("schema::rule", "replaceFullPath must be specified when type is set to 'ReplaceFullPath'", pp.clone());
+                ctx.error(Code::SchemaRule, "replaceFullPath must be specified when type is set to 'ReplaceFullPath'", pp.clone());
             }
             if pm.replace_full_path.is_some() && !full {
-                ctx.error("schema::rule", "type must be 'ReplaceFullPath' when replaceFullPath is set", pp.clone());
+                ctx.error(Code::SchemaRule, "type must be 'ReplaceFullPath' when replaceFullPath is set", pp.clone());
             }
             if !full && pm.replace_prefix_match.is_none() {
-                ctx.error("schema::rule", "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'", pp.clone());
+                ctx.error(Code::SchemaRule, "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'", pp.clone());
             }
             if pm.replace_prefix_match.is_some() && full {
-                ctx.error("schema::rule", "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set", pp.clone());
+                ctx.error(Code::SchemaRule, "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set", pp.clone());
             }
         }
         if let Some(m) = &f.request_mirror {
             let mp = format!("{fp}/requestMirror");
             if m.percent.is_some() && m.fraction.is_some() {
-                ctx.error("schema::rule", "Only one of percent or fraction may be specified in HTTPRequestMirrorFilter", mp.clone());
+                ctx.error(Code::SchemaRule, "Only one of percent or fraction may be specified in HTTPRequestMirrorFilter", mp.clone());
             }
             if let Some(fr) = &m.fraction
                 && fr.numerator > fr.denominator
             {
-                ctx.error("schema::rule", "numerator must be less than or equal to denominator", format!("{mp}/fraction"));
+                ctx.error(Code::SchemaRule, "numerator must be less than or equal to denominator", format!("{mp}/fraction"));
             }
             let b = &m.backend_ref;
             if b.group.is_empty() && b.kind == "Service" && b.port.is_none() {
-                ctx.error("schema::rule", "Must have port for Service reference", format!("{mp}/backendRef"));
+                ctx.error(Code::SchemaRule, "Must have port for Service reference", format!("{mp}/backendRef"));
             }
         }
         if let Some(c) = &f.cors {
@@ -268,7 +267,7 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
                 (&c.allow_origins, "allowOrigins", "AllowOrigins cannot contain '*' alongside other origins"),
             ] {
                 if list.iter().any(|x| x == "*") && list.len() > 1 {
-                    ctx.error("schema::rule", msg, format!("{cp}/{field}"));
+                    ctx.error(Code::SchemaRule, msg, format!("{cp}/{field}"));
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! metadata checks as the API server does them: name, namespace, labels, annotations.
 
+use crate::diag::Code;
 use super::Ctx;
 use crate::api::Kind;
 use crate::api::meta::ObjectMeta;
@@ -68,22 +69,21 @@ pub fn check(kind: Kind, meta: &ObjectMeta, ctx: &mut Ctx) {
             Kind::Service => "a DNS-1035 label (at most 63 lowercase alphanumerics or '-', starting with a letter)",
             _ => "a DNS subdomain (at most 253 lowercase alphanumerics, '-' or '.')",
         };
-        ctx.error("schema::metadata", format!("invalid name `{}`: must be {rule}", meta.name), "/metadata/name");
+        ctx.error(Code::SchemaMetadata, format!("invalid name `{}`: must be {rule}", meta.name), "/metadata/name");
     }
     if let Some(ns) = &meta.namespace
         && kind.namespaced()
         && !is_dns_label(ns)
     {
-        ctx.error("schema::metadata", format!("invalid namespace `{ns}`: must be a DNS label"), "/metadata/namespace");
+        ctx.error(Code::SchemaMetadata, format!("invalid namespace `{ns}`: must be a DNS label"), "/metadata/namespace");
     }
     for (k, v) in &meta.labels {
         let p = format!("/metadata/labels/{}", crate::source::escape_pointer(k));
         if let Err(e) = check_key(k) {
-            ctx.error("schema::metadata", format!("invalid label key: {e}"), p.clone());
+            ctx.error(Code::SchemaMetadata, format!("invalid label key: {e}"), p.clone());
         }
         if !v.is_empty() && !is_qualified_name_part(v) {
-            ctx.error(
-                "schema::metadata",
+            ctx.error(Code::SchemaMetadata,
                 format!("invalid value for label `{k}`: must be empty or at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"),
                 p,
             );
@@ -93,12 +93,11 @@ pub fn check(kind: Kind, meta: &ObjectMeta, ctx: &mut Ctx) {
     for (k, v) in &meta.annotations {
         total += k.len() + v.len();
         if let Err(e) = check_key(k) {
-            ctx.error("schema::metadata", format!("invalid annotation key: {e}"), format!("/metadata/annotations/{}", crate::source::escape_pointer(k)));
+            ctx.error(Code::SchemaMetadata, format!("invalid annotation key: {e}"), format!("/metadata/annotations/{}", crate::source::escape_pointer(k)));
         }
     }
     if total > MAX_ANNOTATIONS_BYTES {
-        ctx.error(
-            "schema::metadata",
+        ctx.error(Code::SchemaMetadata,
             format!("annotations total {total} bytes, more than the limit of {MAX_ANNOTATIONS_BYTES}"),
             "/metadata/annotations",
         );

@@ -15,9 +15,9 @@ pub mod regex;
 pub mod schema;
 
 use crate::api::{self, Class, Kind, Object, Resources};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::source::{Document, Locator};
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// Collects the diagnostics of one object, each pointing at a node of it.
 pub struct Ctx<'a> {
@@ -27,10 +27,10 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn error(&mut self, code: &'static str, message: impl Into<String>, pointer: impl Into<String>) {
+    pub fn error(&mut self, code: Code, message: impl Into<String>, pointer: impl Into<String>) {
         let pointer = pointer.into();
         self.diags.push(
-            Diagnostic::error(code, message)
+            Diagnostic::new(code, message)
                 .with_span(self.loc.span_of(&pointer, false))
                 .with_object(self.object)
                 .with_path(pointer),
@@ -40,14 +40,17 @@ impl Ctx<'_> {
     pub fn unsupported(&mut self, pointer: impl Into<String>, what: &str) {
         let pointer = pointer.into();
         self.diags.push(
-            Diagnostic::warning("unsupported::field", format!("{what} is not supported yet and is ignored"))
+            Diagnostic::new(Code::UnsupportedField, format!("{what} is not supported yet"))
                 .with_span(self.loc.span_of(&pointer, true))
                 .with_object(self.object)
                 .with_path(pointer)
-                .with_help("see docs/features.md for what gatewayc implements"),
+                .with_help(UNSUPPORTED_HELP),
         );
     }
 }
+
+/// Help for every `unsupported::*` diagnostic.
+pub const UNSUPPORTED_HELP: &str = "see docs/features.md for what gatewayc implements; --allow-unsupported translates without it";
 
 /// Everything validation decided.
 pub struct Validated {
@@ -86,15 +89,15 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Class::Foreign => return,
         Class::Unsupported { kind } => {
             diags.push(
-                Diagnostic::warning("unsupported::kind", format!("{kind} is not supported yet; the object is ignored"))
+                Diagnostic::new(Code::UnsupportedKind, format!("{kind} is not supported yet"))
                     .with_span(doc.loc.span_of("/kind", false))
                     .with_object(describe(&doc.value, &kind))
-                    .with_help("see docs/features.md for what gatewayc implements"),
+                    .with_help(UNSUPPORTED_HELP),
             );
             return;
         }
         Class::Invalid { code, message, pointer } => {
-            diags.push(Diagnostic::error(code, message).with_span(doc.loc.span_of(pointer, false)).with_path(pointer));
+            diags.push(Diagnostic::new(code, message).with_span(doc.loc.span_of(pointer, false)).with_path(pointer));
             return;
         }
     };
@@ -111,7 +114,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Err(e) => {
             // The schema should have caught this; report rather than panic.
             let msg = if kind == Kind::Secret { "Secret does not decode".to_string() } else { e.to_string() };
-            diags.push(Diagnostic::error("schema::decode", msg).with_span(doc.loc.span()).with_object(object));
+            diags.push(Diagnostic::new(Code::SchemaDecode, msg).with_span(doc.loc.span()).with_object(object));
             return;
         }
     };
@@ -124,7 +127,9 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         _ => {}
     }
     mark_sensitive(kind, &mut ctx.diags);
-    let failed = ctx.diags.iter().any(Diagnostic::is_error);
+    // The API server refuses the object only for what it would check itself; an unsupported
+    // field keeps the object (its status is still reported).
+    let failed = ctx.diags.iter().any(|d| d.code.class() == crate::diag::Class::Invalid);
     diags.append(&mut ctx.diags);
     if failed {
         return;
@@ -132,28 +137,41 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     part.objects.push((kind, obj, doc.loc, object));
 }
 
-/// Merge the parts in input order: the first definition of an object wins, later ones are
-/// errors; then everything is put in canonical order.
+/// Merge the parts in input order, then put everything in canonical order. The same object
+/// defined twice follows `kubectl apply`: identical copies are one object; otherwise the later
+/// definition (in `-f` order, then walk order) replaces the earlier one, with a warning that
+/// names both places.
 pub fn finish(parts: Vec<Part>) -> Validated {
     let mut resources = Resources::default();
     let mut diags = Vec::new();
-    let mut seen: HashSet<(Kind, String, String)> = HashSet::new();
+    let mut kept: Vec<Option<(Object, Locator)>> = Vec::new();
+    let mut seen: HashMap<(Kind, String, String), usize> = HashMap::new();
     for part in parts {
         diags.extend(part.diagnostics);
         for (kind, obj, loc, object) in part.objects {
             let meta = obj.meta();
             let ns = if kind.namespaced() { meta.ns().to_string() } else { String::new() };
-            if !seen.insert((kind, ns, meta.name.clone())) {
-                diags.push(
-                    Diagnostic::error("conflict::duplicate-object", format!("{object} is defined more than once"))
-                        .with_span(loc.span_of("/metadata/name", false))
-                        .with_object(object)
-                        .with_help("each object may appear once in the input; the first definition is used"),
-                );
+            let key = (kind, ns, meta.name.clone());
+            let Some(&i) = seen.get(&key) else {
+                seen.insert(key, kept.len());
+                kept.push(Some((obj, loc)));
                 continue;
+            };
+            let Some((earlier, earlier_loc)) = kept[i].take() else { continue };
+            if earlier != obj {
+                let mut d = Diagnostic::new(Code::ConflictDuplicateObject, format!("{object} is defined again with different content; this later definition replaces the earlier one"))
+                    .with_span(loc.span_of("/metadata/name", false))
+                    .with_related(earlier_loc.span_of("/metadata/name", false))
+                    .with_object(object)
+                    .with_help("kubectl apply of both would keep the later one; remove one of them");
+                d.sensitive = kind == Kind::Secret;
+                diags.push(d);
             }
-            resources.push(obj, loc);
+            kept[i] = Some((obj, loc));
         }
+    }
+    for (obj, loc) in kept.into_iter().flatten() {
+        resources.push(obj, loc);
     }
     resources.sort();
     Validated { resources, diagnostics: diags }

@@ -1,7 +1,7 @@
 //! JSON Schema validation of one document against the schema of its kind.
 
 use crate::api::{self, Channel, Kind};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::source::Document;
 use jsonschema::error::ValidationErrorKind;
 use std::sync::OnceLock;
@@ -32,7 +32,7 @@ pub fn prune_nulls(v: &mut serde_json::Value) {
 pub fn check(kind: Kind, channel: Channel, doc: &Document, object: &str) -> Vec<Diagnostic> {
     let validator = match validator(kind, channel) {
         Ok(v) => v,
-        Err(e) => return vec![Diagnostic::error("internal::schema", format!("schema of {} does not compile: {e}", kind.name()))],
+        Err(e) => return vec![Diagnostic::new(Code::InternalSchema, format!("schema of {} does not compile: {e}", kind.name()))],
     };
     let secret = kind == Kind::Secret;
     let mut out = Vec::new();
@@ -43,7 +43,7 @@ pub fn check(kind: Kind, channel: Channel, doc: &Document, object: &str) -> Vec<
                 for key in unexpected {
                     let p = format!("{path}/{}", crate::source::escape_pointer(key));
                     out.push(
-                        Diagnostic::error("schema::unknown-field", format!("unknown field `{key}`"))
+                        Diagnostic::new(Code::SchemaUnknownField, format!("unknown field `{key}`"))
                             .with_span(doc.loc.span_of(&p, true))
                             .with_object(object)
                             .with_path(p.clone())
@@ -61,14 +61,14 @@ pub fn check(kind: Kind, channel: Channel, doc: &Document, object: &str) -> Vec<
             _ => (path.clone(), false, e.to_string()),
         };
         let code = match e.kind() {
-            ValidationErrorKind::Required { .. } => "schema::required",
-            ValidationErrorKind::Type { .. } => "schema::type",
-            ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. } => "schema::enum",
-            ValidationErrorKind::Pattern { .. } => "schema::pattern",
-            _ => "schema::constraint",
+            ValidationErrorKind::Required { .. } => Code::SchemaRequired,
+            ValidationErrorKind::Type { .. } => Code::SchemaType,
+            ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. } => Code::SchemaEnum,
+            ValidationErrorKind::Pattern { .. } => Code::SchemaPattern,
+            _ => Code::SchemaConstraint,
         };
         out.push(
-            Diagnostic::error(code, message)
+            Diagnostic::new(code, message)
                 .with_span(doc.loc.span_of(&pointer, on_key))
                 .with_object(object)
                 .with_path(if pointer.is_empty() { "/".to_string() } else { pointer }),

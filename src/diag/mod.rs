@@ -3,6 +3,9 @@
 //! Every stage reports problems as [`Diagnostic`] values; nothing prints on its own.
 //! `main` decides exit codes from the severities, the renderers here decide the text.
 
+mod code;
+pub use code::{Class, Code, reference_page};
+
 use crate::source::{SourceMap, Span};
 use serde::Serialize;
 
@@ -13,11 +16,12 @@ pub enum Severity {
     Warning,
 }
 
-/// One problem found in the input. `code` is stable (`parse::...`, `schema::...`, ...).
+/// One problem found in the input. Its severity follows from its code's class (and from
+/// `--allow-unsupported`, see [`allow_unsupported`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     pub severity: Severity,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// `Kind namespace/name` of the object the problem belongs to, when known.
     pub object: Option<String>,
@@ -27,12 +31,17 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The object holds secret material: renderers show no source snippet for it.
     pub sensitive: bool,
+    /// Another place the problem involves (the first definition of a duplicate object).
+    pub related: Option<Span>,
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
-            severity: Severity::Error,
+            severity: match code.class() {
+                Class::Invalid | Class::Unsupported => Severity::Error,
+                Class::Rejected | Class::Advice => Severity::Warning,
+            },
             code,
             message: message.into(),
             object: None,
@@ -40,10 +49,8 @@ impl Diagnostic {
             span: None,
             help: None,
             sensitive: false,
+            related: None,
         }
-    }
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
     }
     pub fn with_span(mut self, span: Option<Span>) -> Self {
         self.span = span;
@@ -57,6 +64,10 @@ impl Diagnostic {
         self.path = Some(path.into());
         self
     }
+    pub fn with_related(mut self, span: Option<Span>) -> Self {
+        self.related = span;
+        self
+    }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -66,11 +77,78 @@ impl Diagnostic {
     }
 }
 
+/// `--allow-unsupported`: what is not implemented yet becomes a warning.
+pub fn allow_unsupported(diags: &mut [Diagnostic]) {
+    for d in diags.iter_mut().filter(|d| d.code.class() == Class::Unsupported) {
+        d.severity = Severity::Warning;
+    }
+}
+
+/// Which verb judges the diagnostics (see the table in docs/diagnostics.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// `translate`, `render`: fail on errors.
+    Translate,
+    /// `validate`: fail on errors and on what status would report as rejected.
+    Validate,
+    /// `status`: fail only when the input could not be read or parsed.
+    Status,
+}
+
+/// Does this run fail? Decided from severities and classes only.
+pub fn fails(diags: &[Diagnostic], verdict: Verdict, strict: bool) -> bool {
+    diags.iter().any(|d| match verdict {
+        Verdict::Status => d.is_error() && d.code.is_read_failure(),
+        Verdict::Translate => d.is_error() || strict,
+        Verdict::Validate => d.is_error() || strict || d.code.class() == Class::Rejected,
+    })
+}
+
+/// Longest message a renderer prints; the rest is cut (values from input can be huge).
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// Text from input made safe to print: control characters (C0, DEL, C1, and the bidirectional
+/// overrides that reorder terminal text) are escaped, so no input can move a cursor, forge a
+/// log line or a workflow command; overlong text is cut.
+pub fn safe_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_MESSAGE_CHARS + 16));
+    for (n, c) in s.chars().enumerate() {
+        if n == MAX_MESSAGE_CHARS {
+            out.push_str(&format!("… ({} more characters)", s.chars().count() - n));
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The message as every renderer prints it: escaped, cut, with the object and the related
+/// place.
+fn full_message(d: &Diagnostic, sources: &SourceMap) -> String {
+    let mut m = safe_text(&d.message);
+    if let Some(o) = &d.object {
+        m.push_str(&format!(" [{}]", safe_text(o)));
+    }
+    if let Some(r) = d.related {
+        let (l, c) = sources.line_col(r);
+        m.push_str(&format!(" (also at {}:{l}:{c})", safe_text(sources.name(r.file))));
+    }
+    m
+}
+
 /// Sort diagnostics into a stable order: by file, position, then code and message.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        let ka = (a.span.map(|s| (s.file, s.start)), a.code, &a.message, &a.path);
-        let kb = (b.span.map(|s| (s.file, s.start)), b.code, &b.message, &b.path);
+        let ka = (a.span.map(|s| (s.file, s.start)), a.code.as_str(), &a.message, &a.path);
+        let kb = (b.span.map(|s| (s.file, s.start)), b.code.as_str(), &b.message, &b.path);
         ka.cmp(&kb)
     });
 }
@@ -98,6 +176,10 @@ impl Window {
     }
 }
 
+/// Lines longer than this are shown as a window of [`WINDOW`] bytes each side of the span.
+const MAX_SNIPPET_LINE: usize = 400;
+const WINDOW: usize = 80;
+
 impl miette::SourceCode for Window {
     fn read_span<'a>(
         &'a self,
@@ -111,10 +193,28 @@ impl miette::SourceCode for Window {
         }
         let first_line = self.line_of(span.offset());
         let last_line = self.line_of((span.offset() + span.len()).saturating_sub(1).max(span.offset()));
+        let line_end = |l: usize| self.line_starts.get(l + 1).copied().unwrap_or(len);
+        // A long line (minified JSON) is shown as a window around the span, alone: a snippet
+        // never copies more than a few hundred bytes, whatever the line.
+        if line_end(last_line) - self.line_starts[first_line] > MAX_SNIPPET_LINE {
+            let floor = |mut i: usize| {
+                while !self.text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let start = floor(span.offset().saturating_sub(WINDOW).max(self.line_starts[first_line]));
+            let end = floor((span.offset() + span.len().min(WINDOW) + WINDOW).min(line_end(first_line)).min(len));
+            let end = self.text[start..end].find('\n').map(|i| start + i).unwrap_or(end);
+            let column = self.text[self.line_starts[first_line]..start].chars().count();
+            let contents = miette::MietteSpanContents::new_named(self.name.clone(), &self.text.as_bytes()[start..end], (start, end - start).into(), first_line, column, 1)
+                .with_language("yaml");
+            return Ok(Box::new(contents));
+        }
         let from = first_line.saturating_sub(before);
         let to = (last_line + after).min(self.line_starts.len() - 1);
         let start = self.line_starts[from];
-        let end = self.line_starts.get(to + 1).copied().unwrap_or(len);
+        let end = line_end(to);
         let column = span.offset() - self.line_starts[first_line];
         let contents = miette::MietteSpanContents::new_named(
             self.name.clone(),
@@ -141,15 +241,24 @@ fn near_key_material(text: &str, at: usize) -> bool {
 #[derive(Serialize)]
 struct JsonDiag<'a> {
     severity: Severity,
-    code: &'a str,
-    message: &'a str,
-    object: Option<&'a str>,
-    path: Option<&'a str>,
+    code: Code,
+    message: String,
+    object: Option<String>,
+    path: Option<String>,
     file: Option<&'a str>,
     line: Option<usize>,
     column: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    help: Option<&'a str>,
+    help: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    related: Option<JsonPlace<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonPlace<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
 }
 
 /// `{"diagnostics":[...]}` with 1-based line and column.
@@ -161,13 +270,17 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
             JsonDiag {
                 severity: d.severity,
                 code: d.code,
-                message: &d.message,
-                object: d.object.as_deref(),
-                path: d.path.as_deref(),
+                message: safe_text(&d.message),
+                object: d.object.as_deref().map(safe_text),
+                path: d.path.as_deref().map(safe_text),
                 file: d.span.map(|s| sources.name(s.file)),
                 line: pos.map(|p| p.0),
                 column: pos.map(|p| p.1),
-                help: d.help.as_deref(),
+                help: d.help.as_deref().map(safe_text),
+                related: d.related.map(|r| {
+                    let (line, column) = sources.line_col(r);
+                    JsonPlace { file: sources.name(r.file), line, column }
+                }),
             }
         })
         .collect();
@@ -192,21 +305,18 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             }
             None => String::new(),
         };
-        let mut message = format!("{location}{}", d.message);
-        if let Some(obj) = &d.object {
-            message.push_str(&format!(" [{obj}]"));
-        }
+        let message = format!("{}{}", safe_text(&location), full_message(d, sources));
         let mut md = MietteDiagnostic::new(message)
-            .with_code(d.code)
+            .with_code(d.code.as_str())
             .with_severity(match d.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
             });
         if let Some(h) = &d.help {
-            md = md.with_help(h.clone());
+            md = md.with_help(safe_text(h));
         }
         let report = if let Some(s) = d.span.filter(|s| !d.sensitive && !near_key_material(sources.text(s.file), s.start)) {
-            let label = d.path.clone().unwrap_or_default();
+            let label = d.path.as_deref().map(safe_text).unwrap_or_default();
             let text = sources.text(s.file);
             let start = s.start.min(text.len());
             let len = (s.end.min(text.len()).saturating_sub(start)).max(usize::from(start < text.len()));
@@ -215,8 +325,9 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             Report::new(md).with_source_code(window)
         } else {
             if let Some(p) = &d.path {
+                let p = safe_text(p);
                 md = md.with_help(match &d.help {
-                    Some(h) => format!("at {p}; {h}"),
+                    Some(h) => format!("at {p}; {}", safe_text(h)),
                     None => format!("at {p}"),
                 });
             }
@@ -245,11 +356,8 @@ pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
             props.push(format!("line={l}"));
             props.push(format!("col={c}"));
         }
-        props.push(format!("title={}", escape_prop(d.code)));
-        let mut msg = d.message.clone();
-        if let Some(o) = &d.object {
-            msg.push_str(&format!(" [{o}]"));
-        }
+        props.push(format!("title={}", escape_prop(d.code.as_str())));
+        let msg = full_message(d, sources);
         out.push_str(&format!("::{level} {}::{}\n", props.join(","), escape_data(&msg)));
     }
     out
@@ -257,7 +365,7 @@ pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
 
 /// SARIF 2.1.0 for code scanning: one run, a rule per code, a result per diagnostic.
 pub fn render_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let mut codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    let mut codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
     codes.sort();
     codes.dedup();
     let rules: Vec<serde_json::Value> = codes
@@ -268,10 +376,10 @@ pub fn render_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
         .iter()
         .map(|d| {
             let mut r = serde_json::json!({
-                "ruleId": d.code,
-                "ruleIndex": codes.iter().position(|c| *c == d.code).unwrap_or(0),
+                "ruleId": d.code.as_str(),
+                "ruleIndex": codes.iter().position(|c| *c == d.code.as_str()).unwrap_or(0),
                 "level": if d.is_error() { "error" } else { "warning" },
-                "message": {"text": match &d.object { Some(o) => format!("{} [{o}]", d.message), None => d.message.clone() }},
+                "message": {"text": full_message(d, sources)},
             });
             if let Some(s) = d.span {
                 let (l, c) = sources.line_col(s);
