@@ -5,6 +5,7 @@
 
 pub mod diag;
 pub mod api;
+pub mod id;
 pub mod source;
 pub mod validate;
 pub mod resolve;

@@ -1,9 +1,14 @@
 //! Every name the output uses (clusters, listeners, routes, virtual hosts, files), built here
 //! and nowhere else, so they stay consistent between stages and stable across releases.
 
-/// Cluster of one Service port: `service/<namespace>/<name>/<port>`.
-pub fn cluster(namespace: &str, service: &str, port: u32) -> String {
-    format!("service/{namespace}/{service}/{port}")
+/// Cluster of one key: `service/<namespace>/<name>/<port>`, then a suffix for each setting
+/// that differs from the default (`/h2c`), so that different keys never share a name.
+pub fn cluster(key: &crate::ir::ClusterKey) -> String {
+    let mut name = format!("service/{}/{}/{}", key.namespace, key.service, key.port);
+    if key.protocol == crate::ir::UpstreamProtocol::H2c {
+        name.push_str("/h2c");
+    }
+    name
 }
 
 /// Listener (and its route configuration) for one port: `http-<port>` or `https-<port>`.
@@ -23,8 +28,9 @@ pub fn virtual_host(port: u32, hostname: &str) -> String {
 }
 
 /// Route of one match of one rule: `httproute/<namespace>/<name>/rule/<i>/match/<j>`.
-pub fn route(namespace: &str, name: &str, rule: usize, m: usize) -> String {
-    format!("httproute/{namespace}/{name}/rule/{rule}/match/{m}")
+pub fn route(rule: &crate::id::RuleId, m: usize) -> String {
+    let r = &rule.route;
+    format!("{}/{}/{}/rule/{}/match/{m}", r.kind.name().to_lowercase(), r.namespace, r.name, rule.index)
 }
 
 /// Port Envoy binds for a listener port: ports below 1024 move up by 10000 (as Envoy Gateway

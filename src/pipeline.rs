@@ -154,13 +154,13 @@ fn finish<R: Send>(
     }
     crate::diag::sort(&mut diagnostics);
     crate::diag::dedup(&mut diagnostics);
-    let mut ours: Vec<&resolve::ResolvedGateway> = resolved.gateways.iter().collect();
-    ours.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
-    let gateways: Vec<(String, String)> = ours.iter().map(|g| (g.namespace().to_string(), g.name().to_string())).collect();
+    let mut ours: Vec<&resolve::ResolvedGateway> = resolved.gateways.iter().filter(|g| g.accepted).collect();
+    ours.sort_by(|a, b| a.key.cmp(&b.key));
+    let gateways: Vec<(String, String)> = ours.iter().map(|g| (g.key.namespace.clone(), g.key.name.clone())).collect();
     let outputs = match emit {
         Some(e) if (e.go)(&diagnostics, &gateways) => {
-            let selected: Vec<_> = ours.into_iter().filter(|g| (e.select)(g.namespace(), g.name())).collect();
-            crate::output::par_map(&selected, |g| (e.each)(&crate::ir::build_gateway(g, &resolved.route_rules)))
+            let selected: Vec<_> = ours.into_iter().filter(|g| (e.select)(&g.key.namespace, &g.key.name)).collect();
+            crate::output::par_map(&selected, |g| (e.each)(&crate::ir::build_gateway(g)))
         }
         _ => Vec::new(),
     };

@@ -23,7 +23,7 @@ fn committed_schemas_are_fresh() {
 
 #[test]
 fn schemas_are_valid_draft_2020_12_with_stable_ids() {
-    for &k in &Kind::ALL {
+    for &k in Kind::ALL {
         let s = schema_for(k);
         assert_eq!(s["$schema"], "https://json-schema.org/draft/2020-12/schema");
         assert!(s["$id"].as_str().is_some_and(|id| id.ends_with(&schema_file_name(k))));

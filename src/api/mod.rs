@@ -21,67 +21,83 @@ use std::collections::BTreeMap;
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 pub const ENVOY_GATEWAY_GROUP: &str = "gateway.envoyproxy.io";
 
-/// Kinds we implement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    GatewayClass,
-    Gateway,
-    HTTPRoute,
-    ReferenceGrant,
-    Service,
-    EndpointSlice,
-    Namespace,
-    Secret,
-    ConfigMap,
-    EnvoyProxy,
+/// Every kind gatewayc implements, once: its Rust type, the `Resources` list that holds its
+/// objects, its group, served versions and scope. Adding a kind is one line here (plus its type
+/// and, if it has rules, a `validate` module).
+macro_rules! kinds {
+    ($( $kind:ident => $field:ident, $group:expr, [$($v:literal),+], $scope:ident; )+) => {
+        /// Kinds we implement.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind { $($kind),+ }
+
+        impl Kind {
+            pub const ALL: &'static [Kind] = &[$(Kind::$kind),+];
+            pub fn name(self) -> &'static str {
+                match self { $(Kind::$kind => stringify!($kind)),+ }
+            }
+            pub fn group(self) -> &'static str {
+                match self { $(Kind::$kind => $group),+ }
+            }
+            /// The versions the API server serves for this kind; the first is the preferred one.
+            pub fn versions(self) -> &'static [&'static str] {
+                match self { $(Kind::$kind => &[$($v),+]),+ }
+            }
+            pub fn namespaced(self) -> bool {
+                match self { $(Kind::$kind => kinds!(@scope $scope)),+ }
+            }
+            fn raw_schema(self) -> schemars::Schema {
+                match self { $(Kind::$kind => schemars::schema_for!($kind)),+ }
+            }
+        }
+
+        /// One typed object of any kind we implement.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Object { $($kind($kind)),+ }
+
+        impl Object {
+            pub fn meta(&self) -> &ObjectMeta {
+                match self { $(Object::$kind(o) => &o.metadata),+ }
+            }
+        }
+
+        /// Deserialize a document that passed its schema into its typed form.
+        pub fn decode(kind: Kind, value: serde_json::Value) -> Result<Object, serde_json::Error> {
+            Ok(match kind { $(Kind::$kind => Object::$kind(serde_json::from_value(value)?)),+ })
+        }
+
+        /// Every valid object of the input, by kind, in a canonical order (creationTimestamp,
+        /// then namespace/name), whatever the order of files and documents.
+        #[derive(Debug, Default)]
+        pub struct Resources { $(pub $field: Vec<Item<$kind>>),+ }
+
+        impl Resources {
+            pub fn push(&mut self, obj: Object, loc: Locator) {
+                match obj { $(Object::$kind(o) => self.$field.push(Item { obj: o, loc })),+ }
+            }
+            /// Put every list in canonical order.
+            pub fn sort(&mut self) {
+                $(self.$field.sort_by(|a, b| age_key(&a.obj.metadata).cmp(&age_key(&b.obj.metadata)));)+
+            }
+        }
+    };
+    (@scope namespaced) => { true };
+    (@scope cluster) => { false };
+}
+
+kinds! {
+    GatewayClass => gateway_classes, GATEWAY_GROUP, ["v1", "v1beta1"], cluster;
+    Gateway => gateways, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
+    HTTPRoute => http_routes, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
+    ReferenceGrant => reference_grants, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
+    Service => services, "", ["v1"], namespaced;
+    EndpointSlice => endpoint_slices, "discovery.k8s.io", ["v1"], namespaced;
+    Namespace => namespaces, "", ["v1"], cluster;
+    Secret => secrets, "", ["v1"], namespaced;
+    ConfigMap => config_maps, "", ["v1"], namespaced;
+    EnvoyProxy => envoy_proxies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
-        Kind::GatewayClass,
-        Kind::Gateway,
-        Kind::HTTPRoute,
-        Kind::ReferenceGrant,
-        Kind::Service,
-        Kind::EndpointSlice,
-        Kind::Namespace,
-        Kind::Secret,
-        Kind::ConfigMap,
-        Kind::EnvoyProxy,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::GatewayClass => "GatewayClass",
-            Kind::Gateway => "Gateway",
-            Kind::HTTPRoute => "HTTPRoute",
-            Kind::ReferenceGrant => "ReferenceGrant",
-            Kind::Service => "Service",
-            Kind::EndpointSlice => "EndpointSlice",
-            Kind::Namespace => "Namespace",
-            Kind::Secret => "Secret",
-            Kind::ConfigMap => "ConfigMap",
-            Kind::EnvoyProxy => "EnvoyProxy",
-        }
-    }
-    pub fn group(self) -> &'static str {
-        match self {
-            Kind::GatewayClass | Kind::Gateway | Kind::HTTPRoute | Kind::ReferenceGrant => GATEWAY_GROUP,
-            Kind::EndpointSlice => "discovery.k8s.io",
-            Kind::Service | Kind::Namespace | Kind::Secret | Kind::ConfigMap => "",
-            Kind::EnvoyProxy => ENVOY_GATEWAY_GROUP,
-        }
-    }
-    /// The versions the API server serves for this kind; the first is the preferred one.
-    pub fn versions(self) -> &'static [&'static str] {
-        match self {
-            Kind::GatewayClass | Kind::Gateway | Kind::HTTPRoute | Kind::ReferenceGrant => &["v1", "v1beta1"],
-            Kind::EnvoyProxy => &["v1alpha1"],
-            _ => &["v1"],
-        }
-    }
-    pub fn namespaced(self) -> bool {
-        !matches!(self, Kind::GatewayClass | Kind::Namespace)
-    }
     pub fn api_versions(self) -> Vec<String> {
         self.versions()
             .iter()
@@ -300,7 +316,7 @@ pub fn schema_for_channel(kind: Kind, channel: Channel) -> serde_json::Value {
 /// and the standard channel's for kinds that differ.
 pub fn schema_files() -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
-    for &k in &Kind::ALL {
+    for &k in Kind::ALL {
         out.push((schema_file_name(k), schema_for(k)));
         if EXPERIMENTAL_ONLY.iter().any(|(x, _, _)| *x == k) {
             out.push((schema_file_name_for(k, Channel::Standard), schema_for_channel(k, Channel::Standard)));
@@ -322,18 +338,7 @@ fn schema_id_for(kind: Kind, channel: Channel) -> String {
 
 /// The JSON Schema of one kind (experimental channel), draft 2020-12, with a stable `$id`.
 pub fn schema_for(kind: Kind) -> serde_json::Value {
-    let mut schema = match kind {
-        Kind::GatewayClass => schemars::schema_for!(GatewayClass),
-        Kind::Gateway => schemars::schema_for!(Gateway),
-        Kind::HTTPRoute => schemars::schema_for!(HTTPRoute),
-        Kind::ReferenceGrant => schemars::schema_for!(ReferenceGrant),
-        Kind::Service => schemars::schema_for!(Service),
-        Kind::EndpointSlice => schemars::schema_for!(EndpointSlice),
-        Kind::Namespace => schemars::schema_for!(Namespace),
-        Kind::Secret => schemars::schema_for!(Secret),
-        Kind::ConfigMap => schemars::schema_for!(ConfigMap),
-        Kind::EnvoyProxy => schemars::schema_for!(EnvoyProxy),
-    }
+    let mut schema = kind.raw_schema()
     .to_value();
     strip_nullable(&mut schema);
     if let Some(obj) = schema.as_object_mut() {
@@ -400,111 +405,9 @@ pub struct Item<T> {
     pub loc: Locator,
 }
 
-/// One typed object of any kind we implement.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Object {
-    GatewayClass(GatewayClass),
-    Gateway(Gateway),
-    HTTPRoute(HTTPRoute),
-    ReferenceGrant(ReferenceGrant),
-    Service(Service),
-    EndpointSlice(EndpointSlice),
-    Namespace(Namespace),
-    Secret(Secret),
-    ConfigMap(ConfigMap),
-    EnvoyProxy(EnvoyProxy),
-}
-
-impl Object {
-    pub fn meta(&self) -> &ObjectMeta {
-        match self {
-            Object::GatewayClass(o) => &o.metadata,
-            Object::Gateway(o) => &o.metadata,
-            Object::HTTPRoute(o) => &o.metadata,
-            Object::ReferenceGrant(o) => &o.metadata,
-            Object::Service(o) => &o.metadata,
-            Object::EndpointSlice(o) => &o.metadata,
-            Object::Namespace(o) => &o.metadata,
-            Object::Secret(o) => &o.metadata,
-            Object::ConfigMap(o) => &o.metadata,
-            Object::EnvoyProxy(o) => &o.metadata,
-        }
-    }
-}
-
-/// Deserialize a document that passed its schema into its typed form.
-pub fn decode(kind: Kind, value: serde_json::Value) -> Result<Object, serde_json::Error> {
-    Ok(match kind {
-        Kind::GatewayClass => Object::GatewayClass(serde_json::from_value(value)?),
-        Kind::Gateway => Object::Gateway(serde_json::from_value(value)?),
-        Kind::HTTPRoute => Object::HTTPRoute(serde_json::from_value(value)?),
-        Kind::ReferenceGrant => Object::ReferenceGrant(serde_json::from_value(value)?),
-        Kind::Service => Object::Service(serde_json::from_value(value)?),
-        Kind::EndpointSlice => Object::EndpointSlice(serde_json::from_value(value)?),
-        Kind::Namespace => Object::Namespace(serde_json::from_value(value)?),
-        Kind::Secret => Object::Secret(serde_json::from_value(value)?),
-        Kind::ConfigMap => Object::ConfigMap(serde_json::from_value(value)?),
-        Kind::EnvoyProxy => Object::EnvoyProxy(serde_json::from_value(value)?),
-    })
-}
-
-/// `Kind namespace/name` (or `Kind name` for cluster-scoped kinds), as diagnostics name objects.
-pub fn object_name(kind: &str, meta: &ObjectMeta, namespaced: bool) -> String {
-    if namespaced { format!("{kind} {}/{}", meta.ns(), meta.name) } else { format!("{kind} {}", meta.name) }
-}
-
-/// Every valid object of the input, by kind, in a canonical order (creationTimestamp, then
-/// namespace/name), whatever the order of files and documents.
-#[derive(Debug, Default)]
-pub struct Resources {
-    pub gateway_classes: Vec<Item<GatewayClass>>,
-    pub gateways: Vec<Item<Gateway>>,
-    pub http_routes: Vec<Item<HTTPRoute>>,
-    pub reference_grants: Vec<Item<ReferenceGrant>>,
-    pub services: Vec<Item<Service>>,
-    pub endpoint_slices: Vec<Item<EndpointSlice>>,
-    pub namespaces: Vec<Item<Namespace>>,
-    pub secrets: Vec<Item<Secret>>,
-    pub config_maps: Vec<Item<ConfigMap>>,
-    pub envoy_proxies: Vec<Item<EnvoyProxy>>,
-}
 
 /// Sort key that Gateway API conflict rules use: oldest first, then namespace/name.
 /// Absent timestamps compare equal (RFC 3339 UTC strings order as text).
 pub fn age_key(meta: &ObjectMeta) -> (&str, &str, &str) {
     (meta.creation_timestamp.as_deref().unwrap_or(""), meta.ns(), &meta.name)
-}
-
-impl Resources {
-    pub fn push(&mut self, obj: Object, loc: Locator) {
-        match obj {
-            Object::GatewayClass(o) => self.gateway_classes.push(Item { obj: o, loc }),
-            Object::Gateway(o) => self.gateways.push(Item { obj: o, loc }),
-            Object::HTTPRoute(o) => self.http_routes.push(Item { obj: o, loc }),
-            Object::ReferenceGrant(o) => self.reference_grants.push(Item { obj: o, loc }),
-            Object::Service(o) => self.services.push(Item { obj: o, loc }),
-            Object::EndpointSlice(o) => self.endpoint_slices.push(Item { obj: o, loc }),
-            Object::Namespace(o) => self.namespaces.push(Item { obj: o, loc }),
-            Object::Secret(o) => self.secrets.push(Item { obj: o, loc }),
-            Object::ConfigMap(o) => self.config_maps.push(Item { obj: o, loc }),
-            Object::EnvoyProxy(o) => self.envoy_proxies.push(Item { obj: o, loc }),
-        }
-    }
-
-    /// Put every list in canonical order.
-    pub fn sort(&mut self) {
-        fn by_age<T>(v: &mut [Item<T>], meta: impl Fn(&T) -> &ObjectMeta) {
-            v.sort_by(|a, b| age_key(meta(&a.obj)).cmp(&age_key(meta(&b.obj))));
-        }
-        by_age(&mut self.gateway_classes, |o| &o.metadata);
-        by_age(&mut self.gateways, |o| &o.metadata);
-        by_age(&mut self.http_routes, |o| &o.metadata);
-        by_age(&mut self.reference_grants, |o| &o.metadata);
-        by_age(&mut self.services, |o| &o.metadata);
-        by_age(&mut self.endpoint_slices, |o| &o.metadata);
-        by_age(&mut self.namespaces, |o| &o.metadata);
-        by_age(&mut self.secrets, |o| &o.metadata);
-        by_age(&mut self.config_maps, |o| &o.metadata);
-        by_age(&mut self.envoy_proxies, |o| &o.metadata);
-    }
 }

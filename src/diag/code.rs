@@ -141,6 +141,9 @@ codes! {
     /// the certificate; `RefNotPermitted`); the listener keeps its valid certificates, or is not
     /// programmed without any.
     ReferenceCertificate = "reference::certificate", Rejected;
+    /// A listener's `allowedRoutes.kinds` names a kind its protocol does not serve: the
+    /// listener gets `ResolvedRefs=False InvalidRouteKinds` and is not programmed.
+    ReferenceRouteKinds = "reference::route-kinds", Rejected;
     /// A GatewayClass or Gateway parametersRef that names no EnvoyProxy in the input, or
     /// another kind: the class or Gateway gets `Accepted=False InvalidParameters`.
     ReferenceParameters = "reference::parameters", Rejected;

@@ -1,6 +1,7 @@
 //! The input's Gateway API objects with `.status` as a conformant controller would write it.
 
-use crate::api::Resources;
+use crate::api::{Kind, Resources};
+use crate::id::ObjectKey;
 use crate::resolve::status::{Condition, StatusTable};
 use serde_json::{Value, json};
 
@@ -39,12 +40,12 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
     let mut out = Vec::new();
     for gc in &res.gateway_classes {
         let m = &gc.obj.metadata;
-        let s = st.gateway_classes.get(&m.name).map(|(c, g)| json!({ "conditions": conditions(c, *g) }));
+        let s = st.gateway_classes.get(&ObjectKey::of(Kind::GatewayClass, m)).map(|(c, g)| json!({ "conditions": conditions(c, *g) }));
         out.push(with_status(&gc.obj, s));
     }
     for gw in &res.gateways {
         let m = &gw.obj.metadata;
-        let s = st.gateways.get(&(m.ns().to_string(), m.name.clone())).map(|gs| {
+        let s = st.gateways.get(&ObjectKey::of(Kind::Gateway, m)).map(|gs| {
             // Static addresses are what MetalLB assigns from the Service's annotation.
             let addresses: Vec<Value> = gw
                 .obj
@@ -69,7 +70,7 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
     }
     for r in &res.http_routes {
         let m = &r.obj.metadata;
-        let s = st.http_routes.get(&(m.ns().to_string(), m.name.clone())).map(|rs| {
+        let s = st.routes.get(&ObjectKey::of(Kind::HTTPRoute, m)).map(|rs| {
             json!({
                 "parents": rs.parents.iter().map(|p| {
                     let mut pr = json!({

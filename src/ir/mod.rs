@@ -10,6 +10,7 @@ use crate::names;
 use crate::resolve;
 use crate::source::{Locator, Span};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use route::build_routes;
 
@@ -26,34 +27,21 @@ pub struct GatewayIr {
 }
 
 /// The Gateway's wishes for its infrastructure: addresses, labels and annotations to put on
-/// every generated object, and the hostnames its listeners serve.
+/// every generated object, the EnvoyProxy's settings, and the hostnames its listeners serve.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InfraIr {
-    /// Requested IP addresses (`spec.addresses` of type IPAddress).
     pub addresses: Vec<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     /// Non-wildcard hostnames of the programmed listeners, sorted.
     pub hostnames: Vec<String>,
-    /// Settings from the EnvoyProxy in effect.
     pub proxy: ProxyIr,
 }
 
-/// The proxy's Deployment and Service settings (from an EnvoyProxy), all optional.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProxyIr {
-    pub replicas: Option<u32>,
-    pub image: Option<String>,
-    /// Container resources (requests/limits), as given.
-    pub resources: Option<serde_json::Value>,
-    pub service_type: Option<String>,
-    pub service_annotations: BTreeMap<String, String>,
-    pub service_labels: BTreeMap<String, String>,
-    pub load_balancer_class: Option<String>,
-    pub load_balancer_source_ranges: Vec<String>,
-    pub external_traffic_policy: Option<String>,
-}
+pub use crate::resolve::ProxySettings as ProxyIr;
+pub use crate::resolve::http::{CorsIr, HeaderOps, HttpMatch, KeyMatch, PathMatch, RetryIr, SessionIr, StringMatch};
 
+/// One Envoy listener: a port, and what arrives on it, by transport.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortIr {
     /// The port clients use (Host matching, redirects).
@@ -61,10 +49,34 @@ pub struct PortIr {
     /// The port Envoy binds.
     pub bind_port: u32,
     pub name: String,
-    /// HTTP: the route table of the port.
-    pub virtual_hosts: Vec<VirtualHostIr>,
-    /// HTTPS: one TLS filter chain per listener, chosen by SNI, each with its own routes.
-    pub tls_chains: Vec<TlsChainIr>,
+    pub transport: Transport,
+}
+
+/// What a port carries. HTTP and HTTPS now; TLS passthrough and TCP (a TCP proxy chain per
+/// SNI name or one for the port) and UDP (a UDP proxy) go here next, each with its own chain
+/// type beside [`TlsChainIr`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transport {
+    /// Plain HTTP: one route table for the port.
+    Http { virtual_hosts: Vec<VirtualHostIr> },
+    /// TLS terminated by SNI: one chain per HTTPS listener, each with its own route table.
+    Https { chains: Vec<TlsChainIr> },
+}
+
+impl PortIr {
+    /// Every virtual host of the port, whatever the transport.
+    pub fn virtual_hosts(&self) -> Box<dyn Iterator<Item = &VirtualHostIr> + '_> {
+        match &self.transport {
+            Transport::Http { virtual_hosts } => Box::new(virtual_hosts.iter()),
+            Transport::Https { chains } => Box::new(chains.iter().flat_map(|c| &c.virtual_hosts)),
+        }
+    }
+    pub fn tls_chains(&self) -> &[TlsChainIr] {
+        match &self.transport {
+            Transport::Https { chains } => chains,
+            Transport::Http { .. } => &[],
+        }
+    }
 }
 
 /// The TLS side of one HTTPS listener: the SNI names it answers (none: the default chain),
@@ -85,40 +97,7 @@ pub struct VirtualHostIr {
     pub name: String,
     pub hostname: String,
     /// Shared: a wildcard route serves every exact virtual host it covers.
-    pub routes: Vec<std::sync::Arc<RouteIr>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum PathMatch {
-    Exact(String),
-    /// Segment-aware prefix, without a trailing slash; `/` matches everything.
-    Prefix(String),
-    Regex(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum StringMatch {
-    Exact(String),
-    Regex(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct KeyMatch {
-    pub name: String,
-    pub value: StringMatch,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct HeaderOps {
-    pub set: Vec<(String, String)>,
-    pub add: Vec<(String, String)>,
-    pub remove: Vec<String>,
-}
-
-impl HeaderOps {
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty() && self.add.is_empty() && self.remove.is_empty()
-    }
+    pub routes: Vec<Arc<RouteIr>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -169,58 +148,27 @@ pub enum Action {
 /// demand ([`Origin::span`]): most runs never ask, and finding it costs a re-parse.
 #[derive(Debug, Clone)]
 pub struct Origin {
-    pub object: String,
-    pub rule: usize,
+    pub rule: crate::id::RuleId,
     pub match_index: usize,
     pub loc: Locator,
 }
 
 impl Origin {
     pub fn span(&self) -> Option<Span> {
-        self.loc.span_of(&format!("/spec/rules/{}/matches/{}", self.rule, self.match_index), false)
+        self.loc.span_of(&format!("/spec/rules/{}/matches/{}", self.rule.index, self.match_index), false)
     }
 }
 
 impl PartialEq for Origin {
     fn eq(&self, o: &Self) -> bool {
-        (&self.object, self.rule, self.match_index) == (&o.object, o.rule, o.match_index)
+        (&self.rule, self.match_index) == (&o.rule, o.match_index)
     }
-}
-
-/// Retries of a route (Gateway API experimental `retry`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryIr {
-    pub attempts: u32,
-    pub codes: Vec<u16>,
-    pub backoff_ms: Option<u64>,
-}
-
-/// Session persistence: requests carrying the session go to the same endpoint.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SessionIr {
-    Cookie { name: String, ttl_ms: Option<u64> },
-    Header { name: String },
-}
-
-/// Cross-origin resource sharing for a route.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CorsIr {
-    /// Allowed origins; `*` in a host matches any labels to its left.
-    pub origins: Vec<StringMatch>,
-    pub methods: Vec<String>,
-    pub headers: Vec<String>,
-    pub expose_headers: Vec<String>,
-    pub max_age: u32,
-    pub credentials: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteIr {
     pub name: String,
-    pub path: PathMatch,
-    pub method: Option<String>,
-    pub headers: Vec<KeyMatch>,
-    pub query: Vec<KeyMatch>,
+    pub matches: HttpMatch,
     pub action: Action,
     pub request_headers: HeaderOps,
     pub response_headers: HeaderOps,
@@ -228,38 +176,33 @@ pub struct RouteIr {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ClusterEndpoints {
-    Static(Vec<(String, u32)>),
-    Dns(Vec<(String, u32)>),
+pub use crate::resolve::Endpoints as ClusterEndpoints;
+
+/// How Envoy speaks to a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum UpstreamProtocol {
+    #[default]
+    Http1,
+    /// HTTP/2 without TLS (appProtocol `kubernetes.io/h2c`).
+    H2c,
+}
+
+/// What makes two clusters different: the backend, and every setting that shapes the cluster.
+/// Routes whose keys are equal share a cluster; different keys never merge. Policies that set
+/// load balancing, circuit breakers or backend TLS add their fields here.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClusterKey {
+    pub namespace: String,
+    pub service: String,
+    pub port: u32,
+    pub protocol: UpstreamProtocol,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterIr {
     pub name: String,
     pub endpoints: ClusterEndpoints,
-    /// Speak HTTP/2 without TLS to the backend (appProtocol `kubernetes.io/h2c`).
-    pub h2c: bool,
-}
-
-fn proxy_ir(e: Option<&crate::api::EnvoyProxy>) -> ProxyIr {
-    let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
-        return ProxyIr::default();
-    };
-    let d = k.envoy_deployment.as_ref();
-    let c = d.and_then(|d| d.container.as_ref());
-    let s = k.envoy_service.clone().unwrap_or_default();
-    ProxyIr {
-        replicas: d.and_then(|d| d.replicas),
-        image: c.and_then(|c| c.image.clone()),
-        resources: c.and_then(|c| c.resources.clone()),
-        service_type: s.type_,
-        service_annotations: s.annotations,
-        service_labels: s.labels,
-        load_balancer_class: s.load_balancer_class,
-        load_balancer_source_ranges: s.load_balancer_source_ranges,
-        external_traffic_policy: s.external_traffic_policy,
-    }
+    pub protocol: UpstreamProtocol,
 }
 
 /// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.
@@ -290,16 +233,17 @@ fn host_rank(h: &str) -> (std::cmp::Reverse<usize>, std::cmp::Reverse<usize>) {
     (std::cmp::Reverse(non_wild), std::cmp::Reverse(if h == "*" { 0 } else { h.len() }))
 }
 
+/// Candidate routes of one port, by (listener index, hostname).
+type PortGroups = BTreeMap<(usize, String), Vec<Arc<route::Candidate>>>;
+
 /// The IR of one Gateway.
-pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::ResolvedRule>]) -> GatewayIr {
-    // port -> (listener, hostname) -> candidate routes attached through that listener
-    let mut ports: BTreeMap<u32, BTreeMap<(usize, String), Vec<std::sync::Arc<route::Candidate>>>> = BTreeMap::new();
-    let mut clusters: BTreeMap<String, ClusterIr> = BTreeMap::new();
+pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
+    let mut ports: BTreeMap<u32, PortGroups> = BTreeMap::new();
+    let mut clusters: BTreeMap<ClusterKey, ClusterIr> = BTreeMap::new();
     for l in g.listeners.iter().filter(|l| l.programmed) {
         ports.entry(l.port).or_default();
     }
     for attached in &g.routes {
-        let rules = &route_rules[attached.rules];
         for (li, hosts) in &attached.listeners {
             let l = &g.listeners[*li];
             if !l.programmed {
@@ -307,121 +251,89 @@ pub fn build_gateway(g: &resolve::ResolvedGateway, route_rules: &[Vec<resolve::R
             }
             // The routes do not depend on the hostname: build them once, share them.
             let mut built = Vec::new();
-            route::candidates(attached.route, attached.order, rules, l.port, l.is_https(), &mut built, &mut clusters);
-            let built: Vec<_> = built.into_iter().map(std::sync::Arc::new).collect();
+            route::candidates(&attached.route, attached.order, l.port, l.is_https(), &mut built, &mut clusters);
+            let built: Vec<_> = built.into_iter().map(Arc::new).collect();
             let groups = ports.entry(l.port).or_default();
             for h in hosts {
                 groups.entry((*li, h.clone())).or_default().extend(built.iter().cloned());
             }
         }
     }
-    let ports: Vec<PortIr> = ports
-        .into_iter()
-        .map(|(port, groups)| {
-            // Every listener's own hostname gets a virtual host, even without routes, so that a
-            // host a more specific listener owns is never served by a less specific one's routes.
-            let listener_hosts: Vec<String> = g
-                .listeners
-                .iter()
-                .filter(|l| l.programmed && l.port == port)
-                .map(|l| l.hostname.clone().unwrap_or_else(|| "*".to_string()))
-                .collect();
-            let hosts: std::collections::BTreeSet<&String> = groups.keys().map(|(_, h)| h).chain(listener_hosts.iter()).collect();
-            let virtual_hosts = hosts
-                .into_iter()
-                .map(|host| {
-                    // The listener that owns this host: the most specific one on the port that
-                    // covers it. Routes of other listeners never serve it (listener isolation).
-                    let owner = g
-                        .listeners
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, l)| l.programmed && l.port == port)
-                        .filter(|(_, l)| l.hostname.as_deref().is_none_or(|lh| host == lh || resolve::hostname::covered_by(host, lh)))
-                        .min_by_key(|(_, l)| host_rank(l.hostname.as_deref().unwrap_or("*")))
-                        .map(|(i, _)| i);
-                    let mut cands = Vec::new();
-                    if let Some(owner) = owner {
-                        for c in covering_hosts(host) {
-                            if let Some(list) = groups.get(&(owner, c.clone())) {
-                                cands.extend(list.iter().map(|x| (host_rank(&c), &**x)));
-                            }
-                        }
-                    }
-                    (owner, VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() })
-                })
-                .collect::<Vec<_>>();
-            let https = g.listeners.iter().any(|l| l.programmed && l.port == port && l.is_https());
-            if !https {
-                let virtual_hosts = virtual_hosts.into_iter().map(|(_, v)| v).collect();
-                return PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, false), virtual_hosts, tls_chains: Vec::new() };
-            }
-            let mut owned: BTreeMap<usize, Vec<VirtualHostIr>> = BTreeMap::new();
-            for (owner, v) in virtual_hosts {
-                if let Some(o) = owner {
-                    owned.entry(o).or_default().push(v);
-                }
-            }
-            let tls_chains = g
-                .listeners
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| l.programmed && l.port == port)
-                .map(|(i, l)| {
-                    let virtual_hosts = owned.remove(&i).unwrap_or_default();
-                    let mut misdirected: Vec<String> = g
-                        .listeners
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, o)| *j != i && o.programmed && o.port == port)
-                        .map(|(_, o)| o.hostname.clone().unwrap_or_else(|| "*".to_string()))
-                        .filter(|h| !virtual_hosts.iter().any(|v| &v.hostname == h))
-                        .collect();
-                    misdirected.sort();
-                    misdirected.dedup();
-                    TlsChainIr {
-                        name: names::tls_chain(port, &l.name),
-                        server_names: l.hostname.iter().cloned().collect(),
-                        certificates: l.tls.clone(),
-                        virtual_hosts,
-                        misdirected,
-                    }
-                })
-                .collect();
-            PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, true), virtual_hosts: Vec::new(), tls_chains }
-        })
-        .collect();
-    let spec = &g.gateway.obj.spec;
-    let mut hostnames: Vec<String> = g
-        .listeners
-        .iter()
-        .filter(|l| l.programmed)
-        .filter_map(|l| l.hostname.clone())
-        .filter(|h| !h.starts_with('*'))
-        .collect();
+    let ports: Vec<PortIr> = ports.into_iter().map(|(port, groups)| port_ir(g, port, &groups)).collect();
+    let mut hostnames: Vec<String> =
+        g.listeners.iter().filter(|l| l.programmed).filter_map(|l| l.hostname.clone()).filter(|h| !h.starts_with('*')).collect();
     hostnames.sort();
     hostnames.dedup();
     let infra = InfraIr {
-        addresses: spec.addresses.iter().filter(|a| a.type_ == "IPAddress").filter_map(|a| a.value.clone()).collect(),
-        labels: spec.infrastructure.as_ref().map(|i| i.labels.clone()).unwrap_or_default(),
-        annotations: spec.infrastructure.as_ref().map(|i| i.annotations.clone()).unwrap_or_default(),
+        addresses: g.infra.addresses.clone(),
+        labels: g.infra.labels.clone(),
+        annotations: g.infra.annotations.clone(),
         hostnames,
-        proxy: proxy_ir(g.proxy),
+        proxy: g.infra.proxy.clone(),
     };
-    let invalid_backend = ports.iter().any(|p: &PortIr| {
-        p.virtual_hosts.iter().chain(p.tls_chains.iter().flat_map(|c| &c.virtual_hosts)).flat_map(|v| &v.routes).any(|r| match &r.action {
-            Action::Forward { clusters, .. } => clusters.iter().any(|c| c.cluster == names::invalid_backend()),
-            _ => false,
-        })
+    let invalid_backend = ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).any(|r| match &r.action {
+        Action::Forward { clusters, .. } => clusters.iter().any(|c| c.cluster == names::invalid_backend()),
+        _ => false,
     });
-    GatewayIr {
-        namespace: g.namespace().to_string(),
-        name: g.name().to_string(),
-        ports,
-        clusters: clusters.into_values().collect(),
-        infra,
-        invalid_backend,
+    GatewayIr { namespace: g.key.namespace.clone(), name: g.key.name.clone(), ports, clusters: clusters.into_values().collect(), infra, invalid_backend }
+}
+
+/// One port: its virtual hosts, each served only by the listener that owns its hostname, and
+/// for HTTPS one TLS chain per listener.
+fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups) -> PortIr {
+    let on_port = || g.listeners.iter().enumerate().filter(move |(_, l)| l.programmed && l.port == port);
+    // Every listener's own hostname gets a virtual host, even without routes, so that a host
+    // a more specific listener owns is never served by a less specific one's routes.
+    let listener_hosts: Vec<String> = on_port().map(|(_, l)| l.hostname.clone().unwrap_or_else(|| "*".to_string())).collect();
+    let hosts: std::collections::BTreeSet<&String> = groups.keys().map(|(_, h)| h).chain(listener_hosts.iter()).collect();
+    let virtual_hosts = hosts.into_iter().map(|host| {
+        // The listener that owns this host: the most specific one on the port that covers
+        // it. Routes of other listeners never serve it (listener isolation).
+        let owner = on_port()
+            .filter(|(_, l)| l.hostname.as_deref().is_none_or(|lh| host == lh || resolve::hostname::covered_by(host, lh)))
+            .min_by_key(|(_, l)| host_rank(l.hostname.as_deref().unwrap_or("*")))
+            .map(|(i, _)| i);
+        let mut cands = Vec::new();
+        if let Some(owner) = owner {
+            for c in covering_hosts(host) {
+                if let Some(list) = groups.get(&(owner, c.clone())) {
+                    cands.extend(list.iter().map(|x| (host_rank(&c), &**x)));
+                }
+            }
+        }
+        (owner, VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() })
+    });
+    let https = on_port().any(|(_, l)| l.is_https());
+    if !https {
+        let virtual_hosts = virtual_hosts.map(|(_, v)| v).collect();
+        return PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, false), transport: Transport::Http { virtual_hosts } };
     }
+    let mut owned: BTreeMap<usize, Vec<VirtualHostIr>> = BTreeMap::new();
+    for (owner, v) in virtual_hosts {
+        if let Some(o) = owner {
+            owned.entry(o).or_default().push(v);
+        }
+    }
+    let chains = on_port()
+        .map(|(i, l)| {
+            let virtual_hosts = owned.remove(&i).unwrap_or_default();
+            let mut misdirected: Vec<String> = on_port()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, o)| o.hostname.clone().unwrap_or_else(|| "*".to_string()))
+                .filter(|h| !virtual_hosts.iter().any(|v| &v.hostname == h))
+                .collect();
+            misdirected.sort();
+            misdirected.dedup();
+            TlsChainIr {
+                name: names::tls_chain(port, &l.id.section),
+                server_names: l.hostname.iter().cloned().collect(),
+                certificates: l.certificates.clone(),
+                virtual_hosts,
+                misdirected,
+            }
+        })
+        .collect();
+    PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, true), transport: Transport::Https { chains } }
 }
 
 #[cfg(test)]

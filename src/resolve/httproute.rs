@@ -1,217 +1,309 @@
-//! HTTPRoute attachment (parentRefs, allowedRoutes, hostnames) and backend resolution.
+//! HTTPRoute rules, interpreted: matches, filters and backends into [`super::http`] shapes.
+//! Attachment is generic (`attach.rs`); this module knows what an HTTPRoute's rules mean.
 
 use super::backend::Index;
-use super::hostname;
-use super::status::{Condition, ParentRefStatus, RouteParentStatus, RouteStatus, StatusTable};
-use super::{AttachedRoute, Options, ResolvedBackend, ResolvedGateway, ResolvedRule};
-use crate::api::gateway::FromNamespaces;
-use crate::api::httproute::HTTPRouteFilterType;
-use crate::api::{GATEWAY_GROUP, HTTPRoute, Item, Resources};
-use crate::diag::{Code, Diagnostic};
-use std::collections::HashMap;
+use super::http::*;
+use super::status::{Problem, Recorder, Site, Target};
+use crate::api::httproute::{self as h, HTTPRouteFilterType, PathMatchType};
+use crate::api::{HTTPRoute, Item};
+use crate::diag::Code;
+use crate::id::{ObjectKey, RuleId};
 
-/// Attach every HTTPRoute to the Gateways it names; returns the resolved rules per route.
-pub fn attach<'a>(
-    res: &'a Resources,
-    index: &Index,
-    opts: &Options,
-    gateways: &mut [ResolvedGateway<'a>],
-    st: &mut StatusTable,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<Vec<ResolvedRule>> {
-    let by_name: HashMap<(String, String), usize> =
-        gateways.iter().enumerate().map(|(i, g)| ((g.namespace().to_string(), g.name().to_string()), i)).collect();
-    // Every Gateway of the input, ours or not (a parentRef to another controller's is silent).
-    let all_gateways: std::collections::HashSet<(&str, &str)> =
-        res.gateways.iter().map(|g| (g.obj.metadata.ns(), g.obj.metadata.name.as_str())).collect();
-    let mut all_rules = Vec::new();
-    for (order, item) in res.http_routes.iter().enumerate() {
-        let route = &item.obj;
-        let rns = route.metadata.ns();
-        let object = format!("HTTPRoute {rns}/{}", route.metadata.name);
-        let (rules, refs_problem) = resolve_rules(item, index, &object, diags);
-        let rules_idx = all_rules.len();
-        let mut parents = Vec::new();
-        for (pi, pr) in route.spec.parent_refs.iter().enumerate() {
-            if pr.group != GATEWAY_GROUP || pr.kind != "Gateway" {
-                continue;
-            }
-            let gns = pr.namespace.as_deref().unwrap_or(rns);
-            let Some(&gi) = by_name.get(&(gns.to_string(), pr.name.clone())) else {
-                if !all_gateways.contains(&(gns, pr.name.as_str())) {
-                    diags.push(
-                        Diagnostic::new(Code::ReferenceParentNotFound, format!("parentRef names Gateway {gns}/{} which is not in the input", pr.name))
-                            .with_span(item.loc.span_of(&format!("/spec/parentRefs/{pi}"), false))
-                            .with_object(object.clone())
-                            .with_path(format!("/spec/parentRefs/{pi}")),
-                    );
-                }
-                continue;
-            };
-            let gw = &mut gateways[gi];
-            let gspec = &gw.gateway.obj.spec;
-            let mut matched = Vec::new();
-            let mut any_candidate = false;
-            let mut any_allowed = false;
-            for (li, l) in gspec.listeners.iter().enumerate() {
-                if pr.section_name.as_deref().is_some_and(|s| s != l.name) || pr.port.is_some_and(|p| p != l.port) {
-                    continue;
-                }
-                any_candidate = true;
-                let kind_ok = st
-                    .gateways
-                    .get(&(gw.namespace().to_string(), gw.name().to_string()))
-                    .and_then(|s| s.listeners.get(li))
-                    .is_some_and(|ls| ls.supported_kinds.iter().any(|k| k.group == GATEWAY_GROUP && k.kind == "HTTPRoute"));
-                let ns_ok = match l.allowed_routes.namespaces.from {
-                    FromNamespaces::All => true,
-                    FromNamespaces::Same => rns == gw.namespace(),
-                    FromNamespaces::Selector => l
-                        .allowed_routes
-                        .namespaces
-                        .selector
-                        .as_ref()
-                        .is_some_and(|sel| sel.matches(&index.namespace_labels(rns))),
-                };
-                if !(kind_ok && ns_ok) {
-                    continue;
-                }
-                any_allowed = true;
-                if let Some(hosts) = hostname::intersect(l.hostname.as_deref(), &route.spec.hostnames) {
-                    matched.push((li, hosts));
-                }
-            }
-            let accepted = if !any_candidate {
-                Condition::new("Accepted", false, "NoMatchingParent", "No listener matches the parentRef's sectionName and port")
-            } else if !any_allowed {
-                Condition::new("Accepted", false, "NotAllowedByListeners", "No listener of the parent allows this route (allowedRoutes namespaces and kinds)")
-            } else if matched.is_empty() {
-                Condition::new("Accepted", false, "NoMatchingListenerHostname", "No hostname of the route matches a listener hostname")
-            } else {
-                Condition::new("Accepted", true, "Accepted", "Route is accepted")
-            };
-            if !accepted.status {
-                diags.push(
-                    Diagnostic::new(Code::ReferenceRouteNotAccepted, format!("not accepted by Gateway {gns}/{}: {} ({})", pr.name, accepted.message, accepted.reason))
-                        .with_span(item.loc.span_of(&format!("/spec/parentRefs/{pi}"), false))
-                        .with_object(object.clone())
-                        .with_path(format!("/spec/parentRefs/{pi}")),
-                );
-            }
-            let resolved = match &refs_problem {
-                Some((reason, msg)) => Condition::new("ResolvedRefs", false, reason, msg.clone()),
-                None => Condition::new("ResolvedRefs", true, "ResolvedRefs", "Resolved all the Object references for the Route"),
-            };
-            if accepted.status {
-                if let Some(gs) = st.gateways.get_mut(&(gw.namespace().to_string(), gw.name().to_string())) {
-                    for (li, _) in &matched {
-                        gs.listeners[*li].attached_routes += 1;
-                    }
-                }
-                gw.routes.push(AttachedRoute { route: item, order, listeners: matched, rules: rules_idx });
-            }
-            parents.push(RouteParentStatus {
-                parent_ref: ParentRefStatus {
-                    group: pr.group.clone(),
-                    kind: pr.kind.clone(),
-                    namespace: gns.to_string(),
-                    name: pr.name.clone(),
-                    section_name: pr.section_name.clone(),
-                    port: pr.port,
-                },
-                controller_name: opts.controller_name.clone(),
-                conditions: vec![accepted, resolved],
-            });
-        }
-        if !parents.is_empty() {
-            st.http_routes.insert((rns.to_string(), route.metadata.name.clone()), RouteStatus { parents, generation: route.metadata.generation });
-        }
-        all_rules.push(rules);
-    }
-    all_rules
-}
-
-/// Resolve every backendRef of every rule. Returns the first problem for ResolvedRefs.
-fn resolve_rules(
-    item: &Item<HTTPRoute>,
-    index: &Index,
-    object: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> (Vec<ResolvedRule>, Option<(&'static str, String)>) {
+/// The route's rules resolved, and whether the route is valid (a value Envoy would refuse
+/// makes it `Accepted=False UnsupportedValue`, as Envoy Gateway does: it is not served).
+pub fn resolve(item: &Item<HTTPRoute>, key: &ObjectKey, index: &Index, rec: &mut Recorder) -> (HttpRoute, bool) {
     let route = &item.obj;
-    let rns = route.metadata.ns();
-    let mut problem = None;
-    let mut out = Vec::new();
+    let site = Site { object: key, loc: &item.loc };
+    let mut valid = true;
+    let mut refuse = |rec: &mut Recorder, msg: String, pointer: String| {
+        valid = false;
+        rec.report(site, Problem::new(Code::ValueUnsupported, msg, pointer).sets(Target::Route(key.clone()), "Accepted", false, "UnsupportedValue"));
+    };
+    let mut rules = Vec::new();
     for (ri, rule) in route.spec.rules.iter().enumerate() {
-        let mut backends = Vec::new();
-        let mut invalid_weight = 0u32;
-        for (bi, b) in rule.backend_refs.iter().enumerate() {
-            match index.service_backend(rns, &b.group, &b.kind, &b.name, b.namespace.as_deref(), b.port) {
-                Ok(target) => backends.push(ResolvedBackend { index: bi, weight: b.weight, target }),
-                Err(u) => {
-                    invalid_weight = invalid_weight.saturating_add(b.weight);
-                    let p = format!("/spec/rules/{ri}/backendRefs/{bi}");
-                    diags.push(
-                        Diagnostic::new(Code::ReferenceBackend, format!("{} ({})", u.message, u.reason))
-                            .with_span(item.loc.span_of(&p, false))
-                            .with_object(object)
-                            .with_path(p),
-                    );
-                    if problem.is_none() {
-                        problem = Some((u.reason, u.message));
+        let p = format!("/spec/rules/{ri}");
+        let id = RuleId { route: key.clone(), index: ri, name: rule.name.clone() };
+        let mut matches = Vec::new();
+        for (mi, m) in rule.matches.iter().enumerate() {
+            let mp = format!("{p}/matches/{mi}");
+            for (what, v, at) in regexes(m, &mp) {
+                if let Err(e) = crate::validate::regex::check_re2(v) {
+                    refuse(rec, format!("{what} regular expression `{v}` is not valid RE2: {e}"), at);
+                }
+            }
+            matches.push(http_match(m));
+        }
+        let mut request_headers = HeaderOps::default();
+        let mut response_headers = HeaderOps::default();
+        let mut redirect = None;
+        let mut rewrite = None;
+        let mut cors = None;
+        let mut unresolvable_filter = false;
+        let mut mirrors = Vec::new();
+        for (fi, f) in rule.filters.iter().enumerate() {
+            let fp = format!("{p}/filters/{fi}");
+            match f.type_ {
+                HTTPRouteFilterType::RequestHeaderModifier => {
+                    if let Some(m) = &f.request_header_modifier {
+                        check_header_modifier(m, true, &format!("{fp}/requestHeaderModifier"), &mut |m, at| refuse(rec, m, at));
+                        request_headers = header_ops(m);
                     }
                 }
-            }
-            for (fi, f) in b.filters.iter().enumerate() {
-                if !matches!(f.type_, HTTPRouteFilterType::RequestHeaderModifier | HTTPRouteFilterType::ResponseHeaderModifier) {
-                    let p = format!("/spec/rules/{ri}/backendRefs/{bi}/filters/{fi}");
-                    diags.push(
-                        Diagnostic::new(Code::UnsupportedField, format!("backendRef filter {:?} is not supported yet and is ignored", f.type_))
-                            .with_span(item.loc.span_of(&p, false))
-                            .with_object(object)
-                            .with_path(p),
-                    );
+                HTTPRouteFilterType::ResponseHeaderModifier => {
+                    if let Some(m) = &f.response_header_modifier {
+                        check_header_modifier(m, false, &format!("{fp}/responseHeaderModifier"), &mut |m, at| refuse(rec, m, at));
+                        response_headers = header_ops(m);
+                    }
                 }
-            }
-        }
-        let mut mirrors = Vec::new();
-        let mut unresolvable_filter = false;
-        for (fi, f) in rule.filters.iter().enumerate() {
-            if let Some(m) = &f.request_mirror {
-                let b = &m.backend_ref;
-                let (num, den) = match (m.percent, &m.fraction) {
-                    (Some(p), _) => (p, 100),
-                    (None, Some(fr)) => (fr.numerator, fr.denominator),
-                    (None, None) => (100, 100),
-                };
-                match index.service_backend(rns, &b.group, &b.kind, &b.name, b.namespace.as_deref(), b.port) {
-                    Ok(target) => mirrors.push((target, num, den)),
-                    Err(u) => {
-                        let p = format!("/spec/rules/{ri}/filters/{fi}/requestMirror/backendRef");
-                        diags.push(
-                            Diagnostic::new(Code::ReferenceBackend, format!("mirror: {} ({})", u.message, u.reason))
-                                .with_span(item.loc.span_of(&p, false))
-                                .with_object(object)
-                                .with_path(p),
-                        );
-                        if problem.is_none() {
-                            problem = Some((u.reason, u.message));
+                HTTPRouteFilterType::RequestRedirect => {
+                    if let Some(r) = &f.request_redirect {
+                        check_path_modifier(r.path.as_ref(), &format!("{fp}/requestRedirect/path"), &mut |m, at| refuse(rec, m, at));
+                        redirect = Some(r);
+                    }
+                }
+                HTTPRouteFilterType::URLRewrite => {
+                    if let Some(r) = &f.url_rewrite {
+                        check_path_modifier(r.path.as_ref(), &format!("{fp}/urlRewrite/path"), &mut |m, at| refuse(rec, m, at));
+                        rewrite = Some(r);
+                    }
+                }
+                HTTPRouteFilterType::CORS => cors = f.cors.as_ref().map(cors_ir),
+                HTTPRouteFilterType::RequestMirror => {
+                    if let Some(m) = &f.request_mirror {
+                        let b = &m.backend_ref;
+                        let (num, den) = match (m.percent, &m.fraction) {
+                            (Some(p), _) => (p, 100),
+                            (None, Some(fr)) => (fr.numerator, fr.denominator),
+                            (None, None) => (100, 100),
+                        };
+                        match index.service_backend(key.namespace.as_str(), &b.group, &b.kind, &b.name, b.namespace.as_deref(), b.port) {
+                            Ok(target) => mirrors.push((target, (u64::from(num) * 1_000_000 / u64::from(den.max(1))) as u32)),
+                            Err(u) => rec.report(
+                                site,
+                                Problem::new(Code::ReferenceBackend, u.message, format!("{fp}/requestMirror/backendRef"))
+                                    .context("mirror")
+                                    .sets(Target::Route(key.clone()), "ResolvedRefs", false, u.reason),
+                            ),
                         }
                     }
                 }
-            }
-            if f.type_ == HTTPRouteFilterType::ExtensionRef {
-                unresolvable_filter = true;
-                let p = format!("/spec/rules/{ri}/filters/{fi}");
-                diags.push(
-                    Diagnostic::new(Code::UnsupportedField, "ExtensionRef filters are not supported yet; the rule answers 500, as the spec requires for a filter that cannot be applied")
-                        .with_span(item.loc.span_of(&p, false))
-                        .with_object(object)
-                        .with_path(p),
-                );
+                HTTPRouteFilterType::ExtensionRef => {
+                    unresolvable_filter = true;
+                    rec.report(
+                        site,
+                        Problem::new(Code::UnsupportedField, "ExtensionRef filters are not supported yet; with --allow-unsupported the rule answers 500, as the spec requires for a filter that cannot be applied", fp)
+                            .help(crate::validate::UNSUPPORTED_HELP),
+                    );
+                }
             }
         }
-        out.push(ResolvedRule { backends, invalid_weight, mirrors, unresolvable_filter });
+        let mut backends = Vec::new();
+        let mut invalid_weight = 0u32;
+        for (bi, b) in rule.backend_refs.iter().enumerate() {
+            let bp = format!("{p}/backendRefs/{bi}");
+            let mut rq = HeaderOps::default();
+            let mut rs = HeaderOps::default();
+            for (fi, f) in b.filters.iter().enumerate() {
+                let fp = format!("{bp}/filters/{fi}");
+                match (&f.request_header_modifier, &f.response_header_modifier) {
+                    (Some(m), _) if f.type_ == HTTPRouteFilterType::RequestHeaderModifier => {
+                        check_header_modifier(m, true, &format!("{fp}/requestHeaderModifier"), &mut |m, at| refuse(rec, m, at));
+                        rq = header_ops(m);
+                    }
+                    (_, Some(m)) if f.type_ == HTTPRouteFilterType::ResponseHeaderModifier => {
+                        check_header_modifier(m, false, &format!("{fp}/responseHeaderModifier"), &mut |m, at| refuse(rec, m, at));
+                        rs = header_ops(m);
+                    }
+                    _ => rec.report(
+                        site,
+                        Problem::new(Code::UnsupportedField, format!("backendRef filter {:?} is not supported yet", f.type_), fp).help(crate::validate::UNSUPPORTED_HELP),
+                    ),
+                }
+            }
+            match index.service_backend(key.namespace.as_str(), &b.group, &b.kind, &b.name, b.namespace.as_deref(), b.port) {
+                Ok(target) if b.weight > 0 => backends.push(WeightedBackend { target, weight: b.weight, request_headers: rq, response_headers: rs }),
+                Ok(_) => {}
+                Err(u) => {
+                    invalid_weight = invalid_weight.saturating_add(b.weight);
+                    rec.report(site, Problem::new(Code::ReferenceBackend, u.message, bp).sets(Target::Route(key.clone()), "ResolvedRefs", false, u.reason));
+                }
+            }
+        }
+        let action = if unresolvable_filter {
+            RuleAction::Respond(500)
+        } else if let Some(r) = redirect {
+            RuleAction::Redirect(RedirectSpec {
+                scheme: r.scheme.map(|s| match s {
+                    h::Scheme::Http => "http",
+                    h::Scheme::Https => "https",
+                }),
+                hostname: r.hostname.clone(),
+                port: r.port,
+                path: r.path.as_ref().map(path_modifier),
+                status: r.status_code,
+            })
+        } else if backends.is_empty() {
+            // No backend (none given, all invalid, or all weight 0): the spec asks for a 500.
+            RuleAction::Respond(500)
+        } else {
+            let timeouts = rule.timeouts.as_ref();
+            let (ns, name) = (key.namespace.as_str(), key.name.as_str());
+            RuleAction::Forward(Forward {
+                backends,
+                invalid_weight,
+                host_rewrite: rewrite.and_then(|r| r.hostname.clone()),
+                path_rewrite: rewrite.and_then(|r| r.path.as_ref()).map(path_modifier),
+                timeout_ms: timeouts.and_then(|t| t.request.as_deref()).and_then(h::duration_ms),
+                backend_timeout_ms: timeouts.and_then(|t| t.backend_request.as_deref()).and_then(h::duration_ms),
+                mirrors,
+                retry: rule.retry.as_ref().map(|r| RetryIr {
+                    // Gateway API leaves the default to implementations; Envoy Gateway's is 2.
+                    attempts: r.attempts.unwrap_or(2),
+                    codes: r.codes.clone(),
+                    backoff_ms: r.backoff.as_deref().and_then(h::duration_ms),
+                }),
+                session: rule.session_persistence.as_ref().map(|sp| match sp.type_ {
+                    h::SessionPersistenceType::Cookie => SessionIr::Cookie {
+                        name: sp.session_name.clone().unwrap_or_else(|| crate::names::session_cookie(ns, name, ri)),
+                        ttl_ms: match sp.cookie_config.as_ref().map(|c| c.lifetime_type) {
+                            Some(h::CookieLifetimeType::Permanent) => sp.absolute_timeout.as_deref().and_then(h::duration_ms),
+                            _ => None,
+                        },
+                    },
+                    h::SessionPersistenceType::Header => {
+                        SessionIr::Header { name: sp.session_name.clone().unwrap_or_else(|| crate::names::session_header(ns, name, ri)) }
+                    }
+                }),
+            })
+        };
+        rules.push(HttpRule { id, matches, request_headers, response_headers, cors, action });
     }
-    (out, problem)
+    (HttpRoute { key: key.clone(), loc: item.loc.clone(), rules }, valid)
+}
+
+/// The regular expressions of one match: (what, pattern, pointer).
+fn regexes<'m>(m: &'m h::HTTPRouteMatch, mp: &str) -> Vec<(&'static str, &'m str, String)> {
+    let mut out = Vec::new();
+    if m.path.type_ == PathMatchType::RegularExpression {
+        out.push(("path", m.path.value.as_str(), format!("{mp}/path/value")));
+    }
+    for (j, x) in m.headers.iter().enumerate().filter(|(_, x)| x.type_ == h::StringMatchType::RegularExpression) {
+        out.push(("header", x.value.as_str(), format!("{mp}/headers/{j}/value")));
+    }
+    for (j, x) in m.query_params.iter().enumerate().filter(|(_, x)| x.type_ == h::StringMatchType::RegularExpression) {
+        out.push(("query parameter", x.value.as_str(), format!("{mp}/queryParams/{j}/value")));
+    }
+    out
+}
+
+fn http_match(m: &h::HTTPRouteMatch) -> HttpMatch {
+    let to_match = |name: String, t: h::StringMatchType, v: &str| KeyMatch {
+        name,
+        value: match t {
+            h::StringMatchType::Exact => StringMatch::Exact(v.to_string()),
+            h::StringMatchType::RegularExpression => StringMatch::Regex(v.to_string()),
+        },
+    };
+    HttpMatch {
+        path: match m.path.type_ {
+            PathMatchType::Exact => PathMatch::Exact(m.path.value.clone()),
+            PathMatchType::PathPrefix => PathMatch::Prefix(normalize_prefix(&m.path.value)),
+            PathMatchType::RegularExpression => PathMatch::Regex(m.path.value.clone()),
+        },
+        method: m.method.map(|x| x.as_str().to_string()),
+        headers: m.headers.iter().map(|x| to_match(x.name.to_ascii_lowercase(), x.type_, &x.value)).collect(),
+        query: m.query_params.iter().map(|x| to_match(x.name.clone(), x.type_, &x.value)).collect(),
+    }
+}
+
+/// CR, LF or NUL in a value would split or end a header line: Envoy refuses the config.
+fn bad_chars(v: &str) -> bool {
+    v.contains(['\r', '\n', '\0'])
+}
+
+/// Header modifiers Envoy would refuse: control characters in values, and `host` (Envoy
+/// Gateway refuses modifying it through a header filter; URLRewrite's hostname does that).
+fn check_header_modifier(m: &h::HeaderModifier, request: bool, at: &str, refuse: &mut dyn FnMut(String, String)) {
+    for (list, field) in [(&m.set, "set"), (&m.add, "add")] {
+        for (i, x) in list.iter().enumerate() {
+            if bad_chars(&x.value) {
+                refuse(format!("header `{}`: a value with CR, LF or NUL is not allowed", x.name), format!("{at}/{field}/{i}/value"));
+            }
+            if request && (x.name.eq_ignore_ascii_case("host") || x.name.starts_with(':')) {
+                refuse(format!("header `{}` cannot be modified by a header filter", x.name), format!("{at}/{field}/{i}/name"));
+            }
+        }
+    }
+    for (i, x) in m.remove.iter().enumerate() {
+        if request && (x.eq_ignore_ascii_case("host") || x.starts_with(':')) {
+            refuse(format!("header `{x}` cannot be removed by a header filter"), format!("{at}/remove/{i}"));
+        }
+    }
+}
+
+fn check_path_modifier(pm: Option<&h::PathModifier>, at: &str, refuse: &mut dyn FnMut(String, String)) {
+    let Some(pm) = pm else { return };
+    for (v, field) in [(&pm.replace_full_path, "replaceFullPath"), (&pm.replace_prefix_match, "replacePrefixMatch")] {
+        if let Some(v) = v
+            && bad_chars(v)
+        {
+            refuse(format!("{field}: a path with CR, LF or NUL is not allowed"), format!("{at}/{field}"));
+        }
+    }
+}
+
+fn header_ops(m: &h::HeaderModifier) -> HeaderOps {
+    HeaderOps {
+        set: m.set.iter().map(|x| (x.name.to_ascii_lowercase(), x.value.clone())).collect(),
+        add: m.add.iter().map(|x| (x.name.to_ascii_lowercase(), x.value.clone())).collect(),
+        remove: m.remove.iter().map(|x| x.to_ascii_lowercase()).collect(),
+    }
+}
+
+/// `/foo/` and `/foo` are the same prefix to Gateway API; Envoy wants no trailing slash.
+fn normalize_prefix(p: &str) -> String {
+    let t = p.trim_end_matches('/');
+    if t.is_empty() { "/".into() } else { t.into() }
+}
+
+fn path_modifier(pm: &h::PathModifier) -> PathModifier {
+    match pm.type_ {
+        h::PathModifierType::ReplaceFullPath => PathModifier::Full(pm.replace_full_path.clone().unwrap_or_default()),
+        h::PathModifierType::ReplacePrefixMatch => PathModifier::Prefix(normalize_prefix(pm.replace_prefix_match.as_deref().unwrap_or("/"))),
+    }
+}
+
+/// An allowed origin as a matcher: `*` alone matches all; `*` in a host matches any labels
+/// to its left (greedy), as the CORS filter's documentation describes.
+fn origin_match(o: &str) -> StringMatch {
+    if o == "*" {
+        return StringMatch::Regex(".*".into());
+    }
+    if !o.contains('*') {
+        return StringMatch::Exact(o.to_string());
+    }
+    let mut re = String::from("^");
+    for c in o.chars() {
+        match c {
+            '*' => re.push_str(".*"),
+            c if "\\.+?()|[]{}^$".contains(c) => {
+                re.push('\\');
+                re.push(c);
+            }
+            c => re.push(c),
+        }
+    }
+    re.push('$');
+    StringMatch::Regex(re)
+}
+
+fn cors_ir(c: &h::Cors) -> CorsIr {
+    CorsIr {
+        origins: c.allow_origins.iter().map(|o| origin_match(o)).collect(),
+        methods: c.allow_methods.clone(),
+        headers: c.allow_headers.clone(),
+        expose_headers: c.expose_headers.clone(),
+        max_age: c.max_age,
+        credentials: c.allow_credentials.unwrap_or(false),
+    }
 }

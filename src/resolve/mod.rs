@@ -1,21 +1,32 @@
 //! Stage 4: attachment, references and status, the way a conformant controller decides them.
 //!
 //! Input: [`Resources`] from `validate`. Output: [`Resolved`]: for each Gateway of our
-//! GatewayClasses, its listeners and the routes attached to them with their backends
-//! resolved to endpoints; the [`StatusTable`] a controller would write; diagnostics for
-//! routes that were not accepted and references that did not resolve. Inputs stay untouched.
+//! GatewayClasses, its listeners ([`listener::ResolvedListener`]) and the routes attached to
+//! them with their rules fully interpreted ([`http::HttpRule`]) and their backends resolved to
+//! endpoints; the [`StatusTable`] a controller would write; the diagnostics. Both come from one
+//! [`status::Recorder`]. Inputs stay untouched; nothing after this stage reads `api` types.
+//!
+//! One module per kind: `gateway` (classes, Gateways, infrastructure), `listener`, `attach`
+//! (generic over route kinds), `httproute` (HTTPRoute rules), `backend`, `tls`.
 
+pub mod attach;
 pub mod backend;
 pub mod gateway;
 pub mod hostname;
+pub mod http;
 pub mod httproute;
+pub mod listener;
 pub mod status;
 pub mod tls;
 
-use crate::api::{Gateway, HTTPRoute, Item, Resources};
+use crate::api::{Kind, Resources};
 use crate::diag::Diagnostic;
+use crate::id::ObjectKey;
 pub use backend::{BackendTarget, Endpoints};
+pub use listener::{Protocol, ResolvedListener};
 use status::StatusTable;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub const DEFAULT_CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-controller";
 
@@ -35,90 +46,87 @@ impl Default for Options {
     }
 }
 
-/// A listener after validation: whether it is programmed into Envoy.
-#[derive(Debug, Clone)]
-pub struct ResolvedListener {
-    pub name: String,
-    pub port: u32,
-    pub hostname: Option<String>,
-    pub programmed: bool,
-    /// HTTPS: the valid certificates (TLS terminated here). Empty for HTTP.
-    pub tls: Vec<std::sync::Arc<tls::Certificate>>,
-}
-
-impl ResolvedListener {
-    pub fn is_https(&self) -> bool {
-        !self.tls.is_empty()
-    }
-}
-
-/// A rule's valid backends with their targets (invalid ones are left out and reported).
-#[derive(Debug, Clone)]
-pub struct ResolvedRule {
-    pub backends: Vec<ResolvedBackend>,
-    /// Total weight of the backendRefs that did not resolve (their share answers 500).
-    pub invalid_weight: u32,
-    /// RequestMirror filters that resolved: where, and which share (numerator, denominator).
-    pub mirrors: Vec<(std::sync::Arc<BackendTarget>, u32, u32)>,
-    /// A filter we cannot apply: the rule answers 500 rather than skip it (as the spec asks).
-    pub unresolvable_filter: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct ResolvedBackend {
-    /// Index of the backendRef in the rule.
-    pub index: usize,
-    pub weight: u32,
-    /// Shared by every backendRef to the same Service port.
-    pub target: std::sync::Arc<BackendTarget>,
-}
-
-/// An HTTPRoute accepted by a Gateway: on which listeners, with which hostnames.
+/// A route accepted by a Gateway: on which listeners, with which hostnames.
 #[derive(Debug)]
-pub struct AttachedRoute<'a> {
-    pub route: &'a Item<HTTPRoute>,
+pub struct AttachedRoute {
+    pub route: Arc<http::HttpRoute>,
     /// Position of the route in canonical order (oldest first, then namespace/name): the
     /// tie-breaker of route precedence.
     pub order: usize,
-    /// (listener index, hostnames effective on that listener)
+    /// (index into the Gateway's listeners, hostnames effective on that listener)
     pub listeners: Vec<(usize, Vec<String>)>,
-    /// Index into [`Resolved::route_rules`].
-    pub rules: usize,
+}
+
+/// The proxy's Deployment and Service settings (from the EnvoyProxy in effect), all optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProxySettings {
+    pub replicas: Option<u32>,
+    pub image: Option<String>,
+    /// Container resources (requests/limits), as given.
+    pub resources: Option<serde_json::Value>,
+    pub service_type: Option<String>,
+    pub service_annotations: BTreeMap<String, String>,
+    pub service_labels: BTreeMap<String, String>,
+    pub load_balancer_class: Option<String>,
+    pub load_balancer_ip: Option<String>,
+    pub load_balancer_source_ranges: Vec<String>,
+    pub external_traffic_policy: Option<String>,
+}
+
+/// What the Gateway asks of the infrastructure that runs it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Infra {
+    /// Requested IP addresses (`spec.addresses` of type IPAddress).
+    pub addresses: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub proxy: ProxySettings,
 }
 
 #[derive(Debug)]
-pub struct ResolvedGateway<'a> {
-    pub gateway: &'a Item<Gateway>,
-    /// The EnvoyProxy in effect: the Gateway's infrastructure.parametersRef, else its class's.
-    pub proxy: Option<&'a crate::api::EnvoyProxy>,
+pub struct ResolvedGateway {
+    pub key: ObjectKey,
+    /// Accepted (its parametersRef, if any, resolved): only accepted Gateways are translated.
+    pub accepted: bool,
+    pub infra: Infra,
     pub listeners: Vec<ResolvedListener>,
-    pub routes: Vec<AttachedRoute<'a>>,
+    pub routes: Vec<AttachedRoute>,
 }
 
-impl ResolvedGateway<'_> {
-    pub fn namespace(&self) -> &str {
-        self.gateway.obj.metadata.ns()
-    }
-    pub fn name(&self) -> &str {
-        &self.gateway.obj.metadata.name
-    }
-}
-
-pub struct Resolved<'a> {
-    pub gateways: Vec<ResolvedGateway<'a>>,
-    /// Resolved rules per route, shared by all parents of the route.
-    pub route_rules: Vec<Vec<ResolvedRule>>,
+pub struct Resolved {
+    pub gateways: Vec<ResolvedGateway>,
     pub status: StatusTable,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub fn resolve<'a>(res: &'a Resources, opts: &Options) -> Resolved<'a> {
-    let mut status = StatusTable::default();
-    let mut diagnostics = Vec::new();
-    let ours = gateway::classes(res, opts, &mut status, &mut diagnostics);
+pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
+    let mut rec = status::Recorder::default();
+    let ours = gateway::classes(res, opts, &mut rec);
     let index = backend::Index::new(res, opts);
-    let mut gateways = gateway::gateways(res, &ours, &index, &mut status, &mut diagnostics);
-    let route_rules = httproute::attach(res, &index, opts, &mut gateways, &mut status, &mut diagnostics);
-    gateway::finish(&gateways, &mut status);
-    Resolved { gateways, route_rules, status, diagnostics }
+    let mut gateways = gateway::gateways(res, &ours, &index, &mut rec);
+    let parents = attach::Parents::new(res, &gateways);
+    for (order, item) in res.http_routes.iter().enumerate() {
+        let key = ObjectKey::of(Kind::HTTPRoute, &item.obj.metadata);
+        let view = attach::RouteView {
+            key: &key,
+            loc: &item.loc,
+            parent_refs: &item.obj.spec.parent_refs,
+            hostnames: &item.obj.spec.hostnames,
+            generation: item.obj.metadata.generation,
+        };
+        if !parents.any_ours(&view) {
+            attach::report_missing_parents(&view, &parents, &mut rec);
+            continue;
+        }
+        let (route, valid) = httproute::resolve(item, &key, &index, &mut rec);
+        let route = Arc::new(route);
+        for (gi, listeners) in attach::attach(&view, Kind::HTTPRoute, &parents, &gateways, &index, opts, &mut rec) {
+            if valid {
+                gateways[gi].routes.push(AttachedRoute { route: route.clone(), order, listeners });
+            }
+        }
+    }
+    gateway::finish(&gateways, &mut rec);
+    let (status, diagnostics) = rec.finish();
+    Resolved { gateways, status, diagnostics }
 }

@@ -1,5 +1,10 @@
-//! The status a conformant controller would write, kept beside the inputs (never in them).
+//! The status a conformant controller would write, kept beside the inputs (never in them), and
+//! the [`Recorder`]: the one place a problem becomes both a diagnostic and the status condition
+//! it implies, so that `status` and `validate` cannot disagree.
 
+use crate::diag::{Code, Diagnostic};
+use crate::id::{ListenerId, ObjectKey};
+use crate::source::Locator;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +31,12 @@ pub fn set(conds: &mut Vec<Condition>, c: Condition) {
 
 pub fn get<'a>(conds: &'a [Condition], type_: &str) -> Option<&'a Condition> {
     conds.iter().find(|c| c.type_ == type_)
+}
+
+/// Whether a condition of this type says something is wrong (`Conflicted=True` does,
+/// `Accepted=False` does).
+fn is_problem(c: &Condition) -> bool {
+    if c.type_ == "Conflicted" || c.type_ == "OverlappingTLSConfig" { c.status } else { !c.status }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +87,183 @@ pub struct RouteStatus {
 /// All status, keyed by object. Objects we do not own have no entry.
 #[derive(Debug, Default)]
 pub struct StatusTable {
-    pub gateway_classes: BTreeMap<String, (Vec<Condition>, Option<i64>)>,
-    pub gateways: BTreeMap<(String, String), GatewayStatus>,
-    pub http_routes: BTreeMap<(String, String), RouteStatus>,
+    pub gateway_classes: BTreeMap<ObjectKey, (Vec<Condition>, Option<i64>)>,
+    pub gateways: BTreeMap<ObjectKey, GatewayStatus>,
+    /// Routes of every kind.
+    pub routes: BTreeMap<ObjectKey, RouteStatus>,
+}
+
+/// What a problem says about status: which object's (or listener's, or route parent's)
+/// condition it sets.
+#[derive(Debug, Clone)]
+pub enum Target {
+    GatewayClass(ObjectKey),
+    Gateway(ObjectKey),
+    Listener(ListenerId),
+    /// One parent of a route: the route and the index of the parent in its status.
+    RouteParent(ObjectKey, usize),
+    /// Every parent of a route (a problem with its rules or backends).
+    Route(ObjectKey),
+}
+
+/// Where a problem is: the object, the position finder of its nodes, and the field.
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'a> {
+    pub object: &'a ObjectKey,
+    pub loc: &'a Locator,
+}
+
+/// One problem: a diagnostic and, when status has a word for it, the condition it implies.
+pub struct Problem {
+    pub code: Code,
+    /// What status says (the condition's message), and the core of the diagnostic.
+    pub message: String,
+    /// Where, for the diagnostic only (`listener `https``, `not accepted by Gateway ns/gw`).
+    pub context: Option<String>,
+    pub pointer: String,
+    pub help: Option<String>,
+    /// (target, condition type, condition status, reason); the condition's message is the
+    /// diagnostic's message.
+    pub condition: Option<(Target, &'static str, bool, &'static str)>,
+}
+
+impl Problem {
+    pub fn new(code: Code, message: impl Into<String>, pointer: impl Into<String>) -> Self {
+        Problem { code, message: message.into(), context: None, pointer: pointer.into(), help: None, condition: None }
+    }
+    pub fn context(mut self, c: impl Into<String>) -> Self {
+        self.context = Some(c.into());
+        self
+    }
+    pub fn sets(mut self, target: Target, type_: &'static str, status: bool, reason: &'static str) -> Self {
+        self.condition = Some((target, type_, status, reason));
+        self
+    }
+    pub fn help(mut self, h: impl Into<String>) -> Self {
+        self.help = Some(h.into());
+        self
+    }
+}
+
+/// Writes diagnostics and status together. Problems set negative conditions as they are found;
+/// [`Recorder::finish`] fills in the positive ones.
+#[derive(Default)]
+pub struct Recorder {
+    pub diagnostics: Vec<Diagnostic>,
+    pub status: StatusTable,
+    /// Conditions for every parent of a route, applied at the end (the parents are known
+    /// only once attachment is done).
+    route_wide: BTreeMap<ObjectKey, Vec<Condition>>,
+}
+
+impl Recorder {
+    pub fn report(&mut self, site: Site, p: Problem) {
+        // The diagnostic says where and why; the condition carries the same message.
+        let mut text = match &p.context {
+            Some(c) => format!("{c}: {}", p.message),
+            None => p.message.clone(),
+        };
+        if let Some((_, _, _, reason)) = &p.condition {
+            text.push_str(&format!(" ({reason})"));
+        }
+        let mut d = Diagnostic::new(p.code, text)
+            .with_span(site.loc.span_of(&p.pointer, false))
+            .with_object(site.object.to_string())
+            .with_path(p.pointer);
+        if let Some(h) = p.help {
+            d = d.with_help(h);
+        }
+        self.diagnostics.push(d);
+        if let Some((target, type_, status, reason)) = p.condition {
+            self.condition(target, Condition::new(type_, status, reason, p.message));
+        }
+    }
+
+    /// A condition without a diagnostic (an informational one, or the positive defaults).
+    /// The first problem of a type wins: later ones do not overwrite it.
+    pub fn condition(&mut self, target: Target, c: Condition) {
+        let conds = match target {
+            Target::GatewayClass(k) => self.status.gateway_classes.get_mut(&k).map(|(c, _)| c),
+            Target::Gateway(k) => self.status.gateways.get_mut(&k).map(|g| &mut g.conditions),
+            Target::Listener(id) => self
+                .status
+                .gateways
+                .get_mut(&id.parent)
+                .and_then(|g| g.listeners.iter_mut().find(|l| l.name == id.section))
+                .map(|l| &mut l.conditions),
+            Target::RouteParent(k, i) => self.status.routes.get_mut(&k).and_then(|r| r.parents.get_mut(i)).map(|p| &mut p.conditions),
+            Target::Route(k) => Some(self.route_wide.entry(k).or_default()),
+        };
+        if let Some(conds) = conds
+            && get(conds, c.type_).is_none_or(|old| !is_problem(old))
+        {
+            set(conds, c);
+        }
+    }
+
+    /// Does this listener have a problem condition already?
+    pub fn listener_ok(&self, id: &ListenerId) -> bool {
+        self.status
+            .gateways
+            .get(&id.parent)
+            .and_then(|g| g.listeners.iter().find(|l| l.name == id.section))
+            .is_none_or(|l| !l.conditions.iter().any(is_problem))
+    }
+
+    /// Fill in the positive conditions, in each kind's canonical order, and hand over.
+    pub fn finish(mut self) -> (StatusTable, Vec<Diagnostic>) {
+        for (conds, _) in self.status.gateway_classes.values_mut() {
+            canonical(conds, &[("Accepted", "Accepted", "Valid GatewayClass")]);
+        }
+        for g in self.status.gateways.values_mut() {
+            for l in &mut g.listeners {
+                let ok = !l.conditions.iter().any(is_problem);
+                if !ok && get(&l.conditions, "Programmed").is_none() {
+                    set(&mut l.conditions, Condition::new("Programmed", false, "Invalid", "Listener is invalid, see other Conditions for details."));
+                }
+                canonical(
+                    &mut l.conditions,
+                    &[
+                        ("Accepted", "Accepted", "Listener has been successfully translated"),
+                        ("ResolvedRefs", "ResolvedRefs", "Listener references have been resolved"),
+                        ("Conflicted", "NoConflicts", "No conflicts"),
+                        ("Programmed", "Programmed", "Sending translated listener configuration to the data plane"),
+                    ],
+                );
+            }
+            canonical(
+                &mut g.conditions,
+                &[("Accepted", "Accepted", "The Gateway has been scheduled by gatewayc"), ("Programmed", "Programmed", "All listeners are programmed")],
+            );
+        }
+        for (key, r) in self.status.routes.iter_mut() {
+            let wide = self.route_wide.get(key);
+            for p in &mut r.parents {
+                for c in wide.into_iter().flatten() {
+                    if get(&p.conditions, c.type_).is_none_or(|old| !is_problem(old)) {
+                        set(&mut p.conditions, c.clone());
+                    }
+                }
+                canonical(
+                    &mut p.conditions,
+                    &[("Accepted", "Accepted", "Route is accepted"), ("ResolvedRefs", "ResolvedRefs", "Resolved all the Object references for the Route")],
+                );
+            }
+        }
+        (self.status, self.diagnostics)
+    }
+}
+
+/// Put `conds` in the order of `defaults`, adding each missing type as its positive default
+/// (status True, except `Conflicted` whose good state is False); other types follow.
+fn canonical(conds: &mut Vec<Condition>, defaults: &[(&'static str, &'static str, &'static str)]) {
+    let mut out = Vec::with_capacity(conds.len().max(defaults.len()));
+    for (type_, reason, message) in defaults {
+        match conds.iter().position(|c| c.type_ == *type_) {
+            Some(i) => out.push(conds.remove(i)),
+            None => out.push(Condition::new(type_, *type_ != "Conflicted", reason, *message)),
+        }
+    }
+    out.append(conds);
+    *conds = out;
 }

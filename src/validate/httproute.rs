@@ -1,9 +1,8 @@
-//! The HTTPRoute CRD's CEL rules, with the CRD's messages, plus RE2 checks of regex matches
+//! The HTTPRoute CRD's CEL rules, with the CRD's messages
 //! and `unsupported` warnings for fields not implemented yet.
 
 use crate::diag::Code;
 use super::Ctx;
-use super::regex::check_re2;
 use crate::api::HTTPRoute;
 use crate::api::httproute::*;
 use std::collections::{HashMap, HashSet};
@@ -122,32 +121,20 @@ fn check_match(m: &HTTPRouteMatch, p: &str, ctx: &mut Ctx) {
                 );
             }
         }
-        PathMatchType::RegularExpression => {
-            if let Err(e) = check_re2(v) {
-                ctx.error(Code::ValueUnsupported, format!("path regular expression `{v}` is not valid RE2: {e}"), format!("{pp}/value"));
-            }
-        }
+        // Regular expressions are judged in resolve: an invalid one makes the route
+        // Accepted=False (UnsupportedValue), as Envoy Gateway reports it, not a refused object.
+        PathMatchType::RegularExpression => {}
     }
     let mut names = HashSet::new();
     for (j, h) in m.headers.iter().enumerate() {
         if !names.insert(h.name.to_ascii_lowercase()) {
             ctx.error(Code::SchemaRule, format!("header match `{}` is listed twice (headers are a map keyed by name)", h.name), format!("{p}/headers/{j}"));
         }
-        if h.type_ == StringMatchType::RegularExpression
-            && let Err(e) = check_re2(&h.value)
-        {
-            ctx.error(Code::ValueUnsupported, format!("header regular expression `{}` is not valid RE2: {e}", h.value), format!("{p}/headers/{j}/value"));
-        }
     }
     let mut names = HashSet::new();
     for (j, q) in m.query_params.iter().enumerate() {
         if !names.insert(q.name.as_str()) {
             ctx.error(Code::SchemaRule, format!("query parameter match `{}` is listed twice (queryParams are a map keyed by name)", q.name), format!("{p}/queryParams/{j}"));
-        }
-        if q.type_ == StringMatchType::RegularExpression
-            && let Err(e) = check_re2(&q.value)
-        {
-            ctx.error(Code::ValueUnsupported, format!("query parameter regular expression `{}` is not valid RE2: {e}", q.value), format!("{p}/queryParams/{j}/value"));
         }
     }
 }

@@ -66,7 +66,7 @@ fn access_log_format() -> BTreeMap<&'static str, &'static str> {
 /// The certificate files a bootstrap refers to when secrets go to files: (path, PEM).
 pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
     let mut out = std::collections::BTreeMap::new();
-    for c in g.ports.iter().flat_map(|p| &p.tls_chains).flat_map(|c| &c.certificates) {
+    for c in g.ports.iter().flat_map(|p| p.tls_chains()).flat_map(|c| &c.certificates) {
         let (crt, key) = crate::names::certificate_files(dir, &c.secret);
         out.insert(crt, c.chain_pem.clone());
         out.insert(key, c.key_pem.clone());
@@ -160,7 +160,7 @@ fn readiness_cluster(opts: &EnvoyOptions) -> Option<Cluster> {
     Some(cluster(&ir::ClusterIr {
         name: crate::names::admin_cluster().into(),
         endpoints: ClusterEndpoints::Static(vec![(opts.admin_address.clone(), opts.admin_port)]),
-        h2c: false,
+        protocol: ir::UpstreamProtocol::Http1,
     }))
 }
 
@@ -168,7 +168,7 @@ const TLS_INSPECTOR: &str = "type.googleapis.com/envoy.extensions.filters.listen
 const DOWNSTREAM_TLS: &str = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
 
 fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
-    let https = !p.tls_chains.is_empty();
+    let https = matches!(p.transport, ir::Transport::Https { .. });
     let source = |cert: &crate::resolve::tls::Certificate, key: bool| match &opts.secrets_dir {
         None => DataSource { inline_string: Some(if key { cert.key_pem.clone() } else { cert.chain_pem.clone() }), filename: None },
         Some(dir) => {
@@ -176,8 +176,8 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
             DataSource { inline_string: None, filename: Some((if key { k } else { crt }).display().to_string()) }
         }
     };
-    let filter_chains = if https {
-        p.tls_chains
+    let filter_chains = if let ir::Transport::Https { chains } = &p.transport {
+        chains
             .iter()
             .map(|c| FilterChain {
                 name: Some(c.name.clone()),
@@ -207,7 +207,7 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
             })
             .collect()
     } else {
-        vec![FilterChain { name: None, filter_chain_match: None, filters: vec![hcm(&p.name, &p.virtual_hosts, p.port)], transport_socket: None }]
+        vec![FilterChain { name: None, filter_chain_match: None, filters: vec![hcm(&p.name, &p.virtual_hosts().cloned().collect::<Vec<_>>(), p.port)], transport_socket: None }]
     };
     Listener {
         name: p.name.clone(),
@@ -349,17 +349,17 @@ fn redirect_code(status: u16) -> &'static str {
 
 fn route(r: &ir::RouteIr) -> Route {
     let mut m = RouteMatch::default();
-    match &r.path {
+    match &r.matches.path {
         PathMatch::Exact(v) => m.path = Some(v.clone()),
         PathMatch::Prefix(v) if v == "/" => m.prefix = Some("/".into()),
         PathMatch::Prefix(v) => m.path_separated_prefix = Some(v.clone()),
         PathMatch::Regex(v) => m.safe_regex = Some(RegexMatcher { regex: v.clone() }),
     }
-    if let Some(method) = &r.method {
+    if let Some(method) = &r.matches.method {
         m.headers.push(HeaderMatcher { name: ":method".into(), string_match: string_matcher(&StringMatch::Exact(method.clone())) });
     }
-    m.headers.extend(r.headers.iter().map(|h| HeaderMatcher { name: h.name.clone(), string_match: string_matcher(&h.value) }));
-    m.query_parameters = r.query.iter().map(|q| QueryParameterMatcher { name: q.name.clone(), string_match: string_matcher(&q.value) }).collect();
+    m.headers.extend(r.matches.headers.iter().map(|h| HeaderMatcher { name: h.name.clone(), string_match: string_matcher(&h.value) }));
+    m.query_parameters = r.matches.query.iter().map(|q| QueryParameterMatcher { name: q.name.clone(), string_match: string_matcher(&q.value) }).collect();
     let mut out = Route {
         name: r.name.clone(),
         match_: m,
@@ -491,7 +491,7 @@ fn cluster(c: &ir::ClusterIr) -> Cluster {
         connect_timeout: "10s",
         lb_policy: "ROUND_ROBIN",
         dns_lookup_family: dns,
-        typed_extension_protocol_options: c.h2c.then_some(ProtocolOptions {
+        typed_extension_protocol_options: (c.protocol == ir::UpstreamProtocol::H2c).then_some(ProtocolOptions {
             http: HttpProtocolOptions {
                 type_: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
                 explicit_http_config: ExplicitHttpConfig { http2_protocol_options: Empty {} },

@@ -1,0 +1,161 @@
+//! Route attachment, once for every route kind: parentRefs (kind, namespace, sectionName,
+//! port), the listeners' allowedRoutes (namespaces and kinds), hostname intersection, and the
+//! route's status per parent. HTTPRoute uses it now; GRPCRoute, TLSRoute, TCPRoute and UDPRoute
+//! call it the same way.
+
+use super::backend::Index;
+use super::hostname;
+use super::listener::AllowedNamespaces;
+use super::status::{ParentRefStatus, Problem, Recorder, RouteParentStatus, RouteStatus, Site, Target};
+use super::{Options, ResolvedGateway};
+use crate::api::httproute::ParentReference;
+use crate::api::{GATEWAY_GROUP, Kind};
+use crate::diag::Code;
+use crate::id::ObjectKey;
+use crate::source::Locator;
+use std::collections::{HashMap, HashSet};
+
+/// What attachment needs of a route, whatever its kind.
+pub struct RouteView<'r> {
+    pub key: &'r ObjectKey,
+    pub loc: &'r Locator,
+    pub parent_refs: &'r [ParentReference],
+    /// Empty for kinds without hostnames (TCPRoute, UDPRoute): they match any listener.
+    pub hostnames: &'r [String],
+    pub generation: Option<i64>,
+}
+
+/// Our Gateways by (namespace, name), and every Gateway of the input (a parentRef to another
+/// controller's Gateway is not ours to judge).
+pub struct Parents {
+    ours: HashMap<(String, String), usize>,
+    all: HashSet<(String, String)>,
+}
+
+impl Parents {
+    pub fn new(res: &crate::api::Resources, gateways: &[ResolvedGateway]) -> Self {
+        Parents {
+            ours: gateways.iter().enumerate().filter(|(_, g)| g.accepted).map(|(i, g)| ((g.key.namespace.clone(), g.key.name.clone()), i)).collect(),
+            all: res.gateways.iter().map(|g| (g.obj.metadata.ns().to_string(), g.obj.metadata.name.clone())).collect(),
+        }
+    }
+
+    fn gateway_ref(pr: &ParentReference) -> bool {
+        pr.group == GATEWAY_GROUP && pr.kind == "Gateway"
+    }
+
+    /// Does any parentRef of the route name one of our Gateways? Routes that name none are not
+    /// ours: no status, no diagnostics about their rules.
+    pub fn any_ours(&self, route: &RouteView) -> bool {
+        route.parent_refs.iter().any(|pr| Self::gateway_ref(pr) && self.ours.contains_key(&(pr.namespace.clone().unwrap_or_else(|| route.key.namespace.clone()), pr.name.clone())))
+    }
+}
+
+/// Where a route is accepted on one Gateway: (listener index, hostnames on that listener).
+pub type Accepted = Vec<(usize, Vec<String>)>;
+
+/// Advice for parentRefs to Gateways that are not in the input at all (maybe a file is
+/// missing), for routes that name none of ours.
+pub fn report_missing_parents(route: &RouteView, parents: &Parents, rec: &mut Recorder) {
+    for (pi, pr) in route.parent_refs.iter().enumerate().filter(|(_, pr)| Parents::gateway_ref(pr)) {
+        let gns = pr.namespace.as_deref().unwrap_or(&route.key.namespace);
+        if !parents.all.contains(&(gns.to_string(), pr.name.clone())) {
+            let msg = format!("parentRef names Gateway {gns}/{} which is not in the input", pr.name);
+            rec.report(Site { object: route.key, loc: route.loc }, Problem::new(Code::ReferenceParentNotFound, msg, format!("/spec/parentRefs/{pi}")));
+        }
+    }
+}
+
+/// Attach one route: its status per parent of ours, and where it is accepted as (gateway
+/// index, [(listener index, hostnames on that listener)]). `serve` false (the route itself is
+/// not valid) records the parents but attaches nowhere.
+pub fn attach(
+    route: &RouteView,
+    kind: Kind,
+    parents: &Parents,
+    gateways: &[ResolvedGateway],
+    index: &Index,
+    opts: &Options,
+    rec: &mut Recorder,
+) -> Vec<(usize, Accepted)> {
+    let rns = route.key.namespace.as_str();
+    let site = Site { object: route.key, loc: route.loc };
+    let mut out = Vec::new();
+    let mut status = RouteStatus { parents: Vec::new(), generation: route.generation };
+    let mut problems = Vec::new();
+    for (pi, pr) in route.parent_refs.iter().enumerate() {
+        let at = format!("/spec/parentRefs/{pi}");
+        if !Parents::gateway_ref(pr) {
+            if pr.group == GATEWAY_GROUP && pr.kind == "ListenerSet" {
+                rec.report(site, Problem::new(Code::UnsupportedField, "parentRefs of kind ListenerSet are not supported yet", at).help(crate::validate::UNSUPPORTED_HELP));
+            }
+            continue;
+        }
+        let gns = pr.namespace.as_deref().unwrap_or(rns);
+        let Some(&gi) = parents.ours.get(&(gns.to_string(), pr.name.clone())) else {
+            if !parents.all.contains(&(gns.to_string(), pr.name.clone())) {
+                rec.report(site, Problem::new(Code::ReferenceParentNotFound, format!("parentRef names Gateway {gns}/{} which is not in the input", pr.name), at));
+            }
+            continue;
+        };
+        let gw = &gateways[gi];
+        let mut matched = Vec::new();
+        let mut any_candidate = false;
+        let mut any_allowed = false;
+        for (li, l) in gw.listeners.iter().enumerate() {
+            if pr.section_name.as_deref().is_some_and(|s| s != l.id.section) || pr.port.is_some_and(|p| p != l.port) {
+                continue;
+            }
+            any_candidate = true;
+            let ns_ok = match &l.namespaces {
+                AllowedNamespaces::All => true,
+                AllowedNamespaces::Same => rns == gw.key.namespace,
+                AllowedNamespaces::Selector(sel) => sel.matches(&index.namespace_labels(rns)),
+            };
+            if !(l.kinds.contains(&kind) && ns_ok) {
+                continue;
+            }
+            any_allowed = true;
+            if let Some(hosts) = hostname::intersect(l.hostname.as_deref(), route.hostnames) {
+                matched.push((li, hosts));
+            }
+        }
+        let refused = if !any_candidate {
+            Some(("NoMatchingParent", "No listener matches the parentRef's sectionName and port"))
+        } else if !any_allowed {
+            Some(("NotAllowedByListeners", "No listener of the parent allows this route (allowedRoutes namespaces and kinds)"))
+        } else if matched.is_empty() {
+            Some(("NoMatchingListenerHostname", "No hostname of the route matches a listener hostname"))
+        } else {
+            None
+        };
+        let parent_index = status.parents.len();
+        status.parents.push(RouteParentStatus {
+            parent_ref: ParentRefStatus {
+                group: pr.group.clone(),
+                kind: pr.kind.clone(),
+                namespace: gns.to_string(),
+                name: pr.name.clone(),
+                section_name: pr.section_name.clone(),
+                port: pr.port,
+            },
+            controller_name: opts.controller_name.clone(),
+            conditions: Vec::new(),
+        });
+        match refused {
+            Some((reason, msg)) => problems.push(
+                Problem::new(Code::ReferenceRouteNotAccepted, msg, at)
+                    .context(format!("not accepted by Gateway {gns}/{}", pr.name))
+                    .sets(Target::RouteParent(route.key.clone(), parent_index), "Accepted", false, reason),
+            ),
+            None => out.push((gi, matched)),
+        }
+    }
+    if !status.parents.is_empty() {
+        rec.status.routes.insert(route.key.clone(), status);
+    }
+    for p in problems {
+        rec.report(site, p);
+    }
+    out
+}
