@@ -109,6 +109,9 @@ struct Expect {
     /// Headers the response must not have.
     #[serde(default, rename = "absentResponseHeaders")]
     absent_response_headers: Vec<String>,
+    /// Envoy answered itself: no backend saw the request.
+    #[serde(default, rename = "answeredByGateway")]
+    answered_by_gateway: bool,
     #[serde(default)]
     location: Option<String>,
     /// The TLS handshake must fail.
@@ -231,6 +234,9 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
             check(reply.status == s, format!("status {} want {s}; body {}", reply.status, reply.body));
         }
         let seen = reply.echo();
+        if e.answered_by_gateway {
+            check(reply.backend().is_empty(), format!("backend `{}` answered; the gateway should have", reply.backend()));
+        }
         if let Some(b) = &e.backend {
             let got = reply.backend();
             check(got == *b || got.rsplit('/').next() == Some(b.as_str()), format!("backend `{got}` want `{b}`"));

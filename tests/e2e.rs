@@ -236,16 +236,25 @@ spec:
       filters: [{{type: RequestRedirect, requestRedirect: {{port: 80}}}}]
 "#
     );
-    let _served = serve(&envoy, &input, &[]).await;
-    for host in ["example.com".to_string(), format!("example.com:{port}")] {
-        let loc = |p: &'static str| {
-            let host = host.clone();
-            async move { get(port, &host, p).await.expect("request").headers.get("location").cloned().unwrap_or_default() }
-        };
-        assert_eq!(loc("/https").await, "https://example.com/https", "Host {host}");
-        assert_eq!(loc("/https-8443").await, "https://example.com:8443/https-8443", "Host {host}");
-        assert_eq!(loc("/http80").await, "http://example.com/http80", "Host {host}");
-    }
+    let exact = format!(
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: exact, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  hostnames: [exact.example.com]\n  rules:\n    - matches: [{{path: {{value: /https}}}}]\n      filters: [{{type: RequestRedirect, requestRedirect: {{scheme: https}}}}]\n"
+    );
+    let _served = serve(&envoy, &format!("{input}{exact}"), &[]).await;
+    let loc = |host: String, p: &'static str| async move { get(port, &host, p).await.expect("request").headers.get("location").cloned().unwrap_or_default() };
+    // A Host without a port: the well-known port stays out of Location.
+    let h = "example.com".to_string();
+    assert_eq!(loc(h.clone(), "/https").await, "https://example.com/https");
+    assert_eq!(loc(h.clone(), "/https-8443").await, "https://example.com:8443/https-8443");
+    assert_eq!(loc(h, "/http80").await, "http://example.com/http80");
+    // A Host with the listener's port: the client's port never leaks into a redirect to another
+    // port. On an exact hostname the Location names the host alone; on a wildcard one Envoy
+    // can only replace the port, so it is the well-known one, written out.
+    let h = format!("example.com:{port}");
+    assert_eq!(loc(h.clone(), "/https").await, "https://example.com:443/https");
+    assert_eq!(loc(h.clone(), "/https-8443").await, "https://example.com:8443/https-8443");
+    assert_eq!(loc(h, "/http80").await, "http://example.com:80/http80");
+    assert_eq!(loc(format!("exact.example.com:{port}"), "/https").await, "https://exact.example.com/https");
+    assert_eq!(loc("exact.example.com".into(), "/https").await, "https://exact.example.com/https");
 }
 
 /// A rule whose backendRefs are partly invalid: the invalid ones' share of traffic answers 500,
@@ -284,4 +293,26 @@ spec:
     }
     let share = errors as f64 * 100.0 / n as f64;
     assert!((40.0..=60.0).contains(&share), "{share}% answered 500, want 50±10");
+}
+
+/// Envoy Gateway's defaults, through Envoy: a request header with an underscore is refused (it
+/// could smuggle a header a backend reads with dashes), and the backend's Server header passes
+/// through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envoy_gateway_defaults_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let api = echo("api").await;
+    let port = free_port();
+    let mut input = format!(
+        "{}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{name: api, port: 8080}}]}}]\n",
+        http_gateway(port)
+    );
+    input.push_str(&slice("default", "api", api.addr.port()));
+    let _served = serve(&envoy, &input, &[]).await;
+    let r = get(port, "example.com", "/").await.expect("request");
+    assert_eq!((r.status, r.backend().as_str()), (200, "api"));
+    assert_eq!(r.headers.get("server").map(String::as_str), Some("gatewayc-echo"));
+    let r = request(port, "GET", "example.com", "/u", &[("x_user", "admin")]).await.expect("request");
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(!api.seen.lock().map(|v| v.iter().any(|p| p == "/u")).unwrap_or(true), "the backend must not see it");
 }

@@ -119,8 +119,10 @@ pub struct WeightedCluster {
 pub struct Redirect {
     pub scheme: Option<String>,
     pub hostname: Option<String>,
-    /// None: keep the request's (the spec's port rules are applied already).
-    pub port: Option<u32>,
+    /// The port of the Location (the spec's port rules applied already).
+    pub port: u32,
+    /// `port` is the scheme's well-known one: the Location carries no port.
+    pub default_port: bool,
     pub path: Option<PathRewrite>,
     pub status: u16,
 }

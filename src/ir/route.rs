@@ -44,7 +44,8 @@ fn redirect(r: &rh::RedirectSpec, matched: &PathMatch, listener_port: u32, https
     Redirect {
         scheme: r.scheme.map(str::to_string),
         hostname: r.hostname.clone(),
-        port: if well_known { None } else { Some(port) },
+        port,
+        default_port: well_known,
         path: r.path.as_ref().and_then(|p| path_rewrite(p, matched)),
         status: r.status,
     }

@@ -172,6 +172,7 @@ pub async fn echo(name: &str) -> Echo {
                                 .status(status)
                                 .header("content-type", "application/json")
                                 .header("x-echo-backend", n.as_str())
+                                .header("server", "gatewayc-echo")
                                 .body(Full::new(Bytes::from(body.to_string())))
                                 .expect("response"),
                         )

@@ -100,8 +100,28 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
                 .chain(g.invalid_backend.then(invalid_backend_cluster))
                 .collect(),
         },
+        layered_runtime: LayeredRuntime {
+            layers: vec![RuntimeLayer {
+                name: "global_config",
+                // As Envoy Gateway: regexes are limited by RE2 itself, not by Envoy's default
+                // program-size limit of 100 (which a long alternation exceeds).
+                static_layer: std::collections::BTreeMap::from([("re2.max_program_size.error_level", u64::from(u32::MAX)), ("re2.max_program_size.warn_level", 1000)]),
+            }],
+        },
+        overload_manager: OverloadManager {
+            refresh_interval: "0.25s",
+            resource_monitors: vec![ResourceMonitor {
+                name: "envoy.resource_monitors.global_downstream_max_connections",
+                typed_config: DownstreamConnectionsConfig { type_: DOWNSTREAM_CONNECTIONS, max_active_downstream_connections: MAX_DOWNSTREAM_CONNECTIONS },
+            }],
+        },
     }
 }
+
+const DOWNSTREAM_CONNECTIONS: &str = "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig";
+/// Envoy Gateway's defaults (docs/features.md lists them beside Envoy's own).
+const MAX_DOWNSTREAM_CONNECTIONS: u64 = 50_000;
+const BUFFER_LIMIT_BYTES: u32 = 32_768;
 
 const INTERNAL_LISTENER: &str = "type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener";
 
@@ -110,7 +130,7 @@ const INTERNAL_LISTENER: &str = "type.googleapis.com/envoy.extensions.bootstrap.
 fn invalid_backend_listener() -> Listener {
     let name = crate::names::invalid_backend();
     let vhost = ir::VirtualHostIr { name: name.into(), hostname: "*".into(), routes: Vec::new() };
-    let mut filter = hcm(name, std::slice::from_ref(&vhost), 0);
+    let mut filter = hcm(name, std::slice::from_ref(&vhost));
     filter.typed_config.access_log.clear();
     filter.typed_config.route_config.virtual_hosts[0].domains = vec!["*".into()];
     filter.typed_config.route_config.virtual_hosts[0].routes.push(Route { direct_response: Some(DirectResponse { status: 500 }), ..Route::new(name, RouteMatch { prefix: Some("/".into()), ..Default::default() }) });
@@ -120,6 +140,8 @@ fn invalid_backend_listener() -> Listener {
         internal_listener: Some(Empty {}),
         listener_filters: Vec::new(),
         filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None }],
+        per_connection_buffer_limit_bytes: None,
+        max_connections_to_accept_per_socket_event: None,
     }
 }
 
@@ -132,6 +154,7 @@ fn invalid_backend_cluster() -> Cluster {
         lb_policy: "ROUND_ROBIN",
         dns_lookup_family: None,
         typed_extension_protocol_options: None,
+        per_connection_buffer_limit_bytes: BUFFER_LIMIT_BYTES,
         load_assignment: ClusterLoadAssignment {
             cluster_name: name.into(),
             endpoints: vec![LocalityLbEndpoints { lb_endpoints: vec![LbEndpoint { endpoint: Endpoint { address: Address::internal(name) } }] }],
@@ -143,7 +166,7 @@ fn invalid_backend_cluster() -> Cluster {
 fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
     let port = opts.readiness_port?;
     let vhost = ir::VirtualHostIr { name: crate::names::readiness().into(), hostname: "*".into(), routes: Vec::new() };
-    let mut filter = hcm(crate::names::readiness(), std::slice::from_ref(&vhost), port);
+    let mut filter = hcm(crate::names::readiness(), std::slice::from_ref(&vhost));
     filter.typed_config.access_log.clear();
     filter.typed_config.route_config.virtual_hosts[0].routes.push(Route { route: Some(RouteAction { cluster: Some(crate::names::admin_cluster().into()), ..Default::default() }), ..Route::new(crate::names::readiness(), RouteMatch { path: Some("/ready".into()), ..Default::default() }) });
     Some(Listener {
@@ -152,6 +175,8 @@ fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
         internal_listener: None,
         listener_filters: Vec::new(),
         filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None }],
+        per_connection_buffer_limit_bytes: None,
+        max_connections_to_accept_per_socket_event: None,
     })
 }
 
@@ -186,7 +211,7 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
                 } else {
                     Some(FilterChainMatch { server_names: c.server_names.clone() })
                 },
-                filters: vec![hcm_with(&c.name, &c.virtual_hosts, p.port, misdirected_host(c, p.port))],
+                filters: vec![hcm_with(&c.name, &c.virtual_hosts, misdirected_host(c))],
                 transport_socket: Some(TransportSocket {
                     name: "envoy.transport_sockets.tls",
                     typed_config: DownstreamTlsContext {
@@ -207,7 +232,7 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
             })
             .collect()
     } else {
-        vec![FilterChain { name: None, filter_chain_match: None, filters: vec![hcm(&p.name, &p.virtual_hosts().cloned().collect::<Vec<_>>(), p.port)], transport_socket: None }]
+        vec![FilterChain { name: None, filter_chain_match: None, filters: vec![hcm(&p.name, &p.virtual_hosts().cloned().collect::<Vec<_>>())], transport_socket: None }]
     };
     Listener {
         name: p.name.clone(),
@@ -219,27 +244,29 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
             Vec::new()
         },
         filter_chains,
+        per_connection_buffer_limit_bytes: Some(BUFFER_LIMIT_BYTES),
+        max_connections_to_accept_per_socket_event: Some(1),
     }
 }
 
 /// The virtual host answering 421 for hosts another HTTPS listener of the port owns.
-fn misdirected_host(c: &ir::TlsChainIr, port: u32) -> Option<VirtualHost> {
+fn misdirected_host(c: &ir::TlsChainIr) -> Option<VirtualHost> {
     if c.misdirected.is_empty() {
         return None;
     }
     Some(VirtualHost {
         name: format!("{}/misdirected", c.name),
-        domains: c.misdirected.iter().flat_map(|h| domains(h, port)).collect(),
+        domains: c.misdirected.iter().flat_map(|h| domains(h)).collect(),
         routes: vec![Route { direct_response: Some(DirectResponse { status: 421 }), ..Route::new(format!("{}/misdirected", c.name), RouteMatch { prefix: Some("/".into()), ..Default::default() }) }],
     })
 }
 
 /// The HTTP connection manager of one route table (a port, or one HTTPS listener's chain).
-fn hcm(name: &str, vhosts: &[ir::VirtualHostIr], port: u32) -> NetworkFilter {
-    hcm_with(name, vhosts, port, None)
+fn hcm(name: &str, vhosts: &[ir::VirtualHostIr]) -> NetworkFilter {
+    hcm_with(name, vhosts, None)
 }
 
-fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], port: u32, extra: Option<VirtualHost>) -> NetworkFilter {
+fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>) -> NetworkFilter {
     NetworkFilter {
         name: "envoy.filters.network.http_connection_manager",
         typed_config: HttpConnectionManager {
@@ -249,8 +276,11 @@ fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], port: u32, extra: Option<V
             merge_slashes: true,
             path_with_escaped_slashes_action: "UNESCAPE_AND_REDIRECT",
             use_remote_address: true,
-            // As Envoy Gateway: match and redirect on the host without the client's port.
-            strip_any_host_port: true,
+            // As Envoy Gateway: the Server header of backends passes through, headers with
+            // underscores are refused, HTTP/2 limits streams and windows.
+            server_header_transformation: "PASS_THROUGH",
+            common_http_protocol_options: CommonHttpProtocolOptions { headers_with_underscores_action: "REJECT_REQUEST" },
+            http2_protocol_options: Http2ProtocolOptions { max_concurrent_streams: 100, initial_stream_window_size: 65_536, initial_connection_window_size: 1_048_576 },
             // WebSocket upgrades pass through to backends (appProtocol kubernetes.io/ws or not),
             // as Envoy Gateway allows them.
             upgrade_configs: vec![UpgradeConfig { upgrade_type: "websocket" }],
@@ -267,20 +297,47 @@ fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], port: u32, extra: Option<V
             ],
             route_config: RouteConfiguration {
                 name: name.to_string(),
-                virtual_hosts: vhosts.iter().map(|v| virtual_host(v, port)).chain(extra).collect(),
+                // Virtual hosts match with and without the port; the Host header reaches the
+                // backend as the client sent it.
+                ignore_port_in_host_matching: true,
+                virtual_hosts: vhosts.iter().map(|v| virtual_host(v)).chain(extra).collect(),
             },
         },
     }
 }
 
-/// Domains for a hostname on a port: the name alone and with `:port`, so clients that send
-/// the port in Host match too. `*` (any host) needs no port form.
-fn domains(hostname: &str, port: u32) -> Vec<String> {
-    if hostname == "*" { vec!["*".into()] } else { vec![hostname.to_string(), format!("{hostname}:{port}")] }
+/// Domains of a hostname (the port in Host is ignored for matching).
+fn domains(hostname: &str) -> Vec<String> {
+    vec![hostname.to_string()]
 }
 
-fn virtual_host(v: &ir::VirtualHostIr, port: u32) -> VirtualHost {
-    VirtualHost { name: v.name.clone(), domains: domains(&v.hostname, port), routes: v.routes.iter().map(|r| route(r)).collect() }
+fn virtual_host(v: &ir::VirtualHostIr) -> VirtualHost {
+    VirtualHost { name: v.name.clone(), domains: domains(&v.hostname), routes: v.routes.iter().flat_map(|r| routes(r, &v.hostname)).collect() }
+}
+
+/// The Envoy routes of one IR route. A redirect to a scheme's well-known port must drop the
+/// port the client put in Host, which Envoy keeps unless it rewrites the host or the port: on an
+/// exact hostname the redirect names that host; on a wildcard one, a first route for Hosts that
+/// carry a port sets the well-known port explicitly (`host:443`), a second serves the rest.
+fn routes(r: &ir::RouteIr, vhost: &str) -> Vec<Route> {
+    let Action::Redirect(rd) = &r.action else { return vec![route(r)] };
+    if !rd.default_port || rd.hostname.is_some() {
+        return vec![route(r)];
+    }
+    if !vhost.starts_with('*') {
+        let mut out = route(r);
+        if let Some(a) = out.redirect.as_mut() {
+            a.host_redirect = Some(vhost.to_string());
+        }
+        return vec![out];
+    }
+    let mut with_port = route(r);
+    with_port.name = format!("{}/host-with-port", r.name);
+    with_port.match_.headers.push(HeaderMatcher { name: ":authority".into(), string_match: string_matcher(&StringMatch::Regex(r"^.*:[0-9]+$".into())) });
+    if let Some(a) = with_port.redirect.as_mut() {
+        a.port_redirect = Some(rd.port);
+    }
+    vec![with_port, route(r)]
 }
 
 fn string_matcher(m: &StringMatch) -> StringMatcher {
@@ -382,6 +439,8 @@ fn route(r: &ir::RouteIr) -> Route {
                     expose_headers: join(&c.expose_headers),
                     max_age: c.max_age.to_string(),
                     allow_credentials: c.credentials,
+                    // A preflight from an origin not allowed is answered here, never forwarded.
+                    forward_not_matching_preflights: false,
                 }),
             }
         }),
@@ -393,7 +452,7 @@ fn route(r: &ir::RouteIr) -> Route {
             out.redirect = Some(RedirectAction {
                 scheme_redirect: rd.scheme.clone(),
                 host_redirect: rd.hostname.clone(),
-                port_redirect: rd.port,
+                port_redirect: (!rd.default_port).then_some(rd.port),
                 path_redirect: full,
                 prefix_rewrite: prefix,
                 regex_rewrite: regex,
@@ -497,6 +556,7 @@ fn cluster(c: &ir::ClusterIr) -> Cluster {
                 explicit_http_config: ExplicitHttpConfig { http2_protocol_options: Empty {} },
             },
         }),
+        per_connection_buffer_limit_bytes: BUFFER_LIMIT_BYTES,
         load_assignment: ClusterLoadAssignment {
             cluster_name: c.name.clone(),
             endpoints: if eps.is_empty() {

@@ -10,6 +10,38 @@ pub struct Bootstrap {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bootstrap_extensions: Vec<BootstrapExtension>,
     pub static_resources: StaticResources,
+    pub layered_runtime: LayeredRuntime,
+    pub overload_manager: OverloadManager,
+}
+
+#[derive(Serialize)]
+pub struct LayeredRuntime {
+    pub layers: Vec<RuntimeLayer>,
+}
+
+#[derive(Serialize)]
+pub struct RuntimeLayer {
+    pub name: &'static str,
+    pub static_layer: std::collections::BTreeMap<&'static str, u64>,
+}
+
+#[derive(Serialize)]
+pub struct OverloadManager {
+    pub refresh_interval: &'static str,
+    pub resource_monitors: Vec<ResourceMonitor>,
+}
+
+#[derive(Serialize)]
+pub struct ResourceMonitor {
+    pub name: &'static str,
+    pub typed_config: DownstreamConnectionsConfig,
+}
+
+#[derive(Serialize)]
+pub struct DownstreamConnectionsConfig {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub max_active_downstream_connections: u64,
 }
 
 #[derive(Serialize)]
@@ -74,6 +106,10 @@ pub struct Listener {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub listener_filters: Vec<ListenerFilter>,
     pub filter_chains: Vec<FilterChain>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_connection_buffer_limit_bytes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections_to_accept_per_socket_event: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -146,11 +182,25 @@ pub struct HttpConnectionManager {
     pub merge_slashes: bool,
     pub path_with_escaped_slashes_action: &'static str,
     pub use_remote_address: bool,
-    pub strip_any_host_port: bool,
+    pub server_header_transformation: &'static str,
+    pub common_http_protocol_options: CommonHttpProtocolOptions,
+    pub http2_protocol_options: Http2ProtocolOptions,
     pub upgrade_configs: Vec<UpgradeConfig>,
     pub access_log: Vec<AccessLog>,
     pub http_filters: Vec<HttpFilter>,
     pub route_config: RouteConfiguration,
+}
+
+#[derive(Serialize)]
+pub struct CommonHttpProtocolOptions {
+    pub headers_with_underscores_action: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Http2ProtocolOptions {
+    pub max_concurrent_streams: u32,
+    pub initial_stream_window_size: u32,
+    pub initial_connection_window_size: u32,
 }
 
 #[derive(Serialize)]
@@ -191,6 +241,7 @@ pub struct TypedEmpty {
 #[derive(Serialize)]
 pub struct RouteConfiguration {
     pub name: String,
+    pub ignore_port_in_host_matching: bool,
     pub virtual_hosts: Vec<VirtualHost>,
 }
 
@@ -286,6 +337,7 @@ pub struct CorsPolicy {
     pub expose_headers: Option<String>,
     pub max_age: String,
     pub allow_credentials: bool,
+    pub forward_not_matching_preflights: bool,
 }
 
 impl Route {
@@ -473,6 +525,7 @@ pub struct Cluster {
     pub dns_lookup_family: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub typed_extension_protocol_options: Option<ProtocolOptions>,
+    pub per_connection_buffer_limit_bytes: u32,
     pub load_assignment: ClusterLoadAssignment,
 }
 
