@@ -73,6 +73,9 @@ pub struct RenderArgs {
     /// Fail on warnings too.
     #[arg(long)]
     pub strict: bool,
+    /// No summary line on success.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -140,6 +143,9 @@ pub struct TranslateArgs {
     /// them under this path, so give the path Envoy will see.
     #[arg(long, value_name = "DIR")]
     pub secrets_dir: Option<PathBuf>,
+    /// No summary line on success.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -200,6 +206,8 @@ pub struct Report {
     pub exit: Exit,
     pub stdout: String,
     pub stderr: String,
+    /// The summary line of a successful run, printed once stdout is written.
+    pub summary: String,
 }
 
 pub(crate) fn options(i: &InputArgs) -> Options {
@@ -233,7 +241,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read, color: bool) -> Report {
 }
 
 pub(crate) fn usage(msg: impl Into<String>) -> Report {
-    Report { exit: Exit::Usage, stdout: String::new(), stderr: format!("error: {}\n", msg.into()) }
+    Report { summary: String::new(), exit: Exit::Usage, stdout: String::new(), stderr: format!("error: {}\n", msg.into()) }
 }
 
 pub(crate) fn parse_admin(addr: &str) -> Option<(String, u32)> {
@@ -267,7 +275,7 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
     let go = |diags: &[Diagnostic], ours: &[(String, String)]| {
         !failed(diags) && selected.all_in(ours) && !ours.is_empty()
     };
-    let each = |g: &crate::ir::GatewayIr| -> Result<(Rendered, Vec<crate::output::Staged>), String> {
+    let each = |g: &crate::ir::GatewayIr| -> Result<(Rendered, Vec<crate::output::Staged>, Stats), String> {
         // Certificate files (with --tls-secrets files) are staged like the bootstraps.
         let secrets = match &envoy.secrets_dir {
             Some(dir) => crate::emit::envoy::secret_files(g, dir)
@@ -283,39 +291,94 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
             }
             None => pipeline::render_bootstrap(g, &envoy, json).map(Rendered::Text),
         }?;
-        Ok((rendered, secrets))
+        Ok((rendered, secrets, Stats::of(g)))
     };
     let emit = pipeline::Emit { select: &is_selected, go: &go, each: &each };
     let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, Some(&emit));
     let mut diags = c.diagnostics.clone();
-    selected.check(&c.gateways, &a.input.controller_name, true, &mut diags);
+    selected.check(&c.gateways, &a.input.controller_name, &c.why_no_gateway, true, &mut diags);
     let stderr = human(&c, &diags, color);
     if failed(&diags) {
-        return Report { exit: Exit::Invalid, stdout: String::new(), stderr };
+        return Report { summary: String::new(), exit: Exit::Invalid, stdout: String::new(), stderr };
     }
-    let (outputs, secrets): (Vec<Rendered>, Vec<Vec<crate::output::Staged>>) = match c.outputs.into_iter().collect::<Result<Vec<_>, _>>() {
-        Ok(o) => o.into_iter().unzip(),
-        Err(e) => return Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
-    };
+    let mut outputs = Vec::new();
+    let mut staged = Vec::new();
+    let mut stats = Stats::default();
+    for o in c.outputs {
+        match o {
+            Ok((r, secrets, st)) => {
+                outputs.push(r);
+                staged.extend(secrets);
+                stats.add(&st);
+            }
+            Err(e) => return Report { summary: String::new(), exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
+        }
+    }
     if a.output_dir.is_none() && outputs.len() != 1 {
         return usage(format!(
             "{} Gateways selected; pass --output-dir DIR to write them all, or --gateway NAMESPACE/NAME to print one",
             outputs.len()
         ));
     }
-    if let Err(e) = crate::output::commit(secrets.into_iter().flatten().collect()) {
-        return Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") };
+    let mut stdout = String::new();
+    for r in outputs {
+        match r {
+            Rendered::Staged(s) => staged.push(s),
+            Rendered::Text(t) => stdout = t,
+        }
     }
-    if a.output_dir.is_some() {
-        let staged = outputs.into_iter().filter_map(|r| if let Rendered::Staged(s) = r { Some(s) } else { None }).collect();
-        return match crate::output::commit(staged) {
-            Ok(()) => Report { exit: Exit::Ok, stdout: String::new(), stderr },
-            Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
-        };
+    // Certificates and bootstraps go into place together, or not at all.
+    stats.files = staged.len();
+    if let Err(e) = crate::output::commit(staged) {
+        return Report { summary: String::new(), exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") };
     }
-    // Exactly one output here (checked above), rendered as text for stdout.
-    let stdout = outputs.into_iter().map(|r| if let Rendered::Text(t) = r { t } else { String::new() }).collect();
-    Report { exit: Exit::Ok, stdout, stderr }
+    let written = if a.output_dir.is_none() && stats.files == 0 { "printed 1 bootstrap".to_string() } else { format!("wrote {} file{}", stats.files, plural(stats.files)) };
+    let summary = if a.quiet { String::new() } else { stats.line(&written) };
+    Report { summary, exit: Exit::Ok, stdout, stderr }
+}
+
+/// What a run wrote, for the summary line on stderr.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Stats {
+    pub files: usize,
+    pub gateways: usize,
+    pub listeners: usize,
+    pub routes: usize,
+    pub clusters: usize,
+}
+
+impl Stats {
+    pub(crate) fn of(g: &crate::ir::GatewayIr) -> Stats {
+        let mut routes = std::collections::HashSet::new();
+        for v in g.ports.iter().flat_map(|p| p.virtual_hosts()) {
+            routes.extend(v.routes.iter().map(|r| r.name.as_str()));
+        }
+        Stats { files: 0, gateways: 1, listeners: g.ports.len(), routes: routes.len(), clusters: g.clusters.len() }
+    }
+    pub(crate) fn add(&mut self, o: &Stats) {
+        self.gateways += o.gateways;
+        self.listeners += o.listeners;
+        self.routes += o.routes;
+        self.clusters += o.clusters;
+    }
+    /// `gatewayc: <what was written>: N Gateways, N listeners, N routes, N clusters`.
+    pub(crate) fn line(&self, files: &str) -> String {
+        format!(
+            "gatewayc: {files}: {} Gateway{}, {} listener{}, {} route{}, {} cluster{}\n",
+            self.gateways,
+            plural(self.gateways),
+            self.listeners,
+            plural(self.listeners),
+            self.routes,
+            plural(self.routes),
+            self.clusters,
+            plural(self.clusters)
+        )
+    }
+}
+
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// The Gateways named with `--gateway NAMESPACE/NAME` (none: all of ours).
@@ -341,14 +404,14 @@ impl Selection {
     }
     /// Errors for named Gateways that are not ours, and (when `need_one`) for an input with
     /// no Gateway of ours at all.
-    pub(crate) fn check(&self, ours: &[(String, String)], controller: &str, need_one: bool, diags: &mut Vec<Diagnostic>) {
+    pub(crate) fn check(&self, ours: &[(String, String)], controller: &str, why_none: &str, need_one: bool, diags: &mut Vec<Diagnostic>) {
         for (ns, name) in self.0.iter().filter(|s| !ours.contains(s)) {
             diags.push(Diagnostic::new(Code::InputGatewayNotFound,
                 format!("--gateway {ns}/{name}: no such Gateway of a GatewayClass with controllerName {controller}"),
             ));
         }
         if need_one && ours.is_empty() && !diags.iter().any(Diagnostic::is_error) {
-            diags.push(Diagnostic::new(Code::InputNoGateway, format!("the input holds no Gateway of a GatewayClass with controllerName {controller}")));
+            diags.push(Diagnostic::new(Code::InputNoGateway, why_none));
         }
     }
 }
@@ -368,7 +431,7 @@ fn validate(a: ValidateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Repo
         DiagFormat::Sarif => (diag::render_sarif(&c.diagnostics, &c.sources), String::new()),
         DiagFormat::Human => (String::new(), human(&c, &c.diagnostics, color)),
     };
-    Report { exit: if failed { Exit::Invalid } else { Exit::Ok }, stdout, stderr }
+    Report { summary: String::new(), exit: if failed { Exit::Invalid } else { Exit::Ok }, stdout, stderr }
 }
 
 fn status(a: StatusArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
@@ -380,8 +443,8 @@ fn status(a: StatusArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report {
     // Exit 0 whenever the input parsed; objects refused by validation are left out.
     let parse_failed = diag::fails(&c.diagnostics, Verdict::Status, false);
     match crate::emit::yaml::to_string_multiple(&c.status_objects) {
-        Ok(out) => Report { exit: if parse_failed { Exit::Invalid } else { Exit::Ok }, stdout: out, stderr },
-        Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
+        Ok(out) => Report { summary: String::new(), exit: if parse_failed { Exit::Invalid } else { Exit::Ok }, stdout: out, stderr },
+        Err(e) => Report { summary: String::new(), exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") },
     }
 }
 
@@ -395,7 +458,7 @@ fn schema(a: SchemaArgs) -> Report {
         })
         .collect();
     match crate::output::write_all(&a.output_dir, &files) {
-        Ok(()) => Report { exit: Exit::Ok, stdout: String::new(), stderr: String::new() },
-        Err(e) => Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("error: {e}\n") },
+        Ok(()) => Report { summary: String::new(), exit: Exit::Ok, stdout: String::new(), stderr: String::new() },
+        Err(e) => Report { summary: String::new(), exit: Exit::Invalid, stdout: String::new(), stderr: format!("error: {e}\n") },
     }
 }

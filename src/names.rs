@@ -114,3 +114,31 @@ pub fn manifest_file(kind: &str) -> String {
 pub fn metallb_file(namespace: &str, kind: &str, name: &str) -> std::path::PathBuf {
     std::path::Path::new(namespace).join("metallb").join(format!("{}-{name}.yaml", kind.to_lowercase()))
 }
+
+/// A label value from a name: as it is up to 63 characters (the API server's limit), else its
+/// first 54 characters (trailing `-`, `_`, `.` trimmed), `-`, and the first 8 hex digits of its
+/// SHA-256, as Envoy Gateway shortens names (`GetHashedName`).
+pub fn label_value(v: &str) -> String {
+    if v.len() <= 63 {
+        return v.to_string();
+    }
+    use sha2::Digest;
+    let hash = format!("{:x}", sha2::Sha256::digest(v.as_bytes()));
+    let mut head: String = v.chars().take(54).collect();
+    while head.ends_with(['-', '_', '.']) {
+        head.pop();
+    }
+    format!("{head}-{}", &hash[..8])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn label_values_fit_the_api_server() {
+        assert_eq!(super::label_value("web"), "web");
+        let long = format!("{}.b", "a".repeat(250));
+        let v = super::label_value(&long);
+        assert_eq!(v.len(), 63);
+        assert!(v.starts_with(&"a".repeat(54)) && v != super::label_value(&format!("{}.c", "a".repeat(250))));
+    }
+}

@@ -17,6 +17,8 @@ pub struct Compiled<R = ()> {
     pub outputs: Vec<R>,
     /// Gateway API objects with status, as YAML documents (for `gatewayc status`).
     pub status_objects: Vec<serde_json::Value>,
+    /// When `gateways` is empty: why, in one line (for `input::no-gateway`).
+    pub why_no_gateway: String,
 }
 
 /// What a run needs besides the IR.
@@ -49,14 +51,14 @@ pub fn compile<R: Send>(inputs: &[Input], stdin: &mut dyn std::io::Read, opts: &
     let work = |items: &[(source::FileId, &std::sync::Arc<str>, usize, usize)]| {
         let mut part = crate::validate::Part::new(opts.channel);
         let mut diags = Vec::new();
-        let mut any = false;
+        let mut with_objects = std::collections::BTreeSet::new();
         for (f, text, s, e) in items {
             source::parse_range(*f, text, *s, *e, &mut diags, &mut |doc| {
-                any = true;
+                with_objects.insert(doc.file);
                 crate::validate::check_document(doc, &mut part)
             });
         }
-        (part, diags, any)
+        (part, diags, with_objects)
     };
     let results: Vec<_> = if workers == 1 || items.len() < 2 {
         vec![work(&items)]
@@ -80,18 +82,35 @@ pub fn compile<R: Send>(inputs: &[Input], stdin: &mut dyn std::io::Read, opts: &
         })
     };
     let mut parts = Vec::new();
-    let mut any_document = false;
-    for (part, diags, any) in results {
+    let mut with_objects = std::collections::BTreeSet::new();
+    for (part, diags, files) in results {
         diagnostics.extend(diags);
         parts.push(part);
-        any_document |= any;
+        with_objects.extend(files);
     }
-    // An input without any object is an error, unless reading it already failed.
-    if !any_document && !diagnostics.iter().any(Diagnostic::is_error) {
-        diagnostics.push(Diagnostic::new(Code::InputEmpty, "the input holds no Kubernetes object"));
-    }
+    empty_inputs(&sources, &with_objects, &mut diagnostics);
     t.lap("source+validate");
     finish(sources, diagnostics, crate::validate::finish(parts), opts, want, emit)
+}
+
+/// Name each input path that yields no object; an input with no object at all is an error,
+/// unless reading it already failed.
+fn empty_inputs(sources: &SourceMap, with_objects: &std::collections::BTreeSet<source::FileId>, diagnostics: &mut Vec<Diagnostic>) {
+    let failed = diagnostics.iter().any(Diagnostic::is_error);
+    let empty: Vec<&str> = sources.inputs().iter().filter(|(_, files)| !files.iter().any(|f| with_objects.contains(f))).map(|(n, _)| n.as_str()).collect();
+    if with_objects.is_empty() {
+        if !failed {
+            let which = if empty.is_empty() { String::new() } else { format!(" ({})", empty.join(", ")) };
+            diagnostics.push(Diagnostic::new(Code::InputEmpty, format!("the input holds no Kubernetes object{which}")));
+        }
+        return;
+    }
+    for name in empty {
+        diagnostics.push(
+            Diagnostic::new(Code::InputNoObjects, format!("{name} yields no Kubernetes object"))
+                .with_help("an empty file, or a directory without .yaml, .yml or .json files"),
+        );
+    }
 }
 
 /// Inputs smaller than this are handled on one thread.
@@ -100,9 +119,8 @@ const PARALLEL_BYTES: usize = 1 << 20;
 /// The sequential path from already loaded documents (tests, tools).
 pub fn compile_loaded<R: Send>(loaded: source::Loaded, opts: &Options, want: Want, emit: Option<&Emit<R>>) -> Compiled<R> {
     let mut diagnostics = loaded.diagnostics;
-    if loaded.documents.is_empty() && !diagnostics.iter().any(Diagnostic::is_error) {
-        diagnostics.push(Diagnostic::new(Code::InputEmpty, "the input holds no Kubernetes object"));
-    }
+    let with_objects = loaded.documents.iter().map(|d| d.file).collect();
+    empty_inputs(&loaded.sources, &with_objects, &mut diagnostics);
     let validated = crate::validate::check(loaded.documents, opts.channel);
     finish(loaded.sources, diagnostics, validated, opts, want, emit)
 }
@@ -168,7 +186,8 @@ fn finish<R: Send>(
     let status_objects =
         if want == Want::Status { crate::emit::status::objects(&validated.resources, &resolved.status) } else { Vec::new() };
     t.lap("status");
-    let compiled = Compiled { sources, diagnostics, gateways, outputs, status_objects };
+    let why_no_gateway = if gateways.is_empty() { resolve::gateway::why_no_gateway(&validated.resources, opts, &resolved.status) } else { String::new() };
+    let compiled = Compiled { sources, diagnostics, gateways, outputs, status_objects, why_no_gateway };
     // Every output is built. Freeing the resources node by node costs about as much as
     // building them, so it happens on a background thread: a CLI run exits without waiting
     // for it, a library caller loses nothing.

@@ -8,10 +8,14 @@ use crate::emit::k8s::{self, MetalLb, RenderOptions};
 use crate::pipeline;
 use std::path::PathBuf;
 
-/// One Gateway's rendered objects, or diagnostics that stop the run.
-type Rendered = Result<Vec<k8s::types::Object>, Vec<Diagnostic>>;
+/// One Gateway's rendered objects (with its namespace and name, which name its directory), or
+/// diagnostics that stop the run.
+type Rendered = Result<(crate::id::ObjectKey, Vec<k8s::types::Object>, crate::cli::Stats), Vec<Diagnostic>>;
 
 fn parse_pools(a: &RenderArgs) -> Result<Option<MetalLb>, String> {
+    if !crate::validate::is_dns_label(&a.metallb_namespace) {
+        return Err(format!("--metallb-namespace must be a namespace name (a DNS label), got `{}`", crate::diag::safe_text(&a.metallb_namespace)));
+    }
     if a.metallb_pools.is_empty() {
         return if a.metallb_l2 { Err("--metallb-l2 needs at least one --metallb-pool".into()) } else { Ok(None) };
     }
@@ -77,7 +81,8 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         }
         let bootstrap = pipeline::render_bootstrap(g, &envoy, false).map_err(|e| vec![Diagnostic::new(Code::InternalRender, e)])?;
         let files = crate::emit::envoy::secret_files(g, std::path::Path::new(k8s::SECRETS_DIR));
-        Ok(k8s::gateway_objects(g, &bootstrap, &files, &opts))
+        let key = crate::id::ObjectKey::new(crate::api::Kind::Gateway, &g.namespace, &g.name);
+        Ok((key, k8s::gateway_objects(g, &bootstrap, &files, &opts), crate::cli::Stats::of(g)))
     };
     let emit = pipeline::Emit { select: &is_selected, go: &go, each: &each };
     let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, Some(&emit));
@@ -86,50 +91,49 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
     if a.passthrough || a.krm {
         diags.retain(|d| d.code != Code::InputEmpty);
     }
-    selected.check(&c.gateways, &a.input.controller_name, !a.passthrough && !a.krm, &mut diags);
+    selected.check(&c.gateways, &a.input.controller_name, &c.why_no_gateway, !a.passthrough && !a.krm, &mut diags);
     let mut objects = Vec::new();
+    let mut stats = crate::cli::Stats::default();
     for r in c.outputs {
         match r {
-            Ok(objs) => objects.push(objs),
+            Ok((key, objs, st)) => {
+                stats.add(&st);
+                objects.push((key, objs));
+            }
             Err(mut d) => diags.append(&mut d),
         }
     }
     let stderr = crate::diag::render_human(&diags, &c.sources, color);
     if failed(&diags) {
-        return Report { exit: Exit::Invalid, stdout: String::new(), stderr };
+        return Report { summary: String::new(), exit: Exit::Invalid, stdout: String::new(), stderr };
     }
-    let mut all: Vec<k8s::types::Object> = objects.iter().flatten().cloned().collect();
     let pools = metallb.as_ref().map(k8s::metallb_objects).unwrap_or_default();
-    all.extend(pools.iter().cloned());
-    let fail = |e: String| Report { exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") };
+    let all: Vec<&k8s::types::Object> = objects.iter().flat_map(|(_, o)| o).chain(pools.iter()).collect();
+    stats.files = all.len();
+    let written = match &a.output_dir {
+        Some(_) => format!("wrote {} file{}", stats.files, crate::cli::plural(stats.files)),
+        None => format!("printed {} object{}", stats.files, crate::cli::plural(stats.files)),
+    };
+    let summary = if a.quiet { String::new() } else { stats.line(&written) };
+    let fail = |e: String| Report { summary: String::new(), exit: Exit::Invalid, stdout: String::new(), stderr: format!("{stderr}error: {e}\n") };
     if let Some(dir) = &a.output_dir {
         let mut files = Vec::new();
-        for obj in &all {
-            let m = obj.meta();
-            let rel = match obj {
-                k8s::types::Object::IPAddressPool(_) | k8s::types::Object::L2Advertisement(_) => {
-                    crate::names::metallb_file(m.namespace.as_deref().unwrap_or("default"), obj.kind(), &m.name)
-                }
-                _ => {
-                    // Every per-Gateway object carries its owner labels (emit::k8s::owner_labels).
-                    let label = |k: &str| m.labels.get(k).map(String::as_str).unwrap_or("unknown");
-                    let dir = crate::names::gateway_dir(label("gateway.envoyproxy.io/owning-gateway-namespace"), label("gateway.envoyproxy.io/owning-gateway-name"));
-                    dir.join(crate::names::manifest_file(obj.kind()))
-                }
-            };
+        let per_gateway = objects.iter().flat_map(|(key, objs)| objs.iter().map(move |o| (crate::names::gateway_dir(&key.namespace, &key.name).join(crate::names::manifest_file(o.kind())), o)));
+        let metallb = pools.iter().map(|o| (crate::names::metallb_file(o.meta().namespace.as_deref().unwrap_or("default"), o.kind(), &o.meta().name), o));
+        for (rel, obj) in per_gateway.chain(metallb) {
             match crate::emit::yaml::to_string(obj) {
                 Ok(text) => files.push((rel, text)),
                 Err(e) => return fail(e),
             }
         }
         return match crate::output::write_all(dir, &files) {
-            Ok(()) => Report { exit: Exit::Ok, stdout: String::new(), stderr },
+            Ok(()) => Report { exit: Exit::Ok, stdout: String::new(), stderr, summary },
             Err(e) => fail(e),
         };
     }
     if a.krm {
         return match krm(&c.sources, &all) {
-            Ok(stdout) => Report { exit: Exit::Ok, stdout, stderr },
+            Ok(stdout) => Report { exit: Exit::Ok, stdout, stderr, summary },
             Err(e) => fail(e),
         };
     }
@@ -142,7 +146,7 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         }
     };
     let stdout = if a.passthrough { passthrough(&c.sources, &generated) } else { generated };
-    Report { exit: Exit::Ok, stdout, stderr }
+    Report { exit: Exit::Ok, stdout, stderr, summary }
 }
 
 /// Every input text unchanged and in order, then the generated documents.
@@ -173,7 +177,7 @@ fn passthrough(sources: &crate::source::SourceMap, generated: &str) -> String {
 }
 
 /// A KRM ResourceList: the input's items (as parsed, in order) and the generated objects.
-fn krm(sources: &crate::source::SourceMap, generated: &[k8s::types::Object]) -> Result<String, String> {
+fn krm(sources: &crate::source::SourceMap, generated: &[&k8s::types::Object]) -> Result<String, String> {
     let mut items = Vec::new();
     for f in 0..sources.len() {
         let loaded = crate::source::load_str(sources.name(f), sources.text(f));

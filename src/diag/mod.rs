@@ -295,7 +295,8 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
 pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, Report};
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_context_lines(1);
+    // Messages are never wrapped: one diagnostic, one line to grep.
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_wrap_lines(false).with_context_lines(1);
     let mut out = String::new();
     for d in diags {
         let location = match d.span {

@@ -150,3 +150,40 @@ fn proxy_settings(e: Option<&EnvoyProxy>) -> ProxySettings {
         external_traffic_policy: s.external_traffic_policy,
     }
 }
+
+/// Why the input has no Gateway of ours to translate, in one line: no class of our
+/// controllerName (and which controllers the classes name), a class not accepted (and why), no
+/// Gateway of the class, or Gateways not accepted (and why).
+pub fn why_no_gateway(res: &Resources, opts: &Options, st: &super::status::StatusTable) -> String {
+    let ctrl = &opts.controller_name;
+    let ours: Vec<_> = res.gateway_classes.iter().filter(|c| &c.obj.spec.controller_name == ctrl).collect();
+    if ours.is_empty() {
+        let others: Vec<String> = res.gateway_classes.iter().map(|c| format!("{} ({})", c.obj.metadata.name, c.obj.spec.controller_name)).collect();
+        return if others.is_empty() {
+            format!("no GatewayClass with controllerName {ctrl} in the input")
+        } else {
+            format!("no GatewayClass with controllerName {ctrl} in the input; the classes found are {}", others.join(", "))
+        };
+    }
+    let mut why = Vec::new();
+    for c in &ours {
+        let key = ObjectKey::of(Kind::GatewayClass, &c.obj.metadata);
+        let refused = st.gateway_classes.get(&key).and_then(|(conds, _)| conds.iter().find(|x| x.type_ == "Accepted" && !x.status));
+        let name = &c.obj.metadata.name;
+        if let Some(r) = refused {
+            why.push(format!("GatewayClass {name} is not accepted ({}: {})", r.reason, r.message));
+            continue;
+        }
+        let gws: Vec<_> = res.gateways.iter().filter(|g| &g.obj.spec.gateway_class_name == name).collect();
+        if gws.is_empty() {
+            why.push(format!("no Gateway names GatewayClass {name}"));
+        }
+        for g in gws {
+            let key = ObjectKey::of(Kind::Gateway, &g.obj.metadata);
+            if let Some(r) = st.gateways.get(&key).and_then(|s| s.conditions.iter().find(|x| x.type_ == "Accepted" && !x.status)) {
+                why.push(format!("{key} is not accepted ({}: {})", r.reason, r.message));
+            }
+        }
+    }
+    format!("the input holds no Gateway of a GatewayClass with controllerName {ctrl} to translate: {}", why.join("; "))
+}

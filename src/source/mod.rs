@@ -35,6 +35,8 @@ struct SourceFile {
 #[derive(Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// Each input as given on the command line, and the files it yielded.
+    inputs: Vec<(String, Vec<FileId>)>,
 }
 
 impl SourceMap {
@@ -57,6 +59,10 @@ impl SourceMap {
     }
     pub fn len(&self) -> usize {
         self.files.len()
+    }
+    /// Each input as given (`-` for stdin) with the files it yielded.
+    pub fn inputs(&self) -> &[(String, Vec<FileId>)] {
+        &self.inputs
     }
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
@@ -217,6 +223,8 @@ pub fn chunks(text: &str, target: usize) -> Vec<(usize, usize)> {
 pub fn read(inputs: &[Input], stdin: &mut dyn std::io::Read) -> (SourceMap, Vec<(FileId, Arc<str>)>, Vec<Diagnostic>) {
     let mut loaded = Reader { sources: SourceMap::default(), texts: Vec::new(), diagnostics: Vec::new() };
     for input in inputs {
+        let first = loaded.sources.files.len();
+        let errors = loaded.diagnostics.len();
         match input {
             Input::Stdin => {
                 let mut bytes = Vec::new();
@@ -226,6 +234,8 @@ pub fn read(inputs: &[Input], stdin: &mut dyn std::io::Read) -> (SourceMap, Vec<
                 }
             }
             Input::Path(p) => {
+                // Files, and whatever else can be read as one: pipes, FIFOs, `/dev/stdin`,
+                // process substitution (`-f <(cmd)`).
                 for file in collect_files(p, &mut loaded.diagnostics) {
                     match std::fs::read(&file) {
                         Ok(bytes) => add_bytes(&mut loaded, file.display().to_string(), bytes),
@@ -235,6 +245,15 @@ pub fn read(inputs: &[Input], stdin: &mut dyn std::io::Read) -> (SourceMap, Vec<
                     }
                 }
             }
+        }
+        let name = match input {
+            Input::Stdin => "-".to_string(),
+            Input::Path(p) => p.display().to_string(),
+        };
+        // An input that could not be read is named by its error already.
+        if loaded.diagnostics.len() == errors {
+            let files = (first..loaded.sources.files.len()).collect();
+            loaded.sources.inputs.push((name, files));
         }
     }
     (loaded.sources, loaded.texts, loaded.diagnostics)
@@ -289,7 +308,7 @@ fn collect_files(path: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
             diags.push(Diagnostic::new(Code::InputIo, format!("cannot read {}: {e}", path.display())));
             Vec::new()
         }
-        Ok(m) if m.is_file() => vec![path.to_path_buf()],
+        Ok(m) if !m.is_dir() => vec![path.to_path_buf()],
         Ok(_) => {
             let mut files = Vec::new();
             let walker = walkdir::WalkDir::new(path)

@@ -42,8 +42,8 @@ pub fn owner_labels(g: &GatewayIr) -> BTreeMap<String, String> {
         ("app.kubernetes.io/name".into(), "envoy".into()),
         ("app.kubernetes.io/component".into(), "proxy".into()),
         ("app.kubernetes.io/managed-by".into(), "gatewayc".into()),
-        ("gateway.envoyproxy.io/owning-gateway-name".into(), g.name.clone()),
-        ("gateway.envoyproxy.io/owning-gateway-namespace".into(), g.namespace.clone()),
+        ("gateway.envoyproxy.io/owning-gateway-name".into(), crate::names::label_value(&g.name)),
+        ("gateway.envoyproxy.io/owning-gateway-namespace".into(), crate::names::label_value(&g.namespace)),
     ])
 }
 
