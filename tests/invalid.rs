@@ -65,3 +65,39 @@ fn oversized_document_is_refused_not_loaded() {
     assert_eq!(code, 1);
     assert!(err.contains("parse::document-too-large"), "{err}");
 }
+
+/// No byte of Secret data, base64 or decoded, in any diagnostic of any renderer, whatever error
+/// sits next to it: a syntax error inside a Secret, a List holding a Secret and a bad Service, a
+/// YAML 1.1 value in a Secret, a Secret defined twice, a bad field of a Secret.
+#[test]
+fn secret_data_never_appears_in_any_renderer() {
+    use base64::Engine;
+    let secret = "hunter2-very-secret-password";
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+    let cases = [
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\ndata:\n  password: {b64}\n  user: [unclosed\n"),
+        format!("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {{name: bad}}\n  spec: {{ports: [{{port: nope}}]}}\n- apiVersion: v1\n  kind: Secret\n  metadata: {{name: s}}\n  data: {{password: {b64}}}\n"),
+        format!("{{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {{\"name\": \"s\"}}, \"stringData\": {{\"password\": \"{secret}\"}}}}, {{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {{\"name\": \"Bad_Name\"}}}}]}}\n"),
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData:\n  password: {secret}\n  enabled: yes\n"),
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{password: {secret}}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{password: {secret}-2}}\n"),
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\ntype: 7\nstringData: {{password: {secret}}}\n"),
+    ];
+    for (i, input) in cases.iter().enumerate() {
+        let mut any = false;
+        for format in ["human", "json", "github", "sarif"] {
+            let (_, out, err) = support::gatewayc(&["validate", "-f", "-", "--format", format], input);
+            any |= !(out.trim().is_empty() || out.contains("\"diagnostics\": []")) || !err.trim().is_empty();
+            for text in [&out, &err] {
+                assert!(!text.contains(secret) && !text.contains(&b64) && !text.contains("hunter2"), "case {i}, {format} leaked:\n{text}");
+            }
+        }
+        assert!(any, "case {i} produced no diagnostic at all");
+        for verb in ["translate", "status"] {
+            let (_, out, err) = support::gatewayc(&[verb, "-f", "-"], input);
+            assert!(!err.contains(secret) && !err.contains(&b64), "case {i}, {verb} leaked:\n{err}");
+            if verb == "status" {
+                assert!(!out.contains(secret) && !out.contains(&b64), "status printed Secret data:\n{out}");
+            }
+        }
+    }
+}

@@ -229,13 +229,30 @@ impl miette::SourceCode for Window {
     }
 }
 
-/// Does the text around `at` (its line and the ones beside it) hold a private key? Then a
-/// snippet would leak it, whatever the object is.
-fn near_key_material(text: &str, at: usize) -> bool {
+/// Could a snippet at `at` show secret material? When the YAML document around it (between
+/// `---` lines; a whole List counts as one) is or holds a Secret, or key material is near.
+fn near_secret(text: &str, at: usize) -> bool {
     let at = at.min(text.len());
-    let start = text[..at].rmatch_indices('\n').nth(2).map(|(i, _)| i).unwrap_or(0);
-    let end = text[at..].match_indices('\n').nth(2).map(|(i, _)| at + i).unwrap_or(text.len());
-    text.get(start..end).is_some_and(|t| t.contains("PRIVATE KEY"))
+    let b = text.as_bytes();
+    let is_marker = |i: usize| b[i..].starts_with(b"---") && (i == 0 || b[i - 1] == b'\n');
+    let start = text[..at].rmatch_indices("---").map(|(i, _)| i).find(|&i| is_marker(i)).unwrap_or(0);
+    let end = text[at..].match_indices("---").map(|(i, _)| at + i).find(|&i| is_marker(i)).unwrap_or(text.len());
+    let doc = &text[start..end];
+    doc.contains("PRIVATE KEY") || declares_secret(doc)
+}
+
+/// `kind: Secret` in any YAML or JSON spelling (`kind: "Secret"`, `{"kind":"Secret"}`).
+fn declares_secret(doc: &str) -> bool {
+    doc.match_indices("Secret").any(|(i, _)| {
+        let after = doc[i + 6..].chars().next();
+        if after.is_some_and(|c| c.is_alphanumeric()) {
+            return false;
+        }
+        let before = doc[..i].trim_end_matches(['"', '\'']).trim_end();
+        let Some(before) = before.strip_suffix(':') else { return false };
+        let key = before.trim_end().trim_end_matches(['"', '\'']);
+        key.ends_with("kind") && !key[..key.len() - 4].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+    })
 }
 
 #[derive(Serialize)]
@@ -316,7 +333,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
         if let Some(h) = &d.help {
             md = md.with_help(safe_text(h));
         }
-        let report = if let Some(s) = d.span.filter(|s| !d.sensitive && !near_key_material(sources.text(s.file), s.start)) {
+        let report = if let Some(s) = d.span.filter(|s| !d.sensitive && !near_secret(sources.text(s.file), s.start)) {
             let label = d.path.as_deref().map(safe_text).unwrap_or_default();
             let text = sources.text(s.file);
             let start = s.start.min(text.len());

@@ -226,10 +226,11 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                     {
                         diags.push(
                             Diagnostic::new(Code::ParseYaml11Ambiguous,
-                                format!("plain scalar `{raw}` is {} in YAML 1.2 but {what} for YAML 1.1 readers such as kubectl", if v.is_string() { "a string" } else { "a decimal number" }),
+                                // The value stays out of the message: it may be a Secret's.
+                                format!("this plain scalar is {} in YAML 1.2 but {what} for YAML 1.1 readers such as kubectl", if v.is_string() { "a string" } else { "a decimal number" }),
                             )
                             .with_span(span(start, end))
-                            .with_help(format!("quote it if you mean the string: \"{raw}\"")),
+                            .with_help("quote it if you mean the string"),
                         );
                     }
                     v
