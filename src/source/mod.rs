@@ -42,8 +42,7 @@ pub struct SourceMap {
 impl SourceMap {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let text: Arc<str> = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        let line_starts = line_starts(&text);
         self.files.push(SourceFile { name: name.into(), text, line_starts: line_starts.into() });
         self.files.len() - 1
     }
@@ -79,6 +78,19 @@ impl SourceMap {
         let col = f.text.get(start..end).map(|s| s.chars().count()).unwrap_or(end - start);
         (line + 1, col + 1)
     }
+}
+
+/// Byte offsets where lines start. A line ends at LF, CR LF, or a lone CR (old Mac files),
+/// as YAML counts them.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut out = vec![0];
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            out.push(i + 1);
+        }
+    }
+    out
 }
 
 /// Position of one node: the value's byte range and, for a mapping entry, its key's.

@@ -80,6 +80,35 @@ fn resolve_plain(s: &str) -> Value {
     Value::String(s.to_string())
 }
 
+/// The non-specific tag `!`.
+fn non_specific(t: &saphyr_parser::Tag) -> bool {
+    format!("{}{}", t.handle, t.suffix) == "!"
+}
+
+/// A scalar with an explicit tag: the core schema's tags are honoured (and must fit the
+/// value), `!` means a string; anything else is refused, never ignored.
+fn tagged_scalar(t: &saphyr_parser::Tag, raw: &str) -> Result<Value, String> {
+    if non_specific(t) {
+        return Ok(Value::String(raw.to_string()));
+    }
+    let name = format!("{}{}", if t.is_yaml_core_schema() { "!!" } else { &t.handle }, t.suffix);
+    if !t.is_yaml_core_schema() {
+        return Err(format!("tag `{name}` is not supported; Kubernetes objects use plain YAML"));
+    }
+    let v = resolve_plain(raw);
+    let fits = match t.suffix.as_str() {
+        "str" => return Ok(Value::String(raw.to_string())),
+        "int" => v.is_i64() || v.is_u64(),
+        "float" => v.is_number(),
+        "bool" => v.is_boolean(),
+        "null" => v.is_null(),
+        "binary" => return Err("tag `!!binary` is not supported; Secret and ConfigMap data are base64 strings, write them untagged".into()),
+        _ => return Err(format!("tag `{name}` is not supported")),
+    };
+    let v = if t.suffix == "float" { v.as_f64().and_then(Number::from_f64).map(Value::Number).unwrap_or(v) } else { v };
+    if fits { Ok(v) } else { Err(format!("`{name}` does not fit this value")) }
+}
+
 fn is_core_float(s: &str) -> bool {
     let (mant, exp) = match s.find(['e', 'E']) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
@@ -148,11 +177,9 @@ pub fn span_index(text: &str, start: usize, end: usize) -> HashMap<String, NodeS
 type Sink<'s> = dyn FnMut(DocState, usize, usize, &mut Vec<Diagnostic>) + 's;
 
 fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Diagnostic>, sink: &mut Sink) {
-    let mut line_starts = vec![0];
-    if !text.is_ascii() {
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-    }
-    let offs = Offsets { text, ascii: text.is_ascii(), line_starts };
+    let ascii = text.is_ascii();
+    let line_starts = if ascii { Vec::new() } else { super::line_starts(text) };
+    let offs = Offsets { text, ascii, line_starts };
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, (Value, usize)> = HashMap::new();
@@ -176,6 +203,17 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
         };
         let start = base + offs.byte(&ev_span.start);
         let end = base + offs.byte(&ev_span.end);
+        // The size limit holds while reading: a huge document is dropped as soon as it
+        // passes the limit, not once it is built.
+        if doc.is_some() && !doc_failed && end.saturating_sub(doc_start) > MAX_DOCUMENT_BYTES {
+            diags.push(
+                Diagnostic::new(Code::ParseDocumentTooLarge, format!("document is more than the limit of {MAX_DOCUMENT_BYTES} bytes"))
+                    .with_span(span(doc_start, doc_start + 1)),
+            );
+            doc_failed = true;
+            stack.clear();
+            anchors.clear();
+        }
         // A node that is complete: (value, start, end, anchor, is_scalar_key_candidate text).
         let mut done: Option<(Value, usize, usize, usize, Option<String>)> = None;
         match event {
@@ -185,6 +223,9 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                 doc_failed = false;
                 doc_start = start;
                 stack.clear();
+                // Anchors belong to their document (YAML 1.2), whatever the file's size.
+                anchors.clear();
+                alias_nodes = 0;
             }
             Event::DocumentEnd => {
                 if let Some(d) = doc.take()
@@ -217,9 +258,23 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
             }
             Event::Scalar(text_value, style, anchor, tag) => {
                 let raw = text_value.into_owned();
-                let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let is_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
-                let value = if style == ScalarStyle::Plain && !is_str_tag {
+                if let Some(t) = tag.as_deref() {
+                    match tagged_scalar(t, &raw) {
+                        Ok(v) => {
+                            done = Some((v, start, end, anchor, Some(raw.clone())));
+                        }
+                        Err(msg) => {
+                            diags.push(Diagnostic::new(Code::ParseTag, msg).with_span(span(start, end)));
+                            doc_failed = true;
+                            stack.clear();
+                            continue;
+                        }
+                    }
+                }
+                let value = if done.is_some() {
+                    Value::Null
+                } else if style == ScalarStyle::Plain {
                     let v = resolve_plain(&raw);
                     if !is_key
                         && let Some(what) = yaml11_ambiguity(&raw)
@@ -237,10 +292,21 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
                 } else {
                     Value::String(raw.clone())
                 };
-                done = Some((value, start, end, anchor, Some(raw)));
+                if done.is_none() {
+                    done = Some((value, start, end, anchor, Some(raw)));
+                }
             }
-            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+            Event::MappingStart(anchor, ref tag) | Event::SequenceStart(anchor, ref tag) => {
                 if doc.is_none() || doc_failed {
+                    continue;
+                }
+                let want = if matches!(event, Event::MappingStart(..)) { "map" } else { "seq" };
+                if let Some(t) = tag.as_deref()
+                    && !(t.is_yaml_core_schema() && t.suffix == want || non_specific(t))
+                {
+                    diags.push(Diagnostic::new(Code::ParseTag, format!("tag `{}{}` is not supported here; Kubernetes objects use plain YAML", t.handle, t.suffix)).with_span(span(start, end)));
+                    doc_failed = true;
+                    stack.clear();
                     continue;
                 }
                 if stack.len() >= MAX_DEPTH {
@@ -283,7 +349,17 @@ fn parse(file: FileId, text: &str, base: usize, track: bool, diags: &mut Vec<Dia
             continue;
         }
         if anchor != 0 {
+            // Keeping an anchored subtree costs a copy: it counts against the same budget as
+            // what aliases add, so anchors alone cannot exhaust memory either.
             let n = count_nodes(&value);
+            alias_nodes += n;
+            if alias_nodes > MAX_ALIAS_NODES {
+                diags.push(
+                    Diagnostic::new(Code::ParseAliasLimit, format!("anchors and aliases expand to more than {MAX_ALIAS_NODES} nodes (possible billion-laughs attack)"))
+                        .with_span(span(s, e)),
+                );
+                return;
+            }
             anchors.insert(anchor, (value.clone(), n));
         }
         let Some(d) = doc.as_mut() else { continue };
@@ -345,6 +421,11 @@ fn child_pointer(stack: &[Frame], track: bool) -> Result<String, ()> {
     }
 }
 
+/// `kind: List`, or a typed list (`ServiceList`) that has `items`.
+fn is_list(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str).is_some_and(|k| k == "List" || (k.ends_with("List") && v.get("items").is_some()))
+}
+
 fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end: usize, out: &mut dyn FnMut(Document), diags: &mut Vec<Diagnostic>) {
     let Some(root) = d.root else { return };
     let root_span = (d.root_start, d.root_end);
@@ -370,21 +451,23 @@ fn finish_document(file: FileId, text: &Arc<str>, d: DocState, start: usize, end
     // same indentation.
     let line_start = text[..root_span.0.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let spans = Arc::new(SpanIndex::new(file, text.clone(), line_start.min(start), end.max(root_span.1)));
-    let is_list = root.get("kind").and_then(Value::as_str).is_some_and(|k| k == "List" || k.ends_with("List"))
-        && root.get("items").is_some_and(Value::is_array);
-    if is_list {
+    if is_list(&root) {
         let Value::Object(mut m) = root else { return };
-        if let Some(Value::Array(items)) = m.remove("items") {
-            for (i, item) in items.into_iter().enumerate() {
-                match item {
-                    Value::Object(_) => out(Document { file, value: item, loc: Locator::new(spans.clone(), format!("/items/{i}")) }),
-                    Value::Null => {}
-                    _ => diags.push(
-                        Diagnostic::new(Code::ParseNotAnObject, "a List item must be a mapping (a Kubernetes object)")
-                            .with_span(Locator::new(spans.clone(), String::new()).span_of(&format!("/items/{i}"), false)),
-                    ),
+        let at = |p: &str| Locator::new(spans.clone(), String::new()).span_of(p, false);
+        match m.remove("items") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    let p = format!("/items/{i}");
+                    match item {
+                        Value::Null => {}
+                        Value::Object(_) if is_list(&item) => diags.push(Diagnostic::new(Code::ParseNotAnObject, "a List inside a List is not a Kubernetes object").with_span(at(&p))),
+                        Value::Object(_) => out(Document { file, value: item, loc: Locator::new(spans.clone(), p) }),
+                        _ => diags.push(Diagnostic::new(Code::ParseNotAnObject, "a List item must be a mapping (a Kubernetes object)").with_span(at(&p))),
+                    }
                 }
             }
+            Some(_) => diags.push(Diagnostic::new(Code::ParseNotAnObject, "a List's `items` must be a sequence of objects").with_span(at("/items"))),
         }
         return;
     }
