@@ -75,3 +75,41 @@ fn values_envoy_would_refuse_make_the_route_not_accepted() {
         assert!(conds.contains(&("Accepted".into(), "False".into(), "UnsupportedValue".into())), "{what}: {conds:?}");
     }
 }
+
+#[test]
+fn nothing_the_input_says_is_dropped_silently() {
+    let gw = gateway("[{name: http, protocol: HTTP, port: 8080}]");
+    let cases = [
+        ("absoluteTimeout of a header session", route("    - sessionPersistence: {type: Header, absoluteTimeout: 1h}\n      backendRefs: [{name: svc, port: 80}]\n"), "sessionPersistence.absoluteTimeout"),
+        ("a ListenerSet parent", "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: default}\nspec:\n  parentRefs: [{name: gw}, {kind: ListenerSet, name: ls}]\n".to_string(), "ListenerSet"),
+    ];
+    for (what, extra, needle) in cases {
+        let input = format!("{gw}{extra}");
+        let (code, _, err) = gatewayc(&["translate", "-f", "-"], &input);
+        assert_eq!(code, 1, "{what}: {err}");
+        assert!(err.contains("unsupported::field") && err.contains(needle), "{what}: {err}");
+        let (code, _, err) = gatewayc(&["translate", "-f", "-", "--allow-unsupported"], &input);
+        assert_eq!(code, 0, "{what}: {err}");
+    }
+}
+
+#[test]
+fn parameters_refs_resolve_as_envoy_gateway_resolves_them() {
+    let proxy = "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: p, namespace: default}\nspec: {provider: {type: Kubernetes, kubernetes: {envoyDeployment: {replicas: 3}}}}\n";
+    // A GatewayClass parametersRef without a namespace finds the EnvoyProxy in `default`.
+    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p}}");
+    let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: apps}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, protocol: HTTP, port: 8080}]\n";
+    let (code, out, err) = gatewayc(&["render", "-f", "-"], &format!("{class}{proxy}{gw}"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("replicas: 3"), "{out}");
+    // A Gateway whose infrastructure.parametersRef names nothing is not accepted.
+    for params in ["{group: gateway.envoyproxy.io, kind: EnvoyProxy, name: missing}", "{group: example.com, kind: Thing, name: p}"] {
+        let gw = format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  infrastructure: {{parametersRef: {params}}}\n  listeners: [{{name: http, protocol: HTTP, port: 8080}}]\n");
+        let input = format!("{EG_CLASS}{proxy}{gw}");
+        let (code, _, err) = gatewayc(&["translate", "-f", "-"], &input);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("reference::parameters") && err.contains("Gateway default/gw is not accepted (InvalidParameters"), "{err}");
+        let (_, status, _) = gatewayc(&["status", "-f", "-"], &input);
+        assert!(status.contains("reason: InvalidParameters"), "{status}");
+    }
+}

@@ -1,6 +1,7 @@
 //! EnvoyProxy: which fields gatewayc reads; everything else is named as unsupported.
 
 use super::Ctx;
+use crate::diag::Code;
 use crate::api::EnvoyProxy;
 use std::collections::BTreeMap;
 
@@ -28,5 +29,18 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
     }
     if let Some(svc) = &k.envoy_service {
         others(&svc.other, "/spec/provider/kubernetes/envoyService", ctx);
+        // The CRD's CEL rules on loadBalancerIP, with its messages.
+        if let Some(ip) = &svc.load_balancer_ip {
+            let at = "/spec/provider/kubernetes/envoyService/loadBalancerIP";
+            // The CRD's pattern: four dot-separated numbers 0..255 of 1 to 3 digits.
+            let octets: Vec<&str> = ip.split('.').collect();
+            let ok = octets.len() == 4 && octets.iter().all(|o| (1..=3).contains(&o.len()) && o.bytes().all(|b| b.is_ascii_digit()) && o.parse::<u16>().is_ok_and(|n| n <= 255));
+            if !ok {
+                ctx.error(Code::SchemaRule, "loadBalancerIP must be a valid IPv4 address", at);
+            }
+            if svc.type_.as_deref().is_some_and(|t| t != "LoadBalancer") {
+                ctx.error(Code::SchemaRule, "loadBalancerIP can only be set for LoadBalancer type", "/spec/provider/kubernetes/envoyService");
+            }
+        }
     }
 }

@@ -66,7 +66,13 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
                 ctx.error(Code::SchemaRule, "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent", pp.clone());
             }
             if sp.cookie_config.is_some() && sp.type_ != SessionPersistenceType::Cookie {
-                ctx.error(Code::SchemaRule, "cookieConfig can only be set with type Cookie", pp);
+                ctx.error(Code::SchemaRule, "cookieConfig can only be set with type Cookie", pp.clone());
+            }
+            // absoluteTimeout is the cookie's lifetime for Permanent cookies; elsewhere Envoy has
+            // nothing that ends a session at a fixed time: refused, not dropped.
+            let permanent = sp.type_ == SessionPersistenceType::Cookie && sp.cookie_config.as_ref().is_some_and(|c| c.lifetime_type == CookieLifetimeType::Permanent);
+            if sp.absolute_timeout.is_some() && !permanent {
+                ctx.unsupported(format!("{pp}/absoluteTimeout"), "sessionPersistence.absoluteTimeout without a Permanent cookie");
             }
         }
     }

@@ -184,6 +184,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
             // Envoy Gateway's default: keep the client's source address.
             external_traffic_policy: external.then(|| proxy.external_traffic_policy.clone().unwrap_or_else(|| "Local".into())),
             load_balancer_class: proxy.load_balancer_class.clone().filter(|_| type_ == "LoadBalancer"),
+            load_balancer_ip: proxy.load_balancer_ip.clone().filter(|_| type_ == "LoadBalancer"),
             load_balancer_source_ranges: if type_ == "LoadBalancer" { proxy.load_balancer_source_ranges.clone() } else { Vec::new() },
             type_,
         },
