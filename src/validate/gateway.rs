@@ -55,24 +55,35 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
             if a.type_ == "Hostname" && !hosts.insert(v) {
                 ctx.error(Code::SchemaRule, "Hostname values must be unique", p.clone());
             }
+            if a.type_ == "Hostname" && !super::metadata::is_hostname(v) {
+                ctx.error(
+                    Code::SchemaRule,
+                    r"Hostname value must be empty or contain only valid characters (matching ^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)",
+                    format!("{p}/value"),
+                );
+            }
         }
         if a.type_ != "IPAddress" {
             ctx.unsupported(p, &format!("spec.addresses of type {}", a.type_));
         }
     }
     if let Some(i) = &g.spec.infrastructure {
-        // The CRD's CEL rules on infrastructure label and annotation keys.
-        for (map, field) in [(&i.labels, "labels"), (&i.annotations, "annotations")] {
-            for k in map.keys() {
-                if super::metadata::check_key(k).is_err() {
-                    let msg = if field == "labels" {
-                        "Label keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."
-                    } else {
-                        "Annotation keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."
-                    };
-                    ctx.error(Code::SchemaRule, msg, format!("/spec/infrastructure/{field}"));
-                }
+        // The CRD's CEL rules on infrastructure label and annotation keys, with its messages.
+        for (map, field, what) in [(&i.labels, "labels", "Label"), (&i.annotations, "annotations", "Annotation")] {
+            let at = format!("/spec/infrastructure/{field}");
+            if map.keys().any(|k| !super::metadata::key_form(k)) {
+                ctx.error(Code::SchemaRule, format!("{what} keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."), at.clone());
             }
+            if map.keys().any(|k| k.split('/').next().is_some_and(|p| p.len() >= 253)) {
+                ctx.error(Code::SchemaRule, format!("If specified, the {} key's prefix must be a DNS subdomain not longer than 253 characters in total.", what.to_lowercase()), at);
+            }
+        }
+    }
+    // spec.tls is not implemented, but its CEL rule still holds.
+    if let Some(ports) = g.spec.tls.as_ref().and_then(|t| t.pointer("/frontend/perPort")).and_then(|p| p.as_array()) {
+        let ports: Vec<_> = ports.iter().map(|p| p.get("port")).collect();
+        if ports.iter().any(|p| ports.iter().filter(|q| *q == p).count() != 1) {
+            ctx.error(Code::SchemaRule, "Port for TLS configuration must be unique within the Gateway", "/spec/tls/frontend/perPort");
         }
     }
     if g.spec.allowed_listeners.is_some() {

@@ -5,7 +5,7 @@ use crate::diag::Code;
 use super::Ctx;
 use crate::api::HTTPRoute;
 use crate::api::httproute::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
     check_parent_refs(&r.spec.parent_refs, ctx);
@@ -15,6 +15,10 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
             "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128",
             "/spec/rules",
         );
+    }
+    let names: Vec<&str> = r.spec.rules.iter().filter_map(|x| x.name.as_deref()).collect();
+    if names.iter().any(|n| names.iter().filter(|m| *m == n).count() != 1) {
+        ctx.error(Code::SchemaRule, "Rule name must be unique within the route", "/spec/rules");
     }
     for (i, rule) in r.spec.rules.iter().enumerate() {
         let p = format!("/spec/rules/{i}");
@@ -78,24 +82,25 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
     }
 }
 
+/// The CRD's two CEL rules on parentRefs, as written: references to the same parent (group,
+/// kind, name, and namespace both unset or both equal) must all set sectionName or all not, and
+/// port likewise; and no two may name the same (sectionName, port).
 fn check_parent_refs(refs: &[ParentReference], ctx: &mut Ctx) {
-    let mut by_parent: HashMap<(&str, &str, &str, &str), Vec<(usize, &ParentReference)>> = HashMap::new();
-    for (i, p) in refs.iter().enumerate() {
-        by_parent.entry((&p.group, &p.kind, p.namespace.as_deref().unwrap_or(""), &p.name)).or_default().push((i, p));
+    fn ns(p: &ParentReference) -> Option<&str> {
+        p.namespace.as_deref().filter(|n| !n.is_empty())
     }
-    let mut groups: Vec<_> = by_parent.into_values().filter(|v| v.len() > 1).collect();
-    groups.sort_by_key(|v| v[0].0);
-    for group in groups {
-        if group.iter().any(|(_, p)| p.section_name.as_deref().unwrap_or("").is_empty() && p.port.is_none()) {
-            ctx.error(Code::SchemaRule, "sectionName must be specified when parentRefs includes 2 or more references to the same parent", format!("/spec/parentRefs/{}", group[0].0));
-            continue;
-        }
-        let mut seen = HashSet::new();
-        for (i, p) in &group {
-            if !seen.insert((p.section_name.as_deref(), p.port)) {
-                ctx.error(Code::SchemaRule, "sectionName must be unique when parentRefs includes 2 or more references to the same parent", format!("/spec/parentRefs/{i}"));
-            }
-        }
+    fn section(p: &ParentReference) -> Option<&str> {
+        p.section_name.as_deref().filter(|s| !s.is_empty())
+    }
+    let same_parent = |a: &ParentReference, b: &ParentReference| a.group == b.group && a.kind == b.kind && a.name == b.name && ns(a) == ns(b);
+    let port = |p: &ParentReference| p.port.filter(|p| *p != 0);
+    let mixed = refs.iter().any(|a| refs.iter().any(|b| same_parent(a, b) && (section(a).is_none() != section(b).is_none() || port(a).is_none() != port(b).is_none())));
+    if mixed {
+        ctx.error(Code::SchemaRule, "sectionName or port must be specified when parentRefs includes 2 or more references to the same parent", "/spec/parentRefs");
+    }
+    let repeated = refs.iter().any(|a| refs.iter().filter(|b| same_parent(a, b) && section(a) == section(b) && port(a) == port(b)).count() != 1);
+    if repeated {
+        ctx.error(Code::SchemaRule, "sectionName or port must be unique when parentRefs includes 2 or more references to the same parent", "/spec/parentRefs");
     }
 }
 
