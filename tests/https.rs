@@ -206,3 +206,60 @@ async fn tls_secrets_as_files() {
     // Without --secrets-dir the flag is a usage error.
     assert_eq!(gatewayc(&["translate", "-f", "-", "--tls-secrets", "files"], &input).0, 2);
 }
+
+/// The ALPN protocol Envoy picks for a client that offers h2 and http/1.1.
+async fn negotiated_alpn(port: u16, sni: &str, ca: &rustls::pki_types::CertificateDer<'static>) -> Option<Vec<u8>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone()).expect("ca");
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let name = rustls::pki_types::ServerName::try_from(sni.to_string()).expect("sni");
+    let tls = tokio::time::timeout(std::time::Duration::from_secs(10), connector.connect(name, tcp)).await.expect("timeout").expect("handshake");
+    tls.get_ref().1.alpn_protocol().map(|p| p.to_vec())
+}
+
+/// Envoy Gateway's OverlappingTLSConfig: HTTPS listeners of one port whose hostnames overlap
+/// (a wildcard and a name it covers) or whose certificates share a DNS name get the condition,
+/// stay programmed, and offer HTTP/1.1 only, so that a browser's HTTP/2 connection for one
+/// host is never reused for the other; a listener that overlaps nothing keeps h2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_tls_config_is_reported_and_turns_off_h2() {
+    let Some(envoy) = envoy() else { return };
+    let pki = Pki::new("overlap test CA");
+    let port = free_port();
+    let (a_crt, a_key) = pki.leaf(&["a.example.com"]);
+    let (w_crt, w_key) = pki.leaf(&["*.example.com"]);
+    let (o_crt, o_key) = pki.leaf(&["other.test"]);
+    let input = format!(
+        "{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n    - {{name: a, protocol: HTTPS, port: {port}, hostname: a.example.com, tls: {{certificateRefs: [{{name: a}}]}}}}\n    - {{name: wild, protocol: HTTPS, port: {port}, hostname: \"*.example.com\", tls: {{certificateRefs: [{{name: w}}]}}}}\n    - {{name: other, protocol: HTTPS, port: {port}, hostname: other.test, tls: {{certificateRefs: [{{name: o}}]}}}}\n{}{}{}",
+        tls_secret("default", "a", &a_crt, &a_key),
+        tls_secret("default", "w", &w_crt, &w_key),
+        tls_secret("default", "o", &o_crt, &o_key)
+    );
+    let (code, status, err) = gatewayc(&["status", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    let docs = gatewayc::source::load_str("status", &status);
+    let gw = docs.documents.iter().find(|d| d.value["kind"] == "Gateway").expect("gateway");
+    let cond = |listener: &str, t: &str| {
+        gw.value["status"]["listeners"].as_array().expect("listeners").iter().find(|l| l["name"] == listener).and_then(|l| {
+            l["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == t)).map(|c| (c["status"].as_str().unwrap_or("").to_string(), c["reason"].as_str().unwrap_or("").to_string()))
+        })
+    };
+    for l in ["a", "wild"] {
+        // Both hostname and certificate overlap: OverlappingCertificates, as the spec prefers.
+        assert_eq!(cond(l, "OverlappingTLSConfig"), Some(("True".into(), "OverlappingCertificates".into())), "{l}");
+        assert_eq!(cond(l, "Programmed"), Some(("True".into(), "Programmed".into())), "{l}");
+    }
+    assert_eq!(cond("other", "OverlappingTLSConfig"), None);
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.stderr.contains("conflict::overlapping-tls"), "{}", served.stderr);
+    assert_eq!(negotiated_alpn(port, "a.example.com", &pki.ca_der).await.as_deref(), Some(&b"http/1.1"[..]));
+    assert_eq!(negotiated_alpn(port, "b.example.com", &pki.ca_der).await.as_deref(), Some(&b"http/1.1"[..]));
+    assert_eq!(negotiated_alpn(port, "other.test", &pki.ca_der).await.as_deref(), Some(&b"h2"[..]));
+}

@@ -123,6 +123,11 @@ codes! {
     /// Listeners of a Gateway that cannot share a port (ProtocolConflict, HostnameConflict):
     /// the listener gets `Conflicted=True` and is not programmed.
     ConflictListener = "conflict::listener", Rejected;
+    /// HTTPS listeners of one port whose hostnames or certificates overlap: the listener gets
+    /// `OverlappingTLSConfig=True` (OverlappingHostnames, OverlappingCertificates) and offers
+    /// HTTP/1.1 only in ALPN, so HTTP/2 connection coalescing cannot reach the wrong listener, as
+    /// Envoy Gateway does. It stays programmed.
+    ConflictOverlappingTls = "conflict::overlapping-tls", Advice;
     /// `render`: a Gateway address inside no `--metallb-pool` (MetalLB could not assign it).
     ConflictAddressOutsidePool = "conflict::address-outside-pool", Invalid;
     /// A value the API server accepts but Envoy would refuse or misread: CR, LF or NUL in a

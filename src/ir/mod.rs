@@ -90,6 +90,8 @@ pub struct TlsChainIr {
     /// Hostnames other HTTPS listeners of the port own: a request for them on this
     /// connection was misdirected (HTTP 421), as Envoy Gateway answers.
     pub misdirected: Vec<String>,
+    /// Offer HTTP/2 in ALPN; not when the listener's TLS config overlaps another's.
+    pub http2: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -332,6 +334,7 @@ fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups) -> Port
                 certificates: l.certificates.clone(),
                 virtual_hosts,
                 misdirected,
+                http2: !l.tls_overlaps,
             }
         })
         .collect();

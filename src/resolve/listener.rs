@@ -72,6 +72,9 @@ pub struct ResolvedListener {
     pub namespaces: AllowedNamespaces,
     /// Programmed into Envoy: valid, not conflicted.
     pub programmed: bool,
+    /// Its hostname or certificates overlap another HTTPS listener's on the port: ALPN offers
+    /// HTTP/1.1 only, so that HTTP/2 connection coalescing cannot reach the wrong listener.
+    pub tls_overlaps: bool,
 }
 
 impl ResolvedListener {
@@ -195,7 +198,60 @@ pub fn resolve_all(gw: &Item<Gateway>, key: &ObjectKey, index: &Index, rec: &mut
                 FromNamespaces::Selector => AllowedNamespaces::Selector(l.allowed_routes.namespaces.selector.clone().unwrap_or_default()),
             },
             programmed,
+            tls_overlaps: false,
         });
     }
+    overlapping_tls(&mut out, site, rec);
     out
+}
+
+/// Envoy Gateway's OverlappingTLSConfig: HTTPS listeners on one port whose hostnames overlap
+/// (OverlappingHostnames), or whose certificates' DNS names do (OverlappingCertificates, which
+/// wins). Each listener names the first one it overlaps.
+fn overlapping_tls(ls: &mut [ResolvedListener], site: Site, rec: &mut Recorder) {
+    let https: Vec<usize> = (0..ls.len()).filter(|&i| ls[i].protocol == Protocol::Https).collect();
+    let host = |i: usize| ls[i].hostname.clone().unwrap_or_default();
+    let mut found: BTreeMap<usize, (&'static str, String)> = BTreeMap::new();
+    for pass in ["OverlappingHostnames", "OverlappingCertificates"] {
+        let mut marked: BTreeMap<usize, String> = BTreeMap::new();
+        for (x, &i) in https.iter().enumerate() {
+            for &j in &https[x + 1..] {
+                if ls[i].port != ls[j].port || marked.contains_key(&i) || marked.contains_key(&j) {
+                    continue;
+                }
+                let pair = if pass == "OverlappingHostnames" {
+                    overlap(ls[i].hostname.as_deref(), ls[j].hostname.as_deref()).then(|| (host(i), host(j)))
+                } else {
+                    let names = |k: usize| ls[k].certificates.iter().flat_map(|c| c.dns_names.clone()).collect::<Vec<_>>();
+                    let (a, b) = (names(i), names(j));
+                    a.iter().find_map(|x| b.iter().find(|y| overlap(Some(x), Some(y))).map(|y| (x.clone(), y.clone())))
+                };
+                let Some((hi, hj)) = pair else { continue };
+                let what = if pass == "OverlappingHostnames" { "hostname" } else { "certificate SAN" };
+                let msg = |a: &str, b: &str, other: &str| format!("The {what} {a} overlaps with the {what} {b} in listener {other}. ALPN will default to HTTP/1.1 to prevent HTTP/2 connection coalescing, unless explicitly configured via ClientTrafficPolicy");
+                marked.insert(i, msg(&hi, &hj, &ls[j].id.section));
+                marked.insert(j, msg(&hj, &hi, &ls[i].id.section));
+            }
+        }
+        for (i, m) in marked {
+            found.insert(i, (pass, m));
+        }
+    }
+    for (i, (reason, message)) in found {
+        ls[i].tls_overlaps = true;
+        // Listeners are in spec order: the index is the listener's place in spec.listeners.
+        let at = format!("/spec/listeners/{i}");
+        rec.report(site, Problem::new(Code::ConflictOverlappingTls, message, at).context(format!("listener `{}`", ls[i].id.section)).sets(Target::Listener(ls[i].id.clone()), "OverlappingTLSConfig", true, reason));
+    }
+}
+
+/// Hostnames overlap when either is absent (any host), they are equal, or one is a wildcard
+/// whose one label covers the other.
+fn overlap(a: Option<&str>, b: Option<&str>) -> bool {
+    let (Some(a), Some(b)) = (a, b) else { return true };
+    let covers = |this: &str, other: &str| match other.strip_prefix('*') {
+        Some(suffix) if !this.starts_with('*') => this.strip_suffix(suffix).is_some_and(|label| !label.contains('.')),
+        _ => this == other,
+    };
+    covers(a, b) || covers(b, a)
 }

@@ -33,10 +33,14 @@ pub fn get<'a>(conds: &'a [Condition], type_: &str) -> Option<&'a Condition> {
     conds.iter().find(|c| c.type_ == type_)
 }
 
-/// Whether a condition of this type says something is wrong (`Conflicted=True` does,
-/// `Accepted=False` does).
+/// Whether a condition of this type says something is wrong that stops the object
+/// (`Conflicted=True` does, `Accepted=False` does; `OverlappingTLSConfig=True` is a caution).
 fn is_problem(c: &Condition) -> bool {
-    if c.type_ == "Conflicted" || c.type_ == "OverlappingTLSConfig" { c.status } else { !c.status }
+    match c.type_ {
+        "Conflicted" => c.status,
+        "OverlappingTLSConfig" => false,
+        _ => !c.status,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,8 @@ pub struct Certificate {
     pub secret: String,
     pub chain_pem: String,
     pub key_pem: String,
+    /// The leaf's DNS subject alternative names (for OverlappingTLSConfig).
+    pub dns_names: Vec<String>,
 }
 
 impl std::fmt::Debug for Certificate {
@@ -83,7 +85,19 @@ pub fn certificate(index: &Index, gw_ns: &str, r: &SecretObjectReference) -> Res
     {
         return Err(bad("tls.key does not match the certificate in tls.crt"));
     }
-    Ok(Arc::new(Certificate { secret: format!("{ns}/{}", r.name), chain_pem, key_pem }))
+    let dns_names = parsed
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| if let x509_parser::extensions::GeneralName::DNSName(d) = n { Some(d.to_string()) } else { None })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Arc::new(Certificate { secret: format!("{ns}/{}", r.name), chain_pem, key_pem, dns_names }))
 }
 
 /// Listener certificates: the valid ones, and the first problem (for ResolvedRefs).

@@ -225,7 +225,7 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
                                     private_key: source(cert, true),
                                 })
                                 .collect(),
-                            alpn_protocols: vec!["h2", "http/1.1"],
+                            alpn_protocols: if c.http2 { vec!["h2", "http/1.1"] } else { vec!["http/1.1"] },
                         },
                     },
                 }),
