@@ -17,3 +17,4 @@ pub mod output;
 pub mod cli;
 pub mod render;
 pub mod generate;
+pub mod fuzzing;

@@ -50,9 +50,10 @@ macro_rules! kinds {
             }
         }
 
-        /// One typed object of any kind we implement.
+        /// One typed object of any kind we implement (boxed: a list of objects costs a pointer
+        /// each, not the size of the largest kind).
         #[derive(Debug, Clone, PartialEq)]
-        pub enum Object { $($kind($kind)),+ }
+        pub enum Object { $($kind(Box<$kind>)),+ }
 
         impl Object {
             pub fn meta(&self) -> &ObjectMeta {
@@ -62,7 +63,7 @@ macro_rules! kinds {
 
         /// Deserialize a document that passed its schema into its typed form.
         pub fn decode(kind: Kind, value: serde_json::Value) -> Result<Object, serde_json::Error> {
-            Ok(match kind { $(Kind::$kind => Object::$kind(serde_json::from_value(value)?)),+ })
+            Ok(match kind { $(Kind::$kind => Object::$kind(Box::new(serde_json::from_value(value)?))),+ })
         }
 
         /// Every valid object of the input, by kind, in a canonical order (creationTimestamp,
@@ -72,7 +73,7 @@ macro_rules! kinds {
 
         impl Resources {
             pub fn push(&mut self, obj: Object, loc: Locator) {
-                match obj { $(Object::$kind(o) => self.$field.push(Item { obj: o, loc })),+ }
+                match obj { $(Object::$kind(o) => self.$field.push(Item { obj: *o, loc })),+ }
             }
             /// Put every list in canonical order.
             pub fn sort(&mut self) {
@@ -95,6 +96,46 @@ kinds! {
     Secret => secrets, "", ["v1"], namespaced;
     ConfigMap => config_maps, "", ["v1"], namespaced;
     EnvoyProxy => envoy_proxies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
+}
+
+impl Object {
+    /// Drop what no later stage reads from core objects, which can be most of a large input:
+    /// a Service keeps its ports, type and externalName, an EndpointSlice its service-name
+    /// label and endpoints, a Namespace its labels. Gateway API objects stay whole (`status`
+    /// prints them back).
+    pub fn slim(&mut self) {
+        fn meta(m: &mut meta::ObjectMeta, keep_labels: bool) {
+            if !keep_labels {
+                m.labels = BTreeMap::new();
+            }
+            m.annotations = BTreeMap::new();
+            m.managed_fields = Vec::new();
+            m.owner_references = Vec::new();
+            m.finalizers = Vec::new();
+            (m.uid, m.resource_version, m.generate_name, m.self_link, m.deletion_timestamp) = (None, None, None, None, None);
+        }
+        match self {
+            Object::Service(s) => {
+                meta(&mut s.metadata, false);
+                let spec = std::mem::take(&mut s.spec);
+                s.spec = core::ServiceSpec { ports: spec.ports, type_: spec.type_, external_name: spec.external_name, ..Default::default() };
+            }
+            Object::EndpointSlice(e) => {
+                meta(&mut e.metadata, true);
+                e.metadata.labels.retain(|k, _| k == "kubernetes.io/service-name");
+                for ep in &mut e.endpoints {
+                    (ep.hostname, ep.node_name, ep.zone, ep.target_ref, ep.hints, ep.deprecated_topology) = (None, None, None, None, None, None);
+                }
+            }
+            Object::Namespace(n) => {
+                meta(&mut n.metadata, true);
+                n.spec = None;
+            }
+            Object::Secret(s) => meta(&mut s.metadata, false),
+            Object::ConfigMap(c) => meta(&mut c.metadata, false),
+            _ => {}
+        }
+    }
 }
 
 impl Kind {

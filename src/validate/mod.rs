@@ -61,7 +61,7 @@ pub struct Validated {
 /// What the checks of a run of documents decided, before merging (one per worker).
 pub struct Part {
     channel: crate::api::Channel,
-    objects: Vec<(Kind, Object, Locator, String)>,
+    objects: Vec<(Kind, Object, Locator)>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -134,7 +134,9 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     if failed {
         return;
     }
-    part.objects.push((kind, obj, doc.loc, object));
+    let mut obj = obj;
+    obj.slim();
+    part.objects.push((kind, obj, doc.loc));
 }
 
 /// Merge the parts in input order, then put everything in canonical order. The same object
@@ -148,7 +150,7 @@ pub fn finish(parts: Vec<Part>) -> Validated {
     let mut seen: HashMap<(Kind, String, String), usize> = HashMap::new();
     for part in parts {
         diags.extend(part.diagnostics);
-        for (kind, obj, loc, object) in part.objects {
+        for (kind, obj, loc) in part.objects {
             let meta = obj.meta();
             let ns = if kind.namespaced() { meta.ns().to_string() } else { String::new() };
             let key = (kind, ns, meta.name.clone());
@@ -159,6 +161,7 @@ pub fn finish(parts: Vec<Part>) -> Validated {
             };
             let Some((earlier, earlier_loc)) = kept[i].take() else { continue };
             if earlier != obj {
+                let object = crate::id::ObjectKey::of(kind, obj.meta()).to_string();
                 let mut d = Diagnostic::new(Code::ConflictDuplicateObject, format!("{object} is defined again with different content; this later definition replaces the earlier one"))
                     .with_span(loc.span_of("/metadata/name", false))
                     .with_related(earlier_loc.span_of("/metadata/name", false))
