@@ -236,9 +236,7 @@ spec:
       filters: [{{type: RequestRedirect, requestRedirect: {{port: 80}}}}]
 "#
     );
-    let exact = format!(
-        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: exact, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  hostnames: [exact.example.com]\n  rules:\n    - matches: [{{path: {{value: /https}}}}]\n      filters: [{{type: RequestRedirect, requestRedirect: {{scheme: https}}}}]\n"
-    );
+    let exact = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: exact, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  hostnames: [exact.example.com]\n  rules:\n    - matches: [{path: {value: /https}}]\n      filters: [{type: RequestRedirect, requestRedirect: {scheme: https}}]\n";
     let _served = serve(&envoy, &format!("{input}{exact}"), &[]).await;
     let loc = |host: String, p: &'static str| async move { get(port, &host, p).await.expect("request").headers.get("location").cloned().unwrap_or_default() };
     // A Host without a port: the well-known port stays out of Location.

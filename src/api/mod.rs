@@ -73,7 +73,12 @@ macro_rules! kinds {
 
         impl Resources {
             pub fn push(&mut self, obj: Object, loc: Locator) {
-                match obj { $(Object::$kind(o) => self.$field.push(Item { obj: *o, loc })),+ }
+                match obj { $(Object::$kind(o) => self.$field.push(Item { obj: o, loc })),+ }
+            }
+            /// Room for `n` more objects of `kind`, so that filling a list never reallocates
+            /// (a reallocation holds the old and the new list at once).
+            pub fn reserve(&mut self, kind: Kind, n: usize) {
+                match kind { $(Kind::$kind => self.$field.reserve_exact(n)),+ }
             }
             /// Put every list in canonical order.
             pub fn sort(&mut self) {
@@ -439,10 +444,11 @@ fn strip_nullable(v: &mut serde_json::Value) {
     }
 }
 
-/// A decoded object with the locator of its nodes.
+/// A decoded object with the locator of its nodes. The object stays boxed as it was decoded:
+/// moving it into its list copies a pointer, not the object.
 #[derive(Debug, Clone)]
 pub struct Item<T> {
-    pub obj: T,
+    pub obj: Box<T>,
     pub loc: Locator,
 }
 

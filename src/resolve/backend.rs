@@ -49,19 +49,19 @@ impl<'a> Index<'a> {
         let mut slices: HashMap<(&str, &str), Vec<_>> = HashMap::new();
         for s in &res.endpoint_slices {
             if let Some(svc) = s.obj.metadata.labels.get("kubernetes.io/service-name") {
-                slices.entry((s.obj.metadata.ns(), svc.as_str())).or_default().push(&s.obj);
+                slices.entry((s.obj.metadata.ns(), svc.as_str())).or_default().push(&*s.obj);
             }
         }
         let mut grants: HashMap<&str, Vec<_>> = HashMap::new();
         for g in &res.reference_grants {
-            grants.entry(g.obj.metadata.ns()).or_default().push(&g.obj);
+            grants.entry(g.obj.metadata.ns()).or_default().push(&*g.obj);
         }
         Index {
-            services: res.services.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &s.obj)).collect(),
+            services: res.services.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &*s.obj)).collect(),
             slices,
             grants,
-            namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &n.obj)).collect(),
-            secrets: res.secrets.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &s.obj)).collect(),
+            namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &*n.obj)).collect(),
+            secrets: res.secrets.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &*s.obj)).collect(),
             cluster_domain: opts.cluster_domain.clone(),
             targets: Default::default(),
         }

@@ -9,7 +9,7 @@ use crate::id::ObjectKey;
 use std::collections::{BTreeMap, HashMap};
 
 fn envoy_proxy<'a>(res: &'a Resources, ns: &str, name: &str) -> Option<&'a EnvoyProxy> {
-    res.envoy_proxies.iter().map(|e| &e.obj).find(|e| e.metadata.ns() == ns && e.metadata.name == name)
+    res.envoy_proxies.iter().map(|e| &*e.obj).find(|e| e.metadata.ns() == ns && e.metadata.name == name)
 }
 
 /// Our GatewayClasses (controllerName ours) by name, with the EnvoyProxy their parametersRef

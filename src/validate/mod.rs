@@ -173,6 +173,14 @@ pub fn finish(parts: Vec<Part>) -> Validated {
             kept[i] = Some((obj, loc));
         }
     }
+    let mut counts: HashMap<Kind, usize> = HashMap::new();
+    for (k, _, _) in seen.keys() {
+        *counts.entry(*k).or_default() += 1;
+    }
+    for (k, n) in counts {
+        resources.reserve(k, n);
+    }
+    drop(seen);
     for (obj, loc) in kept.into_iter().flatten() {
         resources.push(obj, loc);
     }

@@ -84,7 +84,7 @@ fn repeat_budget(a: &Ast, budget: u32) -> u32 {
                 ast::RepetitionKind::Range(ast::RepetitionRange::Bounded(_, m)) => *m,
                 _ => 0,
             };
-            let b = if n > 0 { budget / n } else { budget };
+            let b = budget.checked_div(n).unwrap_or(budget);
             repeat_budget(&r.ast, b)
         }
         Ast::Group(g) => repeat_budget(&g.ast, budget),

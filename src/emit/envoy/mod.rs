@@ -300,7 +300,7 @@ fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>
                 // Virtual hosts match with and without the port; the Host header reaches the
                 // backend as the client sent it.
                 ignore_port_in_host_matching: true,
-                virtual_hosts: vhosts.iter().map(|v| virtual_host(v)).chain(extra).collect(),
+                virtual_hosts: vhosts.iter().map(virtual_host).chain(extra).collect(),
             },
         },
     }
