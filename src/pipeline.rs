@@ -175,6 +175,17 @@ fn finish<R: Send>(
     let mut ours: Vec<&resolve::ResolvedGateway> = resolved.gateways.iter().filter(|g| g.accepted).collect();
     ours.sort_by(|a, b| a.key.cmp(&b.key));
     let gateways: Vec<(String, String)> = ours.iter().map(|g| (g.key.namespace.clone(), g.key.name.clone())).collect();
+    // Nothing after resolve reads the input objects but status: build it now, then free them
+    // while the IR is built. Freeing node by node costs about as much as building them, so it
+    // happens on a background thread (a CLI run exits without waiting for it).
+    let status_objects =
+        if want == Want::Status { crate::emit::status::objects(&validated.resources, &resolved.status) } else { Vec::new() };
+    t.lap("status");
+    let why_no_gateway = if gateways.is_empty() { resolve::gateway::why_no_gateway(&validated.resources, opts, &resolved.status) } else { String::new() };
+    let resources = validated.resources;
+    if std::thread::Builder::new().name("free".into()).spawn(move || drop(resources)).is_err() {
+        // Could not spawn: the resources were dropped with the closure, here.
+    }
     let outputs = match emit {
         Some(e) if (e.go)(&diagnostics, &gateways) => {
             let selected: Vec<_> = ours.into_iter().filter(|g| (e.select)(&g.key.namespace, &g.key.name)).collect();
@@ -183,20 +194,7 @@ fn finish<R: Send>(
         _ => Vec::new(),
     };
     t.lap("ir+emit");
-    let status_objects =
-        if want == Want::Status { crate::emit::status::objects(&validated.resources, &resolved.status) } else { Vec::new() };
-    t.lap("status");
-    let why_no_gateway = if gateways.is_empty() { resolve::gateway::why_no_gateway(&validated.resources, opts, &resolved.status) } else { String::new() };
-    let compiled = Compiled { sources, diagnostics, gateways, outputs, status_objects, why_no_gateway };
-    // Every output is built. Freeing the resources node by node costs about as much as
-    // building them, so it happens on a background thread: a CLI run exits without waiting
-    // for it, a library caller loses nothing.
-    drop(resolved);
-    let resources = validated.resources;
-    if std::thread::Builder::new().name("free".into()).spawn(move || drop(resources)).is_err() {
-        // Could not spawn: the resources were dropped with the closure, here.
-    }
-    compiled
+    Compiled { sources, diagnostics, gateways, outputs, status_objects, why_no_gateway }
 }
 
 /// The bootstrap text of one Gateway.

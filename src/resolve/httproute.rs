@@ -7,11 +7,12 @@ use super::status::{Problem, Recorder, Site, Target};
 use crate::api::httproute::{self as h, HTTPRouteFilterType, PathMatchType};
 use crate::api::{HTTPRoute, Item};
 use crate::diag::Code;
+use crate::validate::regex::Verdicts;
 use crate::id::{ObjectKey, RuleId};
 
 /// The route's rules resolved, and whether the route is valid (a value Envoy would refuse
 /// makes it `Accepted=False UnsupportedValue`, as Envoy Gateway does: it is not served).
-pub fn resolve(item: &Item<HTTPRoute>, key: &ObjectKey, index: &Index, rec: &mut Recorder) -> (HttpRoute, bool) {
+pub fn resolve(item: &Item<HTTPRoute>, key: &ObjectKey, index: &Index, regexes_seen: &Verdicts, rec: &mut Recorder) -> (HttpRoute, bool) {
     let route = &item.obj;
     let site = Site { object: key, loc: &item.loc };
     let mut valid = true;
@@ -27,7 +28,7 @@ pub fn resolve(item: &Item<HTTPRoute>, key: &ObjectKey, index: &Index, rec: &mut
         for (mi, m) in rule.matches.iter().enumerate() {
             let mp = format!("{p}/matches/{mi}");
             for (what, v, at) in regexes(m, &mp) {
-                if let Err(e) = crate::validate::regex::check_re2(v) {
+                if let Err(e) = regexes_seen.check(v) {
                     refuse(rec, format!("{what} regular expression `{v}` is not valid RE2: {e}"), at);
                 }
             }

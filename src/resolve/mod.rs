@@ -105,6 +105,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     let index = backend::Index::new(res, opts);
     let mut gateways = gateway::gateways(res, &ours, &index, &mut rec);
     let parents = attach::Parents::new(res, &gateways);
+    let regexes = crate::validate::regex::Verdicts::default();
     for (order, item) in res.http_routes.iter().enumerate() {
         let key = ObjectKey::of(Kind::HTTPRoute, &item.obj.metadata);
         let view = attach::RouteView {
@@ -118,7 +119,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
             attach::report_missing_parents(&view, &parents, &mut rec);
             continue;
         }
-        let (route, valid) = httproute::resolve(item, &key, &index, &mut rec);
+        let (route, valid) = httproute::resolve(item, &key, &index, &regexes, &mut rec);
         let route = Arc::new(route);
         for (gi, listeners) in attach::attach(&view, Kind::HTTPRoute, &parents, &gateways, &index, opts, &mut rec) {
             if valid {

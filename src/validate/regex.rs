@@ -7,6 +7,22 @@
 
 use regex_syntax::ast::{self, Ast};
 
+/// Verdicts already reached in this run: routes repeat their patterns, and judging one costs a
+/// parse and a translation.
+#[derive(Default)]
+pub struct Verdicts(std::cell::RefCell<std::collections::HashMap<String, Result<(), String>>>);
+
+impl Verdicts {
+    pub fn check(&self, pattern: &str) -> Result<(), String> {
+        if let Some(v) = self.0.borrow().get(pattern) {
+            return v.clone();
+        }
+        let v = check_re2(pattern);
+        self.0.borrow_mut().insert(pattern.to_string(), v.clone());
+        v
+    }
+}
+
 /// Ok, or why RE2 would refuse the pattern.
 pub fn check_re2(pattern: &str) -> Result<(), String> {
     let rewritten = rewrite(pattern)?;
