@@ -16,14 +16,12 @@ pub fn is_dns_label(s: &str) -> bool {
 }
 
 pub fn is_dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
+    s.len() <= 253 && dns_labels(s)
+}
+
+/// Dot-separated DNS labels (lowercase alphanumerics and `-`, not at either end), any length.
+fn dns_labels(s: &str) -> bool {
+    !s.is_empty() && s.split('.').all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') && !l.starts_with('-') && !l.ends_with('-'))
 }
 
 fn is_dns1035_label(s: &str) -> bool {
@@ -46,14 +44,12 @@ pub fn key_form(key: &str) -> bool {
         Some((p, n)) => (Some(p), n),
         None => (None, key),
     };
-    prefix.is_none_or(|p| !p.is_empty() && p.split('.').all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') && !l.starts_with('-') && !l.ends_with('-')))
-        && is_qualified_name_part(name)
+    prefix.is_none_or(dns_labels) && is_qualified_name_part(name)
 }
 
 /// A hostname, optionally a wildcard: `^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`.
 pub fn is_hostname(h: &str) -> bool {
-    let rest = h.strip_prefix("*.").unwrap_or(h);
-    !rest.is_empty() && rest.split('.').all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') && !l.starts_with('-') && !l.ends_with('-'))
+    dns_labels(h.strip_prefix("*.").unwrap_or(h))
 }
 
 pub fn check_key(key: &str) -> Result<(), String> {
