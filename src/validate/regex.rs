@@ -174,7 +174,7 @@ fn check_class(c: &ast::ClassSet) -> Result<(), String> {
 fn check_unicode(u: &ast::ClassUnicode) -> Result<(), String> {
     let name = match &u.kind {
         ast::ClassUnicodeKind::OneLetter(c) => c.to_string(),
-        ast::ClassUnicodeKind::Named(n) => n.strip_prefix('^').unwrap_or(n).to_string(),
+        ast::ClassUnicodeKind::Named(n) => n.clone(),
         ast::ClassUnicodeKind::NamedValue { .. } => return Err("invalid character class range: \\p{name=value} is not RE2".into()),
     };
     if GENERAL_CATEGORIES.contains(&name.as_str()) || SCRIPTS.contains(&name.as_str()) || name == "Any" {

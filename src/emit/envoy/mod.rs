@@ -256,7 +256,7 @@ fn misdirected_host(c: &ir::TlsChainIr) -> Option<VirtualHost> {
     }
     Some(VirtualHost {
         name: format!("{}/misdirected", c.name),
-        domains: c.misdirected.iter().flat_map(|h| domains(h)).collect(),
+        domains: c.misdirected.clone(),
         routes: vec![Route { direct_response: Some(DirectResponse { status: 421 }), ..Route::new(format!("{}/misdirected", c.name), RouteMatch { prefix: Some("/".into()), ..Default::default() }) }],
     })
 }
@@ -306,13 +306,8 @@ fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>
     }
 }
 
-/// Domains of a hostname (the port in Host is ignored for matching).
-fn domains(hostname: &str) -> Vec<String> {
-    vec![hostname.to_string()]
-}
-
 fn virtual_host(v: &ir::VirtualHostIr) -> VirtualHost {
-    VirtualHost { name: v.name.clone(), domains: domains(&v.hostname), routes: v.routes.iter().flat_map(|r| routes(r, &v.hostname)).collect() }
+    VirtualHost { name: v.name.clone(), domains: vec![v.hostname.clone()], routes: v.routes.iter().flat_map(|r| routes(r, &v.hostname)).collect() }
 }
 
 /// The Envoy routes of one IR route. A redirect to a scheme's well-known port must drop the
