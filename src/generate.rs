@@ -105,3 +105,29 @@ pub fn manifests(routes: usize) -> String {
     }
     out
 }
+
+/// A stream of about `bytes` bytes of small valid objects: one Gateway and one HTTPRoute, then
+/// Services, each with an EndpointSlice, in 50 namespaces (the memory benchmark: gatewayc must
+/// keep little of each).
+pub fn stream(bytes: usize, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::new(out);
+    w.write_all(
+        b"apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: ns-0}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, protocol: HTTP, port: 8080}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: ns-0}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: svc-0, port: 80}]}]\n",
+    )?;
+    let mut written = 0;
+    let mut i = 0usize;
+    while written < bytes {
+        let doc = format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i}\n  namespace: ns-{ns}\n  labels: {{app: svc-{i}, tier: backend}}\nspec:\n  selector: {{app: svc-{i}}}\n  ports:\n  - name: http\n    port: 80\n    targetPort: 8080\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: svc-{i}-abcde\n  namespace: ns-{ns}\n  labels: {{kubernetes.io/service-name: svc-{i}}}\naddressType: IPv4\nports: [{{name: http, port: 8080}}]\nendpoints: [{{addresses: [10.{a}.{b}.{c}]}}]\n",
+            ns = i % 50,
+            a = (i >> 16) & 255,
+            b = (i >> 8) & 255,
+            c = i & 255,
+        );
+        w.write_all(doc.as_bytes())?;
+        written += doc.len();
+        i += 1;
+    }
+    w.flush()
+}

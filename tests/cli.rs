@@ -255,3 +255,44 @@ fn duplicate_objects_follow_kubectl_apply() {
     let (code, _, _) = gatewayc(&["translate", "-f", "-", "--strict"], &input);
     assert_eq!(code, 1);
 }
+
+/// The later definition wins whatever splits the input: across `-f` files (in their order),
+/// and across the shares of a large input that is validated on several threads.
+#[test]
+fn the_later_definition_wins_across_files_and_threads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let class = |ctrl: &str| format!("apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: eg}}\nspec: {{controllerName: {ctrl}}}\n");
+    let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, protocol: HTTP, port: 8080}]\n";
+    let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+    std::fs::write(&a, format!("{}{gw}", class("example.com/other"))).expect("write");
+    std::fs::write(&b, class("gateway.envoyproxy.io/gatewayclass-controller")).expect("write");
+    let (a, b) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    let (code, out, err) = gatewayc(&["translate", "-f", a, "-f", b], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("static_resources"), "{out}");
+    let (code, _, err) = gatewayc(&["translate", "-f", b, "-f", a], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("input::no-gateway"), "{err}");
+
+    // Over 1 MiB: a Service defined at the start (port 80), in the middle and at the end (port
+    // 81); the route asks for 81, which only the last definition has.
+    let svc = |port: u16| format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: twice, namespace: default}}\nspec:\n  ports: [{{name: http, port: {port}}}]\n");
+    let mut input = format!("{}{gw}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{name: twice, port: 81}}]}}]\n", class("gateway.envoyproxy.io/gatewayclass-controller"));
+    input.push_str(&svc(80));
+    let filler = |input: &mut String, from: usize| {
+        for i in from..from + 6000 {
+            input.push_str(&format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: filler-{i}, namespace: default}}\nspec:\n  ports: [{{port: 80}}]\n"));
+        }
+    };
+    filler(&mut input, 0);
+    input.push_str(&svc(82));
+    filler(&mut input, 6000);
+    input.push_str(&svc(81));
+    assert!(input.len() > 1 << 20);
+    let (code, out, err) = gatewayc(&["translate", "-f", "-", "-o", "json"], &input);
+    assert_eq!(code, 0, "{err}");
+    let boot: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let clusters = boot["static_resources"]["clusters"].as_array().expect("clusters");
+    assert!(clusters.iter().any(|c| c["name"].as_str().is_some_and(|n| n.contains("twice") && n.contains("81"))), "{out}");
+    assert_eq!(err.matches("conflict::duplicate-object").count(), 2, "{err}");
+}

@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -134,4 +135,123 @@ pub enum AddressType {
     IPv6,
     #[serde(rename = "FQDN")]
     Fqdn,
+}
+
+/// A Service as later stages keep it: its name and where its ports lead. Built from
+/// [`crate::api::Service`] once it is valid; nothing else of the object is read after
+/// validation, and a large input can hold hundreds of thousands of Services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceInfo {
+    pub namespace: Arc<str>,
+    pub name: Box<str>,
+    /// Set for `type: ExternalName`: the DNS name the Service stands for.
+    pub external_name: Option<Box<str>>,
+    pub ports: Box<[ServicePortInfo]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicePortInfo {
+    /// Empty when the port is unnamed.
+    pub name: Arc<str>,
+    pub port: u32,
+    pub protocol: PortProtocol,
+    /// `targetPort` when it is a number (a named one is looked up in EndpointSlices).
+    pub target_port: Option<u32>,
+    pub app_protocol: Option<Arc<str>>,
+}
+
+/// One shared copy of strings that repeat across many objects (namespaces, port names), for
+/// the compact forms below.
+#[derive(Debug, Default)]
+pub struct Interner(std::collections::HashSet<Arc<str>>);
+
+impl Interner {
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        self.0.insert(a.clone());
+        a
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PortProtocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl ServiceInfo {
+    pub fn from_service(s: crate::api::Service, strings: &mut Interner) -> Self {
+        let external = s.spec.type_.as_deref() == Some("ExternalName");
+        ServiceInfo {
+            namespace: strings.get(s.metadata.ns()),
+            name: s.metadata.name.into(),
+            external_name: if external { Some(s.spec.external_name.unwrap_or_default().into()) } else { None },
+            ports: s
+                .spec
+                .ports
+                .into_iter()
+                .map(|p| ServicePortInfo {
+                    name: strings.get(p.name.as_deref().unwrap_or_default()),
+                    port: p.port,
+                    protocol: match p.protocol.as_str() {
+                        "UDP" => PortProtocol::Udp,
+                        "SCTP" => PortProtocol::Sctp,
+                        _ => PortProtocol::Tcp,
+                    },
+                    target_port: match p.target_port {
+                        Some(IntOrString::Int(i)) => u32::try_from(i).ok(),
+                        _ => None,
+                    },
+                    app_protocol: p.app_protocol.map(|a| strings.get(&a)),
+                })
+                .collect(),
+        }
+    }
+    /// Canonical order: Services have no age that matters, so namespace and name.
+    pub fn age_key(&self) -> (&str, &str, &str) {
+        ("", &self.namespace, &self.name)
+    }
+}
+
+/// An EndpointSlice as later stages keep it: the Service it belongs to, its ports, and the
+/// addresses of its ready endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSliceInfo {
+    pub namespace: Arc<str>,
+    pub name: Box<str>,
+    /// The `kubernetes.io/service-name` label; a slice without it belongs to no Service.
+    pub service: Option<Box<str>>,
+    pub fqdn: bool,
+    /// (name, port); the name is empty for an unnamed port.
+    pub ports: Box<[(Arc<str>, Option<u32>)]>,
+    /// Addresses of endpoints not marked unready (unset `ready` means ready, as the API says).
+    pub ready: Box<[Box<str>]>,
+}
+
+impl EndpointSliceInfo {
+    pub fn from_slice(s: crate::api::EndpointSlice, strings: &mut Interner) -> Self {
+        let namespace = strings.get(s.metadata.ns());
+        let mut labels = s.metadata.labels;
+        EndpointSliceInfo {
+            namespace,
+            name: s.metadata.name.into(),
+            service: labels.remove("kubernetes.io/service-name").map(Into::into),
+            fqdn: s.address_type == AddressType::Fqdn,
+            ports: s.ports.into_iter().map(|p| (strings.get(p.name.as_deref().unwrap_or_default()), p.port)).collect(),
+            ready: s
+                .endpoints
+                .into_iter()
+                .filter(|e| e.conditions.ready != Some(false))
+                .flat_map(|e| e.addresses)
+                .map(Into::into)
+                .collect(),
+        }
+    }
+    pub fn age_key(&self) -> (&str, &str, &str) {
+        ("", &self.namespace, &self.name)
+    }
 }

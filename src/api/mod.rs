@@ -22,10 +22,11 @@ pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 pub const ENVOY_GATEWAY_GROUP: &str = "gateway.envoyproxy.io";
 
 /// Every kind gatewayc implements, once: its Rust type, the `Resources` list that holds its
-/// objects, its group, served versions and scope. Adding a kind is one line here (plus its type
+/// objects (and, after `as`, the smaller form kept there when later stages read little of a
+/// kind), its group, served versions and scope. Adding a kind is one line here (plus its type
 /// and, if it has rules, a `validate` module).
 macro_rules! kinds {
-    ($( $kind:ident => $field:ident, $group:expr, [$($v:literal),+], $scope:ident; )+) => {
+    ($( $kind:ident => $field:ident $(as $kept:ty)?, $group:expr, [$($v:literal),+], $scope:ident; )+) => {
         /// Kinds we implement.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Kind { $($kind),+ }
@@ -50,14 +51,28 @@ macro_rules! kinds {
             }
         }
 
-        /// One typed object of any kind we implement (boxed: a list of objects costs a pointer
-        /// each, not the size of the largest kind).
+        /// One decoded object of any kind we implement, whole (boxed: a list of objects costs
+        /// a pointer each, not the size of the largest kind).
         #[derive(Debug, Clone, PartialEq)]
         pub enum Object { $($kind(Box<$kind>)),+ }
 
         impl Object {
             pub fn meta(&self) -> &ObjectMeta {
                 match self { $(Object::$kind(o) => &o.metadata),+ }
+            }
+        }
+
+        /// One valid object as `Resources` keeps it (see [`Object::keep`]).
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Kept { $($kind(kinds!(@kept $kind $($kept)?))),+ }
+
+        impl Kept {
+            pub fn kind(&self) -> Kind {
+                match self { $(Kept::$kind(_) => Kind::$kind),+ }
+            }
+            /// (creationTimestamp, namespace, name): what canonical order sorts by.
+            pub fn age_key(&self) -> (&str, &str, &str) {
+                match self { $(Kept::$kind(o) => o.age_key()),+ }
             }
         }
 
@@ -69,25 +84,84 @@ macro_rules! kinds {
         /// Every valid object of the input, by kind, in a canonical order (creationTimestamp,
         /// then namespace/name), whatever the order of files and documents.
         #[derive(Debug, Default)]
-        pub struct Resources { $(pub $field: Vec<Item<$kind>>),+ }
+        pub struct Resources { $(pub $field: Vec<Item<kinds!(@kept $kind $($kept)?)>>),+ }
 
         impl Resources {
-            pub fn push(&mut self, obj: Object, loc: Locator) {
-                match obj { $(Object::$kind(o) => self.$field.push(Item { obj: o, loc })),+ }
+            pub fn push(&mut self, obj: Kept, loc: Locator) {
+                match obj { $(Kept::$kind(o) => self.$field.push(Item { obj: o, loc })),+ }
             }
-            /// Room for `n` more objects of `kind`, so that filling a list never reallocates
-            /// (a reallocation holds the old and the new list at once).
-            pub fn reserve(&mut self, kind: Kind, n: usize) {
-                match kind { $(Kind::$kind => self.$field.reserve_exact(n)),+ }
+            /// Concatenate the lists of `parts`, in order. A list only one part has is taken
+            /// over whole; otherwise each part's list is freed as soon as it has been moved.
+            pub fn concat(parts: Vec<Resources>) -> Resources {
+                let mut out = Resources::default();
+                let mut parts = parts;
+                $(
+                    let non_empty = parts.iter().filter(|p| !p.$field.is_empty()).count();
+                    if non_empty <= 1 {
+                        if let Some(p) = parts.iter_mut().find(|p| !p.$field.is_empty()) {
+                            out.$field = std::mem::take(&mut p.$field);
+                            out.$field.shrink_to_fit();
+                        }
+                    } else {
+                        out.$field.reserve_exact(parts.iter().map(|p| p.$field.len()).sum());
+                        for p in parts.iter_mut() {
+                            out.$field.extend(std::mem::take(&mut p.$field));
+                        }
+                    }
+                )+
+                out
             }
-            /// Put every list in canonical order.
+            /// Keep one object per (kind, namespace, name): the one pushed last. `replaced` is
+            /// called with each dropped object and the one that replaces it.
+            pub fn dedup(&mut self, replaced: &mut dyn FnMut(DuplicateOf<'_>)) {
+                $(dedup_list(&mut self.$field, Kind::$kind.namespaced(), |o| o.age_key(), |a, b| replaced(DuplicateOf {
+                    kind: Kind::$kind,
+                    namespace: a.obj.age_key().1,
+                    name: a.obj.age_key().2,
+                    earlier: &a.loc,
+                    later: &b.loc,
+                    same: a.obj == b.obj,
+                }));)+
+            }
+            /// Put every list in canonical order (after `dedup`, no two objects compare equal).
             pub fn sort(&mut self) {
-                $(self.$field.sort_by(|a, b| age_key(&a.obj.metadata).cmp(&age_key(&b.obj.metadata)));)+
+                $(self.$field.sort_unstable_by(|a, b| a.obj.age_key().cmp(&b.obj.age_key()));)+
             }
         }
     };
     (@scope namespaced) => { true };
     (@scope cluster) => { false };
+    (@kept $kind:ident) => { Box<$kind> };
+    (@kept $kind:ident $kept:ty) => { $kept };
+}
+
+/// An object defined twice: what [`Resources::dedup`] reports.
+pub struct DuplicateOf<'a> {
+    pub kind: Kind,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub earlier: &'a Locator,
+    pub later: &'a Locator,
+    /// Both definitions keep the same content.
+    pub same: bool,
+}
+
+/// Sort by (namespace, name), then input order, so that copies of one object are adjacent in
+/// the order they were read, then keep the last of each run. In place: no scratch list.
+fn dedup_list<T>(list: &mut Vec<Item<T>>, namespaced: bool, key: impl Fn(&T) -> (&str, &str, &str), mut replaced: impl FnMut(&Item<T>, &Item<T>)) {
+    fn id<'i, T>(i: &'i Item<T>, namespaced: bool, key: &impl Fn(&T) -> (&str, &str, &str)) -> (&'i str, &'i str) {
+        let (_, ns, name) = key(&i.obj);
+        (if namespaced { ns } else { "" }, name)
+    }
+    list.sort_unstable_by(|a, b| id(a, namespaced, &key).cmp(&id(b, namespaced, &key)).then_with(|| a.loc.input_order().cmp(&b.loc.input_order())));
+    list.dedup_by(|later, kept| {
+        if id(later, namespaced, &key) != id(kept, namespaced, &key) {
+            return false;
+        }
+        replaced(kept, later);
+        std::mem::swap(later, kept);
+        true
+    });
 }
 
 kinds! {
@@ -95,8 +169,8 @@ kinds! {
     Gateway => gateways, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
     HTTPRoute => http_routes, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
     ReferenceGrant => reference_grants, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
-    Service => services, "", ["v1"], namespaced;
-    EndpointSlice => endpoint_slices, "discovery.k8s.io", ["v1"], namespaced;
+    Service => services as core::ServiceInfo, "", ["v1"], namespaced;
+    EndpointSlice => endpoint_slices as core::EndpointSliceInfo, "discovery.k8s.io", ["v1"], namespaced;
     Namespace => namespaces, "", ["v1"], cluster;
     Secret => secrets, "", ["v1"], namespaced;
     ConfigMap => config_maps, "", ["v1"], namespaced;
@@ -104,11 +178,11 @@ kinds! {
 }
 
 impl Object {
-    /// Drop what no later stage reads from core objects, which can be most of a large input:
-    /// a Service keeps its ports, type and externalName, an EndpointSlice its service-name
-    /// label and endpoints, a Namespace its labels. Gateway API objects stay whole (`status`
+    /// The form `Resources` keeps. Services and EndpointSlices, which can be most of a large
+    /// input, become their small resolved forms; other core objects drop the metadata no later
+    /// stage reads (a Namespace keeps its labels). Gateway API objects stay whole (`status`
     /// prints them back).
-    pub fn slim(&mut self) {
+    pub fn keep(self, strings: &mut core::Interner) -> Kept {
         fn meta(m: &mut meta::ObjectMeta, keep_labels: bool) {
             if !keep_labels {
                 m.labels = BTreeMap::new();
@@ -120,25 +194,26 @@ impl Object {
             (m.uid, m.resource_version, m.generate_name, m.self_link, m.deletion_timestamp) = (None, None, None, None, None);
         }
         match self {
-            Object::Service(s) => {
-                meta(&mut s.metadata, false);
-                let spec = std::mem::take(&mut s.spec);
-                s.spec = core::ServiceSpec { ports: spec.ports, type_: spec.type_, external_name: spec.external_name, ..Default::default() };
-            }
-            Object::EndpointSlice(e) => {
-                meta(&mut e.metadata, true);
-                e.metadata.labels.retain(|k, _| k == "kubernetes.io/service-name");
-                for ep in &mut e.endpoints {
-                    (ep.hostname, ep.node_name, ep.zone, ep.target_ref, ep.hints, ep.deprecated_topology) = (None, None, None, None, None, None);
-                }
-            }
-            Object::Namespace(n) => {
+            Object::GatewayClass(o) => Kept::GatewayClass(o),
+            Object::Gateway(o) => Kept::Gateway(o),
+            Object::HTTPRoute(o) => Kept::HTTPRoute(o),
+            Object::ReferenceGrant(o) => Kept::ReferenceGrant(o),
+            Object::EnvoyProxy(o) => Kept::EnvoyProxy(o),
+            Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
+            Object::EndpointSlice(e) => Kept::EndpointSlice(core::EndpointSliceInfo::from_slice(*e, strings)),
+            Object::Namespace(mut n) => {
                 meta(&mut n.metadata, true);
                 n.spec = None;
+                Kept::Namespace(n)
             }
-            Object::Secret(s) => meta(&mut s.metadata, false),
-            Object::ConfigMap(c) => meta(&mut c.metadata, false),
-            _ => {}
+            Object::Secret(mut s) => {
+                meta(&mut s.metadata, false);
+                Kept::Secret(s)
+            }
+            Object::ConfigMap(mut c) => {
+                meta(&mut c.metadata, false);
+                Kept::ConfigMap(c)
+            }
         }
     }
 }
@@ -240,6 +315,13 @@ macro_rules! resource {
             /// Ignored on input: status is what we compute.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub status: Option<serde_json::Value>,
+        }
+
+        impl $name {
+            /// (creationTimestamp, namespace, name): what canonical order sorts by.
+            pub fn age_key(&self) -> (&str, &str, &str) {
+                age_key(&self.metadata)
+            }
         }
     };
 }
@@ -444,11 +526,11 @@ fn strip_nullable(v: &mut serde_json::Value) {
     }
 }
 
-/// A decoded object with the locator of its nodes. The object stays boxed as it was decoded:
-/// moving it into its list copies a pointer, not the object.
+/// A kept object with the locator of its nodes. Whole API objects stay boxed as they were
+/// decoded (`Item<Box<Gateway>>`: moving one copies a pointer); compact forms are inline.
 #[derive(Debug, Clone)]
 pub struct Item<T> {
-    pub obj: Box<T>,
+    pub obj: T,
     pub loc: Locator,
 }
 

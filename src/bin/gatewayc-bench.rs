@@ -2,6 +2,7 @@
 //!
 //!   gatewayc-bench generate N FILE   write the synthetic input with N HTTPRoutes
 //!   gatewayc-bench floor FILE OUT    the floor: parse FILE into a value tree, write it as JSON
+//!   gatewayc-bench stream MB FILE    write about MB megabytes of small Services and EndpointSlices
 
 use std::io::Write;
 
@@ -14,6 +15,18 @@ fn main() -> std::process::ExitCode {
                 return 2.into();
             };
             if let Err(e) = std::fs::write(&args[3], gatewayc::generate::manifests(n)) {
+                eprintln!("{}: {e}", args[3]);
+                return 1.into();
+            }
+            0.into()
+        }
+        Some("stream") if args.len() == 4 => {
+            let Ok(mb) = args[2].parse::<usize>() else {
+                eprintln!("MB must be a number");
+                return 2.into();
+            };
+            let written = std::fs::File::create(&args[3]).and_then(|mut f| gatewayc::generate::stream(mb << 20, &mut f));
+            if let Err(e) = written {
                 eprintln!("{}: {e}", args[3]);
                 return 1.into();
             }
@@ -39,7 +52,7 @@ fn main() -> std::process::ExitCode {
             0.into()
         }
         _ => {
-            eprintln!("usage: gatewayc-bench generate N FILE | floor FILE OUT");
+            eprintln!("usage: gatewayc-bench generate N FILE | stream MB FILE | floor FILE OUT");
             2.into()
         }
     }

@@ -1,8 +1,8 @@
 //! backendRefs to endpoints: Service port, EndpointSlices, ReferenceGrants.
 
 use super::Options;
-use crate::api::core::{AddressType, IntOrString};
-use crate::api::{GATEWAY_GROUP, Namespace, Resources, Service};
+use crate::api::core::{EndpointSliceInfo, PortProtocol, ServiceInfo};
+use crate::api::{GATEWAY_GROUP, Item, Namespace, Resources};
 use std::collections::{BTreeMap, HashMap};
 
 /// Where a backend's traffic goes.
@@ -34,8 +34,13 @@ pub struct Unresolved {
 
 /// Lookup tables built once per run (no scan per route).
 pub struct Index<'a> {
-    services: HashMap<(&'a str, &'a str), &'a Service>,
-    slices: HashMap<(&'a str, &'a str), Vec<&'a crate::api::EndpointSlice>>,
+    /// In (namespace, name) order, searched by halving: an input can hold many Services, and a
+    /// map of them would cost more than the Services themselves.
+    services: &'a [Item<ServiceInfo>],
+    /// EndpointSlices with a Service label, as indices into `slice_list` sorted by (namespace,
+    /// Service): 4 bytes a slice.
+    slices: Vec<u32>,
+    slice_list: &'a [Item<EndpointSliceInfo>],
     grants: HashMap<&'a str, Vec<&'a crate::api::ReferenceGrant>>,
     namespaces: HashMap<&'a str, &'a Namespace>,
     secrets: HashMap<(&'a str, &'a str), &'a crate::api::Secret>,
@@ -46,19 +51,23 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(res: &'a Resources, opts: &Options) -> Self {
-        let mut slices: HashMap<(&str, &str), Vec<_>> = HashMap::new();
-        for s in &res.endpoint_slices {
-            if let Some(svc) = s.obj.metadata.labels.get("kubernetes.io/service-name") {
-                slices.entry((s.obj.metadata.ns(), svc.as_str())).or_default().push(&*s.obj);
-            }
-        }
+        let slice_key = |i: &u32| {
+            let s = &res.endpoint_slices[*i as usize].obj;
+            (&*s.namespace, s.service.as_deref().unwrap_or(""))
+        };
+        let mut slices: Vec<u32> = (0..res.endpoint_slices.len())
+            .filter(|&i| res.endpoint_slices[i].obj.service.is_some())
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        slices.sort_by(|a, b| slice_key(a).cmp(&slice_key(b)));
         let mut grants: HashMap<&str, Vec<_>> = HashMap::new();
         for g in &res.reference_grants {
             grants.entry(g.obj.metadata.ns()).or_default().push(&*g.obj);
         }
         Index {
-            services: res.services.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &*s.obj)).collect(),
+            services: &res.services,
             slices,
+            slice_list: &res.endpoint_slices,
             grants,
             namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &*n.obj)).collect(),
             secrets: res.secrets.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &*s.obj)).collect(),
@@ -89,6 +98,19 @@ impl<'a> Index<'a> {
         })
     }
 
+    /// The EndpointSlices of a Service, in (namespace, name) order; None when it has none.
+    fn slices_of(&self, ns: &str, service: &str) -> Option<Vec<&'a EndpointSliceInfo>> {
+        let key = |i: &u32| {
+            let s = &self.slice_list[*i as usize].obj;
+            (&*s.namespace, s.service.as_deref().unwrap_or(""))
+        };
+        let from = self.slices.partition_point(|i| key(i) < (ns, service));
+        let to = self.slices.partition_point(|i| key(i) <= (ns, service));
+        let mut found: Vec<usize> = self.slices[from..to].iter().map(|&i| i as usize).collect();
+        found.sort_unstable();
+        if found.is_empty() { None } else { Some(found.into_iter().map(|i| &self.slice_list[i].obj).collect()) }
+    }
+
     /// Resolve a Service backendRef to its endpoints.
     #[allow(clippy::too_many_arguments)]
     pub fn service_backend(&self, route_ns: &str, group: &str, kind: &str, name: &str, ns: Option<&str>, port: Option<u32>) -> Result<std::sync::Arc<BackendTarget>, Unresolved> {
@@ -102,48 +124,36 @@ impl<'a> Index<'a> {
                 message: format!("backendRef to Service {ns}/{name} is not permitted by any ReferenceGrant in namespace {ns}"),
             });
         }
-        let Some(svc) = self.services.get(&(ns, name)) else {
+        let found = self.services.binary_search_by(|s| (&*s.obj.namespace, &*s.obj.name).cmp(&(ns, name)));
+        let Some(svc) = found.ok().map(|i| &self.services[i].obj) else {
             return Err(Unresolved { reason: "BackendNotFound", message: format!("Service {ns}/{name} not found") });
         };
         let Some(port) = port else {
             return Err(Unresolved { reason: "UnsupportedValue", message: "backendRef to a Service needs a port".into() });
         };
-        let Some(sp) = svc.spec.ports.iter().find(|p| p.port == port && p.protocol == "TCP") else {
+        let Some(sp) = svc.ports.iter().find(|p| p.port == port && p.protocol == PortProtocol::Tcp) else {
             return Err(Unresolved { reason: "BackendNotFound", message: format!("Service {ns}/{name} has no TCP port {port}") });
         };
         let key = (ns.to_string(), name.to_string(), port);
         if let Some(t) = self.targets.borrow().get(&key) {
             return Ok(t.clone());
         }
-        let endpoints = if svc.spec.type_.as_deref() == Some("ExternalName") {
-            Endpoints::Dns(vec![(svc.spec.external_name.clone().unwrap_or_default(), port)])
+        let endpoints = if let Some(external) = &svc.external_name {
+            Endpoints::Dns(vec![(external.to_string(), port)])
         } else {
-            match self.slices.get(&(ns, name)) {
+            match self.slices_of(ns, name) {
                 None => Endpoints::Dns(vec![(format!("{name}.{ns}.svc.{}", self.cluster_domain), port)]),
                 Some(slices) => {
-                    let target_port = match &sp.target_port {
-                        Some(IntOrString::Int(i)) => Some(*i as u32),
-                        _ => None,
-                    };
+                    let target_port = sp.target_port;
                     let mut ips = Vec::new();
                     let mut fqdns = Vec::new();
                     for s in slices {
                         // The slice's port carries the Service port's name; unnamed ports are "".
-                        let want = sp.name.as_deref().unwrap_or("");
-                        let Some(p) = s.ports.iter().find(|p| p.name.as_deref().unwrap_or("") == want).and_then(|p| p.port).or(if s.ports.is_empty() { target_port } else { None }) else {
+                        let Some(p) = s.ports.iter().find(|(n, _)| *n == sp.name).and_then(|(_, p)| *p).or(if s.ports.is_empty() { target_port } else { None }) else {
                             continue;
                         };
-                        for e in &s.endpoints {
-                            if e.conditions.ready == Some(false) {
-                                continue;
-                            }
-                            for a in &e.addresses {
-                                match s.address_type {
-                                    AddressType::Fqdn => fqdns.push((a.clone(), p)),
-                                    _ => ips.push((a.clone(), p)),
-                                }
-                            }
-                        }
+                        let out = if s.fqdn { &mut fqdns } else { &mut ips };
+                        out.extend(s.ready.iter().map(|a| (a.to_string(), p)));
                     }
                     ips.sort();
                     ips.dedup();
@@ -158,7 +168,7 @@ impl<'a> Index<'a> {
             service: name.to_string(),
             port,
             endpoints,
-            app_protocol: sp.app_protocol.clone(),
+            app_protocol: sp.app_protocol.as_deref().map(str::to_string),
         });
         self.targets.borrow_mut().insert(key, target.clone());
         Ok(target)

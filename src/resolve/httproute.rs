@@ -12,7 +12,7 @@ use crate::id::{ObjectKey, RuleId};
 
 /// The route's rules resolved, and whether the route is valid (a value Envoy would refuse
 /// makes it `Accepted=False UnsupportedValue`, as Envoy Gateway does: it is not served).
-pub fn resolve(item: &Item<HTTPRoute>, key: &ObjectKey, index: &Index, regexes_seen: &Verdicts, rec: &mut Recorder) -> (HttpRoute, bool) {
+pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, regexes_seen: &Verdicts, rec: &mut Recorder) -> (HttpRoute, bool) {
     let route = &item.obj;
     let site = Site { object: key, loc: &item.loc };
     let mut valid = true;

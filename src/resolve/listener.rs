@@ -84,7 +84,7 @@ impl ResolvedListener {
 }
 
 /// The listeners of one Gateway, each with its status.
-pub fn resolve_all(gw: &Item<Gateway>, key: &ObjectKey, index: &Index, rec: &mut Recorder) -> Vec<ResolvedListener> {
+pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec: &mut Recorder) -> Vec<ResolvedListener> {
     let g = &gw.obj;
     let site = Site { object: key, loc: &gw.loc };
     // Conflicts among listeners sharing a port (as Envoy Gateway groups them).

@@ -10,6 +10,8 @@ mod yaml;
 use crate::diag::{Code, Diagnostic};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::io::Read as _;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,7 +30,9 @@ pub struct Span {
 struct SourceFile {
     name: String,
     text: Arc<str>,
-    line_starts: Arc<[usize]>,
+    /// Computed when a position is first rendered (8 bytes a line: not worth it for an input
+    /// that has no diagnostic).
+    line_starts: std::sync::OnceLock<Arc<[usize]>>,
 }
 
 /// All input texts, so that a [`Span`] can be turned into `file:line:col` and a snippet.
@@ -42,8 +46,7 @@ pub struct SourceMap {
 impl SourceMap {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let text: Arc<str> = text.into();
-        let line_starts = line_starts(&text);
-        self.files.push(SourceFile { name: name.into(), text, line_starts: line_starts.into() });
+        self.files.push(SourceFile { name: name.into(), text, line_starts: std::sync::OnceLock::new() });
         self.files.len() - 1
     }
     pub fn name(&self, file: FileId) -> &str {
@@ -54,7 +57,8 @@ impl SourceMap {
     }
     /// Byte offsets where each line starts.
     pub fn line_starts(&self, file: FileId) -> &Arc<[usize]> {
-        &self.files[file].line_starts
+        let f = &self.files[file];
+        f.line_starts.get_or_init(|| line_starts(&f.text).into())
     }
     pub fn len(&self) -> usize {
         self.files.len()
@@ -69,11 +73,12 @@ impl SourceMap {
     /// 1-based line and 1-based column (in characters) of the span's start.
     pub fn line_col(&self, span: Span) -> (usize, usize) {
         let f = &self.files[span.file];
-        let line = match f.line_starts.binary_search(&span.start) {
+        let starts = self.line_starts(span.file);
+        let line = match starts.binary_search(&span.start) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = f.line_starts[line];
+        let start = starts[line];
         let end = span.start.min(f.text.len());
         let col = f.text.get(start..end).map(|s| s.chars().count()).unwrap_or(end - start);
         (line + 1, col + 1)
@@ -105,19 +110,27 @@ pub struct NodeSpan {
 /// node of every document would cost more memory than the documents themselves.
 #[derive(Debug)]
 pub struct SpanIndex {
-    pub file: FileId,
     text: Arc<str>,
-    start: usize,
-    end: usize,
-    nodes: std::sync::OnceLock<HashMap<String, NodeSpan>>,
+    /// File id and byte range as u32: one exists per document, and no file is larger than
+    /// [`MAX_FILE_BYTES`].
+    file: u32,
+    start: u32,
+    end: u32,
+    // Boxed: a record exists per document and most never build their map (48 bytes unboxed).
+    #[allow(clippy::box_collection)]
+    nodes: std::sync::OnceLock<Box<HashMap<String, NodeSpan>>>,
 }
 
 impl SpanIndex {
     pub fn new(file: FileId, text: Arc<str>, start: usize, end: usize) -> Self {
-        SpanIndex { file, text, start, end, nodes: std::sync::OnceLock::new() }
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        SpanIndex { text, file: small(file), start: small(start), end: small(end), nodes: std::sync::OnceLock::new() }
+    }
+    pub fn file(&self) -> FileId {
+        self.file as FileId
     }
     fn nodes(&self) -> &HashMap<String, NodeSpan> {
-        self.nodes.get_or_init(|| yaml::span_index(&self.text, self.start, self.end))
+        self.nodes.get_or_init(|| Box::new(yaml::span_index(&self.text, self.start as usize, self.end as usize)))
     }
 }
 
@@ -135,12 +148,12 @@ pub struct Document {
 pub struct Locator {
     spans: Arc<SpanIndex>,
     /// Pointer prefix of this object inside its YAML document (`/items/3` for a List item).
-    base: String,
+    base: Box<str>,
 }
 
 impl Locator {
     pub fn new(spans: Arc<SpanIndex>, base: String) -> Self {
-        Locator { spans, base }
+        Locator { spans, base: base.into() }
     }
     /// The span of the node at `pointer` (relative to this object), or of its nearest ancestor
     /// that has one. `key` prefers the mapping key's span, which is where an unknown field is.
@@ -149,13 +162,19 @@ impl Locator {
         loop {
             if let Some(ns) = self.spans.nodes().get(&p) {
                 let (s, e) = if key { ns.key.unwrap_or(ns.value) } else { ns.value };
-                return Some(Span { file: self.spans.file, start: s as usize, end: e as usize });
+                return Some(Span { file: self.spans.file(), start: s as usize, end: e as usize });
             }
             match p.rfind('/') {
                 Some(i) if !p.is_empty() => p.truncate(i),
                 _ => return None,
             }
         }
+    }
+    /// Where the object was read: (file, document start, List item index). Files are
+    /// numbered in reading order, so this orders objects as they were read.
+    pub fn input_order(&self) -> (u32, u32, usize) {
+        let item = self.base.strip_prefix("/items/").and_then(|i| i.parse().ok()).unwrap_or(0);
+        (self.spans.file, self.spans.start, item)
     }
     /// Span of the whole object (its root mapping).
     pub fn span(&self) -> Option<Span> {
@@ -239,9 +258,8 @@ pub fn read(inputs: &[Input], stdin: &mut dyn std::io::Read) -> (SourceMap, Vec<
         let errors = loaded.diagnostics.len();
         match input {
             Input::Stdin => {
-                let mut bytes = Vec::new();
-                match stdin.read_to_end(&mut bytes) {
-                    Ok(_) => add_bytes(&mut loaded, "<stdin>".to_string(), bytes),
+                match read_capped(stdin, 0) {
+                    Ok(bytes) => add_bytes(&mut loaded, "<stdin>".to_string(), bytes),
                     Err(e) => loaded.diagnostics.push(Diagnostic::new(Code::InputIo, format!("cannot read stdin: {e}"))),
                 }
             }
@@ -249,7 +267,11 @@ pub fn read(inputs: &[Input], stdin: &mut dyn std::io::Read) -> (SourceMap, Vec<
                 // Files, and whatever else can be read as one: pipes, FIFOs, `/dev/stdin`,
                 // process substitution (`-f <(cmd)`).
                 for file in collect_files(p, &mut loaded.diagnostics) {
-                    match std::fs::read(&file) {
+                    let read = std::fs::File::open(&file).and_then(|mut f| {
+                        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+                        read_capped(&mut f, usize::try_from(size).unwrap_or(usize::MAX))
+                    });
+                    match read {
                         Ok(bytes) => add_bytes(&mut loaded, file.display().to_string(), bytes),
                         Err(e) => loaded.diagnostics.push(Diagnostic::new(Code::InputIo,
                             format!("cannot read {}: {e}", file.display()),
@@ -269,6 +291,21 @@ pub fn read(inputs: &[Input], stdin: &mut dyn std::io::Read) -> (SourceMap, Vec<
         }
     }
     (loaded.sources, loaded.texts, loaded.diagnostics)
+}
+
+/// The largest file read: positions are kept as 32-bit offsets.
+pub const MAX_FILE_BYTES: usize = u32::MAX as usize;
+
+/// Read everything, refusing more than [`MAX_FILE_BYTES`]. `hint` is the expected size (0 if
+/// unknown); the buffer ends exactly as large as the text, since it is copied once more later.
+fn read_capped(r: &mut dyn std::io::Read, hint: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(hint.min(MAX_FILE_BYTES).saturating_add(1));
+    std::io::Read::take(r, MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!("larger than {} GiB, the most gatewayc reads from one file", (MAX_FILE_BYTES + 1) >> 30)));
+    }
+    bytes.shrink_to_fit();
+    Ok(bytes)
 }
 
 struct Reader {

@@ -17,7 +17,6 @@ pub mod schema;
 use crate::api::{self, Class, Kind, Object, Resources};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{Document, Locator};
-use std::collections::HashMap;
 
 /// Collects the diagnostics of one object, each pointing at a node of it.
 pub struct Ctx<'a> {
@@ -61,13 +60,15 @@ pub struct Validated {
 /// What the checks of a run of documents decided, before merging (one per worker).
 pub struct Part {
     channel: crate::api::Channel,
-    objects: Vec<(Kind, Object, Locator)>,
+    /// In input order; not yet deduplicated or sorted.
+    resources: Resources,
+    strings: api::core::Interner,
     diagnostics: Vec<Diagnostic>,
 }
 
 impl Part {
     pub fn new(channel: crate::api::Channel) -> Self {
-        Part { channel, objects: Vec::new(), diagnostics: Vec::new() }
+        Part { channel, resources: Resources::default(), strings: Default::default(), diagnostics: Vec::new() }
     }
 }
 
@@ -134,9 +135,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     if failed {
         return;
     }
-    let mut obj = obj;
-    obj.slim();
-    part.objects.push((kind, obj, doc.loc));
+    part.resources.push(obj.keep(&mut part.strings), doc.loc);
 }
 
 /// Merge the parts in input order, then put everything in canonical order. The same object
@@ -144,46 +143,26 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
 /// definition (in `-f` order, then walk order) replaces the earlier one, with a warning that
 /// names both places.
 pub fn finish(parts: Vec<Part>) -> Validated {
-    let mut resources = Resources::default();
     let mut diags = Vec::new();
-    let mut kept: Vec<Option<(Object, Locator)>> = Vec::new();
-    let mut seen: HashMap<(Kind, String, String), usize> = HashMap::new();
-    for part in parts {
-        diags.extend(part.diagnostics);
-        for (kind, obj, loc) in part.objects {
-            let meta = obj.meta();
-            let ns = if kind.namespaced() { meta.ns().to_string() } else { String::new() };
-            let key = (kind, ns, meta.name.clone());
-            let Some(&i) = seen.get(&key) else {
-                seen.insert(key, kept.len());
-                kept.push(Some((obj, loc)));
-                continue;
-            };
-            let Some((earlier, earlier_loc)) = kept[i].take() else { continue };
-            if earlier != obj {
-                let object = crate::id::ObjectKey::of(kind, obj.meta()).to_string();
-                let mut d = Diagnostic::new(Code::ConflictDuplicateObject, format!("{object} is defined again with different content; this later definition replaces the earlier one"))
-                    .with_span(loc.span_of("/metadata/name", false))
-                    .with_related(earlier_loc.span_of("/metadata/name", false))
-                    .with_object(object)
-                    .with_help("kubectl apply of both would keep the later one; remove one of them");
-                d.sensitive = kind == Kind::Secret;
-                diags.push(d);
-            }
-            kept[i] = Some((obj, loc));
+    let mut lists = Vec::new();
+    for mut part in parts {
+        diags.append(&mut part.diagnostics);
+        lists.push(part.resources);
+    }
+    let mut resources = Resources::concat(lists);
+    resources.dedup(&mut |d| {
+        if d.same {
+            return;
         }
-    }
-    let mut counts: HashMap<Kind, usize> = HashMap::new();
-    for (k, _, _) in seen.keys() {
-        *counts.entry(*k).or_default() += 1;
-    }
-    for (k, n) in counts {
-        resources.reserve(k, n);
-    }
-    drop(seen);
-    for (obj, loc) in kept.into_iter().flatten() {
-        resources.push(obj, loc);
-    }
+        let object = crate::id::ObjectKey::new(d.kind, d.namespace, d.name).to_string();
+        let mut diag = Diagnostic::new(Code::ConflictDuplicateObject, format!("{object} is defined again with different content; this later definition replaces the earlier one"))
+            .with_span(d.later.span_of("/metadata/name", false))
+            .with_related(d.earlier.span_of("/metadata/name", false))
+            .with_object(object)
+            .with_help("kubectl apply of both would keep the later one; remove one of them");
+        diag.sensitive = d.kind == Kind::Secret;
+        diags.push(diag);
+    });
     resources.sort();
     Validated { resources, diagnostics: diags }
 }
