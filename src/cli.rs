@@ -353,6 +353,7 @@ impl Stats {
         for v in g.ports.iter().flat_map(|p| p.virtual_hosts()) {
             routes.extend(v.routes.iter().map(|r| r.name.as_str()));
         }
+        routes.extend(g.ports.iter().flat_map(|p| p.proxies()).map(|p| p.name.as_str()));
         Stats { files: 0, gateways: 1, listeners: g.ports.len(), routes: routes.len(), clusters: g.clusters.len() }
     }
     pub(crate) fn add(&mut self, o: &Stats) {

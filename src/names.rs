@@ -4,9 +4,19 @@
 /// Cluster of one key: `service/<namespace>/<name>/<port>`, then a suffix for each setting
 /// that differs from the default (`/h2c`), so that different keys never share a name.
 pub fn cluster(key: &crate::ir::ClusterKey) -> String {
+    if let Some(r) = &key.route {
+        return format!(
+            "{}/{}/{}",
+            r.kind.name().to_lowercase(),
+            r.namespace,
+            r.name
+        );
+    }
     let mut name = format!("service/{}/{}/{}", key.namespace, key.service, key.port);
-    if key.protocol == crate::ir::UpstreamProtocol::H2c {
-        name.push_str("/h2c");
+    match key.protocol {
+        crate::ir::UpstreamProtocol::H2c => name.push_str("/h2c"),
+        crate::ir::UpstreamProtocol::Udp => name.push_str("/udp"),
+        crate::ir::UpstreamProtocol::Http1 => {}
     }
     name
 }
@@ -14,6 +24,32 @@ pub fn cluster(key: &crate::ir::ClusterKey) -> String {
 /// Listener (and its route configuration) for one port: `http-<port>` or `https-<port>`.
 pub fn listener(port: u32, https: bool) -> String {
     if https { format!("https-{port}") } else { format!("http-{port}") }
+}
+
+/// Envoy listener of a TLS port (HTTPS and TLS listeners by SNI): `tls-<port>`; of a TCP or
+/// UDP port: `tcp-<port>`, `udp-<port>` (a TCP and a UDP listener may share a number).
+pub fn stream_listener(transport: &str, port: u32) -> String {
+    format!("{transport}-{port}")
+}
+
+/// The TLS chain of one route on one TLS listener: `tls-<port>/<listener>/<kind>/<ns>/<name>`.
+pub fn stream_chain(port: u32, listener: &str, route: &crate::id::ObjectKey) -> String {
+    format!(
+        "tls-{port}/{listener}/{}/{}/{}",
+        route.kind.name().to_lowercase(),
+        route.namespace,
+        route.name
+    )
+}
+
+/// Stat prefix of a route's TCP or UDP proxy: `<kind>/<ns>/<name>`.
+pub fn stream_proxy(route: &crate::id::ObjectKey) -> String {
+    format!(
+        "{}/{}/{}",
+        route.kind.name().to_lowercase(),
+        route.namespace,
+        route.name
+    )
 }
 
 /// The TLS filter chain (and its route configuration) of one HTTPS Gateway listener:

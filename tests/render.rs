@@ -275,3 +275,26 @@ fn status_reports_static_addresses_and_dns_hostnames() {
         [("IPAddress".into(), "192.168.10.20".into()), ("Hostname".into(), "api.example.com".into()), ("Hostname".into(), "www.example.com".into())]
     );
 }
+
+/// A UDP listener's Service and container ports are UDP; a TCP listener on the same number
+/// is a second, TCP port.
+#[test]
+fn render_udp_and_tcp_ports() {
+    let (code, out, err) = gatewayc(&["render", "-f", "fixtures/translate/streams"], "");
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let svc = objs.iter().find(|o| o["kind"] == "Service").expect("service");
+    let ports: Vec<(String, u64, String)> = svc["spec"]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap_or("").into(), p["port"].as_u64().unwrap_or(0), p["protocol"].as_str().unwrap_or("").into()))
+        .collect();
+    assert!(ports.contains(&("udp-53".into(), 53, "UDP".into())), "{ports:?}");
+    assert!(ports.contains(&("tcp-5432".into(), 5432, "TCP".into())), "{ports:?}");
+    assert!(ports.contains(&("tls-443".into(), 443, "TCP".into())), "{ports:?}");
+    let dep = objs.iter().find(|o| o["kind"] == "Deployment").expect("deployment");
+    let cports = dep["spec"]["template"]["spec"]["containers"][0]["ports"].as_array().expect("container ports");
+    assert!(cports.iter().any(|p| p["containerPort"] == 10053 && p["protocol"] == "UDP"), "{cports:?}");
+}

@@ -8,6 +8,7 @@ pub mod core;
 pub mod envoyproxy;
 pub mod gateway;
 pub mod httproute;
+pub mod l4route;
 pub mod meta;
 pub mod refgrant;
 
@@ -168,6 +169,9 @@ kinds! {
     GatewayClass => gateway_classes, GATEWAY_GROUP, ["v1", "v1beta1"], cluster;
     Gateway => gateways, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
     HTTPRoute => http_routes, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
+    TCPRoute => tcp_routes, GATEWAY_GROUP, ["v1", "v1alpha2"], namespaced;
+    UDPRoute => udp_routes, GATEWAY_GROUP, ["v1", "v1alpha2"], namespaced;
+    TLSRoute => tls_routes, GATEWAY_GROUP, ["v1", "v1alpha3", "v1alpha2"], namespaced;
     ReferenceGrant => reference_grants, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
     Service => services as core::ServiceInfo, "", ["v1"], namespaced;
     EndpointSlice => endpoint_slices as core::EndpointSliceInfo, "discovery.k8s.io", ["v1"], namespaced;
@@ -197,6 +201,9 @@ impl Object {
             Object::GatewayClass(o) => Kept::GatewayClass(o),
             Object::Gateway(o) => Kept::Gateway(o),
             Object::HTTPRoute(o) => Kept::HTTPRoute(o),
+            Object::TCPRoute(o) => Kept::TCPRoute(o),
+            Object::UDPRoute(o) => Kept::UDPRoute(o),
+            Object::TLSRoute(o) => Kept::TLSRoute(o),
             Object::ReferenceGrant(o) => Kept::ReferenceGrant(o),
             Object::EnvoyProxy(o) => Kept::EnvoyProxy(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
@@ -230,9 +237,6 @@ impl Kind {
 /// Kinds of the groups we read that exist upstream but are not implemented yet.
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
     (GATEWAY_GROUP, "GRPCRoute", &["v1"]),
-    (GATEWAY_GROUP, "TLSRoute", &["v1", "v1alpha2", "v1alpha3"]),
-    (GATEWAY_GROUP, "TCPRoute", &["v1", "v1alpha2"]),
-    (GATEWAY_GROUP, "UDPRoute", &["v1", "v1alpha2"]),
     (GATEWAY_GROUP, "BackendTLSPolicy", &["v1", "v1alpha3"]),
     (GATEWAY_GROUP, "ListenerSet", &["v1"]),
     (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
@@ -342,6 +346,24 @@ resource!(
     /// HTTPRoute: HTTP matching, filters and backends.
     HTTPRoute, "HTTPRoute", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"] {
         pub spec: httproute::HTTPRouteSpec,
+    }
+);
+resource!(
+    /// TCPRoute: a TCP listener's connections to weighted backends.
+    TCPRoute, "TCPRoute", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha2"] {
+        pub spec: l4route::TCPRouteSpec,
+    }
+);
+resource!(
+    /// UDPRoute: a UDP listener's datagrams to weighted backends.
+    UDPRoute, "UDPRoute", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha2"] {
+        pub spec: l4route::UDPRouteSpec,
+    }
+);
+resource!(
+    /// TLSRoute: TLS connections by SNI, passed through or terminated, to weighted backends.
+    TLSRoute, "TLSRoute", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha3", "gateway.networking.k8s.io/v1alpha2"] {
+        pub spec: l4route::TLSRouteSpec,
     }
 );
 resource!(

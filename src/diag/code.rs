@@ -123,6 +123,14 @@ codes! {
     /// Listeners of a Gateway that cannot share a port (ProtocolConflict, HostnameConflict):
     /// the listener gets `Conflicted=True` and is not programmed.
     ConflictListener = "conflict::listener", Rejected;
+    /// Routes that claim the same connections: every TCPRoute on a TCP listener stays
+    /// Accepted but the oldest carries the traffic; a TLSRoute hostname another, older route
+    /// already claims on the listener goes to that one.
+    ConflictRouteShadowed = "conflict::route-shadowed", Advice;
+    /// A second UDPRoute on a UDP listener: it gets `Accepted=False UnsupportedValue`
+    /// ("Multiple routes on the same UDP listener"), as Envoy Gateway writes it; the oldest
+    /// keeps the listener.
+    ConflictRoute = "conflict::route", Rejected;
     /// HTTPS listeners of one port whose hostnames or certificates overlap: the listener gets
     /// `OverlappingTLSConfig=True` (OverlappingHostnames, OverlappingCertificates) and offers
     /// HTTP/1.1 only in ALPN, so HTTP/2 connection coalescing cannot reach the wrong listener, as
@@ -146,6 +154,12 @@ codes! {
     /// the certificate; `RefNotPermitted`); the listener keeps its valid certificates, or is not
     /// programmed without any.
     ReferenceCertificate = "reference::certificate", Rejected;
+    /// A listener Envoy Gateway refuses beyond the CRD's rules (certificateRefs on a TLS
+    /// Passthrough listener): `Programmed=False Invalid`, not programmed.
+    ListenerInvalid = "listener::invalid", Rejected;
+    /// A TCPRoute or UDPRoute of v1alpha2 with more than one rule: Envoy Gateway serves one
+    /// (`Accepted=False InvalidRule`).
+    RouteInvalidRule = "route::invalid-rule", Rejected;
     /// A listener's `allowedRoutes.kinds` names a kind its protocol does not serve: the
     /// listener gets `ResolvedRefs=False InvalidRouteKinds` and is not programmed.
     ReferenceRouteKinds = "reference::route-kinds", Rejected;
@@ -158,8 +172,9 @@ codes! {
     UnsupportedKind = "unsupported::kind", Unsupported;
     /// A field gatewayc parses but does not implement yet; it is named.
     UnsupportedField = "unsupported::field", Unsupported;
-    /// A listener protocol not implemented yet: the listener gets `Accepted=False
-    /// UnsupportedProtocol` and is not programmed; the others are.
+    /// A listener protocol other than HTTP, HTTPS, TLS, TCP and UDP (a domain-prefixed one):
+    /// the listener gets `Accepted=False UnsupportedProtocol` with Envoy Gateway's message and is
+    /// not programmed; the others are.
     UnsupportedProtocol = "unsupported::protocol", Rejected;
     /// Output could not be written (a full disk, a closed or full standard output).
     OutputWrite = "output::write", Invalid;

@@ -68,33 +68,41 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
         });
         out.push(with_status(&gw.obj, s));
     }
-    for r in &res.http_routes {
-        let m = &r.obj.metadata;
-        let s = st.routes.get(&ObjectKey::of(Kind::HTTPRoute, m)).map(|rs| {
-            json!({
-                "parents": rs.parents.iter().map(|p| {
-                    let mut pr = json!({
-                        "group": p.parent_ref.group,
-                        "kind": p.parent_ref.kind,
-                        "namespace": p.parent_ref.namespace,
-                        "name": p.parent_ref.name,
-                    });
-                    if let Some(sn) = &p.parent_ref.section_name { pr["sectionName"] = json!(sn); }
-                    if let Some(port) = p.parent_ref.port { pr["port"] = json!(port); }
-                    json!({
-                        "parentRef": pr,
-                        "controllerName": p.controller_name,
-                        "conditions": conditions(&p.conditions, rs.generation),
-                    })
-                }).collect::<Vec<_>>(),
-            })
-        });
-        out.push(with_status(&r.obj, s));
+    macro_rules! routes {
+        ($($list:ident: $kind:ident),+) => {$(
+            for r in &res.$list {
+                out.push(with_status(&r.obj, route_status(st, ObjectKey::of(Kind::$kind, &r.obj.metadata))));
+            }
+        )+};
     }
+    routes!(http_routes: HTTPRoute, tls_routes: TLSRoute, tcp_routes: TCPRoute, udp_routes: UDPRoute);
     for g in &res.reference_grants {
         out.push(with_status(&g.obj, None));
     }
     out
+}
+
+/// A route's `.status` (any route kind), if we own one of its parents.
+fn route_status(st: &StatusTable, key: ObjectKey) -> Option<Value> {
+    st.routes.get(&key).map(|rs| {
+        json!({
+            "parents": rs.parents.iter().map(|p| {
+                let mut pr = json!({
+                    "group": p.parent_ref.group,
+                    "kind": p.parent_ref.kind,
+                    "namespace": p.parent_ref.namespace,
+                    "name": p.parent_ref.name,
+                });
+                if let Some(sn) = &p.parent_ref.section_name { pr["sectionName"] = json!(sn); }
+                if let Some(port) = p.parent_ref.port { pr["port"] = json!(port); }
+                json!({
+                    "parentRef": pr,
+                    "controllerName": p.controller_name,
+                    "conditions": conditions(&p.conditions, rs.generation),
+                })
+            }).collect::<Vec<_>>(),
+        })
+    })
 }
 
 /// With external-dns, each programmed listener's hostname (not wildcards) resolves to the

@@ -1,10 +1,12 @@
 //! Stage 5: what each Gateway must do, free of Kubernetes and Envoy types.
 //!
 //! Input: [`Resolved`] gateways. Output: one [`GatewayIr`] per Gateway: ports (listeners merged
-//! by port), virtual hosts by hostname, routes in Gateway API precedence order, and the
-//! clusters they use (one per distinct backend, shared). Every route keeps its origin.
+//! by port and transport), virtual hosts by hostname, routes in Gateway API precedence order,
+//! TLS chains and TCP/UDP proxies for the stream routes (`stream.rs`), and the clusters they
+//! use (one per distinct key, shared). Every route keeps its origin.
 
 mod route;
+mod stream;
 
 use crate::names;
 use crate::resolve;
@@ -52,15 +54,18 @@ pub struct PortIr {
     pub transport: Transport,
 }
 
-/// What a port carries. HTTP and HTTPS now; TLS passthrough and TCP (a TCP proxy chain per
-/// SNI name or one for the port) and UDP (a UDP proxy) go here next, each with its own chain
-/// type beside [`TlsChainIr`].
+/// What a port carries.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transport {
     /// Plain HTTP: one route table for the port.
     Http { virtual_hosts: Vec<VirtualHostIr> },
-    /// TLS terminated by SNI: one chain per HTTPS listener, each with its own route table.
-    Https { chains: Vec<TlsChainIr> },
+    /// TLS, a chain per SNI name set: HTTPS listeners (terminated, HTTP route tables) and TLS
+    /// listeners (passed through, or terminated, to a TCP proxy) share the port.
+    Tls { chains: Vec<TlsChainIr> },
+    /// Plain TCP: the port's connections to one proxy.
+    Tcp { proxy: StreamProxy },
+    /// UDP: the port's datagrams, a session per client address and port, to one proxy.
+    Udp { proxy: StreamProxy },
 }
 
 impl PortIr {
@@ -68,30 +73,73 @@ impl PortIr {
     pub fn virtual_hosts(&self) -> Box<dyn Iterator<Item = &VirtualHostIr> + '_> {
         match &self.transport {
             Transport::Http { virtual_hosts } => Box::new(virtual_hosts.iter()),
-            Transport::Https { chains } => Box::new(chains.iter().flat_map(|c| &c.virtual_hosts)),
+            Transport::Tls { chains } => Box::new(chains.iter().flat_map(|c| match &c.serves {
+                ChainServes::Http { virtual_hosts, .. } => virtual_hosts.as_slice(),
+                ChainServes::Proxy(_) => &[],
+            })),
+            Transport::Tcp { .. } | Transport::Udp { .. } => Box::new(std::iter::empty()),
         }
+    }
+    /// The TCP and UDP proxies of the port (TLSRoutes, TCPRoutes, UDPRoutes).
+    pub fn proxies(&self) -> Vec<&StreamProxy> {
+        match &self.transport {
+            Transport::Http { .. } => Vec::new(),
+            Transport::Tls { chains } => chains
+                .iter()
+                .filter_map(|c| match &c.serves {
+                    ChainServes::Proxy(p) => Some(p),
+                    ChainServes::Http { .. } => None,
+                })
+                .collect(),
+            Transport::Tcp { proxy } | Transport::Udp { proxy } => vec![proxy],
+        }
+    }
+    /// Carried over UDP (a UDP socket; its Service and container ports are UDP).
+    pub fn is_udp(&self) -> bool {
+        matches!(self.transport, Transport::Udp { .. })
     }
     pub fn tls_chains(&self) -> &[TlsChainIr] {
         match &self.transport {
-            Transport::Https { chains } => chains,
-            Transport::Http { .. } => &[],
+            Transport::Tls { chains } => chains,
+            _ => &[],
         }
     }
 }
 
-/// The TLS side of one HTTPS listener: the SNI names it answers (none: the default chain),
-/// its certificates and the virtual hosts it owns.
+/// One TLS filter chain: the SNI names it answers (none: the default chain), the
+/// certificates it terminates with (none: passthrough), and what it serves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TlsChainIr {
     pub name: String,
     pub server_names: Vec<String>,
     pub certificates: Vec<std::sync::Arc<resolve::tls::Certificate>>,
-    pub virtual_hosts: Vec<VirtualHostIr>,
-    /// Hostnames other HTTPS listeners of the port own: a request for them on this
-    /// connection was misdirected (HTTP 421), as Envoy Gateway answers.
-    pub misdirected: Vec<String>,
-    /// Offer HTTP/2 in ALPN; not when the listener's TLS config overlaps another's.
-    pub http2: bool,
+    pub serves: ChainServes,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChainServes {
+    /// An HTTPS listener: its own route table.
+    Http {
+        virtual_hosts: Vec<VirtualHostIr>,
+        /// Hostnames other HTTPS listeners of the port own: a request for them on this
+        /// connection was misdirected (HTTP 421), as Envoy Gateway answers.
+        misdirected: Vec<String>,
+        /// Offer HTTP/2 in ALPN; not when the listener's TLS config overlaps another's.
+        http2: bool,
+    },
+    /// A TLSRoute or TCPRoute: the stream (decrypted if the chain has certificates) to its
+    /// backends.
+    Proxy(StreamProxy),
+}
+
+/// Forwarding of connections (TCP) or sessions (UDP) to weighted clusters. Never empty: a
+/// route without a usable backend gets no chain or listener, so its connections are refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamProxy {
+    /// Stat prefix: the route it came from.
+    pub name: String,
+    /// (cluster, weight); UDP has one cluster holding every backend as a weighted locality.
+    pub clusters: Vec<(String, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -189,6 +237,8 @@ pub enum UpstreamProtocol {
     Http1,
     /// HTTP/2 without TLS (appProtocol `kubernetes.io/h2c`).
     H2c,
+    /// UDP datagrams (a UDPRoute's backends).
+    Udp,
 }
 
 /// What makes two clusters different: the backend, and every setting that shapes the cluster.
@@ -200,6 +250,9 @@ pub struct ClusterKey {
     pub service: String,
     pub port: u32,
     pub protocol: UpstreamProtocol,
+    /// Set for a route's own cluster that holds all its backends as weighted localities
+    /// (UDP: Envoy's UDP proxy has no weighted clusters): the route's key.
+    pub route: Option<crate::id::ObjectKey>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -207,6 +260,9 @@ pub struct ClusterIr {
     pub name: String,
     pub endpoints: ClusterEndpoints,
     pub protocol: UpstreamProtocol,
+    /// For a route's own cluster: each backend's endpoints with its weight (a locality each);
+    /// `endpoints` is then unused.
+    pub shares: Vec<(ClusterEndpoints, u32)>,
 }
 
 /// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.
@@ -244,7 +300,11 @@ type PortGroups = BTreeMap<(usize, String), Vec<Arc<route::Candidate>>>;
 pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
     let mut ports: BTreeMap<u32, PortGroups> = BTreeMap::new();
     let mut clusters: BTreeMap<ClusterKey, ClusterIr> = BTreeMap::new();
-    for l in g.listeners.iter().filter(|l| l.programmed) {
+    for l in g
+        .listeners
+        .iter()
+        .filter(|l| l.programmed && !l.protocol.is_udp())
+    {
         ports.entry(l.port).or_default();
     }
     for attached in &g.routes {
@@ -263,9 +323,32 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
             }
         }
     }
-    let ports: Vec<PortIr> = ports.into_iter().map(|(port, groups)| port_ir(g, port, &groups)).collect();
-    let mut hostnames: Vec<String> =
-        g.listeners.iter().filter(|l| l.programmed).filter_map(|l| l.hostname.clone()).filter(|h| !h.starts_with('*')).collect();
+    let mut ports: Vec<PortIr> = ports
+        .into_iter()
+        .filter_map(|(port, groups)| port_ir(g, port, &groups, &mut clusters))
+        .collect();
+    for (li, l) in g
+        .listeners
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.programmed && l.protocol.is_udp())
+    {
+        if let Some(proxy) = stream::udp_port(g, li, &mut clusters) {
+            ports.push(PortIr {
+                port: l.port,
+                bind_port: names::bound_port(l.port),
+                name: names::stream_listener("udp", l.port),
+                transport: Transport::Udp { proxy },
+            });
+        }
+    }
+    let mut hostnames: Vec<String> = g
+        .listeners
+        .iter()
+        .filter(|l| l.programmed)
+        .filter_map(|l| l.hostname.clone())
+        .filter(|h| !h.starts_with('*'))
+        .collect();
     hostnames.sort();
     hostnames.dedup();
     let infra = InfraIr {
@@ -282,21 +365,48 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
     GatewayIr { namespace: g.key.namespace.clone(), name: g.key.name.clone(), ports, clusters: clusters.into_values().collect(), infra, invalid_backend }
 }
 
-/// One port: its virtual hosts, each served only by the listener that owns its hostname, and
-/// for HTTPS one TLS chain per listener.
-fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups) -> PortIr {
-    let on_port = || g.listeners.iter().enumerate().filter(move |(_, l)| l.programmed && l.port == port);
+/// One TCP-carried port: HTTP (virtual hosts, each served only by the listener that owns its
+/// hostname), TLS (a chain per HTTPS listener, a chain per route of each TLS listener), or
+/// TCP (one proxy). None for a TCP port no route carries: its connections are refused.
+fn port_ir(
+    g: &resolve::ResolvedGateway,
+    port: u32,
+    groups: &PortGroups,
+    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
+) -> Option<PortIr> {
+    let on_port = || {
+        g.listeners
+            .iter()
+            .enumerate()
+            .filter(move |(_, l)| l.programmed && l.port == port && !l.protocol.is_udp())
+    };
+    if let Some((li, _)) = on_port().find(|(_, l)| l.protocol == resolve::Protocol::Tcp) {
+        let proxy = stream::tcp_port(g, li, clusters)?;
+        return Some(PortIr {
+            port,
+            bind_port: names::bound_port(port),
+            name: names::stream_listener("tcp", port),
+            transport: Transport::Tcp { proxy },
+        });
+    }
+    // The listener that owns a host: the most specific one on the port that covers it.
+    // Routes of other listeners never serve it (listener isolation).
+    let owner = |host: &str| {
+        on_port()
+            .filter(|(_, l)| {
+                l.hostname
+                    .as_deref()
+                    .is_none_or(|lh| host == lh || resolve::hostname::covered_by(host, lh))
+            })
+            .min_by_key(|(_, l)| host_rank(l.hostname.as_deref().unwrap_or("*")))
+            .map(|(i, _)| i)
+    };
     // Every listener's own hostname gets a virtual host, even without routes, so that a host
     // a more specific listener owns is never served by a less specific one's routes.
     let listener_hosts: Vec<String> = on_port().map(|(_, l)| l.hostname.clone().unwrap_or_else(|| "*".to_string())).collect();
     let hosts: std::collections::BTreeSet<&String> = groups.keys().map(|(_, h)| h).chain(listener_hosts.iter()).collect();
     let virtual_hosts = hosts.into_iter().map(|host| {
-        // The listener that owns this host: the most specific one on the port that covers
-        // it. Routes of other listeners never serve it (listener isolation).
-        let owner = on_port()
-            .filter(|(_, l)| l.hostname.as_deref().is_none_or(|lh| host == lh || resolve::hostname::covered_by(host, lh)))
-            .min_by_key(|(_, l)| host_rank(l.hostname.as_deref().unwrap_or("*")))
-            .map(|(i, _)| i);
+        let owner = owner(host);
         let mut cands = Vec::new();
         if let Some(owner) = owner {
             for c in covering_hosts(host) {
@@ -307,10 +417,21 @@ fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups) -> Port
         }
         (owner, VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() })
     });
-    let https = on_port().any(|(_, l)| l.is_https());
-    if !https {
+    let tls = on_port().any(|(_, l)| {
+        l.is_https()
+            || matches!(
+                l.protocol,
+                resolve::Protocol::TlsPassthrough | resolve::Protocol::TlsTerminate
+            )
+    });
+    if !tls {
         let virtual_hosts = virtual_hosts.map(|(_, v)| v).collect();
-        return PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, false), transport: Transport::Http { virtual_hosts } };
+        return Some(PortIr {
+            port,
+            bind_port: names::bound_port(port),
+            name: names::listener(port, false),
+            transport: Transport::Http { virtual_hosts },
+        });
     }
     let mut owned: BTreeMap<usize, Vec<VirtualHostIr>> = BTreeMap::new();
     for (owner, v) in virtual_hosts {
@@ -318,27 +439,44 @@ fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups) -> Port
             owned.entry(o).or_default().push(v);
         }
     }
-    let chains = on_port()
-        .map(|(i, l)| {
-            let virtual_hosts = owned.remove(&i).unwrap_or_default();
-            let mut misdirected: Vec<String> = on_port()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, o)| o.hostname.clone().unwrap_or_else(|| "*".to_string()))
-                .filter(|h| !virtual_hosts.iter().any(|v| &v.hostname == h))
-                .collect();
-            misdirected.sort();
-            misdirected.dedup();
-            TlsChainIr {
-                name: names::tls_chain(port, &l.id.section),
-                server_names: l.hostname.iter().cloned().collect(),
-                certificates: l.certificates.clone(),
+    let mut chains = Vec::new();
+    for (i, l) in on_port() {
+        if !l.is_https() {
+            let owns = |h: &str| owner(h) == Some(i);
+            chains.extend(stream::tls_chains(g, i, &owns, clusters));
+            continue;
+        }
+        let virtual_hosts = owned.remove(&i).unwrap_or_default();
+        let mut misdirected: Vec<String> = on_port()
+            .filter(|(j, o)| *j != i && o.is_https())
+            .map(|(_, o)| o.hostname.clone().unwrap_or_else(|| "*".to_string()))
+            .filter(|h| !virtual_hosts.iter().any(|v| &v.hostname == h))
+            .collect();
+        misdirected.sort();
+        misdirected.dedup();
+        chains.push(TlsChainIr {
+            name: names::tls_chain(port, &l.id.section),
+            server_names: l.hostname.iter().cloned().collect(),
+            certificates: l.certificates.clone(),
+            serves: ChainServes::Http {
                 virtual_hosts,
                 misdirected,
                 http2: !l.tls_overlaps,
-            }
-        })
-        .collect();
-    PortIr { port, bind_port: names::bound_port(port), name: names::listener(port, true), transport: Transport::Https { chains } }
+            },
+        });
+    }
+    let https = on_port().any(|(_, l)| l.is_https());
+    let name = if https {
+        names::listener(port, true)
+    } else {
+        names::stream_listener("tls", port)
+    };
+    Some(PortIr {
+        port,
+        bind_port: names::bound_port(port),
+        name,
+        transport: Transport::Tls { chains },
+    })
 }
 
 #[cfg(test)]

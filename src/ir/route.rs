@@ -21,14 +21,31 @@ fn path_rewrite(pm: &rh::PathModifier, matched: &PathMatch) -> Option<PathRewrit
 }
 
 /// The cluster of one backend, registered once per key.
-fn cluster_of(t: &crate::resolve::BackendTarget, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> String {
+pub(super) fn cluster_of(
+    t: &crate::resolve::BackendTarget,
+    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
+) -> String {
     let key = ClusterKey {
         namespace: t.namespace.clone(),
         service: t.service.clone(),
         port: t.port,
-        protocol: if t.app_protocol.as_deref() == Some("kubernetes.io/h2c") { UpstreamProtocol::H2c } else { UpstreamProtocol::Http1 },
+        protocol: if t.app_protocol.as_deref() == Some("kubernetes.io/h2c") {
+            UpstreamProtocol::H2c
+        } else {
+            UpstreamProtocol::Http1
+        },
+        route: None,
     };
-    clusters.entry(key.clone()).or_insert_with(|| ClusterIr { name: crate::names::cluster(&key), endpoints: t.endpoints.clone(), protocol: key.protocol }).name.clone()
+    clusters
+        .entry(key.clone())
+        .or_insert_with(|| ClusterIr {
+            name: crate::names::cluster(&key),
+            endpoints: t.endpoints.clone(),
+            protocol: key.protocol,
+            shares: Vec::new(),
+        })
+        .name
+        .clone()
 }
 
 /// The spec's redirect port rules: without a port, a redirect with a scheme uses its

@@ -1,7 +1,7 @@
 //! Route attachment, once for every route kind: parentRefs (kind, namespace, sectionName,
 //! port), the listeners' allowedRoutes (namespaces and kinds), hostname intersection, and the
-//! route's status per parent. HTTPRoute uses it now; GRPCRoute, TLSRoute, TCPRoute and UDPRoute
-//! call it the same way.
+//! route's status per parent. HTTPRoute, TLSRoute, TCPRoute and UDPRoute use it; GRPCRoute
+//! will call it the same way.
 
 use super::backend::Index;
 use super::hostname;
@@ -67,8 +67,8 @@ pub fn report_missing_parents(route: &RouteView, parents: &Parents, rec: &mut Re
 }
 
 /// Attach one route: its status per parent of ours, and where it is accepted as (gateway
-/// index, [(listener index, hostnames on that listener)]). `serve` false (the route itself is
-/// not valid) records the parents but attaches nowhere.
+/// index, index of the parent in the route's status, [(listener index, hostnames on that
+/// listener)]).
 pub fn attach(
     route: &RouteView,
     kind: Kind,
@@ -77,7 +77,7 @@ pub fn attach(
     index: &Index,
     opts: &Options,
     rec: &mut Recorder,
-) -> Vec<(usize, Accepted)> {
+) -> Vec<(usize, usize, Accepted)> {
     let rns = route.key.namespace.as_str();
     let site = Site { object: route.key, loc: route.loc };
     let mut out = Vec::new();
@@ -148,7 +148,7 @@ pub fn attach(
                     .context(format!("not accepted by Gateway {gns}/{}", pr.name))
                     .sets(Target::RouteParent(route.key.clone(), parent_index), "Accepted", false, reason),
             ),
-            None => out.push((gi, matched)),
+            None => out.push((gi, parent_index, matched)),
         }
     }
     if !status.parents.is_empty() {

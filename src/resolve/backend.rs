@@ -25,12 +25,25 @@ pub struct BackendTarget {
     pub app_protocol: Option<String>,
 }
 
+/// What a backendRef names, whatever the route kind.
+#[derive(Debug, Clone, Copy)]
+pub struct BackendRef<'a> {
+    pub group: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    pub port: Option<u32>,
+}
+
 /// Why a backendRef did not resolve: the route status reason and a message.
 #[derive(Debug, Clone)]
 pub struct Unresolved {
     pub reason: &'static str,
     pub message: String,
 }
+
+/// (namespace, Service, port, protocol) of a resolved backend.
+type TargetKey = (String, String, u32, PortProtocol);
 
 /// Lookup tables built once per run (no scan per route).
 pub struct Index<'a> {
@@ -46,7 +59,7 @@ pub struct Index<'a> {
     secrets: HashMap<(&'a str, &'a str), &'a crate::api::Secret>,
     cluster_domain: String,
     /// Resolved targets by (namespace, Service, port): resolved once, shared.
-    targets: std::cell::RefCell<HashMap<(String, String, u32), std::sync::Arc<BackendTarget>>>,
+    targets: std::cell::RefCell<HashMap<TargetKey, std::sync::Arc<BackendTarget>>>,
 }
 
 impl<'a> Index<'a> {
@@ -113,12 +126,25 @@ impl<'a> Index<'a> {
 
     /// Resolve a Service backendRef to its endpoints.
     #[allow(clippy::too_many_arguments)]
-    pub fn service_backend(&self, route_ns: &str, group: &str, kind: &str, name: &str, ns: Option<&str>, port: Option<u32>) -> Result<std::sync::Arc<BackendTarget>, Unresolved> {
+    pub fn service_backend(
+        &self,
+        from: (crate::api::Kind, &str),
+        to: BackendRef,
+        protocol: PortProtocol,
+    ) -> Result<std::sync::Arc<BackendTarget>, Unresolved> {
+        let (route_kind, route_ns) = from;
+        let BackendRef {
+            group,
+            kind,
+            name,
+            namespace: ns,
+            port,
+        } = to;
         if !(group.is_empty() || group == "core") || kind != "Service" {
             return Err(Unresolved { reason: "InvalidKind", message: format!("backendRef kind {kind} of group `{group}` is not supported; only Services are") });
         }
         let ns = ns.unwrap_or(route_ns);
-        if ns != route_ns && !self.granted("HTTPRoute", route_ns, "", "Service", ns, name) {
+        if ns != route_ns && !self.granted(route_kind.name(), route_ns, "", "Service", ns, name) {
             return Err(Unresolved {
                 reason: "RefNotPermitted",
                 message: format!("backendRef to Service {ns}/{name} is not permitted by any ReferenceGrant in namespace {ns}"),
@@ -131,10 +157,22 @@ impl<'a> Index<'a> {
         let Some(port) = port else {
             return Err(Unresolved { reason: "UnsupportedValue", message: "backendRef to a Service needs a port".into() });
         };
-        let Some(sp) = svc.ports.iter().find(|p| p.port == port && p.protocol == PortProtocol::Tcp) else {
-            return Err(Unresolved { reason: "BackendNotFound", message: format!("Service {ns}/{name} has no TCP port {port}") });
+        let Some(sp) = svc
+            .ports
+            .iter()
+            .find(|p| p.port == port && p.protocol == protocol)
+        else {
+            let proto = if protocol == PortProtocol::Udp {
+                "UDP"
+            } else {
+                "TCP"
+            };
+            return Err(Unresolved {
+                reason: "BackendNotFound",
+                message: format!("Service {ns}/{name} has no {proto} port {port}"),
+            });
         };
-        let key = (ns.to_string(), name.to_string(), port);
+        let key = (ns.to_string(), name.to_string(), port, protocol);
         if let Some(t) = self.targets.borrow().get(&key) {
             return Ok(t.clone());
         }

@@ -90,7 +90,14 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             annotations: g.spec.infrastructure.as_ref().map(|i| i.annotations.clone()).unwrap_or_default(),
             proxy: proxy_settings(proxy),
         };
-        out.push(ResolvedGateway { key, accepted, infra, listeners, routes: Vec::new() });
+        out.push(ResolvedGateway {
+            key,
+            accepted,
+            infra,
+            listeners,
+            routes: Vec::new(),
+            streams: Vec::new(),
+        });
     }
     out
 }
@@ -115,8 +122,13 @@ pub fn finish(gws: &[ResolvedGateway], rec: &mut Recorder) {
         }
         // The attached route counts per listener.
         let mut counts: BTreeMap<usize, u32> = BTreeMap::new();
-        for r in &g.routes {
-            for (li, _) in &r.listeners {
+        let attached = g
+            .routes
+            .iter()
+            .map(|r| &r.listeners)
+            .chain(g.streams.iter().map(|s| &s.listeners));
+        for listeners in attached {
+            for (li, _) in listeners {
                 *counts.entry(*li).or_default() += 1;
             }
         }

@@ -1,17 +1,25 @@
 //! HTTPRoute rules, interpreted: matches, filters and backends into [`super::http`] shapes.
 //! Attachment is generic (`attach.rs`); this module knows what an HTTPRoute's rules mean.
 
-use super::backend::Index;
+use super::backend::{BackendRef, Index};
 use super::http::*;
 use super::status::{Problem, Recorder, Site, Target};
+use crate::api::core::PortProtocol;
 use crate::api::httproute::{self as h, HTTPRouteFilterType, PathMatchType};
-use crate::api::{HTTPRoute, Item};
+use crate::api::{HTTPRoute, Item, Kind};
 use crate::diag::Code;
 use crate::validate::regex::Verdicts;
 use crate::id::{ObjectKey, RuleId};
 
 /// The route's rules resolved, and whether the route is valid (a value Envoy would refuse
 /// makes it `Accepted=False UnsupportedValue`, as Envoy Gateway does: it is not served).
+/// What a backendRef (or a mirror's backendRef, of another type with the same fields) names.
+macro_rules! backend_ref {
+    ($b:expr) => {
+        BackendRef { group: &$b.group, kind: &$b.kind, name: &$b.name, namespace: $b.namespace.as_deref(), port: $b.port }
+    };
+}
+
 pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, regexes_seen: &Verdicts, rec: &mut Recorder) -> (HttpRoute, bool) {
     let route = &item.obj;
     let site = Site { object: key, loc: &item.loc };
@@ -77,8 +85,11 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
                             (None, Some(fr)) => (fr.numerator, fr.denominator),
                             (None, None) => (100, 100),
                         };
-                        match index.service_backend(key.namespace.as_str(), &b.group, &b.kind, &b.name, b.namespace.as_deref(), b.port) {
-                            Ok(target) => mirrors.push((target, (u64::from(num) * 1_000_000 / u64::from(den.max(1))) as u32)),
+                        match index.service_backend((Kind::HTTPRoute, key.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp) {
+                            Ok(target) => mirrors.push((
+                                target,
+                                (u64::from(num) * 1_000_000 / u64::from(den.max(1))) as u32,
+                            )),
                             Err(u) => rec.report(
                                 site,
                                 Problem::new(Code::ReferenceBackend, u.message, format!("{fp}/requestMirror/backendRef"))
@@ -121,8 +132,13 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
                     ),
                 }
             }
-            match index.service_backend(key.namespace.as_str(), &b.group, &b.kind, &b.name, b.namespace.as_deref(), b.port) {
-                Ok(target) if b.weight > 0 => backends.push(WeightedBackend { target, weight: b.weight, request_headers: rq, response_headers: rs }),
+            match index.service_backend((Kind::HTTPRoute, key.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp) {
+                Ok(target) if b.weight > 0 => backends.push(WeightedBackend {
+                    target,
+                    weight: b.weight,
+                    request_headers: rq,
+                    response_headers: rs,
+                }),
                 Ok(_) => {}
                 Err(u) => {
                     invalid_weight = invalid_weight.saturating_add(b.weight);

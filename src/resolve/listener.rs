@@ -36,13 +36,20 @@ impl Protocol {
             _ => return None,
         })
     }
-    /// Route kinds a listener of this protocol serves; `None` for protocols gatewayc does not
-    /// implement yet.
+    /// Route kinds a listener of this protocol serves, as Envoy Gateway lists them (a TLS
+    /// terminate listener also serves TCPRoutes, forwarding the decrypted stream).
     pub fn route_kinds(self) -> Option<&'static [Kind]> {
-        match self {
-            Protocol::Http | Protocol::Https => Some(&[Kind::HTTPRoute]),
-            Protocol::TlsPassthrough | Protocol::TlsTerminate | Protocol::Tcp | Protocol::Udp => None,
-        }
+        Some(match self {
+            Protocol::Http | Protocol::Https => &[Kind::HTTPRoute],
+            Protocol::TlsPassthrough => &[Kind::TLSRoute],
+            Protocol::TlsTerminate => &[Kind::TCPRoute, Kind::TLSRoute],
+            Protocol::Tcp => &[Kind::TCPRoute],
+            Protocol::Udp => &[Kind::UDPRoute],
+        })
+    }
+    /// Carried over UDP (its own Envoy listener, which may share a port number with a TCP one).
+    pub fn is_udp(self) -> bool {
+        self == Protocol::Udp
     }
     /// Does this protocol terminate TLS with the listener's certificates?
     pub fn terminates_tls(self) -> bool {
@@ -86,11 +93,18 @@ impl ResolvedListener {
 /// The listeners of one Gateway, each with its status.
 pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec: &mut Recorder) -> Vec<ResolvedListener> {
     let g = &gw.obj;
-    let site = Site { object: key, loc: &gw.loc };
-    // Conflicts among listeners sharing a port (as Envoy Gateway groups them).
+    let site = Site {
+        object: key,
+        loc: &gw.loc,
+    };
+    // Conflicts among listeners sharing a port (as Envoy Gateway groups them): HTTPS and TLS
+    // share by SNI; HTTP, TCP and the TLS family exclude each other; UDP has ports of its own.
+    // Hostnames must differ among the SNI and HTTP listeners of a port; only the first TCP (or
+    // UDP) listener of a port is kept.
     let mut families: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
     let mut hostnames: BTreeMap<(u32, &str), usize> = BTreeMap::new();
-    for l in &g.spec.listeners {
+    let mut first_l4: BTreeMap<(u32, &str), usize> = BTreeMap::new();
+    for (i, l) in g.spec.listeners.iter().enumerate() {
         let family = match l.protocol.as_str() {
             "HTTPS" | "TLS" => "https/tls",
             p => p,
@@ -98,7 +112,13 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
         if family != "UDP" {
             families.entry(l.port).or_default().insert(family);
         }
-        *hostnames.entry((l.port, l.hostname.as_deref().unwrap_or(""))).or_default() += 1;
+        if matches!(family, "TCP" | "UDP") {
+            first_l4.entry((l.port, family)).or_insert(i);
+        } else {
+            *hostnames
+                .entry((l.port, l.hostname.as_deref().unwrap_or("")))
+                .or_default() += 1;
+        }
     }
     let mut out = Vec::new();
     for (i, l) in g.spec.listeners.iter().enumerate() {
@@ -145,7 +165,7 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
             });
             rec.report(
                 site,
-                Problem::new(Code::UnsupportedProtocol, format!("Protocol {} is not supported by gatewayc yet", l.protocol), at("/protocol"))
+                Problem::new(Code::UnsupportedProtocol, format!("Protocol {} is unsupported, must be HTTP, HTTPS, TCP or UDP.", l.protocol), at("/protocol"))
                     .context(format!("listener `{}`, not programmed", l.name))
                     .sets(target(), "Accepted", false, "UnsupportedProtocol"),
             );
@@ -169,13 +189,53 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
             }
             certificates = certs;
         }
-        let conflict = if families.get(&l.port).is_some_and(|p| p.len() > 1) {
-            Some(("ProtocolConflict", "All listeners for a given port must use a compatible protocol"))
-        } else if hostnames.get(&(l.port, l.hostname.as_deref().unwrap_or(""))).is_some_and(|n| *n > 1) {
-            Some(("HostnameConflict", "All listeners for a given port must use a unique hostname"))
+        let l4 = matches!(l.protocol.as_str(), "TCP" | "UDP");
+        let conflict = if families.get(&l.port).is_some_and(|p| p.len() > 1) && l.protocol != "UDP"
+        {
+            Some((
+                "ProtocolConflict",
+                "All listeners for a given port must use a compatible protocol".to_string(),
+            ))
+        } else if l4
+            && first_l4
+                .get(&(l.port, l.protocol.as_str()))
+                .is_some_and(|f| *f != i)
+        {
+            Some((
+                "ProtocolConflict",
+                format!(
+                    "Only one {} listener is allowed in a given port",
+                    l.protocol
+                ),
+            ))
+        } else if !l4
+            && hostnames
+                .get(&(l.port, l.hostname.as_deref().unwrap_or("")))
+                .is_some_and(|n| *n > 1)
+        {
+            Some((
+                "HostnameConflict",
+                "All listeners for a given port must use a unique hostname".to_string(),
+            ))
         } else {
             None
         };
+        if protocol == Some(Protocol::TlsPassthrough)
+            && l.tls
+                .as_ref()
+                .is_some_and(|t| !t.certificate_refs.is_empty())
+        {
+            rec.report(
+                site,
+                Problem::new(
+                    Code::ListenerInvalid,
+                    "Listener must not have TLS certificate refs set for TLS mode Passthrough.",
+                    at("/tls/certificateRefs"),
+                )
+                .context(format!("listener `{}`, not programmed", l.name))
+                .sets(target(), "Programmed", false, "Invalid"),
+            );
+        }
         if let Some((reason, msg)) = conflict {
             rec.report(
                 site,

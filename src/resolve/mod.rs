@@ -7,7 +7,8 @@
 //! [`status::Recorder`]. Inputs stay untouched; nothing after this stage reads `api` types.
 //!
 //! One module per kind: `gateway` (classes, Gateways, infrastructure), `listener`, `attach`
-//! (generic over route kinds), `httproute` (HTTPRoute rules), `backend`, `tls`.
+//! (generic over route kinds), `httproute` (HTTPRoute rules), `l4route` (TLSRoute, TCPRoute,
+//! UDPRoute), `backend`, `tls`.
 
 pub mod attach;
 pub mod backend;
@@ -15,6 +16,7 @@ pub mod gateway;
 pub mod hostname;
 pub mod http;
 pub mod httproute;
+pub mod l4route;
 pub mod listener;
 pub mod status;
 pub mod tls;
@@ -91,6 +93,8 @@ pub struct ResolvedGateway {
     pub infra: Infra,
     pub listeners: Vec<ResolvedListener>,
     pub routes: Vec<AttachedRoute>,
+    /// TLSRoutes, TCPRoutes and UDPRoutes.
+    pub streams: Vec<l4route::AttachedStream>,
 }
 
 pub struct Resolved {
@@ -121,12 +125,21 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
         }
         let (route, valid) = httproute::resolve(item, &key, &index, &regexes, &mut rec);
         let route = Arc::new(route);
-        for (gi, listeners) in attach::attach(&view, Kind::HTTPRoute, &parents, &gateways, &index, opts, &mut rec) {
+        for (gi, _, listeners) in attach::attach(
+            &view,
+            Kind::HTTPRoute,
+            &parents,
+            &gateways,
+            &index,
+            opts,
+            &mut rec,
+        ) {
             if valid {
                 gateways[gi].routes.push(AttachedRoute { route: route.clone(), order, listeners });
             }
         }
     }
+    l4route::resolve_all(res, &parents, &mut gateways, &index, opts, &mut rec);
     gateway::finish(&gateways, &mut rec);
     let (status, diagnostics) = rec.finish();
     Resolved { gateways, status, diagnostics }

@@ -8,7 +8,7 @@ use crate::api::httproute::*;
 use std::collections::HashSet;
 
 pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
-    check_parent_refs(&r.spec.parent_refs, ctx);
+    check_parent_refs(&r.spec.parent_refs, true, ctx);
     let total: usize = r.spec.rules.iter().map(|x| x.matches.len()).sum();
     if total > 128 {
         ctx.error(Code::SchemaRule,
@@ -83,24 +83,44 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
 }
 
 /// The CRD's two CEL rules on parentRefs, as written: references to the same parent (group,
-/// kind, name, and namespace both unset or both equal) must all set sectionName or all not, and
-/// port likewise; and no two may name the same (sectionName, port).
-fn check_parent_refs(refs: &[ParentReference], ctx: &mut Ctx) {
+/// kind, name, and namespace both unset or both equal) must all set sectionName or all not (and
+/// port likewise, for kinds whose rule names it); and no two may name the same (sectionName,
+/// port).
+pub(super) fn check_parent_refs(refs: &[ParentReference], with_port: bool, ctx: &mut Ctx) {
     fn ns(p: &ParentReference) -> Option<&str> {
         p.namespace.as_deref().filter(|n| !n.is_empty())
     }
     fn section(p: &ParentReference) -> Option<&str> {
         p.section_name.as_deref().filter(|s| !s.is_empty())
     }
-    let same_parent = |a: &ParentReference, b: &ParentReference| a.group == b.group && a.kind == b.kind && a.name == b.name && ns(a) == ns(b);
-    let port = |p: &ParentReference| p.port.filter(|p| *p != 0);
-    let mixed = refs.iter().any(|a| refs.iter().any(|b| same_parent(a, b) && (section(a).is_none() != section(b).is_none() || port(a).is_none() != port(b).is_none())));
+    let same_parent = |a: &ParentReference, b: &ParentReference| {
+        a.group == b.group && a.kind == b.kind && a.name == b.name && ns(a) == ns(b)
+    };
+    let port = |p: &ParentReference| {
+        if with_port {
+            p.port.filter(|p| *p != 0)
+        } else {
+            None
+        }
+    };
+    let what = if with_port {
+        "sectionName or port"
+    } else {
+        "sectionName"
+    };
+    let mixed = refs.iter().any(|a| {
+        refs.iter().any(|b| {
+            same_parent(a, b)
+                && (section(a).is_none() != section(b).is_none()
+                    || port(a).is_none() != port(b).is_none())
+        })
+    });
     if mixed {
-        ctx.error(Code::SchemaRule, "sectionName or port must be specified when parentRefs includes 2 or more references to the same parent", "/spec/parentRefs");
+        ctx.error(Code::SchemaRule, format!("{what} must be specified when parentRefs includes 2 or more references to the same parent"), "/spec/parentRefs");
     }
     let repeated = refs.iter().any(|a| refs.iter().filter(|b| same_parent(a, b) && section(a) == section(b) && port(a) == port(b)).count() != 1);
     if repeated {
-        ctx.error(Code::SchemaRule, "sectionName or port must be unique when parentRefs includes 2 or more references to the same parent", "/spec/parentRefs");
+        ctx.error(Code::SchemaRule, format!("{what} must be unique when parentRefs includes 2 or more references to the same parent"), "/spec/parentRefs");
     }
 }
 

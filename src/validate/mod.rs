@@ -9,6 +9,7 @@
 mod envoyproxy;
 mod gateway;
 mod httproute;
+mod l4route;
 mod metadata;
 pub use metadata::{is_dns_label, is_dns_subdomain};
 pub mod regex;
@@ -124,6 +125,9 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     match &obj {
         Object::Gateway(g) => gateway::check(g, &mut ctx),
         Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
+        Object::TCPRoute(r) => l4route::check_tcp(r, &mut ctx),
+        Object::UDPRoute(r) => l4route::check_udp(r, &mut ctx),
+        Object::TLSRoute(r) => l4route::check_tls(r, &mut ctx),
         Object::EnvoyProxy(e) => envoyproxy::check(e, &mut ctx),
         _ => {}
     }

@@ -82,13 +82,33 @@ pub struct InternalAddress {
 
 #[derive(Serialize)]
 pub struct SocketAddress {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<&'static str>,
     pub address: String,
     pub port_value: u32,
 }
 
 impl Address {
     pub fn new(address: &str, port: u32) -> Self {
-        Address { socket_address: Some(SocketAddress { address: address.to_string(), port_value: port }), envoy_internal_address: None }
+        Address {
+            socket_address: Some(SocketAddress {
+                protocol: None,
+                address: address.to_string(),
+                port_value: port,
+            }),
+            envoy_internal_address: None,
+        }
+    }
+    /// A UDP socket.
+    pub fn udp(address: &str, port: u32) -> Self {
+        Address {
+            socket_address: Some(SocketAddress {
+                protocol: Some("UDP"),
+                address: address.to_string(),
+                port_value: port,
+            }),
+            envoy_internal_address: None,
+        }
     }
     /// An Envoy internal listener (no socket).
     pub fn internal(listener: &str) -> Self {
@@ -105,6 +125,7 @@ pub struct Listener {
     pub internal_listener: Option<Empty>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub listener_filters: Vec<ListenerFilter>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub filter_chains: Vec<FilterChain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_connection_buffer_limit_bytes: Option<u32>,
@@ -115,7 +136,14 @@ pub struct Listener {
 #[derive(Serialize)]
 pub struct ListenerFilter {
     pub name: &'static str,
-    pub typed_config: TypedEmpty,
+    pub typed_config: ListenerFilterConfig,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ListenerFilterConfig {
+    Empty(TypedEmpty),
+    UdpProxy(super::stream::UdpProxyConfig),
 }
 
 #[derive(Serialize)]
@@ -170,7 +198,14 @@ pub struct DataSource {
 #[derive(Serialize)]
 pub struct NetworkFilter {
     pub name: &'static str,
-    pub typed_config: HttpConnectionManager,
+    pub typed_config: NetworkConfig,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum NetworkConfig {
+    Hcm(Box<HttpConnectionManager>),
+    TcpProxy(super::stream::TcpProxy),
 }
 
 #[derive(Serialize)]
@@ -526,6 +561,10 @@ pub struct Cluster {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub typed_extension_protocol_options: Option<ProtocolOptions>,
     pub per_connection_buffer_limit_bytes: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common_lb_config: Option<super::stream::CommonLbConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit_breakers: Option<super::stream::CircuitBreakers>,
     pub load_assignment: ClusterLoadAssignment,
 }
 
@@ -558,7 +597,11 @@ pub struct ClusterLoadAssignment {
 
 #[derive(Serialize)]
 pub struct LocalityLbEndpoints {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality: Option<super::stream::Locality>,
     pub lb_endpoints: Vec<LbEndpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancing_weight: Option<u32>,
 }
 
 #[derive(Serialize)]

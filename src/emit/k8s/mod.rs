@@ -105,7 +105,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
     let mut ports: Vec<ContainerPort> = g
         .ports
         .iter()
-        .map(|p| ContainerPort { name: p.name.clone(), container_port: p.bind_port, protocol: "TCP".into() })
+        .map(|p| ContainerPort { name: p.name.clone(), container_port: p.bind_port, protocol: l4_protocol(p).into() })
         .collect();
     ports.push(ContainerPort { name: crate::names::readiness().into(), container_port: opts.readiness_port, protocol: "TCP".into() });
     out.push(Object::Deployment(Deployment {
@@ -180,7 +180,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
         metadata: service_meta,
         spec: ServiceSpec {
             selector,
-            ports: g.ports.iter().map(|p| ServicePort { name: p.name.clone(), protocol: "TCP".into(), port: p.port, target_port: p.bind_port }).collect(),
+            ports: g.ports.iter().map(|p| ServicePort { name: p.name.clone(), protocol: l4_protocol(p).into(), port: p.port, target_port: p.bind_port }).collect(),
             // Envoy Gateway's default: keep the client's source address.
             external_traffic_policy: external.then(|| proxy.external_traffic_policy.clone().unwrap_or_else(|| "Local".into())),
             load_balancer_class: proxy.load_balancer_class.clone().filter(|_| type_ == "LoadBalancer"),
@@ -279,6 +279,11 @@ pub fn in_range(addr: &str, r: &str) -> bool {
     ip_v6 == v6 && lo <= x && x <= hi
 }
 
+/// The Kubernetes port protocol of a listener port.
+fn l4_protocol(p: &crate::ir::PortIr) -> &'static str {
+    if p.is_udp() { "UDP" } else { "TCP" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{check_range, in_range};
@@ -295,3 +300,4 @@ mod tests {
         assert!(check_range("nope").is_err());
     }
 }
+

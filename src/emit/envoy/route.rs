@@ -1,0 +1,235 @@
+//! Route tables: virtual hosts, the routes of one IR route (matches, actions, rewrites,
+//! redirects, header operations, CORS, sessions).
+
+use super::types::*;
+use super::*;
+use crate::ir::{Action, HeaderOps, PathMatch, PathRewrite, StringMatch};
+
+pub(super) fn virtual_host(v: &ir::VirtualHostIr) -> VirtualHost {
+    VirtualHost { name: v.name.clone(), domains: vec![v.hostname.clone()], routes: v.routes.iter().flat_map(|r| routes(r, &v.hostname)).collect() }
+}
+
+/// The Envoy routes of one IR route. A redirect to a scheme's well-known port must drop the
+/// port the client put in Host, which Envoy keeps unless it rewrites the host or the port: on an
+/// exact hostname the redirect names that host; on a wildcard one, a first route for Hosts that
+/// carry a port sets the well-known port explicitly (`host:443`), a second serves the rest.
+fn routes(r: &ir::RouteIr, vhost: &str) -> Vec<Route> {
+    let Action::Redirect(rd) = &r.action else { return vec![route(r)] };
+    if !rd.default_port || rd.hostname.is_some() {
+        return vec![route(r)];
+    }
+    if !vhost.starts_with('*') {
+        let mut out = route(r);
+        if let Some(a) = out.redirect.as_mut() {
+            a.host_redirect = Some(vhost.to_string());
+        }
+        return vec![out];
+    }
+    let mut with_port = route(r);
+    with_port.name = format!("{}/host-with-port", r.name);
+    with_port.match_.headers.push(HeaderMatcher { name: ":authority".into(), string_match: string_matcher(&StringMatch::Regex(r"^.*:[0-9]+$".into())) });
+    if let Some(a) = with_port.redirect.as_mut() {
+        a.port_redirect = Some(rd.port);
+    }
+    vec![with_port, route(r)]
+}
+
+fn string_matcher(m: &StringMatch) -> StringMatcher {
+    match m {
+        StringMatch::Exact(v) => StringMatcher { exact: Some(v.clone()), safe_regex: None },
+        StringMatch::Regex(v) => StringMatcher { exact: None, safe_regex: Some(RegexMatcher { regex: v.clone() }) },
+    }
+}
+
+fn header_options(ops: &HeaderOps) -> Vec<HeaderValueOption> {
+    let set = ops.set.iter().map(|(k, v)| HeaderValueOption {
+        header: HeaderValue { key: k.clone(), value: v.clone() },
+        append_action: "OVERWRITE_IF_EXISTS_OR_ADD",
+    });
+    let add = ops.add.iter().map(|(k, v)| HeaderValueOption {
+        header: HeaderValue { key: k.clone(), value: v.clone() },
+        append_action: "APPEND_IF_EXISTS_OR_ADD",
+    });
+    set.chain(add).collect()
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// (prefix_rewrite, regex_rewrite) for a path rewrite, with Gateway API's slash rules.
+fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<String>) {
+    match p {
+        PathRewrite::Full(full) => (None, None, Some(full.clone())),
+        PathRewrite::Prefix { matched, replacement } => {
+            if matched == "/" {
+                // Everything matched `/`: put the replacement in front of the whole path.
+                let sub = if replacement == "/" { "/".to_string() } else { format!("{replacement}/") };
+                (None, Some(RegexRewrite { pattern: RegexMatcher { regex: "^/".into() }, substitution: sub }), None)
+            } else if replacement == "/" {
+                // `/foo/bar` → `/bar`, `/foo` and `/foo/` → `/`.
+                (None, Some(RegexRewrite { pattern: RegexMatcher { regex: format!("^{}/*", regex_escape(matched)) }, substitution: "/".into() }), None)
+            } else {
+                (Some(replacement.clone()), None, None)
+            }
+        }
+    }
+}
+
+/// Milliseconds as a proto3 JSON duration (`1.500s`).
+fn envoy_duration(ms: u64) -> String {
+    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{}.{:03}s", ms / 1000, ms % 1000) }
+}
+
+fn redirect_code(status: u16) -> &'static str {
+    match status {
+        301 => "MOVED_PERMANENTLY",
+        303 => "SEE_OTHER",
+        307 => "TEMPORARY_REDIRECT",
+        308 => "PERMANENT_REDIRECT",
+        _ => "FOUND",
+    }
+}
+
+fn route(r: &ir::RouteIr) -> Route {
+    let mut m = RouteMatch::default();
+    match &r.matches.path {
+        PathMatch::Exact(v) => m.path = Some(v.clone()),
+        PathMatch::Prefix(v) if v == "/" => m.prefix = Some("/".into()),
+        PathMatch::Prefix(v) => m.path_separated_prefix = Some(v.clone()),
+        PathMatch::Regex(v) => m.safe_regex = Some(RegexMatcher { regex: v.clone() }),
+    }
+    if let Some(method) = &r.matches.method {
+        m.headers.push(HeaderMatcher { name: ":method".into(), string_match: string_matcher(&StringMatch::Exact(method.clone())) });
+    }
+    m.headers.extend(r.matches.headers.iter().map(|h| HeaderMatcher { name: h.name.clone(), string_match: string_matcher(&h.value) }));
+    m.query_parameters = r.matches.query.iter().map(|q| QueryParameterMatcher { name: q.name.clone(), string_match: string_matcher(&q.value) }).collect();
+    let mut out = Route {
+        name: r.name.clone(),
+        match_: m,
+        route: None,
+        redirect: None,
+        direct_response: None,
+        request_headers_to_add: header_options(&r.request_headers),
+        request_headers_to_remove: r.request_headers.remove.clone(),
+        response_headers_to_add: header_options(&r.response_headers),
+        response_headers_to_remove: r.response_headers.remove.clone(),
+        typed_per_filter_config: r.cors.as_ref().map(|c| {
+            let join = |v: &[String]| if v.is_empty() { None } else { Some(v.join(", ")) };
+            PerFilterConfig {
+                stateful_session: None,
+                cors: Some(CorsPolicy {
+                    type_: CORS_POLICY,
+                    allow_origin_string_match: c.origins.iter().map(string_matcher).collect(),
+                    allow_methods: join(&c.methods),
+                    allow_headers: join(&c.headers),
+                    expose_headers: join(&c.expose_headers),
+                    max_age: c.max_age.to_string(),
+                    allow_credentials: c.credentials,
+                    // A preflight from an origin not allowed is answered here, never forwarded.
+                    forward_not_matching_preflights: false,
+                }),
+            }
+        }),
+    };
+    match &r.action {
+        Action::DirectResponse { status } => out.direct_response = Some(DirectResponse { status: *status }),
+        Action::Redirect(rd) => {
+            let (prefix, regex, full) = rd.path.as_ref().map(rewrite).unwrap_or((None, None, None));
+            out.redirect = Some(RedirectAction {
+                scheme_redirect: rd.scheme.clone(),
+                host_redirect: rd.hostname.clone(),
+                port_redirect: (!rd.default_port).then_some(rd.port),
+                path_redirect: full,
+                prefix_rewrite: prefix,
+                regex_rewrite: regex,
+                response_code: redirect_code(rd.status),
+            });
+        }
+        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms, mirrors, retry, session } => {
+            let mut ra = RouteAction { host_rewrite_literal: host_rewrite.clone(), ..Default::default() };
+            // Gateway API `request` is the route timeout (0 disables it); `backendRequest` bounds
+            // each try (there are no retries without a retry filter).
+            ra.timeout = timeout_ms.map(envoy_duration);
+            let per_try_timeout = backend_timeout_ms.filter(|ms| *ms > 0).map(envoy_duration);
+            ra.retry_policy = match retry {
+                Some(r) => Some(RetryPolicy {
+                    retry_on: Some(if r.codes.is_empty() {
+                        "connect-failure,refused-stream,reset".to_string()
+                    } else {
+                        "connect-failure,refused-stream,reset,retriable-status-codes".to_string()
+                    }),
+                    num_retries: r.attempts,
+                    per_try_timeout,
+                    retriable_status_codes: r.codes.clone(),
+                    retry_back_off: r.backoff_ms.filter(|ms| *ms > 0).map(|ms| RetryBackOff { base_interval: envoy_duration(ms) }),
+                }),
+                None => per_try_timeout.map(|t| RetryPolicy { num_retries: 0, per_try_timeout: Some(t), ..Default::default() }),
+            };
+            if let Some(s) = session {
+                let cfg = out.typed_per_filter_config.get_or_insert(PerFilterConfig { cors: None, stateful_session: None });
+                cfg.stateful_session = Some(StatefulSessionPerRoute {
+                    type_: STATEFUL_SESSION_ROUTE,
+                    stateful_session: StatefulSession {
+                        session_state: match s {
+                            ir::SessionIr::Cookie { name, ttl_ms } => SessionState {
+                                name: "envoy.http.stateful_session.cookie",
+                                typed_config: SessionStateConfig::Cookie {
+                                    type_: COOKIE_SESSION,
+                                    cookie: SessionCookie { name: name.clone(), path: "/", ttl: ttl_ms.map(envoy_duration) },
+                                },
+                            },
+                            ir::SessionIr::Header { name } => SessionState {
+                                name: "envoy.http.stateful_session.header",
+                                typed_config: SessionStateConfig::Header { type_: HEADER_SESSION, name: name.clone() },
+                            },
+                        },
+                    },
+                });
+            }
+            ra.request_mirror_policies = mirrors
+                .iter()
+                .map(|(cluster, per_million)| RequestMirrorPolicy {
+                    cluster: cluster.clone(),
+                    // Everything mirrored needs no fraction at all.
+                    runtime_fraction: (*per_million < 1_000_000).then_some(RuntimeFractionalPercent {
+                        default_value: FractionalPercent { numerator: *per_million, denominator: "MILLION" },
+                    }),
+                })
+                .collect();
+            if let Some(p) = path_rewrite {
+                let (prefix, regex, full) = rewrite(p);
+                ra.prefix_rewrite = prefix;
+                ra.regex_rewrite = regex.or(full.map(|f| RegexRewrite { pattern: RegexMatcher { regex: "^/.*$".into() }, substitution: f }));
+            }
+            let simple = clusters.len() == 1 && clusters[0].request_headers.is_empty() && clusters[0].response_headers.is_empty();
+            if simple {
+                ra.cluster = Some(clusters[0].cluster.clone());
+            } else {
+                ra.weighted_clusters = Some(WeightedClusters {
+                    clusters: clusters
+                        .iter()
+                        .map(|c| ClusterWeight {
+                            name: c.cluster.clone(),
+                            weight: c.weight,
+                            request_headers_to_add: header_options(&c.request_headers),
+                            request_headers_to_remove: c.request_headers.remove.clone(),
+                            response_headers_to_add: header_options(&c.response_headers),
+                            response_headers_to_remove: c.response_headers.remove.clone(),
+                        })
+                        .collect(),
+                });
+            }
+            out.route = Some(ra);
+        }
+    }
+    out
+}
+

@@ -1,0 +1,169 @@
+//! TCP and UDP proxies: the Envoy side of TLSRoute, TCPRoute and UDPRoute.
+
+use super::types::*;
+use crate::ir::{self, StreamProxy};
+use serde::Serialize;
+
+const TCP_PROXY: &str =
+    "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+const UDP_PROXY: &str =
+    "type.googleapis.com/envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig";
+const UDP_ROUTE: &str = "type.googleapis.com/envoy.extensions.filters.udp.udp_proxy.v3.Route";
+
+/// UDP sessions a cluster may hold at once. Envoy counts UDP proxy sessions against the
+/// cluster's connection limit, 1024 by default, which a busy DNS service exceeds; each
+/// session holds one upstream socket (docs/features.md).
+pub const UDP_MAX_SESSIONS: u32 = 65_536;
+
+#[derive(Serialize)]
+pub struct TcpProxy {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub stat_prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighted_clusters: Option<WeightedClusters>,
+}
+
+#[derive(Serialize)]
+pub struct WeightedClusters {
+    pub clusters: Vec<ClusterWeight>,
+}
+
+#[derive(Serialize)]
+pub struct ClusterWeight {
+    pub name: String,
+    pub weight: u32,
+}
+
+#[derive(Serialize)]
+pub struct UdpProxyConfig {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub stat_prefix: String,
+    pub matcher: Matcher,
+}
+
+#[derive(Serialize)]
+pub struct Matcher {
+    pub on_no_match: OnMatch,
+}
+
+#[derive(Serialize)]
+pub struct OnMatch {
+    pub action: MatchAction,
+}
+
+#[derive(Serialize)]
+pub struct MatchAction {
+    pub name: &'static str,
+    pub typed_config: UdpRoute,
+}
+
+#[derive(Serialize)]
+pub struct UdpRoute {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub cluster: String,
+}
+
+#[derive(Serialize)]
+pub struct CommonLbConfig {
+    pub locality_weighted_lb_config: Empty,
+}
+
+#[derive(Serialize)]
+pub struct CircuitBreakers {
+    pub thresholds: Vec<Thresholds>,
+}
+
+#[derive(Serialize)]
+pub struct Thresholds {
+    pub max_connections: u32,
+}
+
+#[derive(Serialize)]
+pub struct Locality {
+    pub region: String,
+}
+
+/// The TCP proxy filter of a route: one cluster, or weighted clusters.
+pub fn tcp_proxy(p: &StreamProxy) -> NetworkFilter {
+    let (cluster, weighted_clusters) = match p.clusters.as_slice() {
+        [(c, _)] => (Some(c.clone()), None),
+        many => (
+            None,
+            Some(WeightedClusters {
+                clusters: many
+                    .iter()
+                    .map(|(c, w)| ClusterWeight {
+                        name: c.clone(),
+                        weight: *w,
+                    })
+                    .collect(),
+            }),
+        ),
+    };
+    NetworkFilter {
+        name: "envoy.filters.network.tcp_proxy",
+        typed_config: NetworkConfig::TcpProxy(TcpProxy {
+            type_: TCP_PROXY,
+            stat_prefix: p.name.clone(),
+            cluster,
+            weighted_clusters,
+        }),
+    }
+}
+
+/// The UDP proxy listener filter of a route (its one cluster).
+pub fn udp_proxy(p: &StreamProxy) -> ListenerFilter {
+    let cluster = p
+        .clusters
+        .first()
+        .map(|(c, _)| c.clone())
+        .unwrap_or_default();
+    ListenerFilter {
+        name: "envoy.filters.udp_listener.udp_proxy",
+        typed_config: ListenerFilterConfig::UdpProxy(UdpProxyConfig {
+            type_: UDP_PROXY,
+            stat_prefix: p.name.clone(),
+            matcher: Matcher {
+                on_no_match: OnMatch {
+                    action: MatchAction {
+                        name: "route",
+                        typed_config: UdpRoute {
+                            type_: UDP_ROUTE,
+                            cluster,
+                        },
+                    },
+                },
+            },
+        }),
+    }
+}
+
+/// The localities of a route's own cluster: one per backend, with its weight.
+pub fn localities(c: &ir::ClusterIr) -> Vec<LocalityLbEndpoints> {
+    c.shares
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (eps, w))| {
+            let eps = match eps {
+                ir::ClusterEndpoints::Static(e) | ir::ClusterEndpoints::Dns(e) => e,
+            };
+            (!eps.is_empty()).then(|| LocalityLbEndpoints {
+                locality: Some(Locality {
+                    region: format!("{}/backend/{i}", c.name),
+                }),
+                lb_endpoints: lb_endpoints(eps),
+                load_balancing_weight: Some(*w),
+            })
+        })
+        .collect()
+}
+
+/// Endpoints at (address, port).
+pub fn lb_endpoints(eps: &[(String, u32)]) -> Vec<LbEndpoint> {
+    eps.iter().map(|(a, p)| LbEndpoint { endpoint: Endpoint { address: Address::new(a, *p) } }).collect()
+}

@@ -1,0 +1,134 @@
+//! TLSRoutes, TCPRoutes and UDPRoutes to proxies and TLS chains.
+
+use super::*;
+use crate::api::Kind;
+use crate::resolve::l4route::{AttachedStream, StreamRoute};
+use crate::resolve::{Protocol, ResolvedGateway};
+
+/// The proxy of one route: a cluster per backend, or for UDP one cluster of weighted
+/// localities. None when no backend is usable: the route's connections are refused.
+pub(super) fn proxy(
+    route: &StreamRoute,
+    udp: bool,
+    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
+) -> Option<StreamProxy> {
+    if route.backends.is_empty() {
+        return None;
+    }
+    let name = crate::names::stream_proxy(&route.key);
+    if !udp {
+        let clusters = route
+            .backends
+            .iter()
+            .map(|(t, w)| (route::cluster_of(t, clusters), *w))
+            .collect();
+        return Some(StreamProxy { name, clusters });
+    }
+    let key = ClusterKey {
+        namespace: route.key.namespace.clone(),
+        service: String::new(),
+        port: 0,
+        protocol: UpstreamProtocol::Udp,
+        route: Some(route.key.clone()),
+    };
+    let shares: Vec<(ClusterEndpoints, u32)> = route
+        .backends
+        .iter()
+        .map(|(t, w)| (t.endpoints.clone(), *w))
+        .collect();
+    let cluster = clusters
+        .entry(key.clone())
+        .or_insert_with(|| ClusterIr {
+            name: crate::names::cluster(&key),
+            endpoints: ClusterEndpoints::Static(Vec::new()),
+            protocol: key.protocol,
+            shares,
+        })
+        .name
+        .clone();
+    Some(StreamProxy {
+        name,
+        clusters: vec![(cluster, 1)],
+    })
+}
+
+/// The route that carries a TCP or UDP listener: the oldest one left holding it.
+fn holder(g: &ResolvedGateway, li: usize) -> Option<&AttachedStream> {
+    g.streams
+        .iter()
+        .filter(|s| {
+            s.listeners
+                .iter()
+                .any(|(l, hosts)| *l == li && !hosts.is_empty())
+        })
+        .min_by_key(|s| s.order)
+}
+
+/// A TCP port: the proxy of the route that holds its listener. None without one.
+pub(super) fn tcp_port(
+    g: &ResolvedGateway,
+    li: usize,
+    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
+) -> Option<StreamProxy> {
+    holder(g, li).and_then(|s| proxy(&s.route, false, clusters))
+}
+
+/// A UDP port, likewise.
+pub(super) fn udp_port(
+    g: &ResolvedGateway,
+    li: usize,
+    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
+) -> Option<StreamProxy> {
+    holder(g, li).and_then(|s| proxy(&s.route, true, clusters))
+}
+
+/// The chains of one TLS listener: one per route with the SNI names it holds there (a name
+/// owned by a more specific listener of the port excepted), terminating with the listener's
+/// certificates in Terminate mode.
+pub(super) fn tls_chains(
+    g: &ResolvedGateway,
+    li: usize,
+    owns: &dyn Fn(&str) -> bool,
+    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
+) -> Vec<TlsChainIr> {
+    let l = &g.listeners[li];
+    let mut streams: Vec<&AttachedStream> = g
+        .streams
+        .iter()
+        .filter(|s| s.listeners.iter().any(|(x, _)| *x == li))
+        .collect();
+    streams.sort_by_key(|s| (s.kind != Kind::TLSRoute, s.order));
+    let mut out = Vec::new();
+    for s in streams {
+        let hosts: Vec<String> = s
+            .listeners
+            .iter()
+            .filter(|(x, _)| *x == li)
+            .flat_map(|(_, h)| h.clone())
+            .filter(|h| owns(h))
+            .collect();
+        if hosts.is_empty() {
+            continue;
+        }
+        let Some(proxy) = proxy(&s.route, false, clusters) else {
+            continue;
+        };
+        let server_names = if hosts.iter().any(|h| h == "*") {
+            Vec::new()
+        } else {
+            hosts
+        };
+        out.push(TlsChainIr {
+            name: crate::names::stream_chain(l.port, &l.id.section, &s.route.key),
+            server_names,
+            certificates: if l.protocol == Protocol::TlsTerminate {
+                l.certificates.clone()
+            } else {
+                Vec::new()
+            },
+            serves: ChainServes::Proxy(proxy),
+        });
+    }
+    out
+}
+

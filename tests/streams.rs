@@ -1,0 +1,297 @@
+//! TLSRoute, TCPRoute and UDPRoute end to end through a real Envoy: Rust TCP, UDP and TLS
+//! backends on 127.0.0.1 name themselves; the client counts who answered and checks which
+//! certificate it saw.
+
+mod support;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+
+/// A TCP backend: greets each connection with its name and a newline, then echoes.
+async fn tcp_backend(name: &'static str) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                if s.write_all(format!("{name}\n").as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 || s.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A TLS backend with its own certificate: after the handshake, greets with its name.
+async fn tls_backend(name: &'static str, cert_pem: &str, key_pem: &str) -> SocketAddr {
+    let certs: Vec<_> = rustls_pemfile_certs(cert_pem);
+    let key = rustls::pki_types::PrivateKeyDer::try_from(pem_der(key_pem)).expect("key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(s).await {
+                    let _ = tls.write_all(format!("{name}\n").as_bytes()).await;
+                    let _ = tls.flush().await;
+                    let mut buf = [0u8; 64];
+                    let _ = tls.read(&mut buf).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).expect("pem base64")
+}
+
+fn rustls_pemfile_certs(pem: &str) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    pem.split("-----END CERTIFICATE-----").filter(|b| b.contains("BEGIN CERTIFICATE")).map(|b| pem_der(b).into()).collect()
+}
+
+/// A UDP backend: answers each datagram with its name.
+async fn udp_backend(name: &'static str) -> SocketAddr {
+    let s = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+    let addr = s.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        while let Ok((_, from)) = s.recv_from(&mut buf).await {
+            let _ = s.send_to(name.as_bytes(), from).await;
+        }
+    });
+    addr
+}
+
+/// A port free for both TCP and UDP on 127.0.0.1.
+fn free_tcp_udp_port() -> u16 {
+    loop {
+        let p = free_port();
+        if std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// The greeting of the backend a plain TCP connection reaches; Err if the connection is
+/// refused or closed without one.
+async fn tcp_greeting(port: u16) -> Result<String, String> {
+    let fut = async {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+        let name = read_line(&mut s).await?;
+        s.write_all(b"ping").await.map_err(|e| e.to_string())?;
+        let mut echo = [0u8; 4];
+        s.read_exact(&mut echo).await.map_err(|e| e.to_string())?;
+        if &echo != b"ping" {
+            return Err("no echo".into());
+        }
+        Ok(name)
+    };
+    tokio::time::timeout(Duration::from_secs(5), fut).await.map_err(|_| "timeout".to_string())?
+}
+
+async fn read_line<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Result<String, String> {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        match s.read(&mut b).await {
+            Ok(0) => return Err("closed".into()),
+            Ok(_) if b[0] == b'\n' => return Ok(String::from_utf8_lossy(&line).into_owned()),
+            Ok(_) => line.push(b[0]),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// TLS to Envoy with `sni`, trusting only `ca`: (the greeting, the DER of the certificate the
+/// client was shown).
+async fn tls_greeting(port: u16, sni: &str, ca: &rustls::pki_types::CertificateDer<'static>) -> Result<(String, Vec<u8>), String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone()).map_err(|e| e.to_string())?;
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls::pki_types::ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
+    let fut = async {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+        let mut tls = connector.connect(name, tcp).await.map_err(|e| format!("tls: {e}"))?;
+        let shown = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec()).unwrap_or_default();
+        let greeting = read_line(&mut tls).await?;
+        Ok((greeting, shown))
+    };
+    tokio::time::timeout(Duration::from_secs(5), fut).await.map_err(|_| "timeout".to_string())?
+}
+
+/// A Service with one port and an EndpointSlice holding 127.0.0.1:`target`.
+fn service(name: &str, port: u16, protocol: &str, target: u16) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  ports: [{{name: p, port: {port}, protocol: {protocol}, targetPort: {target}}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {name}-1\n  namespace: default\n  labels: {{kubernetes.io/service-name: {name}}}\naddressType: IPv4\nports: [{{name: p, port: {target}, protocol: {protocol}}}]\nendpoints: [{{addresses: [127.0.0.1]}}]\n"
+    )
+}
+
+fn gateway(listeners: &str) -> String {
+    format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n{listeners}")
+}
+
+fn route(kind: &str, name: &str, created: &str, spec: &str) -> String {
+    format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: {kind}\nmetadata: {{name: {name}, namespace: default, creationTimestamp: \"{created}\"}}\nspec:\n{spec}")
+}
+
+/// (kind, name) → the conditions of the object's first route parent, from `gatewayc status`.
+fn route_status(input: &str) -> BTreeMap<(String, String), Vec<(String, String, String)>> {
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], input);
+    assert_eq!(code, 0, "{err}");
+    let mut m = BTreeMap::new();
+    for d in gatewayc::source::load_str("status", &out).documents {
+        let v = d.value;
+        let Some(conds) = v["status"]["parents"][0]["conditions"].as_array() else { continue };
+        let key = (v["kind"].as_str().unwrap_or("").to_string(), v["metadata"]["name"].as_str().unwrap_or("").to_string());
+        m.insert(key, conds.iter().map(|c| (c["type"].as_str().unwrap_or("").into(), c["status"].as_str().unwrap_or("").into(), c["reason"].as_str().unwrap_or("").into())).collect());
+    }
+    m
+}
+
+fn accepted(conds: &[(String, String, String)]) -> (String, String) {
+    conds.iter().find(|c| c.0 == "Accepted").map(|c| (c.1.clone(), c.2.clone())).unwrap_or_default()
+}
+
+/// TCP: an echo backend answers through Envoy, a 70/30 split holds over many connections, a
+/// second (younger) TCPRoute on the listener is Accepted but carries nothing, and a route
+/// whose only backend is missing gets no listener: its connections are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_routes_split_connections_and_refuse_without_backends() {
+    let Some(envoy) = envoy() else { return };
+    let (a, b, c) = (tcp_backend("a").await, tcp_backend("b").await, tcp_backend("c").await);
+    let (port, dead) = (free_port(), free_port());
+    let mut input = gateway(&format!("    - {{name: db, protocol: TCP, port: {port}}}\n    - {{name: dead, protocol: TCP, port: {dead}}}\n"));
+    input.push_str(&route("TCPRoute", "db", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: db}]\n  rules: [{backendRefs: [{name: a, port: 5432, weight: 70}, {name: b, port: 5432, weight: 30}]}]\n"));
+    input.push_str(&route("TCPRoute", "late", "2024-06-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: db}]\n  rules: [{backendRefs: [{name: c, port: 5432}]}]\n"));
+    input.push_str(&route("TCPRoute", "nothing", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: dead}]\n  rules: [{backendRefs: [{name: missing, port: 5432}]}]\n"));
+    for (n, addr) in [("a", a), ("b", b), ("c", c)] {
+        input.push_str(&service(n, 5432, "TCP", addr.port()));
+    }
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.stderr.contains("conflict::route-shadowed"), "{}", served.stderr);
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    for _ in 0..200 {
+        let who = tcp_greeting(port).await.expect("through envoy");
+        *seen.entry(who).or_default() += 1;
+    }
+    let (na, nb) = (seen.get("a").copied().unwrap_or(0), seen.get("b").copied().unwrap_or(0));
+    assert_eq!(na + nb, 200, "{seen:?}");
+    // 70% of 200 is 140; the bounds are more than four standard deviations wide.
+    assert!((110..=170).contains(&na), "{seen:?}");
+    assert!(tcp_greeting(dead).await.is_err(), "a route without a backend must not forward");
+    let st = route_status(&input);
+    assert_eq!(accepted(&st[&("TCPRoute".into(), "late".into())]), ("True".into(), "Accepted".into()));
+    let nothing = &st[&("TCPRoute".into(), "nothing".into())];
+    assert!(nothing.iter().any(|c| c.0 == "ResolvedRefs" && c.1 == "False" && c.2 == "BackendNotFound"), "{nothing:?}");
+}
+
+/// UDP: datagrams reach a UDP echo backend; fresh client sockets split 70/30 (one backend per
+/// session); a second UDPRoute on the listener is not accepted, as Envoy Gateway writes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_routes_split_sessions() {
+    let Some(envoy) = envoy() else { return };
+    let (a, b) = (udp_backend("a").await, udp_backend("b").await);
+    let port = free_tcp_udp_port();
+    // A TCP listener on the same number: different transports may share it.
+    let tcp = tcp_backend("tcp").await;
+    let mut input = gateway(&format!("    - {{name: dns, protocol: UDP, port: {port}}}\n    - {{name: dns-tcp, protocol: TCP, port: {port}}}\n"));
+    input.push_str(&route("UDPRoute", "dns", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: dns}]\n  rules: [{backendRefs: [{name: a, port: 53, weight: 70}, {name: b, port: 53, weight: 30}]}]\n"));
+    input.push_str(&route("UDPRoute", "second", "2024-06-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: dns}]\n  rules: [{backendRefs: [{name: a, port: 53}]}]\n"));
+    input.push_str(&route("TCPRoute", "dns-tcp", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: dns-tcp}]\n  rules: [{backendRefs: [{name: t, port: 53}]}]\n"));
+    input.push_str(&service("a", 53, "UDP", a.port()));
+    input.push_str(&service("b", 53, "UDP", b.port()));
+    input.push_str(&service("t", 53, "TCP", tcp.port()));
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.bootstrap.contains("udp_proxy"), "{}", served.bootstrap);
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    for _ in 0..200 {
+        let s = UdpSocket::bind("127.0.0.1:0").await.expect("client");
+        let mut answer = None;
+        // Datagrams may be lost before the listener is warm: a few tries, each bounded.
+        for _ in 0..5 {
+            s.send_to(b"query", ("127.0.0.1", port)).await.expect("send");
+            let mut buf = [0u8; 64];
+            if let Ok(Ok((n, _))) = tokio::time::timeout(Duration::from_millis(500), s.recv_from(&mut buf)).await {
+                answer = Some(String::from_utf8_lossy(&buf[..n]).into_owned());
+                break;
+            }
+        }
+        *seen.entry(answer.expect("a UDP answer through envoy")).or_default() += 1;
+    }
+    let na = seen.get("a").copied().unwrap_or(0);
+    assert_eq!(na + seen.get("b").copied().unwrap_or(0), 200, "{seen:?}");
+    assert!((110..=170).contains(&na), "{seen:?}");
+    assert_eq!(tcp_greeting(port).await.expect("tcp on the same number"), "tcp");
+    let st = route_status(&input);
+    assert_eq!(accepted(&st[&("UDPRoute".into(), "dns".into())]), ("True".into(), "Accepted".into()));
+    assert_eq!(accepted(&st[&("UDPRoute".into(), "second".into())]), ("False".into(), "UnsupportedValue".into()));
+}
+
+/// TLS passthrough by SNI: each backend keeps its own certificate (the client sees it, not
+/// the Gateway's); an unknown SNI is refused. On the same port a terminate listener decrypts
+/// with the Gateway's certificate and forwards plain TCP (TCPRoute) or a TLSRoute's stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_passthrough_and_terminate_share_a_port_by_sni() {
+    let Some(envoy) = envoy() else { return };
+    let pki = Pki::new("test ca");
+    let (a_crt, a_key) = pki.leaf(&["a.example.com"]);
+    let (b_crt, b_key) = pki.leaf(&["b.example.com"]);
+    let (gw_crt, gw_key) = pki.leaf(&["term.example.com", "*.term.example.com"]);
+    let a = tls_backend("a", &a_crt, &a_key).await;
+    let b = tls_backend("b", &b_crt, &b_key).await;
+    let plain = tcp_backend("plain").await;
+    let plain2 = tcp_backend("plain2").await;
+    let port = free_port();
+    let mut input = gateway(&format!(
+        "    - {{name: pass, protocol: TLS, port: {port}, hostname: \"*.example.com\", tls: {{mode: Passthrough}}}}\n    - {{name: term, protocol: TLS, port: {port}, hostname: term.example.com, tls: {{mode: Terminate, certificateRefs: [{{name: gw-cert}}]}}}}\n    - {{name: term-wild, protocol: TLS, port: {port}, hostname: \"*.term.example.com\", tls: {{mode: Terminate, certificateRefs: [{{name: gw-cert}}]}}}}\n"
+    ));
+    input.push_str(&route("TLSRoute", "a", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: pass}]\n  hostnames: [a.example.com]\n  rules: [{backendRefs: [{name: a, port: 443}]}]\n"));
+    input.push_str(&route("TLSRoute", "b", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: pass}]\n  hostnames: [b.example.com]\n  rules: [{backendRefs: [{name: b, port: 443}]}]\n"));
+    input.push_str(&route("TCPRoute", "term", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: term}]\n  rules: [{backendRefs: [{name: plain, port: 80}]}]\n"));
+    input.push_str(&route("TLSRoute", "x", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: term-wild}]\n  hostnames: [x.term.example.com]\n  rules: [{backendRefs: [{name: plain2, port: 80}]}]\n"));
+    input.push_str(&service("a", 443, "TCP", a.port()));
+    input.push_str(&service("b", 443, "TCP", b.port()));
+    input.push_str(&service("plain", 80, "TCP", plain.port()));
+    input.push_str(&service("plain2", 80, "TCP", plain2.port()));
+    input.push_str(&tls_secret("default", "gw-cert", &gw_crt, &gw_key));
+    let _served = serve(&envoy, &input, &[]).await;
+    let der = |pem: &str| rustls_pemfile_certs(pem).remove(0).to_vec();
+    let (who, shown) = tls_greeting(port, "a.example.com", &pki.ca_der).await.expect("sni a");
+    assert_eq!((who.as_str(), shown), ("a", der(&a_crt)), "passthrough to a shows a's certificate");
+    let (who, shown) = tls_greeting(port, "b.example.com", &pki.ca_der).await.expect("sni b");
+    assert_eq!((who.as_str(), shown), ("b", der(&b_crt)));
+    assert!(tls_greeting(port, "c.example.com", &pki.ca_der).await.is_err(), "no route serves c.example.com");
+    let (who, shown) = tls_greeting(port, "term.example.com", &pki.ca_der).await.expect("terminate");
+    assert_eq!((who.as_str(), shown), ("plain", der(&gw_crt)), "terminated with the Gateway's certificate, plain TCP behind");
+    let (who, shown) = tls_greeting(port, "x.term.example.com", &pki.ca_der).await.expect("terminate tlsroute");
+    assert_eq!((who.as_str(), shown), ("plain2", der(&gw_crt)));
+    assert!(tls_greeting(port, "y.term.example.com", &pki.ca_der).await.is_err(), "the TLSRoute claims x only");
+}
