@@ -257,7 +257,8 @@ async fn udp_routes_split_sessions() {
 
 /// TLS passthrough by SNI: each backend keeps its own certificate (the client sees it, not
 /// the Gateway's); an unknown SNI is refused. On the same port a terminate listener decrypts
-/// with the Gateway's certificate and forwards plain TCP (TCPRoute) or a TLSRoute's stream.
+/// with the Gateway's certificate and forwards plain TCP (TCPRoute) or a TLSRoute's stream,
+/// and an HTTPS listener serves HTTP for the hostname it owns, even one a TLSRoute names.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_passthrough_and_terminate_share_a_port_by_sni() {
     let Some(envoy) = envoy() else { return };
@@ -269,11 +270,16 @@ async fn tls_passthrough_and_terminate_share_a_port_by_sni() {
     let b = tls_backend("b", &b_crt, &b_key).await;
     let plain = tcp_backend("plain").await;
     let plain2 = tcp_backend("plain2").await;
+    let (www_crt, www_key) = pki.leaf(&["www.example.com"]);
+    let web = echo("web").await;
     let port = free_port();
     let mut input = gateway(&format!(
-        "    - {{name: pass, protocol: TLS, port: {port}, hostname: \"*.example.com\", tls: {{mode: Passthrough}}}}\n    - {{name: term, protocol: TLS, port: {port}, hostname: term.example.com, tls: {{mode: Terminate, certificateRefs: [{{name: gw-cert}}]}}}}\n    - {{name: term-wild, protocol: TLS, port: {port}, hostname: \"*.term.example.com\", tls: {{mode: Terminate, certificateRefs: [{{name: gw-cert}}]}}}}\n"
+        "    - {{name: www, protocol: HTTPS, port: {port}, hostname: www.example.com, tls: {{certificateRefs: [{{name: www-cert}}]}}}}\n    - {{name: pass, protocol: TLS, port: {port}, hostname: \"*.example.com\", tls: {{mode: Passthrough}}}}\n    - {{name: term, protocol: TLS, port: {port}, hostname: term.example.com, tls: {{mode: Terminate, certificateRefs: [{{name: gw-cert}}]}}}}\n    - {{name: term-wild, protocol: TLS, port: {port}, hostname: \"*.term.example.com\", tls: {{mode: Terminate, certificateRefs: [{{name: gw-cert}}]}}}}\n"
     ));
-    input.push_str(&route("TLSRoute", "a", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: pass}]\n  hostnames: [a.example.com]\n  rules: [{backendRefs: [{name: a, port: 443}]}]\n"));
+    input.push_str(&route("TLSRoute", "a", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: pass}]\n  hostnames: [a.example.com, www.example.com]\n  rules: [{backendRefs: [{name: a, port: 443}]}]\n"));
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: default}\nspec:\n  parentRefs: [{name: gw, sectionName: www}]\n  rules: [{backendRefs: [{name: web, port: 8080}]}]\n");
+    input.push_str(&slice("default", "web", web.addr.port()));
+    input.push_str(&tls_secret("default", "www-cert", &www_crt, &www_key));
     input.push_str(&route("TLSRoute", "b", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: pass}]\n  hostnames: [b.example.com]\n  rules: [{backendRefs: [{name: b, port: 443}]}]\n"));
     input.push_str(&route("TCPRoute", "term", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: term}]\n  rules: [{backendRefs: [{name: plain, port: 80}]}]\n"));
     input.push_str(&route("TLSRoute", "x", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: term-wild}]\n  hostnames: [x.term.example.com]\n  rules: [{backendRefs: [{name: plain2, port: 80}]}]\n"));
@@ -294,4 +300,59 @@ async fn tls_passthrough_and_terminate_share_a_port_by_sni() {
     let (who, shown) = tls_greeting(port, "x.term.example.com", &pki.ca_der).await.expect("terminate tlsroute");
     assert_eq!((who.as_str(), shown), ("plain2", der(&gw_crt)));
     assert!(tls_greeting(port, "y.term.example.com", &pki.ca_der).await.is_err(), "the TLSRoute claims x only");
+    let reply = https_request(port, "www.example.com", &pki.ca_der, "www.example.com", "/").await.expect("https");
+    assert_eq!((reply.status, reply.backend()), (200, "web".to_string()), "the HTTPS listener owns www.example.com");
+}
+
+/// Route and listener status for the stream kinds: the reasons attachment gives, backend
+/// references across namespaces, and certificate problems of a TLS Terminate listener.
+#[test]
+fn stream_route_status_reasons() {
+    let mut input = gateway(
+        "    - {name: web, protocol: HTTP, port: 8080}\n    - {name: pass, protocol: TLS, port: 8443, hostname: \"*.example.com\", tls: {mode: Passthrough}}\n    - {name: term, protocol: TLS, port: 9443, tls: {mode: Terminate, certificateRefs: [{name: nowhere}]}}\n    - {name: pg, protocol: TCP, port: 5432, allowedRoutes: {namespaces: {from: All}}}\n",
+    );
+    input.push_str(&route("TCPRoute", "on-http", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: web}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
+    input.push_str(&route("TLSRoute", "elsewhere", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: pass}]\n  hostnames: [a.example.org]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
+    input.push_str(&route("TCPRoute", "no-section", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: nope}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
+    input.push_str(&route("TCPRoute", "by-port", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, port: 5432}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
+    input.push_str(&route("TCPRoute", "wrong-port", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, port: 5433}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
+    // An older served version: TLSRoute v1alpha2 may leave hostnames out.
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TLSRoute\nmetadata: {name: old, namespace: default}\nspec:\n  parentRefs: [{name: gw, sectionName: pass}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n");
+    for (ns, granted) in [("team-a", true), ("team-b", false)] {
+        input.push_str(&format!(
+            "---\napiVersion: gateway.networking.k8s.io/v1\nkind: TCPRoute\nmetadata: {{name: db, namespace: {ns}}}\nspec:\n  parentRefs: [{{name: gw, namespace: default, sectionName: pg}}]\n  rules: [{{backendRefs: [{{name: a, namespace: default, port: 1}}]}}]\n"
+        ));
+        if granted {
+            input.push_str(&format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: ReferenceGrant\nmetadata: {{name: g, namespace: default}}\nspec:\n  from: [{{group: gateway.networking.k8s.io, kind: TCPRoute, namespace: {ns}}}]\n  to: [{{group: \"\", kind: Service}}]\n"));
+        }
+    }
+    input.push_str(&service("a", 1, "TCP", 9));
+    let st = route_status(&input);
+    let reason = |kind: &str, name: &str, t: &str| st[&(kind.to_string(), name.to_string())].iter().find(|c| c.0 == t).map(|c| (c.1.clone(), c.2.clone())).unwrap_or_default();
+    assert_eq!(reason("TCPRoute", "on-http", "Accepted"), ("False".into(), "NotAllowedByListeners".into()));
+    assert_eq!(reason("TLSRoute", "elsewhere", "Accepted"), ("False".into(), "NoMatchingListenerHostname".into()));
+    assert_eq!(reason("TCPRoute", "no-section", "Accepted"), ("False".into(), "NoMatchingParent".into()));
+    assert_eq!(reason("TCPRoute", "by-port", "Accepted"), ("True".into(), "Accepted".into()));
+    assert_eq!(reason("TCPRoute", "wrong-port", "Accepted"), ("False".into(), "NoMatchingParent".into()));
+    assert_eq!(reason("TLSRoute", "old", "Accepted"), ("True".into(), "Accepted".into()));
+    // Both TCPRoutes named `db` share a key only by name: look them up by namespace instead.
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    let docs = gatewayc::source::load_str("status", &out).documents;
+    let db = |ns: &str| {
+        let d = docs.iter().find(|d| d.value["kind"] == "TCPRoute" && d.value["metadata"]["namespace"] == ns).expect("db route");
+        let c = d.value["status"]["parents"][0]["conditions"].as_array().expect("conds").iter().find(|c| c["type"] == "ResolvedRefs").expect("ResolvedRefs").clone();
+        (c["status"].as_str().unwrap_or("").to_string(), c["reason"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(db("team-a"), ("True".into(), "ResolvedRefs".into()));
+    assert_eq!(db("team-b"), ("False".into(), "RefNotPermitted".into()));
+    let gw = docs.iter().find(|d| d.value["kind"] == "Gateway").expect("gateway");
+    let term = gw.value["status"]["listeners"].as_array().expect("listeners").iter().find(|l| l["name"] == "term").expect("term").clone();
+    let cond = |t: &str| term["conditions"].as_array().expect("conds").iter().find(|c| c["type"] == t).map(|c| (c["status"].as_str().unwrap_or("").to_string(), c["reason"].as_str().unwrap_or("").to_string()));
+    assert_eq!(cond("ResolvedRefs"), Some(("False".into(), "InvalidCertificateRef".into())));
+    assert_eq!(cond("Programmed").map(|c| c.0), Some("False".into()));
+    let kinds: Vec<&str> = term["supportedKinds"].as_array().expect("kinds").iter().filter_map(|k| k["kind"].as_str()).collect();
+    assert_eq!(kinds, ["TCPRoute", "TLSRoute"]);
+    let pg = gw.value["status"]["listeners"].as_array().expect("listeners").iter().find(|l| l["name"] == "pg").expect("pg").clone();
+    assert_eq!(pg["attachedRoutes"], 3, "both db routes and by-port are accepted on pg");
 }

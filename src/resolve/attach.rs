@@ -66,9 +66,18 @@ pub fn report_missing_parents(route: &RouteView, parents: &Parents, rec: &mut Re
     }
 }
 
-/// Attach one route: its status per parent of ours, and where it is accepted as (gateway
-/// index, index of the parent in the route's status, [(listener index, hostnames on that
-/// listener)]).
+/// Where a route is accepted by one parent of ours.
+pub struct AttachedTo {
+    /// Index into the Gateways.
+    pub gateway: usize,
+    /// Index of the parent in the route's status.
+    pub status_parent: usize,
+    /// Index of the parentRef in `spec.parentRefs`.
+    pub parent_ref: usize,
+    pub listeners: Accepted,
+}
+
+/// Attach one route: its status per parent of ours, and where it is accepted.
 pub fn attach(
     route: &RouteView,
     kind: Kind,
@@ -77,7 +86,7 @@ pub fn attach(
     index: &Index,
     opts: &Options,
     rec: &mut Recorder,
-) -> Vec<(usize, usize, Accepted)> {
+) -> Vec<AttachedTo> {
     let rns = route.key.namespace.as_str();
     let site = Site { object: route.key, loc: route.loc };
     let mut out = Vec::new();
@@ -148,7 +157,7 @@ pub fn attach(
                     .context(format!("not accepted by Gateway {gns}/{}", pr.name))
                     .sets(Target::RouteParent(route.key.clone(), parent_index), "Accepted", false, reason),
             ),
-            None => out.push((gi, parent_index, matched)),
+            None => out.push(AttachedTo { gateway: gi, status_parent: parent_index, parent_ref: pi, listeners: matched }),
         }
     }
     if !status.parents.is_empty() {

@@ -72,63 +72,32 @@ pub fn resolve_all(
     let udp = inputs!(udp_routes, UDPRoute, |i| none);
     // (gateway, listener) → the UDPRoute that holds it.
     let mut udp_taken: BTreeSet<(usize, usize)> = BTreeSet::new();
-    for (order, r) in tls
-        .enumerate()
-        .chain(tcp.enumerate())
-        .chain(udp.enumerate())
-    {
-        let view = RouteView {
-            key: &r.key,
-            loc: r.loc,
-            parent_refs: r.parent_refs,
-            hostnames: r.hostnames,
-            generation: r.generation,
-        };
+    // `order` counts within each kind: routes of one kind compete by age (on a TLS Terminate
+    // listener TLSRoutes come before any TCPRoute).
+    for (order, r) in tls.enumerate().chain(tcp.enumerate()).chain(udp.enumerate()) {
+        let view = RouteView { key: &r.key, loc: r.loc, parent_refs: r.parent_refs, hostnames: r.hostnames, generation: r.generation };
         if !parents.any_ours(&view) {
             attach::report_missing_parents(&view, parents, rec);
             continue;
         }
         let (route, valid) = resolve_one(&r, index, rec);
         let route = Arc::new(route);
-        for (gi, pi, mut listeners) in
-            attach::attach(&view, r.kind, parents, gateways, index, opts, rec)
-        {
+        for a in attach::attach(&view, r.kind, parents, gateways, index, opts, rec) {
+            let (gi, mut listeners) = (a.gateway, a.listeners);
             if !valid {
                 continue;
             }
             if r.kind == Kind::UDPRoute {
                 listeners.retain(|(li, _)| udp_taken.insert((gi, *li)));
                 if listeners.is_empty() {
-                    rec.report(
-                        Site {
-                            object: &r.key,
-                            loc: r.loc,
-                        },
-                        Problem::new(
-                            Code::ConflictRoute,
-                            "Multiple routes on the same UDP listener",
-                            format!("/spec/parentRefs/{pi}"),
-                        )
-                        .context(format!(
-                            "an older UDPRoute holds the listener of {}",
-                            gateways[gi].key
-                        ))
-                        .sets(
-                            Target::RouteParent(r.key.clone(), pi),
-                            "Accepted",
-                            false,
-                            "UnsupportedValue",
-                        ),
-                    );
+                    let problem = Problem::new(Code::ConflictRoute, "Multiple routes on the same UDP listener", format!("/spec/parentRefs/{}", a.parent_ref))
+                        .context(format!("an older UDPRoute holds the listener of {}", gateways[gi].key))
+                        .sets(Target::RouteParent(r.key.clone(), a.status_parent), "Accepted", false, "UnsupportedValue");
+                    rec.report(Site { object: &r.key, loc: r.loc }, problem);
                     continue;
                 }
             }
-            gateways[gi].streams.push(AttachedStream {
-                route: route.clone(),
-                kind: r.kind,
-                order,
-                listeners,
-            });
+            gateways[gi].streams.push(AttachedStream { route: route.clone(), kind: r.kind, order, listeners });
         }
     }
     for g in gateways.iter_mut() {

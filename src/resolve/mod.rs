@@ -125,17 +125,9 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
         }
         let (route, valid) = httproute::resolve(item, &key, &index, &regexes, &mut rec);
         let route = Arc::new(route);
-        for (gi, _, listeners) in attach::attach(
-            &view,
-            Kind::HTTPRoute,
-            &parents,
-            &gateways,
-            &index,
-            opts,
-            &mut rec,
-        ) {
+        for a in attach::attach(&view, Kind::HTTPRoute, &parents, &gateways, &index, opts, &mut rec) {
             if valid {
-                gateways[gi].routes.push(AttachedRoute { route: route.clone(), order, listeners });
+                gateways[a.gateway].routes.push(AttachedRoute { route: route.clone(), order, listeners: a.listeners });
             }
         }
     }
