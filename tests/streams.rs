@@ -309,11 +309,12 @@ async fn tls_passthrough_and_terminate_share_a_port_by_sni() {
 #[test]
 fn stream_route_status_reasons() {
     let mut input = gateway(
-        "    - {name: web, protocol: HTTP, port: 8080}\n    - {name: pass, protocol: TLS, port: 8443, hostname: \"*.example.com\", tls: {mode: Passthrough}}\n    - {name: term, protocol: TLS, port: 9443, tls: {mode: Terminate, certificateRefs: [{name: nowhere}]}}\n    - {name: pg, protocol: TCP, port: 5432, allowedRoutes: {namespaces: {from: All}}}\n",
+        "    - {name: web, protocol: HTTP, port: 8080}\n    - {name: pass, protocol: TLS, port: 8443, hostname: \"*.example.com\", tls: {mode: Passthrough}}\n    - {name: term, protocol: TLS, port: 9443, tls: {mode: Terminate, certificateRefs: [{name: nowhere}]}}\n    - {name: pg, protocol: TCP, port: 5432, allowedRoutes: {namespaces: {from: All}}}\n    - {name: tls2, protocol: TLS, port: 7443, hostname: x.example.com, tls: {mode: Passthrough}}\n    - {name: tcp2, protocol: TCP, port: 7443}\n",
     );
     input.push_str(&route("TCPRoute", "on-http", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: web}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
     input.push_str(&route("TLSRoute", "elsewhere", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: pass}]\n  hostnames: [a.example.org]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
     input.push_str(&route("TCPRoute", "no-section", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: nope}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
+    input.push_str(&route("TCPRoute", "not-a-service", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, sectionName: pg}]\n  rules: [{backendRefs: [{group: example.com, kind: Database, name: a, port: 1}]}]\n"));
     input.push_str(&route("TCPRoute", "by-port", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, port: 5432}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
     input.push_str(&route("TCPRoute", "wrong-port", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw, port: 5433}]\n  rules: [{backendRefs: [{name: a, port: 1}]}]\n"));
     // An older served version: TLSRoute v1alpha2 may leave hostnames out.
@@ -333,6 +334,7 @@ fn stream_route_status_reasons() {
     assert_eq!(reason("TLSRoute", "elsewhere", "Accepted"), ("False".into(), "NoMatchingListenerHostname".into()));
     assert_eq!(reason("TCPRoute", "no-section", "Accepted"), ("False".into(), "NoMatchingParent".into()));
     assert_eq!(reason("TCPRoute", "by-port", "Accepted"), ("True".into(), "Accepted".into()));
+    assert_eq!(reason("TCPRoute", "not-a-service", "ResolvedRefs"), ("False".into(), "InvalidKind".into()));
     assert_eq!(reason("TCPRoute", "wrong-port", "Accepted"), ("False".into(), "NoMatchingParent".into()));
     assert_eq!(reason("TLSRoute", "old", "Accepted"), ("True".into(), "Accepted".into()));
     // Both TCPRoutes named `db` share a key only by name: look them up by namespace instead.
@@ -353,6 +355,12 @@ fn stream_route_status_reasons() {
     assert_eq!(cond("Programmed").map(|c| c.0), Some("False".into()));
     let kinds: Vec<&str> = term["supportedKinds"].as_array().expect("kinds").iter().filter_map(|k| k["kind"].as_str()).collect();
     assert_eq!(kinds, ["TCPRoute", "TLSRoute"]);
+    // TCP beside a TLS listener on one port: both conflict (docs/features.md says why).
+    for name in ["tls2", "tcp2"] {
+        let l = gw.value["status"]["listeners"].as_array().expect("listeners").iter().find(|l| l["name"] == name).expect("listener").clone();
+        let c = l["conditions"].as_array().expect("conds").iter().find(|c| c["type"] == "Conflicted").expect("Conflicted").clone();
+        assert_eq!((c["status"].as_str(), c["reason"].as_str()), (Some("True"), Some("ProtocolConflict")), "{name}");
+    }
     let pg = gw.value["status"]["listeners"].as_array().expect("listeners").iter().find(|l| l["name"] == "pg").expect("pg").clone();
-    assert_eq!(pg["attachedRoutes"], 3, "both db routes and by-port are accepted on pg");
+    assert_eq!(pg["attachedRoutes"], 4, "both db routes, by-port and not-a-service are accepted on pg");
 }
