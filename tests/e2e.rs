@@ -314,3 +314,37 @@ async fn envoy_gateway_defaults_through_envoy() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(!api.seen.lock().map(|v| v.iter().any(|p| p == "/u")).unwrap_or(true), "the backend must not see it");
 }
+
+/// Envoy Gateway's HTTP/2 limit, as a client sees it: the listener's SETTINGS allow 100
+/// concurrent streams (Envoy's own default is 2^31-1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_clients_are_limited_to_100_concurrent_streams() {
+    let Some(envoy) = envoy() else { return };
+    let api = echo("api").await;
+    let port = free_port();
+    let mut input = format!(
+        "{}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{name: api, port: 8080}}]}}]\n",
+        http_gateway(port)
+    );
+    input.push_str(&slice("default", "api", api.addr.port()));
+    let _served = serve(&envoy, &input, &[]).await;
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let (mut client, mut conn) = h2::client::handshake(tcp).await.expect("h2c prior knowledge");
+    let req = http::Request::get("http://example.com/").body(()).expect("request");
+    let (resp, _) = client.send_request(req, true).expect("send");
+    // Drive the connection until the answer: the server's SETTINGS come before it.
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        tokio::pin!(resp);
+        loop {
+            tokio::select! {
+                r = &mut resp => return r,
+                c = &mut conn => panic!("connection ended first: {c:?}"),
+            }
+        }
+    })
+    .await
+    .expect("answered in time")
+    .expect("response");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(conn.max_concurrent_send_streams(), 100);
+}
