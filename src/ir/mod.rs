@@ -365,48 +365,35 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
     GatewayIr { namespace: g.key.namespace.clone(), name: g.key.name.clone(), ports, clusters: clusters.into_values().collect(), infra, invalid_backend }
 }
 
+/// The programmed, TCP-carried listeners of one port, with their indices.
+fn on_port(g: &resolve::ResolvedGateway, port: u32) -> impl Iterator<Item = (usize, &resolve::ResolvedListener)> + Clone {
+    g.listeners.iter().enumerate().filter(move |(_, l)| l.programmed && l.port == port && !l.protocol.is_udp())
+}
+
+/// The listener of the port that owns a host: the most specific one that covers it. Routes
+/// of other listeners never serve it (listener isolation).
+fn owner(g: &resolve::ResolvedGateway, port: u32, host: &str) -> Option<usize> {
+    on_port(g, port)
+        .filter(|(_, l)| l.hostname.as_deref().is_none_or(|lh| host == lh || resolve::hostname::covered_by(host, lh)))
+        .min_by_key(|(_, l)| host_rank(l.hostname.as_deref().unwrap_or("*")))
+        .map(|(i, _)| i)
+}
+
 /// One TCP-carried port: HTTP (virtual hosts, each served only by the listener that owns its
 /// hostname), TLS (a chain per HTTPS listener, a chain per route of each TLS listener), or
 /// TCP (one proxy). None for a TCP port no route carries: its connections are refused.
-fn port_ir(
-    g: &resolve::ResolvedGateway,
-    port: u32,
-    groups: &PortGroups,
-    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
-) -> Option<PortIr> {
-    let on_port = || {
-        g.listeners
-            .iter()
-            .enumerate()
-            .filter(move |(_, l)| l.programmed && l.port == port && !l.protocol.is_udp())
-    };
-    if let Some((li, _)) = on_port().find(|(_, l)| l.protocol == resolve::Protocol::Tcp) {
+fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Option<PortIr> {
+    let ir = |name, transport| Some(PortIr { port, bind_port: names::bound_port(port), name, transport });
+    if let Some((li, _)) = on_port(g, port).find(|(_, l)| l.protocol == resolve::Protocol::Tcp) {
         let proxy = stream::tcp_port(g, li, clusters)?;
-        return Some(PortIr {
-            port,
-            bind_port: names::bound_port(port),
-            name: names::stream_listener("tcp", port),
-            transport: Transport::Tcp { proxy },
-        });
+        return ir(names::stream_listener("tcp", port), Transport::Tcp { proxy });
     }
-    // The listener that owns a host: the most specific one on the port that covers it.
-    // Routes of other listeners never serve it (listener isolation).
-    let owner = |host: &str| {
-        on_port()
-            .filter(|(_, l)| {
-                l.hostname
-                    .as_deref()
-                    .is_none_or(|lh| host == lh || resolve::hostname::covered_by(host, lh))
-            })
-            .min_by_key(|(_, l)| host_rank(l.hostname.as_deref().unwrap_or("*")))
-            .map(|(i, _)| i)
-    };
     // Every listener's own hostname gets a virtual host, even without routes, so that a host
     // a more specific listener owns is never served by a less specific one's routes.
-    let listener_hosts: Vec<String> = on_port().map(|(_, l)| l.hostname.clone().unwrap_or_else(|| "*".to_string())).collect();
+    let listener_hosts: Vec<String> = on_port(g, port).map(|(_, l)| l.hostname.clone().unwrap_or_else(|| "*".to_string())).collect();
     let hosts: std::collections::BTreeSet<&String> = groups.keys().map(|(_, h)| h).chain(listener_hosts.iter()).collect();
     let virtual_hosts = hosts.into_iter().map(|host| {
-        let owner = owner(host);
+        let owner = owner(g, port, host);
         let mut cands = Vec::new();
         if let Some(owner) = owner {
             for c in covering_hosts(host) {
@@ -417,21 +404,9 @@ fn port_ir(
         }
         (owner, VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() })
     });
-    let tls = on_port().any(|(_, l)| {
-        l.is_https()
-            || matches!(
-                l.protocol,
-                resolve::Protocol::TlsPassthrough | resolve::Protocol::TlsTerminate
-            )
-    });
+    let tls = on_port(g, port).any(|(_, l)| l.is_https() || matches!(l.protocol, resolve::Protocol::TlsPassthrough | resolve::Protocol::TlsTerminate));
     if !tls {
-        let virtual_hosts = virtual_hosts.map(|(_, v)| v).collect();
-        return Some(PortIr {
-            port,
-            bind_port: names::bound_port(port),
-            name: names::listener(port, false),
-            transport: Transport::Http { virtual_hosts },
-        });
+        return ir(names::listener(port, false), Transport::Http { virtual_hosts: virtual_hosts.map(|(_, v)| v).collect() });
     }
     let mut owned: BTreeMap<usize, Vec<VirtualHostIr>> = BTreeMap::new();
     for (owner, v) in virtual_hosts {
@@ -439,15 +414,22 @@ fn port_ir(
             owned.entry(o).or_default().push(v);
         }
     }
+    let chains = tls_chains(g, port, owned, clusters);
+    let https = on_port(g, port).any(|(_, l)| l.is_https());
+    ir(if https { names::listener(port, true) } else { names::stream_listener("tls", port) }, Transport::Tls { chains })
+}
+
+/// The chains of a TLS port, in listener order: each HTTPS listener's route table (with the
+/// virtual hosts it owns), each TLS listener's route chains.
+fn tls_chains(g: &resolve::ResolvedGateway, port: u32, mut owned: BTreeMap<usize, Vec<VirtualHostIr>>, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Vec<TlsChainIr> {
     let mut chains = Vec::new();
-    for (i, l) in on_port() {
+    for (i, l) in on_port(g, port) {
         if !l.is_https() {
-            let owns = |h: &str| owner(h) == Some(i);
-            chains.extend(stream::tls_chains(g, i, &owns, clusters));
+            chains.extend(stream::tls_chains(g, i, &|h: &str| owner(g, port, h) == Some(i), clusters));
             continue;
         }
         let virtual_hosts = owned.remove(&i).unwrap_or_default();
-        let mut misdirected: Vec<String> = on_port()
+        let mut misdirected: Vec<String> = on_port(g, port)
             .filter(|(j, o)| *j != i && o.is_https())
             .map(|(_, o)| o.hostname.clone().unwrap_or_else(|| "*".to_string()))
             .filter(|h| !virtual_hosts.iter().any(|v| &v.hostname == h))
@@ -458,25 +440,10 @@ fn port_ir(
             name: names::tls_chain(port, &l.id.section),
             server_names: l.hostname.iter().cloned().collect(),
             certificates: l.certificates.clone(),
-            serves: ChainServes::Http {
-                virtual_hosts,
-                misdirected,
-                http2: !l.tls_overlaps,
-            },
+            serves: ChainServes::Http { virtual_hosts, misdirected, http2: !l.tls_overlaps },
         });
     }
-    let https = on_port().any(|(_, l)| l.is_https());
-    let name = if https {
-        names::listener(port, true)
-    } else {
-        names::stream_listener("tls", port)
-    };
-    Some(PortIr {
-        port,
-        bind_port: names::bound_port(port),
-        name,
-        transport: Transport::Tls { chains },
-    })
+    chains
 }
 
 #[cfg(test)]

@@ -97,29 +97,7 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
         object: key,
         loc: &gw.loc,
     };
-    // Conflicts among listeners sharing a port (as Envoy Gateway groups them): HTTPS and TLS
-    // share by SNI; HTTP, TCP and the TLS family exclude each other; UDP has ports of its own.
-    // Hostnames must differ among the SNI and HTTP listeners of a port; only the first TCP (or
-    // UDP) listener of a port is kept.
-    let mut families: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
-    let mut hostnames: BTreeMap<(u32, &str), usize> = BTreeMap::new();
-    let mut first_l4: BTreeMap<(u32, &str), usize> = BTreeMap::new();
-    for (i, l) in g.spec.listeners.iter().enumerate() {
-        let family = match l.protocol.as_str() {
-            "HTTPS" | "TLS" => "https/tls",
-            p => p,
-        };
-        if family != "UDP" {
-            families.entry(l.port).or_default().insert(family);
-        }
-        if matches!(family, "TCP" | "UDP") {
-            first_l4.entry((l.port, family)).or_insert(i);
-        } else {
-            *hostnames
-                .entry((l.port, l.hostname.as_deref().unwrap_or("")))
-                .or_default() += 1;
-        }
-    }
+    let conflicts = conflicts(&g.spec.listeners);
     let mut out = Vec::new();
     for (i, l) in g.spec.listeners.iter().enumerate() {
         let id = ListenerId { parent: key.clone(), section: l.name.clone() };
@@ -189,37 +167,7 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
             }
             certificates = certs;
         }
-        let l4 = matches!(l.protocol.as_str(), "TCP" | "UDP");
-        let conflict = if families.get(&l.port).is_some_and(|p| p.len() > 1) && l.protocol != "UDP"
-        {
-            Some((
-                "ProtocolConflict",
-                "All listeners for a given port must use a compatible protocol".to_string(),
-            ))
-        } else if l4
-            && first_l4
-                .get(&(l.port, l.protocol.as_str()))
-                .is_some_and(|f| *f != i)
-        {
-            Some((
-                "ProtocolConflict",
-                format!(
-                    "Only one {} listener is allowed in a given port",
-                    l.protocol
-                ),
-            ))
-        } else if !l4
-            && hostnames
-                .get(&(l.port, l.hostname.as_deref().unwrap_or("")))
-                .is_some_and(|n| *n > 1)
-        {
-            Some((
-                "HostnameConflict",
-                "All listeners for a given port must use a unique hostname".to_string(),
-            ))
-        } else {
-            None
-        };
+        let conflict = conflicts[i].clone();
         if protocol == Some(Protocol::TlsPassthrough)
             && l.tls
                 .as_ref()
@@ -263,6 +211,43 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
     }
     overlapping_tls(&mut out, site, rec);
     out
+}
+
+/// Conflicts among listeners sharing a port (as Envoy Gateway groups them), per listener:
+/// HTTPS and TLS share by SNI; HTTP, TCP and the TLS family exclude each other; UDP has ports
+/// of its own. Hostnames must differ among the SNI and HTTP listeners of a port; only the
+/// first TCP (or UDP) listener of a port is kept.
+fn conflicts(listeners: &[Listener]) -> Vec<Option<(&'static str, String)>> {
+    let mut families: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
+    let mut hostnames: BTreeMap<(u32, &str), usize> = BTreeMap::new();
+    let mut first_l4: BTreeMap<(u32, &str), usize> = BTreeMap::new();
+    for (i, l) in listeners.iter().enumerate() {
+        let family = match l.protocol.as_str() {
+            "HTTPS" | "TLS" => "https/tls",
+            p => p,
+        };
+        if family != "UDP" {
+            families.entry(l.port).or_default().insert(family);
+        }
+        if matches!(family, "TCP" | "UDP") {
+            first_l4.entry((l.port, family)).or_insert(i);
+        } else {
+            *hostnames.entry((l.port, l.hostname.as_deref().unwrap_or(""))).or_default() += 1;
+        }
+    }
+    let conflict = |i: usize, l: &Listener| {
+        let l4 = matches!(l.protocol.as_str(), "TCP" | "UDP");
+        if families.get(&l.port).is_some_and(|p| p.len() > 1) && l.protocol != "UDP" {
+            Some(("ProtocolConflict", "All listeners for a given port must use a compatible protocol".to_string()))
+        } else if l4 && first_l4.get(&(l.port, l.protocol.as_str())).is_some_and(|f| *f != i) {
+            Some(("ProtocolConflict", format!("Only one {} listener is allowed in a given port", l.protocol)))
+        } else if !l4 && hostnames.get(&(l.port, l.hostname.as_deref().unwrap_or(""))).is_some_and(|n| *n > 1) {
+            Some(("HostnameConflict", "All listeners for a given port must use a unique hostname".to_string()))
+        } else {
+            None
+        }
+    };
+    listeners.iter().enumerate().map(|(i, l)| conflict(i, l)).collect()
 }
 
 /// Envoy Gateway's OverlappingTLSConfig: HTTPS listeners on one port whose hostnames overlap

@@ -242,30 +242,6 @@ const TLS_INSPECTOR: &str = "type.googleapis.com/envoy.extensions.filters.listen
 const DOWNSTREAM_TLS: &str = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
 
 fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
-    let source = |cert: &crate::resolve::tls::Certificate, key: bool| match &opts.secrets_dir {
-        None => DataSource { inline_string: Some(if key { cert.key_pem.clone() } else { cert.chain_pem.clone() }), filename: None },
-        Some(dir) => {
-            let (crt, k) = crate::names::certificate_files(dir, &cert.secret);
-            DataSource { inline_string: None, filename: Some((if key { k } else { crt }).display().to_string()) }
-        }
-    };
-    let tls_context = |c: &ir::TlsChainIr, alpn: Vec<&'static str>| TransportSocket {
-        name: "envoy.transport_sockets.tls",
-        typed_config: DownstreamTlsContext {
-            type_: DOWNSTREAM_TLS,
-            common_tls_context: CommonTlsContext {
-                tls_certificates: c
-                    .certificates
-                    .iter()
-                    .map(|cert| TlsCertificate {
-                        certificate_chain: source(cert, false),
-                        private_key: source(cert, true),
-                    })
-                    .collect(),
-                alpn_protocols: alpn,
-            },
-        },
-    };
     let tcp_listener = |listener_filters, filter_chains| Listener {
         name: p.name.clone(),
         address: Some(Address::new(&opts.bind_address, p.bind_port)),
@@ -275,71 +251,14 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
         per_connection_buffer_limit_bytes: Some(BUFFER_LIMIT_BYTES),
         max_connections_to_accept_per_socket_event: Some(1),
     };
+    let chain = |name, filters| FilterChain { name, filter_chain_match: None, filters, transport_socket: None };
     match &p.transport {
-        ir::Transport::Http { virtual_hosts } => tcp_listener(
-            Vec::new(),
-            vec![FilterChain {
-                name: None,
-                filter_chain_match: None,
-                filters: vec![hcm(&p.name, virtual_hosts)],
-                transport_socket: None,
-            }],
-        ),
+        ir::Transport::Http { virtual_hosts } => tcp_listener(Vec::new(), vec![chain(None, vec![hcm(&p.name, virtual_hosts)])]),
         ir::Transport::Tls { chains } => {
-            let chains = chains
-                .iter()
-                .map(|c| {
-                    let (filters, transport_socket) = match &c.serves {
-                        ir::ChainServes::Http {
-                            virtual_hosts,
-                            http2,
-                            ..
-                        } => (
-                            vec![hcm_with(&c.name, virtual_hosts, misdirected_host(c))],
-                            Some(tls_context(
-                                c,
-                                if *http2 {
-                                    vec!["h2", "http/1.1"]
-                                } else {
-                                    vec!["http/1.1"]
-                                },
-                            )),
-                        ),
-                        // Passthrough when the chain has no certificates: the bytes go on as they came.
-                        ir::ChainServes::Proxy(proxy) => (
-                            vec![stream::tcp_proxy(proxy)],
-                            (!c.certificates.is_empty()).then(|| tls_context(c, Vec::new())),
-                        ),
-                    };
-                    FilterChain {
-                        name: Some(c.name.clone()),
-                        filter_chain_match: (!c.server_names.is_empty()).then(|| {
-                            FilterChainMatch {
-                                server_names: c.server_names.clone(),
-                            }
-                        }),
-                        filters,
-                        transport_socket,
-                    }
-                })
-                .collect();
-            let inspector = ListenerFilter {
-                name: "envoy.filters.listener.tls_inspector",
-                typed_config: ListenerFilterConfig::Empty(TypedEmpty {
-                    type_: TLS_INSPECTOR,
-                }),
-            };
-            tcp_listener(vec![inspector], chains)
+            let inspector = ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: ListenerFilterConfig::Empty(TypedEmpty { type_: TLS_INSPECTOR }) };
+            tcp_listener(vec![inspector], chains.iter().map(|c| tls_chain(c, opts)).collect())
         }
-        ir::Transport::Tcp { proxy } => tcp_listener(
-            Vec::new(),
-            vec![FilterChain {
-                name: Some(proxy.name.clone()),
-                filter_chain_match: None,
-                filters: vec![stream::tcp_proxy(proxy)],
-                transport_socket: None,
-            }],
-        ),
+        ir::Transport::Tcp { proxy } => tcp_listener(Vec::new(), vec![chain(Some(proxy.name.clone()), vec![stream::tcp_proxy(proxy)])]),
         ir::Transport::Udp { proxy } => Listener {
             name: p.name.clone(),
             address: Some(Address::udp(&opts.bind_address, p.bind_port)),
@@ -348,6 +267,45 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
             filter_chains: Vec::new(),
             per_connection_buffer_limit_bytes: None,
             max_connections_to_accept_per_socket_event: None,
+        },
+    }
+}
+
+/// One TLS filter chain, selected by SNI: an HTTPS listener's route table, or a TCP proxy
+/// (terminating with the chain's certificates, or passing the bytes through without any).
+fn tls_chain(c: &ir::TlsChainIr, opts: &EnvoyOptions) -> FilterChain {
+    let (filters, transport_socket) = match &c.serves {
+        ir::ChainServes::Http { virtual_hosts, http2, .. } => {
+            let alpn = if *http2 { vec!["h2", "http/1.1"] } else { vec!["http/1.1"] };
+            (vec![hcm_with(&c.name, virtual_hosts, misdirected_host(c))], Some(tls_context(c, alpn, opts)))
+        }
+        ir::ChainServes::Proxy(proxy) => (vec![stream::tcp_proxy(proxy)], (!c.certificates.is_empty()).then(|| tls_context(c, Vec::new(), opts))),
+    };
+    FilterChain {
+        name: Some(c.name.clone()),
+        filter_chain_match: (!c.server_names.is_empty()).then(|| FilterChainMatch { server_names: c.server_names.clone() }),
+        filters,
+        transport_socket,
+    }
+}
+
+/// The chain's certificates, inline or as files under `--secrets-dir`.
+fn tls_context(c: &ir::TlsChainIr, alpn: Vec<&'static str>, opts: &EnvoyOptions) -> TransportSocket {
+    let source = |cert: &crate::resolve::tls::Certificate, key: bool| match &opts.secrets_dir {
+        None => DataSource { inline_string: Some(if key { cert.key_pem.clone() } else { cert.chain_pem.clone() }), filename: None },
+        Some(dir) => {
+            let (crt, k) = crate::names::certificate_files(dir, &cert.secret);
+            DataSource { inline_string: None, filename: Some((if key { k } else { crt }).display().to_string()) }
+        }
+    };
+    TransportSocket {
+        name: "envoy.transport_sockets.tls",
+        typed_config: DownstreamTlsContext {
+            type_: DOWNSTREAM_TLS,
+            common_tls_context: CommonTlsContext {
+                tls_certificates: c.certificates.iter().map(|cert| TlsCertificate { certificate_chain: source(cert, false), private_key: source(cert, true) }).collect(),
+                alpn_protocols: alpn,
+            },
         },
     }
 }
