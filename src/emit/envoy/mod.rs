@@ -45,6 +45,12 @@ const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Co
 const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
 const STDOUT_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog";
 
+/// The JSON access log to stdout that every listener writes (HTTP, TCP and UDP proxies alike;
+/// HTTP fields read `-` on a TCP connection), as Envoy Gateway's default.
+fn stdout_access_log() -> AccessLog {
+    AccessLog { name: "envoy.access_loggers.stdout", typed_config: StdoutAccessLog { type_: STDOUT_LOG, log_format: LogFormat { json_format: access_log_format() } } }
+}
+
 fn access_log_format() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([
         ("start_time", "%START_TIME%"),
@@ -378,15 +384,7 @@ fn hcm_config(
         upgrade_configs: vec![UpgradeConfig {
             upgrade_type: "websocket",
         }],
-        access_log: vec![AccessLog {
-            name: "envoy.access_loggers.stdout",
-            typed_config: StdoutAccessLog {
-                type_: STDOUT_LOG,
-                log_format: LogFormat {
-                    json_format: access_log_format(),
-                },
-            },
-        }],
+        access_log: vec![stdout_access_log()],
         // CORS acts only on routes that carry a CORS policy.
         http_filters: vec![
             HttpFilter {

@@ -24,6 +24,7 @@ pub struct TcpProxy {
     pub cluster: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weighted_clusters: Option<WeightedClusters>,
+    pub access_log: Vec<AccessLog>,
 }
 
 #[derive(Serialize)]
@@ -43,6 +44,8 @@ pub struct UdpProxyConfig {
     pub type_: &'static str,
     pub stat_prefix: String,
     pub matcher: Matcher,
+    /// One entry per session, when it ends.
+    pub access_log: Vec<AccessLog>,
 }
 
 #[derive(Serialize)]
@@ -112,6 +115,7 @@ pub fn tcp_proxy(p: &StreamProxy) -> NetworkFilter {
             stat_prefix: p.name.clone(),
             cluster,
             weighted_clusters,
+            access_log: vec![super::stdout_access_log()],
         }),
     }
 }
@@ -139,6 +143,7 @@ pub fn udp_proxy(p: &StreamProxy) -> ListenerFilter {
                     },
                 },
             },
+            access_log: vec![super::stdout_access_log()],
         }),
     }
 }
