@@ -6,10 +6,15 @@
 //! Placeholders in both files: `${port:NAME}` is a free loopback port, one per NAME.
 //! The harness adds a GatewayClass `eg` of our controller, one echo backend per entry of
 //! `backends` (a Service `NAME` with port 8080 and an EndpointSlice), and one TLS Secret per
-//! entry of `secrets`, signed by a CA made for the run.
+//! entry of `secrets`, signed by a CA made for the run. Stream backends: `tcp:NAME` (greets
+//! with its name), `udp:NAME` (answers with its name; the Service port is UDP) and
+//! `tls:NAME@HOST,HOST` (TLS with its own certificate for those hosts, then greets); a request
+//! with `transport: tcp`, `udp` or `tls` checks which one answered (`backend`), which
+//! certificate the client saw (`certificate`: a `tls:` backend or a secret), or `refused`.
 
 mod support;
 use serde::Deserialize;
+use support::streams;
 use std::collections::BTreeMap;
 use support::*;
 
@@ -64,8 +69,13 @@ struct SecretSpec {
 #[serde(deny_unknown_fields)]
 struct Req {
     port: String,
+    #[serde(default)]
     host: String,
+    #[serde(default)]
     path: String,
+    /// `tcp`, `udp` or `tls` (with `sni`): a raw connection to a stream backend instead of HTTP.
+    #[serde(default)]
+    transport: Option<String>,
     #[serde(default = "get")]
     method: String,
     #[serde(default)]
@@ -120,6 +130,12 @@ struct Expect {
     /// Backends (`namespace/name` as in `backends`) that must receive a copy of the request.
     #[serde(default, rename = "mirroredTo")]
     mirrored_to: Vec<String>,
+    /// Stream requests: nothing answers (connection refused or closed, no datagram back).
+    #[serde(default)]
+    refused: bool,
+    /// TLS stream requests: whose certificate the client saw (a `tls:` backend or a secret).
+    #[serde(default)]
+    certificate: Option<String>,
 }
 
 fn substitute(text: &str, ports: &mut BTreeMap<String, u16>) -> String {
@@ -165,7 +181,27 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
     );
     input.push_str(&manifests);
     let mut echoes = Vec::new();
+    // Certificates by the name a `certificate` expectation uses.
+    let mut certs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for b in &case.backends {
+        if let Some((kind, rest)) = b.split_once(':') {
+            let (name, hosts) = rest.split_once('@').unwrap_or((rest, ""));
+            let (addr, protocol) = match kind {
+                "tcp" => (streams::tcp_backend(name).await, "TCP"),
+                "udp" => (streams::udp_backend(name).await, "UDP"),
+                _ => {
+                    let hosts: Vec<&str> = hosts.split(',').filter(|h| !h.is_empty()).collect();
+                    let (crt, key) = pki.leaf(&hosts);
+                    certs.insert(name.to_string(), streams::rustls_pemfile_certs(&crt).remove(0).to_vec());
+                    (streams::tls_backend(name, &crt, &key).await, "TCP")
+                }
+            };
+            input.push_str(&format!(
+                "\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  ports: [{{name: p, port: 8080, protocol: {protocol}}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {name}-x1\n  namespace: default\n  labels: {{kubernetes.io/service-name: {name}}}\naddressType: IPv4\nports: [{{name: p, port: {}, protocol: {protocol}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n",
+                addr.port()
+            ));
+            continue;
+        }
         // `ns/name@h2c` gives the Service port appProtocol kubernetes.io/h2c.
         let (b, app) = match b.split_once('@') {
             Some((b, "h2c")) => (b, ", appProtocol: kubernetes.io/h2c"),
@@ -184,6 +220,7 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
         let (ns, name) = s.name.split_once('/').unwrap_or(("default", &s.name));
         let hosts: Vec<&str> = s.hosts.iter().map(String::as_str).collect();
         let (crt, key) = pki.leaf(&hosts);
+        certs.insert(s.name.clone(), streams::rustls_pemfile_certs(&crt).remove(0).to_vec());
         input.push('\n');
         input.push_str(&tls_secret(ns, name, &crt, &key));
     }
@@ -207,6 +244,10 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
             failures.push(format!("{what}: no port placeholder `{}`", r.port));
             continue;
         };
+        if let Some(t) = &r.transport {
+            failures.extend(stream_request(t, port, r, &pki, &certs).await.into_iter().map(|f| format!("request {i} ({t} {}): {f}", r.port)));
+            continue;
+        }
         let hdrs: Vec<(&str, &str)> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let reply = match &r.sni {
             Some(sni) => https_request_with(port, sni, &pki.ca_der, &r.method, &r.host, &r.path, &hdrs).await,
@@ -277,6 +318,54 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
                     }
                 }
                 None => failures.push(format!("{what}: mirroredTo {m} is not in backends")),
+            }
+        }
+    }
+    failures
+}
+
+/// One raw TCP, UDP or TLS request: who answered, which certificate the client saw, or that
+/// nothing did.
+async fn stream_request(transport: &str, port: u16, r: &Req, pki: &Pki, certs: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let e = &r.expect;
+    let (answer, shown) = match transport {
+        "tcp" => (streams::tcp_greeting(port).await, None),
+        "udp" => {
+            let s = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("client socket");
+            let mut got = Err("no answer".to_string());
+            for _ in 0..3 {
+                let _ = s.send_to(b"ping", ("127.0.0.1", port)).await;
+                let mut buf = [0u8; 256];
+                if let Ok(Ok((n, _))) = tokio::time::timeout(std::time::Duration::from_millis(500), s.recv_from(&mut buf)).await {
+                    got = Ok(String::from_utf8_lossy(&buf[..n]).into_owned());
+                    break;
+                }
+            }
+            (got, None)
+        }
+        "tls" => match streams::tls_greeting(port, r.sni.as_deref().unwrap_or(""), &pki.ca_der).await {
+            Ok((who, der)) => (Ok(who), Some(der)),
+            Err(err) => (Err(err), None),
+        },
+        other => return vec![format!("unknown transport {other}")],
+    };
+    let mut failures = Vec::new();
+    match (answer, e.refused) {
+        (Ok(who), true) => failures.push(format!("{who} answered; the connection should have been refused")),
+        (Err(_), true) => {}
+        (Err(err), false) => failures.push(err),
+        (Ok(who), false) => {
+            if let Some(b) = &e.backend
+                && *b != who
+            {
+                failures.push(format!("backend `{who}` want `{b}`"));
+            }
+            if let Some(c) = &e.certificate {
+                match certs.get(c) {
+                    Some(want) if shown.as_ref() == Some(want) => {}
+                    Some(_) => failures.push(format!("the client was not shown {c}'s certificate")),
+                    None => failures.push(format!("certificate {c} is neither a tls: backend nor a secret")),
+                }
             }
         }
     }

@@ -335,11 +335,9 @@ async fn http2_clients_are_limited_to_100_concurrent_streams() {
     // Drive the connection until the answer: the server's SETTINGS come before it.
     let resp = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         tokio::pin!(resp);
-        loop {
-            tokio::select! {
-                r = &mut resp => return r,
-                c = &mut conn => panic!("connection ended first: {c:?}"),
-            }
+        tokio::select! {
+            r = &mut resp => r,
+            c = &mut conn => panic!("connection ended first: {c:?}"),
         }
     })
     .await

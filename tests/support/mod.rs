@@ -1,6 +1,8 @@
 //! Test support: the real Envoy binary, Rust echo backends on loopback, a small HTTP client.
 #![allow(dead_code)]
 
+pub mod streams;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
