@@ -293,12 +293,8 @@ spec:
     assert!((40.0..=60.0).contains(&share), "{share}% answered 500, want 50±10");
 }
 
-/// Envoy Gateway's defaults, through Envoy: a request header with an underscore is refused (it
-/// could smuggle a header a backend reads with dashes), and the backend's Server header passes
-/// through.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn envoy_gateway_defaults_through_envoy() {
-    let Some(envoy) = envoy() else { return };
+/// An HTTP Gateway on a free port whose one HTTPRoute sends everything to the echo backend `api`.
+async fn one_backend(envoy: &std::path::Path) -> (Echo, u16, Served) {
     let api = echo("api").await;
     let port = free_port();
     let mut input = format!(
@@ -306,7 +302,17 @@ async fn envoy_gateway_defaults_through_envoy() {
         http_gateway(port)
     );
     input.push_str(&slice("default", "api", api.addr.port()));
-    let _served = serve(&envoy, &input, &[]).await;
+    let served = serve(envoy, &input, &[]).await;
+    (api, port, served)
+}
+
+/// Envoy Gateway's defaults, through Envoy: a request header with an underscore is refused (it
+/// could smuggle a header a backend reads with dashes), and the backend's Server header passes
+/// through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envoy_gateway_defaults_through_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let (api, port, _served) = one_backend(&envoy).await;
     let r = get(port, "example.com", "/").await.expect("request");
     assert_eq!((r.status, r.backend().as_str()), (200, "api"));
     assert_eq!(r.headers.get("server").map(String::as_str), Some("gatewayc-echo"));
@@ -320,14 +326,7 @@ async fn envoy_gateway_defaults_through_envoy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_clients_are_limited_to_100_concurrent_streams() {
     let Some(envoy) = envoy() else { return };
-    let api = echo("api").await;
-    let port = free_port();
-    let mut input = format!(
-        "{}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{name: api, port: 8080}}]}}]\n",
-        http_gateway(port)
-    );
-    input.push_str(&slice("default", "api", api.addr.port()));
-    let _served = serve(&envoy, &input, &[]).await;
+    let (_api, port, _served) = one_backend(&envoy).await;
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
     let (mut client, mut conn) = h2::client::handshake(tcp).await.expect("h2c prior knowledge");
     let req = http::Request::get("http://example.com/").body(()).expect("request");
