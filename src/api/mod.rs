@@ -67,16 +67,6 @@ macro_rules! kinds {
         #[derive(Debug, Clone, PartialEq)]
         pub enum Kept { $($kind(kinds!(@kept $kind $($kept)?))),+ }
 
-        impl Kept {
-            pub fn kind(&self) -> Kind {
-                match self { $(Kept::$kind(_) => Kind::$kind),+ }
-            }
-            /// (creationTimestamp, namespace, name): what canonical order sorts by.
-            pub fn age_key(&self) -> (&str, &str, &str) {
-                match self { $(Kept::$kind(o) => o.age_key()),+ }
-            }
-        }
-
         /// Deserialize a document that passed its schema into its typed form.
         pub fn decode(kind: Kind, value: serde_json::Value) -> Result<Object, serde_json::Error> {
             Ok(match kind { $(Kind::$kind => Object::$kind(Box::new(serde_json::from_value(value)?))),+ })

@@ -333,7 +333,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
         .enumerate()
         .filter(|(_, l)| l.programmed && l.protocol.is_udp())
     {
-        if let Some(proxy) = stream::udp_port(g, li, &mut clusters) {
+        if let Some(proxy) = stream::port_proxy(g, li, true, &mut clusters) {
             ports.push(PortIr {
                 port: l.port,
                 bind_port: names::bound_port(l.port),
@@ -385,7 +385,7 @@ fn owner(g: &resolve::ResolvedGateway, port: u32, host: &str) -> Option<usize> {
 fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Option<PortIr> {
     let ir = |name, transport| Some(PortIr { port, bind_port: names::bound_port(port), name, transport });
     if let Some((li, _)) = on_port(g, port).find(|(_, l)| l.protocol == resolve::Protocol::Tcp) {
-        let proxy = stream::tcp_port(g, li, clusters)?;
+        let proxy = stream::port_proxy(g, li, false, clusters)?;
         return ir(names::stream_listener("tcp", port), Transport::Tcp { proxy });
     }
     // Every listener's own hostname gets a virtual host, even without routes, so that a host

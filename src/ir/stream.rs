@@ -64,22 +64,9 @@ fn holder(g: &ResolvedGateway, li: usize) -> Option<&AttachedStream> {
         .min_by_key(|s| s.order)
 }
 
-/// A TCP port: the proxy of the route that holds its listener. None without one.
-pub(super) fn tcp_port(
-    g: &ResolvedGateway,
-    li: usize,
-    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
-) -> Option<StreamProxy> {
-    holder(g, li).and_then(|s| proxy(&s.route, false, clusters))
-}
-
-/// A UDP port, likewise.
-pub(super) fn udp_port(
-    g: &ResolvedGateway,
-    li: usize,
-    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
-) -> Option<StreamProxy> {
-    holder(g, li).and_then(|s| proxy(&s.route, true, clusters))
+/// A TCP or UDP port: the proxy of the route that holds its listener. None without one.
+pub(super) fn port_proxy(g: &ResolvedGateway, li: usize, udp: bool, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Option<StreamProxy> {
+    holder(g, li).and_then(|s| proxy(&s.route, udp, clusters))
 }
 
 /// The chains of one TLS listener: one per route with the SNI names it holds there (a name
