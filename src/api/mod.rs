@@ -7,6 +7,7 @@
 pub mod core;
 pub mod envoyproxy;
 pub mod gateway;
+pub mod grpcroute;
 pub mod httproute;
 pub mod l4route;
 pub mod meta;
@@ -159,6 +160,7 @@ kinds! {
     GatewayClass => gateway_classes, GATEWAY_GROUP, ["v1", "v1beta1"], cluster;
     Gateway => gateways, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
     HTTPRoute => http_routes, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
+    GRPCRoute => grpc_routes, GATEWAY_GROUP, ["v1"], namespaced;
     TCPRoute => tcp_routes, GATEWAY_GROUP, ["v1", "v1alpha2"], namespaced;
     UDPRoute => udp_routes, GATEWAY_GROUP, ["v1", "v1alpha2"], namespaced;
     TLSRoute => tls_routes, GATEWAY_GROUP, ["v1", "v1alpha3", "v1alpha2"], namespaced;
@@ -191,6 +193,7 @@ impl Object {
             Object::GatewayClass(o) => Kept::GatewayClass(o),
             Object::Gateway(o) => Kept::Gateway(o),
             Object::HTTPRoute(o) => Kept::HTTPRoute(o),
+            Object::GRPCRoute(o) => Kept::GRPCRoute(o),
             Object::TCPRoute(o) => Kept::TCPRoute(o),
             Object::UDPRoute(o) => Kept::UDPRoute(o),
             Object::TLSRoute(o) => Kept::TLSRoute(o),
@@ -226,7 +229,6 @@ impl Kind {
 
 /// Kinds of the groups we read that exist upstream but are not implemented yet.
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
-    (GATEWAY_GROUP, "GRPCRoute", &["v1"]),
     (GATEWAY_GROUP, "BackendTLSPolicy", &["v1", "v1alpha3"]),
     (GATEWAY_GROUP, "ListenerSet", &["v1"]),
     (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
@@ -339,6 +341,12 @@ resource!(
     }
 );
 resource!(
+    /// GRPCRoute: gRPC matching by service, method and header, filters and backends.
+    GRPCRoute, "GRPCRoute", ["gateway.networking.k8s.io/v1"] {
+        pub spec: grpcroute::GRPCRouteSpec,
+    }
+);
+resource!(
     /// TCPRoute: a TCP listener's connections to weighted backends.
     TCPRoute, "TCPRoute", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha2"] {
         pub spec: l4route::TCPRouteSpec,
@@ -431,8 +439,12 @@ pub enum Channel {
 }
 
 /// Fields only the experimental channel has: (kind, definition, property).
-const EXPERIMENTAL_ONLY: &[(Kind, &str, &str)] =
-    &[(Kind::HTTPRoute, "HTTPRouteRule", "retry"), (Kind::HTTPRoute, "HTTPRouteRule", "sessionPersistence")];
+const EXPERIMENTAL_ONLY: &[(Kind, &str, &str)] = &[
+    (Kind::HTTPRoute, "HTTPRouteRule", "retry"),
+    (Kind::HTTPRoute, "HTTPRouteRule", "sessionPersistence"),
+    (Kind::GRPCRoute, "GRPCRouteRule", "sessionPersistence"),
+    (Kind::GRPCRoute, "GRPCRouteSpec", "useDefaultGateways"),
+];
 
 /// The schema of a kind in a channel: the standard one lacks the experimental fields.
 pub fn schema_for_channel(kind: Kind, channel: Channel) -> serde_json::Value {

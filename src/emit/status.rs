@@ -75,7 +75,7 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
             }
         )+};
     }
-    routes!(http_routes: HTTPRoute, tls_routes: TLSRoute, tcp_routes: TCPRoute, udp_routes: UDPRoute);
+    routes!(http_routes: HTTPRoute, grpc_routes: GRPCRoute, tls_routes: TLSRoute, tcp_routes: TCPRoute, udp_routes: UDPRoute);
     for g in &res.reference_grants {
         out.push(with_status(&g.obj, None));
     }

@@ -20,16 +20,18 @@ fn path_rewrite(pm: &rh::PathModifier, matched: &PathMatch) -> Option<PathRewrit
     }
 }
 
-/// The cluster of one backend, registered once per key.
+/// The cluster of one backend, registered once per key; `http2`: the route needs HTTP/2
+/// to it whatever its appProtocol (GRPCRoute).
 pub(super) fn cluster_of(
     t: &crate::resolve::BackendTarget,
+    http2: bool,
     clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
 ) -> String {
     let key = ClusterKey {
         namespace: t.namespace.clone(),
         service: t.service.clone(),
         port: t.port,
-        protocol: if t.app_protocol.as_deref() == Some("kubernetes.io/h2c") {
+        protocol: if http2 || t.app_protocol.as_deref() == Some("kubernetes.io/h2c") {
             UpstreamProtocol::H2c
         } else {
             UpstreamProtocol::Http1
@@ -77,7 +79,7 @@ fn action(a: &RuleAction, matched: &PathMatch, listener_port: u32, https: bool, 
                 .backends
                 .iter()
                 .map(|b| WeightedCluster {
-                    cluster: cluster_of(&b.target, clusters),
+                    cluster: cluster_of(&b.target, f.http2, clusters),
                     weight: b.weight,
                     request_headers: b.request_headers.clone(),
                     response_headers: b.response_headers.clone(),
@@ -98,7 +100,7 @@ fn action(a: &RuleAction, matched: &PathMatch, listener_port: u32, https: bool, 
                 path_rewrite: f.path_rewrite.as_ref().and_then(|p| path_rewrite(p, matched)),
                 timeout_ms: f.timeout_ms,
                 backend_timeout_ms: f.backend_timeout_ms,
-                mirrors: f.mirrors.iter().map(|(t, share)| (cluster_of(t, clusters), *share)).collect(),
+                mirrors: f.mirrors.iter().map(|(t, share)| (cluster_of(t, f.http2, clusters), *share)).collect(),
                 retry: f.retry.clone(),
                 session: f.session.clone(),
             }

@@ -20,7 +20,7 @@ pub(super) fn proxy(
         let clusters = route
             .backends
             .iter()
-            .map(|(t, w)| (route::cluster_of(t, clusters), *w))
+            .map(|(t, w)| (route::cluster_of(t, false, clusters), *w))
             .collect();
         return Some(StreamProxy { name, clusters });
     }

@@ -1,6 +1,6 @@
 //! HTTP rules as resolve hands them to the IR: every Gateway API field interpreted (defaults
 //! applied, filters split into what they do, backends resolved), no `api` type left. HTTPRoute
-//! produces them now; GRPCRoute will produce the same shapes.
+//! and GRPCRoute produce them.
 
 use super::backend::BackendTarget;
 use crate::id::RuleId;
@@ -18,6 +18,8 @@ pub enum PathMatch {
 pub enum StringMatch {
     Exact(String),
     Regex(String),
+    /// GRPCRoute's method-only match on `:path`, as Envoy Gateway writes it.
+    Suffix(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +122,8 @@ pub struct Forward {
     pub mirrors: Vec<(Arc<BackendTarget>, u32)>,
     pub retry: Option<RetryIr>,
     pub session: Option<SessionIr>,
+    /// Backends speak HTTP/2 whatever their appProtocol (GRPCRoute).
+    pub http2: bool,
 }
 
 #[derive(Debug, Clone)]

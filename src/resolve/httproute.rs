@@ -1,18 +1,16 @@
 //! HTTPRoute rules, interpreted: matches, filters and backends into [`super::http`] shapes.
 //! Attachment is generic (`attach.rs`); this module knows what an HTTPRoute's rules mean.
 
-use super::backend::{BackendRef, Index};
+use super::backend::{BackendRef, BackendTarget, Index};
 use super::http::*;
 use super::status::{Problem, Recorder, Site, Target};
 use crate::api::core::PortProtocol;
 use crate::api::httproute::{self as h, HTTPRouteFilterType, PathMatchType};
-use crate::api::{HTTPRoute, Item, Kind};
+use crate::api::{HTTPRoute, Item};
 use crate::diag::Code;
 use crate::validate::regex::Verdicts;
 use crate::id::{ObjectKey, RuleId};
 
-/// The route's rules resolved, and whether the route is valid (a value Envoy would refuse
-/// makes it `Accepted=False UnsupportedValue`, as Envoy Gateway does: it is not served).
 /// What a backendRef (or a mirror's backendRef, of another type with the same fields) names.
 macro_rules! backend_ref {
     ($b:expr) => {
@@ -20,6 +18,10 @@ macro_rules! backend_ref {
     };
 }
 
+pub(super) use backend_ref;
+
+/// The route's rules resolved, and whether the route is valid (a value Envoy would refuse
+/// makes it `Accepted=False UnsupportedValue`, as Envoy Gateway does: it is not served).
 pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, regexes_seen: &Verdicts, rec: &mut Recorder) -> (HttpRoute, bool) {
     let route = &item.obj;
     let site = Site { object: key, loc: &item.loc };
@@ -79,33 +81,12 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
                 HTTPRouteFilterType::CORS => cors = f.cors.as_ref().map(cors_ir),
                 HTTPRouteFilterType::RequestMirror => {
                     if let Some(m) = &f.request_mirror {
-                        let b = &m.backend_ref;
-                        let (num, den) = match (m.percent, &m.fraction) {
-                            (Some(p), _) => (p, 100),
-                            (None, Some(fr)) => (fr.numerator, fr.denominator),
-                            (None, None) => (100, 100),
-                        };
-                        match index.service_backend((Kind::HTTPRoute, key.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp) {
-                            Ok(target) => mirrors.push((
-                                target,
-                                (u64::from(num) * 1_000_000 / u64::from(den.max(1))) as u32,
-                            )),
-                            Err(u) => rec.report(
-                                site,
-                                Problem::new(Code::ReferenceBackend, u.message, format!("{fp}/requestMirror/backendRef"))
-                                    .context("mirror")
-                                    .sets(Target::Route(key.clone()), "ResolvedRefs", false, u.reason),
-                            ),
-                        }
+                        mirrors.extend(mirror(site, m, &fp, index, rec));
                     }
                 }
                 HTTPRouteFilterType::ExtensionRef => {
                     unresolvable_filter = true;
-                    rec.report(
-                        site,
-                        Problem::new(Code::UnsupportedField, "ExtensionRef filters are not supported yet; with --allow-unsupported the rule answers 500, as the spec requires for a filter that cannot be applied", fp)
-                            .help(crate::validate::UNSUPPORTED_HELP),
-                    );
+                    extension_ref(site, fp, rec);
                 }
             }
         }
@@ -132,19 +113,7 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
                     ),
                 }
             }
-            match index.service_backend((Kind::HTTPRoute, key.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp) {
-                Ok(target) if b.weight > 0 => backends.push(WeightedBackend {
-                    target,
-                    weight: b.weight,
-                    request_headers: rq,
-                    response_headers: rs,
-                }),
-                Ok(_) => {}
-                Err(u) => {
-                    invalid_weight = invalid_weight.saturating_add(b.weight);
-                    rec.report(site, Problem::new(Code::ReferenceBackend, u.message, bp).sets(Target::Route(key.clone()), "ResolvedRefs", false, u.reason));
-                }
-            }
+            weighted_backend(site, backend_ref!(b), b.weight, (rq, rs), bp, index, rec, (&mut backends, &mut invalid_weight));
         }
         let action = if unresolvable_filter {
             RuleAction::Respond(500)
@@ -179,23 +148,83 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
                     codes: r.codes.clone(),
                     backoff_ms: r.backoff.as_deref().and_then(h::duration_ms),
                 }),
-                session: rule.session_persistence.as_ref().map(|sp| match sp.type_ {
-                    h::SessionPersistenceType::Cookie => SessionIr::Cookie {
-                        name: sp.session_name.clone().unwrap_or_else(|| crate::names::session_cookie(ns, name, ri)),
-                        ttl_ms: match sp.cookie_config.as_ref().map(|c| c.lifetime_type) {
-                            Some(h::CookieLifetimeType::Permanent) => sp.absolute_timeout.as_deref().and_then(h::duration_ms),
-                            _ => None,
-                        },
-                    },
-                    h::SessionPersistenceType::Header => {
-                        SessionIr::Header { name: sp.session_name.clone().unwrap_or_else(|| crate::names::session_header(ns, name, ri)) }
-                    }
-                }),
+                session: rule.session_persistence.as_ref().map(|sp| session(sp, ns, name, ri)),
+                http2: false,
             })
         };
         rules.push(HttpRule { id, matches, request_headers, response_headers, cors, action });
     }
     (HttpRoute { key: key.clone(), loc: item.loc.clone(), rules }, valid)
+}
+
+/// A RequestMirror filter's backend and share (in millionths); None, reported, when its
+/// backend does not resolve.
+pub(super) fn mirror(site: Site, m: &h::RequestMirror, fp: &str, index: &Index, rec: &mut Recorder) -> Option<(std::sync::Arc<BackendTarget>, u32)> {
+    let b = &m.backend_ref;
+    let (num, den) = match (m.percent, &m.fraction) {
+        (Some(p), _) => (p, 100),
+        (None, Some(fr)) => (fr.numerator, fr.denominator),
+        (None, None) => (100, 100),
+    };
+    match index.service_backend((site.object.kind, site.object.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp) {
+        Ok(target) => Some((target, (u64::from(num) * 1_000_000 / u64::from(den.max(1))) as u32)),
+        Err(u) => {
+            rec.report(
+                site,
+                Problem::new(Code::ReferenceBackend, u.message, format!("{fp}/requestMirror/backendRef"))
+                    .context("mirror")
+                    .sets(Target::Route(site.object.clone()), "ResolvedRefs", false, u.reason),
+            );
+            None
+        }
+    }
+}
+
+/// An ExtensionRef filter: not implemented, so the rule answers 500 (under
+/// `--allow-unsupported`; otherwise the run fails).
+pub(super) fn extension_ref(site: Site, fp: String, rec: &mut Recorder) {
+    rec.report(
+        site,
+        Problem::new(Code::UnsupportedField, "ExtensionRef filters are not supported yet; with --allow-unsupported the rule answers 500, as the spec requires for a filter that cannot be applied", fp)
+            .help(crate::validate::UNSUPPORTED_HELP),
+    );
+}
+
+/// One weighted backendRef: a valid one with a weight joins `out.0`; an invalid one adds its
+/// weight to `out.1` (that share answers 500) and is reported.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn weighted_backend(
+    site: Site,
+    to: BackendRef,
+    weight: u32,
+    (request_headers, response_headers): (HeaderOps, HeaderOps),
+    bp: String,
+    index: &Index,
+    rec: &mut Recorder,
+    out: (&mut Vec<WeightedBackend>, &mut u32),
+) {
+    match index.service_backend((site.object.kind, site.object.namespace.as_str()), to, PortProtocol::Tcp) {
+        Ok(target) if weight > 0 => out.0.push(WeightedBackend { target, weight, request_headers, response_headers }),
+        Ok(_) => {}
+        Err(u) => {
+            *out.1 = out.1.saturating_add(weight);
+            rec.report(site, Problem::new(Code::ReferenceBackend, u.message, bp).sets(Target::Route(site.object.clone()), "ResolvedRefs", false, u.reason));
+        }
+    }
+}
+
+/// Session persistence of rule `ri` of route `ns/name`.
+pub(super) fn session(sp: &h::SessionPersistence, ns: &str, name: &str, ri: usize) -> SessionIr {
+    match sp.type_ {
+        h::SessionPersistenceType::Cookie => SessionIr::Cookie {
+            name: sp.session_name.clone().unwrap_or_else(|| crate::names::session_cookie(ns, name, ri)),
+            ttl_ms: match sp.cookie_config.as_ref().map(|c| c.lifetime_type) {
+                Some(h::CookieLifetimeType::Permanent) => sp.absolute_timeout.as_deref().and_then(h::duration_ms),
+                _ => None,
+            },
+        },
+        h::SessionPersistenceType::Header => SessionIr::Header { name: sp.session_name.clone().unwrap_or_else(|| crate::names::session_header(ns, name, ri)) },
+    }
 }
 
 /// The regular expressions of one match: (what, pattern, pointer).
@@ -240,7 +269,7 @@ fn bad_chars(v: &str) -> bool {
 
 /// Header modifiers Envoy would refuse: control characters in values, and `host` (Envoy
 /// Gateway refuses modifying it through a header filter; URLRewrite's hostname does that).
-fn check_header_modifier(m: &h::HeaderModifier, request: bool, at: &str, refuse: &mut dyn FnMut(String, String)) {
+pub(super) fn check_header_modifier(m: &h::HeaderModifier, request: bool, at: &str, refuse: &mut dyn FnMut(String, String)) {
     for (list, field) in [(&m.set, "set"), (&m.add, "add")] {
         for (i, x) in list.iter().enumerate() {
             if bad_chars(&x.value) {
@@ -269,7 +298,7 @@ fn check_path_modifier(pm: Option<&h::PathModifier>, at: &str, refuse: &mut dyn 
     }
 }
 
-fn header_ops(m: &h::HeaderModifier) -> HeaderOps {
+pub(super) fn header_ops(m: &h::HeaderModifier) -> HeaderOps {
     HeaderOps {
         set: m.set.iter().map(|x| (x.name.to_ascii_lowercase(), x.value.clone())).collect(),
         add: m.add.iter().map(|x| (x.name.to_ascii_lowercase(), x.value.clone())).collect(),

@@ -40,7 +40,7 @@ impl Protocol {
     /// terminate listener also serves TCPRoutes, forwarding the decrypted stream).
     pub fn route_kinds(self) -> Option<&'static [Kind]> {
         Some(match self {
-            Protocol::Http | Protocol::Https => &[Kind::HTTPRoute],
+            Protocol::Http | Protocol::Https => &[Kind::HTTPRoute, Kind::GRPCRoute],
             Protocol::TlsPassthrough => &[Kind::TLSRoute],
             Protocol::TlsTerminate => &[Kind::TCPRoute, Kind::TLSRoute],
             Protocol::Tcp => &[Kind::TCPRoute],

@@ -7,12 +7,13 @@
 //! [`status::Recorder`]. Inputs stay untouched; nothing after this stage reads `api` types.
 //!
 //! One module per kind: `gateway` (classes, Gateways, infrastructure), `listener`, `attach`
-//! (generic over route kinds), `httproute` (HTTPRoute rules), `l4route` (TLSRoute, TCPRoute,
+//! (generic over route kinds), `httproute` (HTTPRoute rules), `grpcroute` (GRPCRoute rules into the same shapes), `l4route` (TLSRoute, TCPRoute,
 //! UDPRoute), `backend`, `tls`.
 
 pub mod attach;
 pub mod backend;
 pub mod gateway;
+pub mod grpcroute;
 pub mod hostname;
 pub mod http;
 pub mod httproute;
@@ -97,6 +98,34 @@ pub struct ResolvedGateway {
     pub streams: Vec<l4route::AttachedStream>,
 }
 
+/// What attaching one HTTPRoute or GRPCRoute needs.
+struct HttpCtx<'a> {
+    parents: &'a attach::Parents,
+    gateways: &'a mut Vec<ResolvedGateway>,
+    index: &'a backend::Index<'a>,
+    opts: &'a Options,
+    rec: &'a mut status::Recorder,
+    order: usize,
+}
+
+impl HttpCtx<'_> {
+    /// Resolve a route's rules once (if any parent is ours) and attach it to every accepting
+    /// Gateway; a route with a value Envoy would refuse is reported but not served.
+    fn route(&mut self, view: &attach::RouteView, kind: Kind, rules: impl FnOnce(&backend::Index, &mut status::Recorder) -> (http::HttpRoute, bool)) {
+        if !self.parents.any_ours(view) {
+            attach::report_missing_parents(view, self.parents, self.rec);
+            return;
+        }
+        let (route, valid) = rules(self.index, self.rec);
+        let route = Arc::new(route);
+        for a in attach::attach(view, kind, self.parents, self.gateways, self.index, self.opts, self.rec) {
+            if valid {
+                self.gateways[a.gateway].routes.push(AttachedRoute { route: route.clone(), order: self.order, listeners: a.listeners });
+            }
+        }
+    }
+}
+
 pub struct Resolved {
     pub gateways: Vec<ResolvedGateway>,
     pub status: StatusTable,
@@ -110,25 +139,25 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     let mut gateways = gateway::gateways(res, &ours, &index, &mut rec);
     let parents = attach::Parents::new(res, &gateways);
     let regexes = crate::validate::regex::Verdicts::default();
-    for (order, item) in res.http_routes.iter().enumerate() {
-        let key = ObjectKey::of(Kind::HTTPRoute, &item.obj.metadata);
-        let view = attach::RouteView {
-            key: &key,
-            loc: &item.loc,
-            parent_refs: &item.obj.spec.parent_refs,
-            hostnames: &item.obj.spec.hostnames,
-            generation: item.obj.metadata.generation,
-        };
-        if !parents.any_ours(&view) {
-            attach::report_missing_parents(&view, &parents, &mut rec);
-            continue;
-        }
-        let (route, valid) = httproute::resolve(item, &key, &index, &regexes, &mut rec);
-        let route = Arc::new(route);
-        for a in attach::attach(&view, Kind::HTTPRoute, &parents, &gateways, &index, opts, &mut rec) {
-            if valid {
-                gateways[a.gateway].routes.push(AttachedRoute { route: route.clone(), order, listeners: a.listeners });
-            }
+    // HTTPRoutes and GRPCRoutes share route tables; precedence ties go to the oldest route of
+    // either kind, then namespace/name.
+    let mut http_kinds: Vec<((&str, &str, &str), Kind, usize)> = res.http_routes.iter().enumerate().map(|(i, r)| (r.obj.age_key(), Kind::HTTPRoute, i)).collect();
+    http_kinds.extend(res.grpc_routes.iter().enumerate().map(|(i, r)| (r.obj.age_key(), Kind::GRPCRoute, i)));
+    http_kinds.sort_unstable();
+    for (order, (_, kind, i)) in http_kinds.into_iter().enumerate() {
+        let mut ctx = HttpCtx { parents: &parents, gateways: &mut gateways, index: &index, opts, rec: &mut rec, order };
+        if kind == Kind::GRPCRoute {
+            let item = &res.grpc_routes[i];
+            let key = ObjectKey::of(kind, &item.obj.metadata);
+            let s = &item.obj.spec;
+            let view = attach::RouteView { key: &key, loc: &item.loc, parent_refs: &s.parent_refs, hostnames: &s.hostnames, generation: item.obj.metadata.generation };
+            ctx.route(&view, kind, |index, rec| grpcroute::resolve(item, &key, index, &regexes, rec));
+        } else {
+            let item = &res.http_routes[i];
+            let key = ObjectKey::of(kind, &item.obj.metadata);
+            let s = &item.obj.spec;
+            let view = attach::RouteView { key: &key, loc: &item.loc, parent_refs: &s.parent_refs, hostnames: &s.hostnames, generation: item.obj.metadata.generation };
+            ctx.route(&view, kind, |index, rec| httproute::resolve(item, &key, index, &regexes, rec));
         }
     }
     l4route::resolve_all(res, &parents, &mut gateways, &index, opts, &mut rec);

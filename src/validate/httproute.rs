@@ -9,17 +9,7 @@ use std::collections::HashSet;
 
 pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
     check_parent_refs(&r.spec.parent_refs, true, ctx);
-    let total: usize = r.spec.rules.iter().map(|x| x.matches.len()).sum();
-    if total > 128 {
-        ctx.error(Code::SchemaRule,
-            "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128",
-            "/spec/rules",
-        );
-    }
-    let names: Vec<&str> = r.spec.rules.iter().filter_map(|x| x.name.as_deref()).collect();
-    if names.iter().any(|n| names.iter().filter(|m| *m == n).count() != 1) {
-        ctx.error(Code::SchemaRule, "Rule name must be unique within the route", "/spec/rules");
-    }
+    check_rules_list(r.spec.rules.iter().map(|x| (x.matches.len(), x.name.as_deref())), ctx);
     for (i, rule) in r.spec.rules.iter().enumerate() {
         let p = format!("/spec/rules/{i}");
         if !rule.backend_refs.is_empty() && rule.filters.iter().any(|f| f.request_redirect.is_some()) {
@@ -65,20 +55,39 @@ pub fn check(r: &HTTPRoute, ctx: &mut Ctx) {
             ctx.error(Code::SchemaRule, "backendRequest timeout cannot be longer than request timeout", format!("{p}/timeouts"));
         }
         if let Some(sp) = &rule.session_persistence {
-            let pp = format!("{p}/sessionPersistence");
-            if sp.cookie_config.as_ref().is_some_and(|c| c.lifetime_type == CookieLifetimeType::Permanent) && sp.absolute_timeout.is_none() {
-                ctx.error(Code::SchemaRule, "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent", pp.clone());
-            }
-            if sp.cookie_config.is_some() && sp.type_ != SessionPersistenceType::Cookie {
-                ctx.error(Code::SchemaRule, "cookieConfig can only be set with type Cookie", pp.clone());
-            }
-            // absoluteTimeout is the cookie's lifetime for Permanent cookies; elsewhere Envoy has
-            // nothing that ends a session at a fixed time: refused, not dropped.
-            let permanent = sp.type_ == SessionPersistenceType::Cookie && sp.cookie_config.as_ref().is_some_and(|c| c.lifetime_type == CookieLifetimeType::Permanent);
-            if sp.absolute_timeout.is_some() && !permanent {
-                ctx.unsupported(format!("{pp}/absoluteTimeout"), "sessionPersistence.absoluteTimeout without a Permanent cookie");
-            }
+            check_session(sp, &format!("{p}/sessionPersistence"), ctx);
         }
+    }
+}
+
+/// The CRD's rules on the rules list (HTTPRoute's and GRPCRoute's are the same): at most 128
+/// matches in all, rule names unique. Takes (number of matches, name) per rule.
+pub(super) fn check_rules_list<'a>(rules: impl Iterator<Item = (usize, Option<&'a str>)>, ctx: &mut Ctx) {
+    let (counts, names): (Vec<usize>, Vec<Option<&str>>) = rules.unzip();
+    if counts.iter().sum::<usize>() > 128 {
+        ctx.error(Code::SchemaRule,
+            "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128",
+            "/spec/rules",
+        );
+    }
+    let names: Vec<&str> = names.into_iter().flatten().collect();
+    if names.iter().any(|n| names.iter().filter(|m| *m == n).count() != 1) {
+        ctx.error(Code::SchemaRule, "Rule name must be unique within the route", "/spec/rules");
+    }
+}
+
+pub(super) fn check_session(sp: &SessionPersistence, pp: &str, ctx: &mut Ctx) {
+    if sp.cookie_config.as_ref().is_some_and(|c| c.lifetime_type == CookieLifetimeType::Permanent) && sp.absolute_timeout.is_none() {
+        ctx.error(Code::SchemaRule, "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent", pp);
+    }
+    if sp.cookie_config.is_some() && sp.type_ != SessionPersistenceType::Cookie {
+        ctx.error(Code::SchemaRule, "cookieConfig can only be set with type Cookie", pp);
+    }
+    // absoluteTimeout is the cookie's lifetime for Permanent cookies; elsewhere Envoy has
+    // nothing that ends a session at a fixed time: refused, not dropped.
+    let permanent = sp.type_ == SessionPersistenceType::Cookie && sp.cookie_config.as_ref().is_some_and(|c| c.lifetime_type == CookieLifetimeType::Permanent);
+    if sp.absolute_timeout.is_some() && !permanent {
+        ctx.unsupported(format!("{pp}/absoluteTimeout"), "sessionPersistence.absoluteTimeout without a Permanent cookie");
     }
 }
 
@@ -229,18 +238,7 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
                 ctx.error(Code::SchemaRule, format!("filter.{field} must be specified for {name} filter.type"), fp.clone());
             }
         }
-        for (m, field) in [(&f.request_header_modifier, "requestHeaderModifier"), (&f.response_header_modifier, "responseHeaderModifier")] {
-            if let Some(m) = m {
-                for (list, lname) in [(&m.set, "set"), (&m.add, "add")] {
-                    let mut names = HashSet::new();
-                    for (j, h) in list.iter().enumerate() {
-                        if !names.insert(h.name.to_ascii_lowercase()) {
-                            ctx.error(Code::SchemaRule, format!("header `{}` is listed twice in {lname}", h.name), format!("{fp}/{field}/{lname}/{j}"));
-                        }
-                    }
-                }
-            }
-        }
+        check_modifiers(&f.request_header_modifier, &f.response_header_modifier, &fp, ctx);
         let path_mods = [
             (f.request_redirect.as_ref().and_then(|r| r.path.as_ref()), "requestRedirect"),
             (f.url_rewrite.as_ref().and_then(|r| r.path.as_ref()), "urlRewrite"),
@@ -263,19 +261,7 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
             }
         }
         if let Some(m) = &f.request_mirror {
-            let mp = format!("{fp}/requestMirror");
-            if m.percent.is_some() && m.fraction.is_some() {
-                ctx.error(Code::SchemaRule, "Only one of percent or fraction may be specified in HTTPRequestMirrorFilter", mp.clone());
-            }
-            if let Some(fr) = &m.fraction
-                && fr.numerator > fr.denominator
-            {
-                ctx.error(Code::SchemaRule, "numerator must be less than or equal to denominator", format!("{mp}/fraction"));
-            }
-            let b = &m.backend_ref;
-            if b.group.is_empty() && b.kind == "Service" && b.port.is_none() {
-                ctx.error(Code::SchemaRule, "Must have port for Service reference", format!("{mp}/backendRef"));
-            }
+            check_mirror(m, &format!("{fp}/requestMirror"), ctx);
         }
         if let Some(c) = &f.cors {
             let cp = format!("{fp}/cors");
@@ -289,5 +275,35 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
                 }
             }
         }
+    }
+}
+
+/// Header modifiers are maps keyed by name (case-insensitively, as header names are).
+pub(super) fn check_modifiers(request: &Option<HeaderModifier>, response: &Option<HeaderModifier>, fp: &str, ctx: &mut Ctx) {
+    for (m, field) in [(request, "requestHeaderModifier"), (response, "responseHeaderModifier")] {
+        let Some(m) = m else { continue };
+        for (list, lname) in [(&m.set, "set"), (&m.add, "add")] {
+            let mut names = HashSet::new();
+            for (j, h) in list.iter().enumerate() {
+                if !names.insert(h.name.to_ascii_lowercase()) {
+                    ctx.error(Code::SchemaRule, format!("header `{}` is listed twice in {lname}", h.name), format!("{fp}/{field}/{lname}/{j}"));
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn check_mirror(m: &RequestMirror, mp: &str, ctx: &mut Ctx) {
+    if m.percent.is_some() && m.fraction.is_some() {
+        ctx.error(Code::SchemaRule, "Only one of percent or fraction may be specified in HTTPRequestMirrorFilter", mp);
+    }
+    if let Some(fr) = &m.fraction
+        && fr.numerator > fr.denominator
+    {
+        ctx.error(Code::SchemaRule, "numerator must be less than or equal to denominator", format!("{mp}/fraction"));
+    }
+    let b = &m.backend_ref;
+    if b.group.is_empty() && b.kind == "Service" && b.port.is_none() {
+        ctx.error(Code::SchemaRule, "Must have port for Service reference", format!("{mp}/backendRef"));
     }
 }

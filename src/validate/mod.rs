@@ -8,6 +8,7 @@
 
 mod envoyproxy;
 mod gateway;
+mod grpcroute;
 mod httproute;
 mod l4route;
 mod metadata;
@@ -125,6 +126,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     match &obj {
         Object::Gateway(g) => gateway::check(g, &mut ctx),
         Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
+        Object::GRPCRoute(r) => grpcroute::check(r, &mut ctx),
         Object::TCPRoute(r) => l4route::check_tcp(r, &mut ctx),
         Object::UDPRoute(r) => l4route::check_udp(r, &mut ctx),
         Object::TLSRoute(r) => l4route::check_tls(r, &mut ctx),

@@ -42,6 +42,7 @@ const STATEFUL_SESSION_ROUTE: &str = "type.googleapis.com/envoy.extensions.filte
 const COOKIE_SESSION: &str = "type.googleapis.com/envoy.extensions.http.stateful_session.cookie.v3.CookieBasedSessionState";
 const HEADER_SESSION: &str = "type.googleapis.com/envoy.extensions.http.stateful_session.header.v3.HeaderBasedSessionState";
 const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors";
+const GRPC_WEB: &str = "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb";
 const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
 const STDOUT_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog";
 
@@ -385,8 +386,8 @@ fn hcm_config(
             upgrade_type: "websocket",
         }],
         access_log: vec![stdout_access_log()],
-        // CORS acts only on routes that carry a CORS policy.
-        http_filters: vec![
+        http_filters: grpc_web(vhosts).into_iter().chain([
+            // CORS acts only on routes that carry a CORS policy.
             HttpFilter {
                 name: "envoy.filters.http.cors",
                 typed_config: TypedEmpty { type_: CORS },
@@ -402,7 +403,7 @@ fn hcm_config(
                 name: "envoy.filters.http.router",
                 typed_config: TypedEmpty { type_: ROUTER },
             },
-        ],
+        ]).collect(),
         route_config: RouteConfiguration {
             name: name.to_string(),
             // Virtual hosts match with and without the port; the Host header reaches the
@@ -411,6 +412,13 @@ fn hcm_config(
             virtual_hosts: vhosts.iter().map(virtual_host).chain(extra).collect(),
         },
     }
+}
+
+/// A route table that serves a GRPCRoute also answers gRPC-Web (browsers' gRPC), translated
+/// to gRPC for the backend, as Envoy Gateway enables it.
+fn grpc_web(vhosts: &[ir::VirtualHostIr]) -> Option<HttpFilter> {
+    let grpc = vhosts.iter().flat_map(|v| &v.routes).any(|r| r.origin.rule.route.kind == crate::api::Kind::GRPCRoute);
+    grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web", typed_config: TypedEmpty { type_: GRPC_WEB } })
 }
 
 fn cluster(c: &ir::ClusterIr) -> Cluster {

@@ -36,8 +36,9 @@ fn routes(r: &ir::RouteIr, vhost: &str) -> Vec<Route> {
 
 fn string_matcher(m: &StringMatch) -> StringMatcher {
     match m {
-        StringMatch::Exact(v) => StringMatcher { exact: Some(v.clone()), safe_regex: None },
-        StringMatch::Regex(v) => StringMatcher { exact: None, safe_regex: Some(RegexMatcher { regex: v.clone() }) },
+        StringMatch::Exact(v) => StringMatcher { exact: Some(v.clone()), safe_regex: None, suffix: None },
+        StringMatch::Regex(v) => StringMatcher { exact: None, safe_regex: Some(RegexMatcher { regex: v.clone() }), suffix: None },
+        StringMatch::Suffix(v) => StringMatcher { exact: None, safe_regex: None, suffix: Some(v.clone()) },
     }
 }
 

@@ -420,6 +420,8 @@ pub struct StringMatcher {
     pub exact: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe_regex: Option<RegexMatcher>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
 }
 
 #[derive(Serialize)]
