@@ -11,10 +11,15 @@
 //! `tls:NAME@HOST,HOST` (TLS with its own certificate for those hosts, then greets); a request
 //! with `transport: tcp`, `udp` or `tls` checks which one answered (`backend`), which
 //! certificate the client saw (`certificate`: a `tls:` backend or a secret), or `refused`.
+//! gRPC: `grpc:NAME` is a gRPC backend (it answers any method with its name and the metadata
+//! it saw); a request with `transport: grpc` calls `path` (`/service/method`) with `headers`
+//! as metadata and `host` as `:authority` (over TLS with `sni`), and checks `backend`,
+//! `headers`, `absentHeaders`, `responseHeaders` (response metadata), `mirroredTo` and
+//! `grpcStatus` (a failed call's code, as tonic names it: `Unimplemented`, ...).
 
 mod support;
 use serde::Deserialize;
-use support::streams;
+use support::{grpc, streams};
 use std::collections::BTreeMap;
 use support::*;
 
@@ -136,6 +141,9 @@ struct Expect {
     /// TLS stream requests: whose certificate the client saw (a `tls:` backend or a secret).
     #[serde(default)]
     certificate: Option<String>,
+    /// gRPC requests: the call fails with this status code.
+    #[serde(default, rename = "grpcStatus")]
+    grpc_status: Option<String>,
 }
 
 fn substitute(text: &str, ports: &mut BTreeMap<String, u16>) -> String {
@@ -181,12 +189,19 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
     );
     input.push_str(&manifests);
     let mut echoes = Vec::new();
+    let mut grpcs = BTreeMap::new();
     // Certificates by the name a `certificate` expectation uses.
     let mut certs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for b in &case.backends {
         if let Some((kind, rest)) = b.split_once(':') {
             let (name, hosts) = rest.split_once('@').unwrap_or((rest, ""));
             let (addr, protocol) = match kind {
+                "grpc" => {
+                    let g = grpc::grpc_backend(name).await;
+                    let addr = g.addr;
+                    grpcs.insert(name.to_string(), g);
+                    (addr, "TCP")
+                }
                 "tcp" => (streams::tcp_backend(name).await, "TCP"),
                 "udp" => (streams::udp_backend(name).await, "UDP"),
                 _ => {
@@ -238,12 +253,16 @@ async fn run_case(dir: &std::path::Path, envoy: &std::path::Path) -> Vec<String>
     }
     let _envoy = EnvoyProc::start(envoy, &bootstrap, admin).await;
     for (i, r) in case.requests.iter().enumerate() {
-        let what = format!("request {i} ({} {} {}{})", r.method, r.port, r.host, r.path);
+        let what = format!("request {i} ({} {} {}{})", r.transport.as_deref().unwrap_or(&r.method), r.port, r.sni.as_deref().unwrap_or(&r.host), r.path);
         let literal = r.port.parse::<u16>().ok();
         let Some(port) = literal.or_else(|| ports.get(&r.port).copied()) else {
             failures.push(format!("{what}: no port placeholder `{}`", r.port));
             continue;
         };
+        if r.transport.as_deref() == Some("grpc") {
+            failures.extend(grpc_request(port, r, &pki, &grpcs).await.into_iter().map(|f| format!("{what}: {f}")));
+            continue;
+        }
         if let Some(t) = &r.transport {
             failures.extend(stream_request(t, port, r, &pki, &certs).await.into_iter().map(|f| format!("request {i} ({t} {}): {f}", r.port)));
             continue;
@@ -367,6 +386,60 @@ async fn stream_request(transport: &str, port: u16, r: &Req, pki: &Pki, certs: &
                     None => failures.push(format!("certificate {c} is neither a tls: backend nor a secret")),
                 }
             }
+        }
+    }
+    failures
+}
+
+/// One gRPC call: who answered, what the backend saw, the response metadata, copies at
+/// mirrors, or the status of a failed call.
+async fn grpc_request(port: u16, r: &Req, pki: &Pki, grpcs: &BTreeMap<String, grpc::GrpcBackend>) -> Vec<String> {
+    let e = &r.expect;
+    let mut client = match &r.sni {
+        Some(sni) => grpc::grpc_tls_client(port, sni, &pki.ca_pem()).await,
+        None => grpc::grpc_client(port, &r.host).await,
+    };
+    let metadata: Vec<(String, &str)> = r.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str())).collect();
+    let before: BTreeMap<&String, usize> = e.mirrored_to.iter().map(|m| (m, grpcs.get(m).map_or(0, |g| g.calls().len()))).collect();
+    let mut failures = Vec::new();
+    let reply = match (grpc::call_with(&mut client, &r.path, &metadata).await, &e.grpc_status) {
+        (Ok(reply), None) => reply,
+        (Ok(reply), Some(want)) => return vec![format!("backend `{}` answered; want status {want}", reply.backend())],
+        (Err(status), Some(want)) => {
+            if format!("{:?}", status.code()) != *want {
+                failures.push(format!("status {:?} want {want} ({status:?})", status.code()));
+            }
+            return failures;
+        }
+        (Err(status), None) => return vec![format!("call failed: {status:?}")],
+    };
+    if let Some(b) = &e.backend
+        && reply.backend() != *b
+    {
+        failures.push(format!("backend `{}` want `{b}`", reply.backend()));
+    }
+    for (k, v) in &e.headers {
+        let got = reply.header(&k.to_ascii_lowercase());
+        if got.as_deref() != Some(v.as_str()) {
+            failures.push(format!("backend saw metadata {k}: {got:?} want {v}"));
+        }
+    }
+    for k in &e.absent_headers {
+        if reply.header(&k.to_ascii_lowercase()).is_some() {
+            failures.push(format!("backend saw metadata {k}, should not"));
+        }
+    }
+    for (k, v) in &e.response_headers {
+        let got = reply.meta_all(&k.to_ascii_lowercase()).join(",");
+        if got != *v {
+            failures.push(format!("response metadata {k}: `{got}` want `{v}`"));
+        }
+    }
+    for m in &e.mirrored_to {
+        match grpcs.get(m) {
+            Some(g) if g.wait_for_calls(before[m] + 1, std::time::Duration::from_secs(3)).await => {}
+            Some(_) => failures.push(format!("no copy of the call reached {m}")),
+            None => failures.push(format!("mirroredTo {m} is not a grpc: backend")),
         }
     }
     failures

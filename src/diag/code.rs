@@ -168,7 +168,7 @@ codes! {
     ReferenceParameters = "reference::parameters", Rejected;
     /// A parentRef to a Gateway that is not in the input.
     ReferenceParentNotFound = "reference::parent-not-found", Advice;
-    /// A kind gatewayc does not implement yet (GRPCRoute, Envoy Gateway's policies, ...).
+    /// A kind gatewayc does not implement yet (BackendTLSPolicy, ListenerSet, Envoy Gateway's policies, ...).
     UnsupportedKind = "unsupported::kind", Unsupported;
     /// A field gatewayc parses but does not implement yet; it is named.
     UnsupportedField = "unsupported::field", Unsupported;

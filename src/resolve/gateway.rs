@@ -97,6 +97,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             listeners,
             routes: Vec::new(),
             streams: Vec::new(),
+            unserved: Vec::new(),
         });
     }
     out
@@ -131,6 +132,9 @@ pub fn finish(gws: &[ResolvedGateway], rec: &mut Recorder) {
             for (li, _) in listeners {
                 *counts.entry(*li).or_default() += 1;
             }
+        }
+        for li in &g.unserved {
+            *counts.entry(*li).or_default() += 1;
         }
         if let Some(gs) = rec.status.gateways.get_mut(&g.key) {
             for (li, n) in counts {

@@ -96,6 +96,9 @@ pub struct ResolvedGateway {
     pub routes: Vec<AttachedRoute>,
     /// TLSRoutes, TCPRoutes and UDPRoutes.
     pub streams: Vec<l4route::AttachedStream>,
+    /// Listeners (indices) of routes attached but not served (a value Envoy would refuse):
+    /// they count in `attachedRoutes`, as Envoy Gateway counts them.
+    pub unserved: Vec<usize>,
 }
 
 /// What attaching one HTTPRoute or GRPCRoute needs.
@@ -119,8 +122,11 @@ impl HttpCtx<'_> {
         let (route, valid) = rules(self.index, self.rec);
         let route = Arc::new(route);
         for a in attach::attach(view, kind, self.parents, self.gateways, self.index, self.opts, self.rec) {
+            let g = &mut self.gateways[a.gateway];
             if valid {
-                self.gateways[a.gateway].routes.push(AttachedRoute { route: route.clone(), order: self.order, listeners: a.listeners });
+                g.routes.push(AttachedRoute { route: route.clone(), order: self.order, listeners: a.listeners });
+            } else {
+                g.unserved.extend(a.listeners.iter().map(|(li, _)| *li));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Test support: the real Envoy binary, Rust echo backends on loopback, a small HTTP client.
 #![allow(dead_code)]
 
+pub mod grpc;
 pub mod streams;
 
 use bytes::Bytes;
@@ -277,6 +278,13 @@ impl Pki {
         let key = rcgen::KeyPair::generate().expect("ca key");
         let cert = params.self_signed(&key).expect("ca cert");
         Pki { ca_der: cert.der().clone(), issuer: rcgen::Issuer::new(params, key) }
+    }
+    /// The CA certificate as PEM.
+    pub fn ca_pem(&self) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(self.ca_der.as_ref());
+        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+        format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
     }
     /// (certificate PEM, private key PEM) for these DNS names.
     pub fn leaf(&self, names: &[&str]) -> (String, String) {

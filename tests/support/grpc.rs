@@ -1,0 +1,215 @@
+//! gRPC for the tests: a server (tonic's unary handler over hyper's HTTP/2, cleartext) that
+//! answers any method with what it saw, and a tonic client. Messages are raw bytes (a codec
+//! of our own, no protobuf): the reply is JSON naming the backend, the method path and the
+//! request metadata.
+
+use bytes::Buf;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::{Request, Response, Status};
+
+/// Messages as bytes, unchanged.
+#[derive(Clone, Copy, Default)]
+pub struct Raw;
+
+impl Codec for Raw {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = Raw;
+    type Decoder = Raw;
+    fn encoder(&mut self) -> Raw {
+        Raw
+    }
+    fn decoder(&mut self) -> Raw {
+        Raw
+    }
+}
+
+impl Encoder for Raw {
+    type Item = Vec<u8>;
+    type Error = Status;
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl Decoder for Raw {
+    type Item = Vec<u8>;
+    type Error = Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+    }
+}
+
+/// What one call carried to a backend.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    /// Request headers, lowercased names, first value.
+    pub headers: BTreeMap<String, String>,
+}
+
+/// A gRPC server on 127.0.0.1; stops when dropped.
+pub struct GrpcBackend {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for GrpcBackend {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl GrpcBackend {
+    pub fn calls(&self) -> Vec<Seen> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+    /// Wait (bounded) until `n` calls have arrived.
+    pub async fn wait_for_calls(&self, n: usize, max: Duration) -> bool {
+        let end = Instant::now() + max;
+        while Instant::now() < end {
+            if self.calls().len() >= n {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+}
+
+/// One call's handler: answers with the backend's name, the path and the metadata.
+struct Answer {
+    name: String,
+    path: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl tonic::server::UnaryService<Vec<u8>> for Answer {
+    type Response = Vec<u8>;
+    type Future = std::future::Ready<Result<Response<Vec<u8>>, Status>>;
+    fn call(&mut self, req: Request<Vec<u8>>) -> Self::Future {
+        let headers: BTreeMap<String, String> = req
+            .metadata()
+            .clone()
+            .into_headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        if let Ok(mut s) = self.seen.lock() {
+            s.push(Seen { path: self.path.clone(), headers: headers.clone() });
+        }
+        let body = serde_json::json!({
+            "backend": self.name,
+            "path": self.path,
+            "headers": headers,
+            "message": String::from_utf8_lossy(req.get_ref()),
+        });
+        let mut resp = Response::new(body.to_string().into_bytes());
+        resp.metadata_mut().insert("x-backend-name", self.name.parse().unwrap_or_else(|_| tonic::metadata::MetadataValue::from_static("?")));
+        std::future::ready(Ok(resp))
+    }
+}
+
+/// Start a gRPC backend named `name` (HTTP/2 with prior knowledge, as Envoy's h2c clusters
+/// speak it).
+pub async fn grpc_backend(name: &str) -> GrpcBackend {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc backend");
+    let addr = listener.local_addr().expect("addr");
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let (name, seen2) = (name.to_string(), seen.clone());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            // Headers, message and trailers are separate writes: without this, Nagle holds
+            // the later ones for the peer's delayed ACK (about 40 ms a call).
+            let _ = stream.set_nodelay(true);
+            let (name, seen) = (name.clone(), seen2.clone());
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let answer = Answer { name: name.clone(), path: req.uri().path().to_string(), seen: seen.clone() };
+                    async move { Ok::<_, std::convert::Infallible>(tonic::server::Grpc::new(Raw).unary(answer, req).await) }
+                });
+                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
+            });
+        }
+    });
+    GrpcBackend { addr, seen, task }
+}
+
+/// A gRPC client to Envoy on 127.0.0.1:`port`, sending `:authority` `host`.
+pub async fn grpc_client(port: u16, host: &str) -> tonic::client::Grpc<tonic::transport::Channel> {
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("endpoint")
+        .origin(format!("http://{host}").parse().expect("origin"))
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10));
+    let channel = endpoint.connect().await.expect("connect to envoy");
+    tonic::client::Grpc::new(channel)
+}
+
+/// A gRPC client over TLS to Envoy on 127.0.0.1:`port`: SNI and `:authority` `host`, the
+/// server certificate checked against `ca_pem`, HTTP/2 chosen by ALPN.
+pub async fn grpc_tls_client(port: u16, host: &str, ca_pem: &str) -> tonic::client::Grpc<tonic::transport::Channel> {
+    let tls = tonic::transport::ClientTlsConfig::new().ca_certificate(tonic::transport::Certificate::from_pem(ca_pem)).domain_name(host);
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("https://127.0.0.1:{port}"))
+        .expect("endpoint")
+        .origin(format!("https://{host}").parse().expect("origin"))
+        .tls_config(tls)
+        .expect("tls config")
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10));
+    let channel = endpoint.connect().await.expect("connect to envoy over TLS");
+    tonic::client::Grpc::new(channel)
+}
+
+/// The reply of one unary call: the backend's JSON and the response metadata.
+pub struct GrpcReply {
+    pub body: serde_json::Value,
+    pub metadata: tonic::metadata::MetadataMap,
+}
+
+impl GrpcReply {
+    pub fn backend(&self) -> String {
+        self.body["backend"].as_str().unwrap_or_default().to_string()
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.body["headers"][name].as_str().map(str::to_string)
+    }
+    pub fn meta(&self, name: &str) -> Option<String> {
+        self.metadata.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+    /// Every value of a response metadata key, in order.
+    pub fn meta_all(&self, name: &str) -> Vec<String> {
+        self.metadata.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect()
+    }
+}
+
+/// Call `path` (`/service/method`) with `metadata`; the gRPC status on failure.
+pub async fn call(client: &mut tonic::client::Grpc<tonic::transport::Channel>, path: &str, metadata: &[(&'static str, &str)]) -> Result<GrpcReply, Status> {
+    let md: Vec<(String, &str)> = metadata.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    call_with(client, path, &md).await
+}
+
+/// [`call`] with metadata names known only at run time.
+pub async fn call_with(client: &mut tonic::client::Grpc<tonic::transport::Channel>, path: &str, metadata: &[(String, &str)]) -> Result<GrpcReply, Status> {
+    client.ready().await.map_err(|e| Status::unavailable(e.to_string()))?;
+    let mut req = Request::new(b"ping".to_vec());
+    for (k, v) in metadata {
+        let key = tonic::metadata::MetadataKey::from_bytes(k.as_bytes()).map_err(|_| Status::internal("bad metadata key"))?;
+        req.metadata_mut().append(key, v.parse().map_err(|_| Status::internal("bad metadata"))?);
+    }
+    let path = http::uri::PathAndQuery::try_from(path).map_err(|e| Status::internal(e.to_string()))?;
+    let resp = client.unary(req, path, Raw).await?;
+    let metadata = resp.metadata().clone();
+    let body = serde_json::from_slice(resp.get_ref()).map_err(|e| Status::internal(e.to_string()))?;
+    Ok(GrpcReply { body, metadata })
+}
