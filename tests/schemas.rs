@@ -54,3 +54,24 @@ fn standard_channel_refuses_experimental_fields() {
     assert!(jsonschema::draft202012::new(&exp).expect("compile").is_valid(&v));
     assert!(!jsonschema::draft202012::new(&std).expect("compile").is_valid(&v));
 }
+
+#[test]
+fn channels_differ_for_grpcroute_as_the_crds_do() {
+    let std = gatewayc::api::schema_for_channel(Kind::GRPCRoute, gatewayc::api::Channel::Standard);
+    let exp = schema_for(Kind::GRPCRoute);
+    let (std, exp) = (jsonschema::draft202012::new(&std).expect("compile"), jsonschema::draft202012::new(&exp).expect("compile"));
+    let doc = |rule: &str| {
+        let text = format!("apiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {{name: r}}\nspec:\n  rules:\n    - {rule}\n");
+        gatewayc::source::load_str("r.yaml", &text).documents.remove(0).value
+    };
+    // sessionPersistence is experimental.
+    let session = doc("sessionPersistence: {type: Header}");
+    assert!(exp.is_valid(&session));
+    assert!(!std.is_valid(&session));
+    // Only the experimental CRD restricts header modifier values to visible ASCII.
+    let padded = doc("filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x, value: \" a\"}]}}]");
+    assert!(!exp.is_valid(&padded));
+    assert!(std.is_valid(&padded));
+    let fine = doc("filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x, value: \"a b\"}]}}]");
+    assert!(exp.is_valid(&fine) && std.is_valid(&fine));
+}

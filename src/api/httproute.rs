@@ -241,7 +241,7 @@ pub struct HeaderModifier {
 pub struct HTTPHeader {
     #[schemars(pattern(HEADER_NAME), length(min = 1, max = 256))]
     pub name: String,
-    #[schemars(length(min = 1, max = 4096))]
+    #[schemars(pattern(HEADER_VALUE), length(min = 1, max = 4096))]
     pub value: String,
 }
 

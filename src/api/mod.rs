@@ -438,23 +438,35 @@ pub enum Channel {
     Experimental,
 }
 
-/// Fields only the experimental channel has: (kind, definition, property).
-const EXPERIMENTAL_ONLY: &[(Kind, &str, &str)] = &[
-    (Kind::HTTPRoute, "HTTPRouteRule", "retry"),
-    (Kind::HTTPRoute, "HTTPRouteRule", "sessionPersistence"),
-    (Kind::GRPCRoute, "GRPCRouteRule", "sessionPersistence"),
-    (Kind::GRPCRoute, "GRPCRouteSpec", "useDefaultGateways"),
+/// What only the experimental channel has: (kind, definition, property, keyword). Without a
+/// keyword the property itself is experimental; with one, only that constraint is (the
+/// experimental CRDs restrict header values to visible ASCII with single inner spaces).
+const EXPERIMENTAL_ONLY: &[(Kind, &str, &str, Option<&str>)] = &[
+    (Kind::HTTPRoute, "HTTPRouteRule", "retry", None),
+    (Kind::HTTPRoute, "HTTPRouteRule", "sessionPersistence", None),
+    (Kind::HTTPRoute, "HTTPHeader", "value", Some("pattern")),
+    (Kind::GRPCRoute, "GRPCRouteRule", "sessionPersistence", None),
+    (Kind::GRPCRoute, "GRPCRouteSpec", "useDefaultGateways", None),
+    (Kind::GRPCRoute, "HTTPHeader", "value", Some("pattern")),
 ];
 
 /// The schema of a kind in a channel: the standard one lacks the experimental fields.
 pub fn schema_for_channel(kind: Kind, channel: Channel) -> serde_json::Value {
     let mut schema = schema_for(kind);
     if channel == Channel::Standard {
-        for (k, def, prop) in EXPERIMENTAL_ONLY {
-            if *k == kind
-                && let Some(props) = schema.pointer_mut(&format!("/$defs/{def}/properties")).and_then(|p| p.as_object_mut())
-            {
-                props.shift_remove(*prop);
+        for (k, def, prop, keyword) in EXPERIMENTAL_ONLY {
+            let Some(props) = schema.pointer_mut(&format!("/$defs/{def}/properties")).and_then(|p| p.as_object_mut()).filter(|_| *k == kind) else {
+                continue;
+            };
+            match keyword {
+                None => {
+                    props.shift_remove(*prop);
+                }
+                Some(kw) => {
+                    if let Some(p) = props.get_mut(*prop).and_then(|p| p.as_object_mut()) {
+                        p.shift_remove(*kw);
+                    }
+                }
             }
         }
         if let Some(id) = schema.get_mut("$id") {
@@ -470,7 +482,7 @@ pub fn schema_files() -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
     for &k in Kind::ALL {
         out.push((schema_file_name(k), schema_for(k)));
-        if EXPERIMENTAL_ONLY.iter().any(|(x, _, _)| *x == k) {
+        if EXPERIMENTAL_ONLY.iter().any(|(x, ..)| *x == k) {
             out.push((schema_file_name_for(k, Channel::Standard), schema_for_channel(k, Channel::Standard)));
         }
     }
