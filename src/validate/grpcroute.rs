@@ -2,7 +2,7 @@
 //! implemented yet. Rules GRPCRoute shares with HTTPRoute come from `httproute`.
 
 use super::Ctx;
-use super::httproute::{check_mirror, check_modifiers, check_parent_refs, check_rules_list, check_session};
+use super::httproute::{check_filter_fields, check_mirror, check_modifiers, check_parent_refs, check_rules_list, check_session};
 use crate::api::GRPCRoute;
 use crate::api::grpcroute::*;
 use crate::api::httproute::StringMatchType;
@@ -94,14 +94,7 @@ fn check_filters(filters: &[GRPCRouteFilter], p: &str, ctx: &mut Ctx) {
             (T::RequestMirror, f.request_mirror.is_some(), "requestMirror", "RequestMirror"),
             (T::ExtensionRef, f.extension_ref.is_some(), "extensionRef", "ExtensionRef"),
         ];
-        for (t, has, field, name) in present {
-            if has && f.type_ != t {
-                ctx.error(Code::SchemaRule, format!("filter.{field} must be nil if the filter.type is not {name}"), format!("{fp}/{field}"));
-            }
-            if !has && f.type_ == t {
-                ctx.error(Code::SchemaRule, format!("filter.{field} must be specified for {name} filter.type"), fp.clone());
-            }
-        }
+        check_filter_fields(present.map(|(t, has, field, name)| (f.type_ == t, has, field, name)), &fp, ctx);
         check_modifiers(&f.request_header_modifier, &f.response_header_modifier, &fp, ctx);
         if let Some(m) = &f.request_mirror {
             check_mirror(m, &format!("{fp}/requestMirror"), ctx);

@@ -230,14 +230,7 @@ fn check_filters(filters: &[HTTPRouteFilter], p: &str, ctx: &mut Ctx) {
             (T::RequestMirror, f.request_mirror.is_some(), "requestMirror", "RequestMirror"),
             (T::CORS, f.cors.is_some(), "cors", "CORS"),
         ];
-        for (t, has, field, name) in present {
-            if has && f.type_ != t {
-                ctx.error(Code::SchemaRule, format!("filter.{field} must be nil if the filter.type is not {name}"), format!("{fp}/{field}"));
-            }
-            if !has && f.type_ == t {
-                ctx.error(Code::SchemaRule, format!("filter.{field} must be specified for {name} filter.type"), fp.clone());
-            }
-        }
+        check_filter_fields(present.map(|(t, has, field, name)| (f.type_ == t, has, field, name)), &fp, ctx);
         check_modifiers(&f.request_header_modifier, &f.response_header_modifier, &fp, ctx);
         let path_mods = [
             (f.request_redirect.as_ref().and_then(|r| r.path.as_ref()), "requestRedirect"),
@@ -305,5 +298,18 @@ pub(super) fn check_mirror(m: &RequestMirror, mp: &str, ctx: &mut Ctx) {
     let b = &m.backend_ref;
     if b.group.is_empty() && b.kind == "Service" && b.port.is_none() {
         ctx.error(Code::SchemaRule, "Must have port for Service reference", format!("{mp}/backendRef"));
+    }
+}
+
+/// The CRDs' "must be nil / must be specified" rules of one filter, per field: (the filter is
+/// of this field's type, the field is set, field name, type name).
+pub(super) fn check_filter_fields<const N: usize>(fields: [(bool, bool, &str, &str); N], fp: &str, ctx: &mut Ctx) {
+    for (is_type, has, field, name) in fields {
+        if has && !is_type {
+            ctx.error(Code::SchemaRule, format!("filter.{field} must be nil if the filter.type is not {name}"), format!("{fp}/{field}"));
+        }
+        if !has && is_type {
+            ctx.error(Code::SchemaRule, format!("filter.{field} must be specified for {name} filter.type"), fp);
+        }
     }
 }
