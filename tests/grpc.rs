@@ -215,3 +215,31 @@ async fn grpc_route_status_and_failures() {
     // mapping); UNIMPLEMENTED would mean no rule matched.
     assert_eq!(err.code(), Code::Unknown, "{err:?}");
 }
+
+/// ExtensionRef filters are not implemented: an error naming the field, and with
+/// `--allow-unsupported` the rule answers an error status instead of serving without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_extension_ref_fails_closed() {
+    let Some(envoy) = envoy() else { return };
+    let a = grpc_backend("a").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&grpc_route(
+        "ext",
+        "2024-01-01T00:00:00Z",
+        "  parentRefs: [{name: gw}]\n  rules:\n    - matches: [{method: {service: ext.Ext}}]\n      filters: [{type: ExtensionRef, extensionRef: {group: gateway.envoyproxy.io, kind: HTTPRouteFilter, name: f}}]\n      backendRefs: [{name: a, port: 8080}]\n    - matches: [{method: {service: plain.Plain}}]\n      backendRefs: [{name: a, port: 8080}]\n",
+    ));
+    input.push_str(&slice("default", "a", a.addr.port()));
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unsupported::field") && err.contains("/spec/rules/0/filters/0"), "{err}");
+    let (code, _, _) = gatewayc(&["translate", "-f", "-"], &input);
+    assert_eq!(code, 1, "translate fails as validate does");
+
+    let _served = serve(&envoy, &input, &["--allow-unsupported"]).await;
+    let mut client = grpc_client(port, "example.com").await;
+    let err = call(&mut client, "/ext.Ext/Get", &[]).await.err().expect("the rule with the filter is not served");
+    assert_eq!(err.code(), Code::Unknown, "{err:?}");
+    assert!(a.calls().is_empty(), "the backend saw a call past an unapplied filter");
+    assert_eq!(call(&mut client, "/plain.Plain/Get", &[]).await.expect("the other rule").backend(), "a");
+}
