@@ -218,16 +218,6 @@ endpoints: [{{addresses: [127.0.0.1]}}]
     tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await.expect("websocket exchange timed out");
 }
 
-fn two_endpoint_service(ns: &str, svc: &str, a: u16, b: u16) -> String {
-    let mut s = format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: {ns}}}\nspec:\n  ports: [{{name: http, port: 8080}}]\n");
-    for (i, p) in [a, b].iter().enumerate() {
-        s.push_str(&format!(
-            "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {svc}-{i}\n  namespace: {ns}\n  labels: {{kubernetes.io/service-name: {svc}}}\naddressType: IPv4\nports: [{{name: http, port: {p}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n"
-        ));
-    }
-    s
-}
-
 /// Experimental `retry` (attempts, codes) and `sessionPersistence` (cookie and header),
 /// through Envoy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

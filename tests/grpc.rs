@@ -243,3 +243,32 @@ async fn grpc_extension_ref_fails_closed() {
     assert!(a.calls().is_empty(), "the backend saw a call past an unapplied filter");
     assert_eq!(call(&mut client, "/plain.Plain/Get", &[]).await.expect("the other rule").backend(), "a");
 }
+
+/// Experimental sessionPersistence on a GRPCRoute: a header session sticks calls to one of
+/// a Service's two endpoints, which without it share the calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_header_session_persistence() {
+    let Some(envoy) = envoy() else { return };
+    let (a, b) = (grpc_backend("a").await, grpc_backend("b").await);
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&grpc_route(
+        "sticky",
+        "2024-01-01T00:00:00Z",
+        "  parentRefs: [{name: gw}]\n  rules:\n    - matches: [{method: {service: s.Sticky}}]\n      sessionPersistence: {sessionName: x-grpc-session, type: Header}\n      backendRefs: [{name: pair, port: 8080}]\n    - backendRefs: [{name: pair, port: 8080}]\n",
+    ));
+    input.push_str(&two_endpoint_service("default", "pair", a.addr.port(), b.addr.port()));
+    let _served = serve(&envoy, &input, &[]).await;
+    let mut client = grpc_client(port, "example.com").await;
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..6 {
+        seen.insert(call(&mut client, "/plain.Plain/Get", &[]).await.expect("call").backend());
+    }
+    assert_eq!(seen.len(), 2, "without a session both endpoints serve: {seen:?}");
+    let first = call(&mut client, "/s.Sticky/Get", &[]).await.expect("call");
+    let token = first.meta("x-grpc-session").expect("the session header in the response metadata");
+    for _ in 0..10 {
+        let r = call_with(&mut client, "/s.Sticky/Get", &[("x-grpc-session".to_string(), token.as_str())]).await.expect("call");
+        assert_eq!(r.backend(), first.backend(), "the session moved");
+    }
+}

@@ -411,6 +411,18 @@ pub fn slice(ns: &str, svc: &str, port: u16) -> String {
     )
 }
 
+/// A Service (port 8080, named http) whose two EndpointSlices hold 127.0.0.1:`a` and
+/// 127.0.0.1:`b`: one cluster with two endpoints.
+pub fn two_endpoint_service(ns: &str, svc: &str, a: u16, b: u16) -> String {
+    let mut s = format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: {ns}}}\nspec:\n  ports: [{{name: http, port: 8080}}]\n");
+    for (i, p) in [a, b].iter().enumerate() {
+        s.push_str(&format!(
+            "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {svc}-{i}\n  namespace: {ns}\n  labels: {{kubernetes.io/service-name: {svc}}}\naddressType: IPv4\nports: [{{name: http, port: {p}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n"
+        ));
+    }
+    s
+}
+
 /// The GatewayClass `eg` of Envoy Gateway's controller name, as YAML.
 pub const EG_CLASS: &str =
     "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n";
