@@ -45,6 +45,19 @@ fn regex_verdicts_agree_with_envoy() {
     let long = (0..200).map(|i| format!("/p{i}")).collect::<Vec<_>>().join("|");
     let mut patterns: Vec<String> = PATTERNS.iter().map(|p| p.to_string()).collect();
     patterns.push(long);
+    // RE2's program size: each pair straddles Envoy's budget of 698,996 instructions (one
+    // instruction per `a`, three per `.`, thirteen per `\pL` in Latin-1, nine per factored
+    // `foo|bar|baz`, sixteen per `GET|HEAD|POST|PUT`, none for a class outside Latin-1).
+    let times = |unit: &str, n: usize| unit.repeat(n);
+    let mut edges: Vec<(String, bool)> = Vec::new();
+    for (unit, fits) in [("\\pL{1000}", 53), (".{1000}", 232), ("(?:foo|bar|baz){1000}", 77), ("(?:GET|HEAD|POST|PUT){1000}", 43)] {
+        edges.push((times(unit, fits), true));
+        edges.push((times(unit, fits + 1), false));
+    }
+    edges.push((format!("{}a{{992}}", times("a{1000}", 698)), true));
+    edges.push((format!("{}a{{993}}", times("a{1000}", 698)), false));
+    edges.push((format!("{}a{{1000}}", times("\\p{Greek}{1000}", 800)), true));
+    patterns.extend(edges.iter().map(|e| e.0.clone()));
     let input = format!(
         "{}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules:\n    - matches: [{{path: {{type: RegularExpression, value: PLACEHOLDER}}}}]\n",
         http_gateway(8080)
@@ -82,5 +95,9 @@ fn regex_verdicts_agree_with_envoy() {
         .map(|(p, envoy_ok, ours)| format!("{p}: envoy {}, gatewayc {ours:?}", if *envoy_ok { "accepts" } else { "refuses" }))
         .collect();
     assert!(disagree.is_empty(), "verdicts differ:\n{}", disagree.join("\n"));
+    for (p, want) in &edges {
+        let got = results.iter().find(|r| r.0 == *p).map(|r| r.1);
+        assert_eq!(got, Some(*want), "Envoy's budget moved: {}… ({} chars)", &p[..40.min(p.len())], p.len());
+    }
     assert!(results.iter().any(|r| !r.1) && results.iter().any(|r| r.1), "the corpus has both verdicts");
 }

@@ -13,6 +13,7 @@ mod httproute;
 mod l4route;
 mod metadata;
 pub use metadata::{is_dns_label, is_dns_subdomain};
+pub mod re2size;
 pub mod regex;
 pub mod schema;
 

@@ -2,8 +2,9 @@
 //! `regex-syntax` (close to RE2) after the checks and rewrites that make the two agree: RE2's
 //! flags (`i`, `m`, `s`, `U`), `\Q…\E` quoting, octal escapes and the refusal of
 //! backreferences, RE2's Unicode class names (general categories and scripts only), the
-//! repetition limit of 1000 and RE2's check that nested counted repetitions multiply to at most
-//! 1000. `tests/regex.rs` compares the verdicts with a real Envoy.
+//! repetition limit of 1000, RE2's check that nested counted repetitions multiply to at most
+//! 1000, and the size of the program RE2 would compile (`re2size`). `tests/regex.rs` compares
+//! the verdicts with a real Envoy.
 
 use regex_syntax::ast::{self, Ast};
 
@@ -37,20 +38,65 @@ pub fn check_re2(pattern: &str) -> Result<(), String> {
         regex_syntax::Error::Translate(e) => e.kind().to_string(),
         _ => "invalid regular expression".to_string(),
     })?;
+    // Envoy's RE2 reads the pattern as Latin-1 (see `re2size`): size it that way.
+    let bytes = regex_syntax::ParserBuilder::new().octal(true).build().parse(&super::re2size::latin1(&rewritten));
+    let size = bytes.map(|h| super::re2size::instructions(&h)).unwrap_or(0);
+    if size > super::re2size::MAX_INSTRUCTIONS {
+        return Err(format!(
+            "pattern too large - compile failed: RE2 would need {size} instructions, more than the {} Envoy's RE2 allows (counted repetitions are expanded)",
+            super::re2size::MAX_INSTRUCTIONS
+        ));
+    }
     Ok(())
 }
 
 /// `\Q…\E` becomes escaped literal text; `\1`..`\7` alone (a backreference) is refused, as RE2
-/// does; everything else is kept.
+/// does; `\d`, `\w`, `\s` and their negations become RE2's ASCII classes (Rust's are Unicode);
+/// everything else is kept.
 fn rewrite(p: &str) -> Result<String, String> {
     let mut out = String::with_capacity(p.len());
     let mut chars = p.chars().peekable();
+    // Inside a bracketed class (RE2 has no nested classes; `[:name:]` is skipped whole).
+    let mut in_class = false;
     while let Some(c) = chars.next() {
         if c != '\\' {
             out.push(c);
+            match c {
+                '[' if !in_class => {
+                    in_class = true;
+                    if chars.peek() == Some(&'^') {
+                        out.extend(chars.next());
+                    }
+                    if chars.peek() == Some(&']') {
+                        out.extend(chars.next());
+                    }
+                }
+                '[' if chars.peek() == Some(&':') => {
+                    while let Some(c) = chars.next() {
+                        out.push(c);
+                        if c == ':' && chars.peek() == Some(&']') {
+                            out.extend(chars.next());
+                            break;
+                        }
+                    }
+                }
+                ']' if in_class => in_class = false,
+                _ => {}
+            }
             continue;
         }
+        let perl = |name: &str, negated: bool| {
+            let class = format!("[:{}{name}:]", if negated { "^" } else { "" });
+            if in_class { class } else { format!("[{class}]") }
+        };
         match chars.next() {
+            Some('d') => out.push_str(&perl("digit", false)),
+            Some('D') => out.push_str(&perl("digit", true)),
+            Some('w') => out.push_str(&perl("word", false)),
+            Some('W') => out.push_str(&perl("word", true)),
+            // RE2's \s is [\t\n\f\r ] (no \v); the count it gives is the same as [:space:]'s.
+            Some('s') => out.push_str(&perl("space", false)),
+            Some('S') => out.push_str(&perl("space", true)),
             Some('Q') => {
                 let mut lit = String::new();
                 while let Some(c) = chars.next() {
