@@ -46,9 +46,81 @@ pub struct GatewaySpec {
     /// Experimental (ListenerSet); parsed, not implemented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_listeners: Option<serde_json::Value>,
-    /// Frontend/backend TLS settings; parsed, not implemented.
+    /// Client certificate validation (frontend); the backend client certificate is parsed,
+    /// not implemented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<serde_json::Value>,
+    pub tls: Option<GatewayTls>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayTls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<GatewayBackendTls>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontend: Option<FrontendTls>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayBackendTls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_ref: Option<SecretObjectReference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FrontendTls {
+    pub default: FrontendTlsConfig,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub per_port: Vec<FrontendTlsPort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FrontendTlsPort {
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u32,
+    pub tls: FrontendTlsConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FrontendTlsConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<FrontendValidation>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum FrontendValidationMode {
+    #[default]
+    AllowValidOnly,
+    AllowInsecureFallback,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FrontendValidation {
+    #[schemars(length(min = 1, max = 16))]
+    pub ca_certificate_refs: Vec<ObjectReference>,
+    #[serde(default)]
+    pub mode: FrontendValidationMode,
+}
+
+/// A reference to an object of any kind, namespace optional (caCertificateRefs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectReference {
+    #[schemars(pattern(GROUP), length(max = 253))]
+    pub group: String,
+    #[schemars(pattern(KIND), length(min = 1, max = 63))]
+    pub kind: String,
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DNS_LABEL), length(min = 1, max = 63))]
+    pub namespace: Option<String>,
 }
 
 fn default_address_type() -> String {

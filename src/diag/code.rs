@@ -154,6 +154,16 @@ codes! {
     /// the certificate; `RefNotPermitted`); the listener keeps its valid certificates, or is not
     /// programmed without any.
     ReferenceCertificate = "reference::certificate", Rejected;
+    /// A caCertificateRef of the Gateway's client certificate validation (`spec.tls.frontend`)
+    /// does not resolve to a CA bundle: the HTTPS and TLS-terminate listeners of its port get
+    /// `ResolvedRefs=False` (`InvalidCACertificateRef`, `InvalidCACertificateKind`,
+    /// `RefNotPermitted`); with no valid CA left, `Accepted=False NoValidCACertificate` and the
+    /// listener is not programmed (no client gets in unverified).
+    ReferenceCaCertificate = "reference::ca-certificate", Rejected;
+    /// Client certificate validation in mode AllowInsecureFallback: clients without a
+    /// certificate are let through (a presented one is still verified). The Gateway gets
+    /// `InsecureFrontendValidationMode=True ConfigurationChanged`, as the spec asks.
+    TlsInsecureFallback = "tls::insecure-fallback", Advice;
     /// A listener Envoy Gateway refuses beyond the CRD's rules (certificateRefs on a TLS
     /// Passthrough listener): `Programmed=False Invalid`, not programmed.
     ListenerInvalid = "listener::invalid", Rejected;

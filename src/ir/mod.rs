@@ -113,6 +113,8 @@ pub struct TlsChainIr {
     pub name: String,
     pub server_names: Vec<String>,
     pub certificates: Vec<std::sync::Arc<resolve::tls::Certificate>>,
+    /// Client certificates asked for and verified against a CA bundle (terminated TLS only).
+    pub client_validation: Option<std::sync::Arc<resolve::tls::ClientValidation>>,
     pub serves: ChainServes,
 }
 
@@ -440,6 +442,7 @@ fn tls_chains(g: &resolve::ResolvedGateway, port: u32, mut owned: BTreeMap<usize
             name: names::tls_chain(port, &l.id.section),
             server_names: l.hostname.iter().cloned().collect(),
             certificates: l.certificates.clone(),
+            client_validation: l.client_validation.clone(),
             serves: ChainServes::Http { virtual_hosts, misdirected, http2: !l.tls_overlaps },
         });
     }

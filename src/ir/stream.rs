@@ -113,6 +113,7 @@ pub(super) fn tls_chains(
             } else {
                 Vec::new()
             },
+            client_validation: if l.protocol == Protocol::TlsTerminate { l.client_validation.clone() } else { None },
             serves: ChainServes::Proxy(proxy),
         });
     }

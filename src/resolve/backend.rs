@@ -57,6 +57,7 @@ pub struct Index<'a> {
     grants: HashMap<&'a str, Vec<&'a crate::api::ReferenceGrant>>,
     namespaces: HashMap<&'a str, &'a Namespace>,
     secrets: HashMap<(&'a str, &'a str), &'a crate::api::Secret>,
+    config_maps: HashMap<(&'a str, &'a str), &'a crate::api::ConfigMap>,
     cluster_domain: String,
     /// Resolved targets by (namespace, Service, port): resolved once, shared.
     targets: std::cell::RefCell<HashMap<TargetKey, std::sync::Arc<BackendTarget>>>,
@@ -84,6 +85,7 @@ impl<'a> Index<'a> {
             grants,
             namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &*n.obj)).collect(),
             secrets: res.secrets.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &*s.obj)).collect(),
+            config_maps: res.config_maps.iter().map(|c| ((c.obj.metadata.ns(), c.obj.metadata.name.as_str()), &*c.obj)).collect(),
             cluster_domain: opts.cluster_domain.clone(),
             targets: Default::default(),
         }
@@ -99,6 +101,10 @@ impl<'a> Index<'a> {
 
     pub fn secret(&self, ns: &str, name: &str) -> Option<&'a crate::api::Secret> {
         self.secrets.get(&(ns, name)).copied()
+    }
+
+    pub fn config_map(&self, ns: &str, name: &str) -> Option<&'a crate::api::ConfigMap> {
+        self.config_maps.get(&(ns, name)).copied()
     }
 
     /// Does a ReferenceGrant in `to_ns` allow `from_kind` objects of `from_ns` to refer to it?

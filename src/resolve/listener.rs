@@ -82,6 +82,8 @@ pub struct ResolvedListener {
     /// Its hostname or certificates overlap another HTTPS listener's on the port: ALPN offers
     /// HTTP/1.1 only, so that HTTP/2 connection coalescing cannot reach the wrong listener.
     pub tls_overlaps: bool,
+    /// Client certificates it asks for and verifies (`spec.tls.frontend`), if TLS ends here.
+    pub client_validation: Option<Arc<super::tls::ClientValidation>>,
 }
 
 impl ResolvedListener {
@@ -167,6 +169,11 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
             }
             certificates = certs;
         }
+        let client_validation = if protocol.is_some_and(Protocol::terminates_tls) && supported.is_some() {
+            super::frontend::listener(g, l, &id, index, site, rec)
+        } else {
+            None
+        };
         let conflict = conflicts[i].clone();
         if protocol == Some(Protocol::TlsPassthrough)
             && l.tls
@@ -207,9 +214,11 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
             },
             programmed,
             tls_overlaps: false,
+            client_validation,
         });
     }
     overlapping_tls(&mut out, site, rec);
+    super::frontend::insecure_fallback(g, key, site, rec);
     out
 }
 

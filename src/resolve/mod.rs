@@ -12,6 +12,7 @@
 
 pub mod attach;
 pub mod backend;
+pub mod frontend;
 pub mod gateway;
 pub mod grpcroute;
 pub mod hostname;

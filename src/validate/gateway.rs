@@ -79,9 +79,8 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
             }
         }
     }
-    // spec.tls is not implemented, but its CEL rule still holds.
-    if let Some(ports) = g.spec.tls.as_ref().and_then(|t| t.pointer("/frontend/perPort")).and_then(|p| p.as_array()) {
-        let ports: Vec<_> = ports.iter().map(|p| p.get("port")).collect();
+    if let Some(f) = g.spec.tls.as_ref().and_then(|t| t.frontend.as_ref()) {
+        let ports: Vec<u32> = f.per_port.iter().map(|p| p.port).collect();
         if ports.iter().any(|p| ports.iter().filter(|q| *q == p).count() != 1) {
             ctx.error(Code::SchemaRule, "Port for TLS configuration must be unique within the Gateway", "/spec/tls/frontend/perPort");
         }
@@ -89,7 +88,7 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
     if g.spec.allowed_listeners.is_some() {
         ctx.unsupported("/spec/allowedListeners", "spec.allowedListeners");
     }
-    if g.spec.tls.is_some() {
-        ctx.unsupported("/spec/tls", "spec.tls");
+    if g.spec.tls.as_ref().is_some_and(|t| t.backend.is_some()) {
+        ctx.unsupported("/spec/tls/backend", "spec.tls.backend (the Gateway's client certificate to backends)");
     }
 }

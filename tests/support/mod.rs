@@ -295,6 +295,41 @@ impl Pki {
     }
 }
 
+/// GET `path` over TLS to 127.0.0.1:`port` with SNI and Host `sni`, the server verified
+/// against `ca`, presenting `client` (certificate PEM, key PEM) when given.
+pub async fn mtls_get(port: u16, sni: &str, ca: &rustls::pki_types::CertificateDer<'static>, client: Option<&(String, String)>, path: &str) -> Result<Reply, String> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone()).map_err(|e| e.to_string())?;
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots);
+    let mut config = match client {
+        Some((crt, key)) => {
+            let chain = rustls::pki_types::CertificateDer::pem_slice_iter(crt.as_bytes()).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+            let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| e.to_string())?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| e.to_string())?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let name = rustls::pki_types::ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
+    let fut = async {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+        let tls = connector.connect(name, tcp).await.map_err(|e| format!("tls: {e}"))?;
+        send(tls, "GET", sni, path, &[]).await
+    };
+    tokio::time::timeout(Duration::from_secs(10), fut).await.map_err(|_| "timeout".to_string())?
+}
+
+/// A ConfigMap holding a CA bundle under `ca.crt`, as YAML.
+pub fn ca_config_map(ns: &str, name: &str, pem: &str) -> String {
+    let indented: String = pem.lines().map(|l| format!("    {l}\n")).collect();
+    format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {ns}}}\ndata:\n  ca.crt: |\n{indented}")
+}
+
 /// A Secret of type kubernetes.io/tls as YAML.
 pub fn tls_secret(ns: &str, name: &str, cert_pem: &str, key_pem: &str) -> String {
     use base64::Engine;

@@ -311,8 +311,15 @@ fn tls_context(c: &ir::TlsChainIr, alpn: Vec<&'static str>, opts: &EnvoyOptions)
             type_: DOWNSTREAM_TLS,
             common_tls_context: CommonTlsContext {
                 tls_certificates: c.certificates.iter().map(|cert| TlsCertificate { certificate_chain: source(cert, false), private_key: source(cert, true) }).collect(),
+                // Client certificates: asked for and verified against the CA bundle (public,
+                // so inline); required unless the mode is AllowInsecureFallback.
+                validation_context: c
+                    .client_validation
+                    .as_ref()
+                    .map(|v| CertificateValidationContext { trusted_ca: DataSource { inline_string: Some(v.ca_pem.clone()), filename: None } }),
                 alpn_protocols: alpn,
             },
+            require_client_certificate: c.client_validation.as_ref().map(|v| !v.optional),
         },
     }
 }

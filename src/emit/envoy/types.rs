@@ -173,12 +173,22 @@ pub struct DownstreamTlsContext {
     #[serde(rename = "@type")]
     pub type_: &'static str,
     pub common_tls_context: CommonTlsContext,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_client_certificate: Option<bool>,
 }
 
 #[derive(Serialize)]
 pub struct CommonTlsContext {
     pub tls_certificates: Vec<TlsCertificate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_context: Option<CertificateValidationContext>,
     pub alpn_protocols: Vec<&'static str>,
+}
+
+/// The CA bundle peers' certificates must chain to.
+#[derive(Serialize)]
+pub struct CertificateValidationContext {
+    pub trusted_ca: DataSource,
 }
 
 #[derive(Serialize)]
