@@ -18,6 +18,9 @@ pub fn cluster(key: &crate::ir::ClusterKey) -> String {
         crate::ir::UpstreamProtocol::Udp => name.push_str("/udp"),
         crate::ir::UpstreamProtocol::Http1 => {}
     }
+    if key.tls.is_some() {
+        name.push_str("/tls");
+    }
     name
 }
 

@@ -4,6 +4,7 @@
 //! Input: [`crate::source::Document`]s. [`classify`] says what each one is; `validate` checks
 //! it against its schema and then [`decode`]s it into an [`Object`].
 
+pub mod backendtls;
 pub mod core;
 pub mod envoyproxy;
 pub mod gateway;
@@ -165,6 +166,7 @@ kinds! {
     UDPRoute => udp_routes, GATEWAY_GROUP, ["v1", "v1alpha2"], namespaced;
     TLSRoute => tls_routes, GATEWAY_GROUP, ["v1", "v1alpha3", "v1alpha2"], namespaced;
     ReferenceGrant => reference_grants, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
+    BackendTLSPolicy => backend_tls_policies, GATEWAY_GROUP, ["v1", "v1alpha3"], namespaced;
     Service => services as core::ServiceInfo, "", ["v1"], namespaced;
     EndpointSlice => endpoint_slices as core::EndpointSliceInfo, "discovery.k8s.io", ["v1"], namespaced;
     Namespace => namespaces, "", ["v1"], cluster;
@@ -198,6 +200,7 @@ impl Object {
             Object::UDPRoute(o) => Kept::UDPRoute(o),
             Object::TLSRoute(o) => Kept::TLSRoute(o),
             Object::ReferenceGrant(o) => Kept::ReferenceGrant(o),
+            Object::BackendTLSPolicy(o) => Kept::BackendTLSPolicy(o),
             Object::EnvoyProxy(o) => Kept::EnvoyProxy(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
             Object::EndpointSlice(e) => Kept::EndpointSlice(core::EndpointSliceInfo::from_slice(*e, strings)),
@@ -229,7 +232,6 @@ impl Kind {
 
 /// Kinds of the groups we read that exist upstream but are not implemented yet.
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
-    (GATEWAY_GROUP, "BackendTLSPolicy", &["v1", "v1alpha3"]),
     (GATEWAY_GROUP, "ListenerSet", &["v1"]),
     (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "BackendTrafficPolicy", &["v1alpha1"]),
@@ -362,6 +364,12 @@ resource!(
     /// TLSRoute: TLS connections by SNI, passed through or terminated, to weighted backends.
     TLSRoute, "TLSRoute", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha3", "gateway.networking.k8s.io/v1alpha2"] {
         pub spec: l4route::TLSRouteSpec,
+    }
+);
+resource!(
+    /// BackendTLSPolicy: verified TLS from the Gateway to a Service's port.
+    BackendTLSPolicy, "BackendTLSPolicy", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha3"] {
+        pub spec: backendtls::BackendTLSPolicySpec,
     }
 );
 resource!(

@@ -136,6 +136,10 @@ codes! {
     /// HTTP/1.1 only in ALPN, so HTTP/2 connection coalescing cannot reach the wrong listener, as
     /// Envoy Gateway does. It stays programmed.
     ConflictOverlappingTls = "conflict::overlapping-tls", Advice;
+    /// A BackendTLSPolicy whose target an older policy (creationTimestamp, then
+    /// namespace/name) already holds: `Accepted=False Conflicted`, as the spec asks; the older
+    /// one applies.
+    ConflictPolicy = "conflict::policy", Rejected;
     /// `render`: a Gateway address inside no `--metallb-pool` (MetalLB could not assign it).
     ConflictAddressOutsidePool = "conflict::address-outside-pool", Invalid;
     /// A value the API server accepts but Envoy would refuse or misread: CR, LF or NUL in a

@@ -76,10 +76,26 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
         )+};
     }
     routes!(http_routes: HTTPRoute, grpc_routes: GRPCRoute, tls_routes: TLSRoute, tcp_routes: TCPRoute, udp_routes: UDPRoute);
+    for p in &res.backend_tls_policies {
+        out.push(with_status(&p.obj, policy_status(st, &ObjectKey::of(Kind::BackendTLSPolicy, &p.obj.metadata))));
+    }
     for g in &res.reference_grants {
         out.push(with_status(&g.obj, None));
     }
     out
+}
+
+/// A policy's `.status`: its conditions for each Gateway it takes effect in; none when no
+/// Gateway of ours uses its targets.
+fn policy_status(st: &StatusTable, key: &ObjectKey) -> Option<Value> {
+    let ps = st.policies.get(key).filter(|p| !p.ancestors.is_empty())?;
+    Some(json!({
+        "ancestors": ps.ancestors.iter().map(|g| json!({
+            "ancestorRef": {"group": crate::api::GATEWAY_GROUP, "kind": "Gateway", "namespace": g.namespace, "name": g.name},
+            "controllerName": ps.controller_name,
+            "conditions": conditions(&ps.conditions, ps.generation),
+        })).collect::<Vec<_>>(),
+    }))
 }
 
 /// A route's `.status` (any route kind), if we own one of its parents.

@@ -255,6 +255,8 @@ pub struct ClusterKey {
     /// Set for a route's own cluster that holds all its backends as weighted localities
     /// (UDP: Envoy's UDP proxy has no weighted clusters): the route's key.
     pub route: Option<crate::id::ObjectKey>,
+    /// Verified TLS to the backend (its BackendTLSPolicy).
+    pub tls: Option<std::sync::Arc<resolve::backendtls::UpstreamTls>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -265,6 +267,8 @@ pub struct ClusterIr {
     /// For a route's own cluster: each backend's endpoints with its weight (a locality each);
     /// `endpoints` is then unused.
     pub shares: Vec<(ClusterEndpoints, u32)>,
+    /// Verified TLS to the backend (its BackendTLSPolicy).
+    pub tls: Option<std::sync::Arc<resolve::backendtls::UpstreamTls>>,
 }
 
 /// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.

@@ -21,12 +21,18 @@ fn path_rewrite(pm: &rh::PathModifier, matched: &PathMatch) -> Option<PathRewrit
 }
 
 /// The cluster of one backend, registered once per key; `http2`: the route needs HTTP/2
-/// to it whatever its appProtocol (GRPCRoute).
+/// to it whatever its appProtocol (GRPCRoute); `originate_tls`: the backend's
+/// BackendTLSPolicy applies (not to TLS passed through, which is already TLS).
 pub(super) fn cluster_of(
     t: &crate::resolve::BackendTarget,
     http2: bool,
+    originate_tls: bool,
     clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
 ) -> String {
+    let tls = match &t.tls {
+        Some(crate::resolve::backendtls::BackendTls::Verify(u)) if originate_tls => Some(u.clone()),
+        _ => None,
+    };
     let key = ClusterKey {
         namespace: t.namespace.clone(),
         service: t.service.clone(),
@@ -37,6 +43,7 @@ pub(super) fn cluster_of(
             UpstreamProtocol::Http1
         },
         route: None,
+        tls: tls.clone(),
     };
     clusters
         .entry(key.clone())
@@ -45,6 +52,7 @@ pub(super) fn cluster_of(
             endpoints: t.endpoints.clone(),
             protocol: key.protocol,
             shares: Vec::new(),
+            tls,
         })
         .name
         .clone()
@@ -79,7 +87,7 @@ fn action(a: &RuleAction, matched: &PathMatch, listener_port: u32, https: bool, 
                 .backends
                 .iter()
                 .map(|b| WeightedCluster {
-                    cluster: cluster_of(&b.target, f.http2, clusters),
+                    cluster: cluster_of(&b.target, f.http2, true, clusters),
                     weight: b.weight,
                     request_headers: b.request_headers.clone(),
                     response_headers: b.response_headers.clone(),
@@ -100,7 +108,7 @@ fn action(a: &RuleAction, matched: &PathMatch, listener_port: u32, https: bool, 
                 path_rewrite: f.path_rewrite.as_ref().and_then(|p| path_rewrite(p, matched)),
                 timeout_ms: f.timeout_ms,
                 backend_timeout_ms: f.backend_timeout_ms,
-                mirrors: f.mirrors.iter().map(|(t, share)| (cluster_of(t, f.http2, clusters), *share)).collect(),
+                mirrors: f.mirrors.iter().map(|(t, share)| (cluster_of(t, f.http2, true, clusters), *share)).collect(),
                 retry: f.retry.clone(),
                 session: f.session.clone(),
             }

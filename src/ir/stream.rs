@@ -10,6 +10,7 @@ use crate::resolve::{Protocol, ResolvedGateway};
 pub(super) fn proxy(
     route: &StreamRoute,
     udp: bool,
+    originate_tls: bool,
     clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
 ) -> Option<StreamProxy> {
     if route.backends.is_empty() {
@@ -20,7 +21,7 @@ pub(super) fn proxy(
         let clusters = route
             .backends
             .iter()
-            .map(|(t, w)| (route::cluster_of(t, false, clusters), *w))
+            .map(|(t, w)| (route::cluster_of(t, false, originate_tls, clusters), *w))
             .collect();
         return Some(StreamProxy { name, clusters });
     }
@@ -30,6 +31,7 @@ pub(super) fn proxy(
         port: 0,
         protocol: UpstreamProtocol::Udp,
         route: Some(route.key.clone()),
+        tls: None,
     };
     let shares: Vec<(ClusterEndpoints, u32)> = route
         .backends
@@ -43,6 +45,7 @@ pub(super) fn proxy(
             endpoints: ClusterEndpoints::Static(Vec::new()),
             protocol: key.protocol,
             shares,
+            tls: None,
         })
         .name
         .clone();
@@ -66,7 +69,7 @@ fn holder(g: &ResolvedGateway, li: usize) -> Option<&AttachedStream> {
 
 /// A TCP or UDP port: the proxy of the route that holds its listener. None without one.
 pub(super) fn port_proxy(g: &ResolvedGateway, li: usize, udp: bool, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Option<StreamProxy> {
-    holder(g, li).and_then(|s| proxy(&s.route, udp, clusters))
+    holder(g, li).and_then(|s| proxy(&s.route, udp, !udp, clusters))
 }
 
 /// The chains of one TLS listener: one per route with the SNI names it holds there (a name
@@ -97,7 +100,7 @@ pub(super) fn tls_chains(
         if hosts.is_empty() {
             continue;
         }
-        let Some(proxy) = proxy(&s.route, false, clusters) else {
+        let Some(proxy) = proxy(&s.route, false, l.protocol == Protocol::TlsTerminate, clusters) else {
             continue;
         };
         let server_names = if hosts.iter().any(|h| h == "*") {

@@ -23,6 +23,8 @@ pub struct BackendTarget {
     pub endpoints: Endpoints,
     /// The Service port's appProtocol (`kubernetes.io/h2c`, `kubernetes.io/ws`, ...).
     pub app_protocol: Option<String>,
+    /// A BackendTLSPolicy for the port: verified TLS, or requests that must fail.
+    pub tls: Option<super::backendtls::BackendTls>,
 }
 
 /// What a backendRef names, whatever the route kind.
@@ -58,6 +60,8 @@ pub struct Index<'a> {
     namespaces: HashMap<&'a str, &'a Namespace>,
     secrets: HashMap<(&'a str, &'a str), &'a crate::api::Secret>,
     config_maps: HashMap<(&'a str, &'a str), &'a crate::api::ConfigMap>,
+    /// BackendTLSPolicies in effect, set once they are resolved (they need this index).
+    tls_policies: std::cell::OnceCell<super::backendtls::Policies>,
     cluster_domain: String,
     /// Resolved targets by (namespace, Service, port): resolved once, shared.
     targets: std::cell::RefCell<HashMap<TargetKey, std::sync::Arc<BackendTarget>>>,
@@ -86,6 +90,7 @@ impl<'a> Index<'a> {
             namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &*n.obj)).collect(),
             secrets: res.secrets.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &*s.obj)).collect(),
             config_maps: res.config_maps.iter().map(|c| ((c.obj.metadata.ns(), c.obj.metadata.name.as_str()), &*c.obj)).collect(),
+            tls_policies: Default::default(),
             cluster_domain: opts.cluster_domain.clone(),
             targets: Default::default(),
         }
@@ -105,6 +110,16 @@ impl<'a> Index<'a> {
 
     pub fn config_map(&self, ns: &str, name: &str) -> Option<&'a crate::api::ConfigMap> {
         self.config_maps.get(&(ns, name)).copied()
+    }
+
+    /// BackendTLSPolicies targeting a Service, in effect or not.
+    pub fn tls_policies_targeting(&self, ns: &str, service: &str) -> Vec<crate::id::ObjectKey> {
+        self.tls_policies.get().map(|p| p.targeting(ns, service).to_vec()).unwrap_or_default()
+    }
+
+    /// Hand over the resolved BackendTLSPolicies; backends resolved afterwards carry them.
+    pub fn set_tls_policies(&self, p: super::backendtls::Policies) {
+        let _ = self.tls_policies.set(p);
     }
 
     /// Does a ReferenceGrant in `to_ns` allow `from_kind` objects of `from_ns` to refer to it?
@@ -213,6 +228,7 @@ impl<'a> Index<'a> {
             port,
             endpoints,
             app_protocol: sp.app_protocol.as_deref().map(str::to_string),
+            tls: self.tls_policies.get().and_then(|p| p.for_port(ns, name, &sp.name)).cloned(),
         });
         self.targets.borrow_mut().insert(key, target.clone());
         Ok(target)

@@ -166,7 +166,13 @@ pub(super) fn mirror(site: Site, m: &h::RequestMirror, fp: &str, index: &Index, 
         (None, Some(fr)) => (fr.numerator, fr.denominator),
         (None, None) => (100, 100),
     };
-    match index.service_backend((site.object.kind, site.object.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp) {
+    let resolved = index.service_backend((site.object.kind, site.object.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp);
+    if let Ok(t) = &resolved {
+        super::backendtls::uses(index, site.object, t, rec);
+    }
+    match resolved {
+        // No copies to a backend whose BackendTLSPolicy has no valid CA.
+        Ok(target) if matches!(target.tls, Some(super::backendtls::BackendTls::Refused(_))) => None,
         Ok(target) => Some((target, (u64::from(num) * 1_000_000 / u64::from(den.max(1))) as u32)),
         Err(u) => {
             rec.report(
@@ -203,7 +209,14 @@ pub(super) fn weighted_backend(
     rec: &mut Recorder,
     out: (&mut Vec<WeightedBackend>, &mut u32),
 ) {
-    match index.service_backend((site.object.kind, site.object.namespace.as_str()), to, PortProtocol::Tcp) {
+    let resolved = index.service_backend((site.object.kind, site.object.namespace.as_str()), to, PortProtocol::Tcp);
+    if let Ok(t) = &resolved {
+        super::backendtls::uses(index, site.object, t, rec);
+    }
+    match resolved {
+        // A BackendTLSPolicy without a valid CA: the backend's share fails (500), as the
+        // spec asks; the policy's status says why.
+        Ok(target) if matches!(target.tls, Some(super::backendtls::BackendTls::Refused(_))) => *out.1 = out.1.saturating_add(weight),
         Ok(target) if weight > 0 => out.0.push(WeightedBackend { target, weight, request_headers, response_headers }),
         Ok(_) => {}
         Err(u) => {

@@ -149,7 +149,13 @@ fn resolve_one(r: &Input, index: &Index, rec: &mut Recorder) -> (StreamRoute, bo
                 namespace: b.namespace.as_deref(),
                 port: b.port,
             };
-            match index.service_backend((r.kind, r.key.namespace.as_str()), to, protocol) {
+            let resolved = index.service_backend((r.kind, r.key.namespace.as_str()), to, protocol);
+            if let Ok(t) = &resolved {
+                super::backendtls::uses(index, &r.key, t, rec);
+            }
+            match resolved {
+                // A BackendTLSPolicy without a valid CA: not reached (the policy says why).
+                Ok(t) if matches!(t.tls, Some(super::backendtls::BackendTls::Refused(_))) => {}
                 Ok(t) if b.weight > 0 => backends.push((t, b.weight)),
                 Ok(_) => {}
                 Err(u) => rec.report(

@@ -12,6 +12,7 @@
 
 pub mod attach;
 pub mod backend;
+pub mod backendtls;
 pub mod frontend;
 pub mod gateway;
 pub mod grpcroute;
@@ -133,6 +134,14 @@ impl HttpCtx<'_> {
     }
 }
 
+/// Each Gateway is an ancestor of the BackendTLSPolicies of the Services its routes use.
+fn policy_ancestors(gateways: &[ResolvedGateway], rec: &mut status::Recorder) {
+    for g in gateways {
+        let routes = g.routes.iter().map(|r| r.route.key.clone()).chain(g.streams.iter().map(|s| s.route.key.clone()));
+        backendtls::ancestors(&g.key, routes.collect::<Vec<_>>().into_iter(), rec);
+    }
+}
+
 pub struct Resolved {
     pub gateways: Vec<ResolvedGateway>,
     pub status: StatusTable,
@@ -143,6 +152,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     let mut rec = status::Recorder::default();
     let ours = gateway::classes(res, opts, &mut rec);
     let index = backend::Index::new(res, opts);
+    index.set_tls_policies(backendtls::resolve_all(res, &index, &opts.controller_name, &mut rec));
     let mut gateways = gateway::gateways(res, &ours, &index, &mut rec);
     let parents = attach::Parents::new(res, &gateways);
     let regexes = crate::validate::regex::Verdicts::default();
@@ -168,6 +178,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
         }
     }
     l4route::resolve_all(res, &parents, &mut gateways, &index, opts, &mut rec);
+    policy_ancestors(&gateways, &mut rec);
     gateway::finish(&gateways, &mut rec);
     let (status, diagnostics) = rec.finish();
     Resolved { gateways, status, diagnostics }

@@ -95,6 +95,18 @@ pub struct StatusTable {
     pub gateways: BTreeMap<ObjectKey, GatewayStatus>,
     /// Routes of every kind.
     pub routes: BTreeMap<ObjectKey, RouteStatus>,
+    /// Policies (BackendTLSPolicy): their conditions, written once per ancestor.
+    pub policies: BTreeMap<ObjectKey, PolicyStatus>,
+}
+
+/// A policy's status: the Gateways it takes effect in (its ancestors) and its conditions,
+/// the same for each ancestor.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyStatus {
+    pub controller_name: String,
+    pub ancestors: std::collections::BTreeSet<ObjectKey>,
+    pub conditions: Vec<Condition>,
+    pub generation: Option<i64>,
 }
 
 /// What a problem says about status: which object's (or listener's, or route parent's)
@@ -108,6 +120,8 @@ pub enum Target {
     RouteParent(ObjectKey, usize),
     /// Every parent of a route (a problem with its rules or backends).
     Route(ObjectKey),
+    /// A policy, for every ancestor.
+    Policy(ObjectKey),
 }
 
 /// Where a problem is: the object, the position finder of its nodes, and the field.
@@ -158,6 +172,8 @@ pub struct Recorder {
     /// Conditions for every parent of a route, applied at the end (the parents are known
     /// only once attachment is done).
     route_wide: BTreeMap<ObjectKey, Vec<Condition>>,
+    /// Policies (BackendTLSPolicy) targeting the Services each route uses.
+    pub route_policies: BTreeMap<ObjectKey, std::collections::BTreeSet<ObjectKey>>,
 }
 
 impl Recorder {
@@ -197,6 +213,7 @@ impl Recorder {
                 .map(|l| &mut l.conditions),
             Target::RouteParent(k, i) => self.status.routes.get_mut(&k).and_then(|r| r.parents.get_mut(i)).map(|p| &mut p.conditions),
             Target::Route(k) => Some(self.route_wide.entry(k).or_default()),
+            Target::Policy(k) => Some(&mut self.status.policies.entry(k).or_default().conditions),
         };
         if let Some(conds) = conds
             && get(conds, c.type_).is_none_or(|old| !is_problem(old))
@@ -253,6 +270,9 @@ impl Recorder {
                     &[("Accepted", "Accepted", "Route is accepted"), ("ResolvedRefs", "ResolvedRefs", "Resolved all the Object references for the Route")],
                 );
             }
+        }
+        for p in self.status.policies.values_mut() {
+            canonical(&mut p.conditions, &[("Accepted", "Accepted", "Policy has been accepted."), ("ResolvedRefs", "ResolvedRefs", "Resolved all the Object references.")]);
         }
         (self.status, self.diagnostics)
     }

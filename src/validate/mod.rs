@@ -6,6 +6,7 @@
 //! then the checks the API server does beyond the schema (metadata formats, the CRDs' CEL
 //! rules). An object with an error is dropped here, as the API server would refuse it.
 
+mod backendtls;
 mod envoyproxy;
 mod gateway;
 mod grpcroute;
@@ -128,6 +129,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Object::Gateway(g) => gateway::check(g, &mut ctx),
         Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
         Object::GRPCRoute(r) => grpcroute::check(r, &mut ctx),
+        Object::BackendTLSPolicy(p) => backendtls::check(p, &mut ctx),
         Object::TCPRoute(r) => l4route::check_tcp(r, &mut ctx),
         Object::UDPRoute(r) => l4route::check_udp(r, &mut ctx),
         Object::TLSRoute(r) => l4route::check_tls(r, &mut ctx),

@@ -191,6 +191,65 @@ pub async fn echo(name: &str) -> Echo {
     Echo { name: name.to_string(), addr, seen, task }
 }
 
+/// An echo backend over TLS with `cert_pem`/`key_pem`: answers as [`echo`] does, and says
+/// which SNI the client sent (`sni`) and whether it presented a certificate (`client_cert`).
+/// With `client_ca`, it asks for a client certificate and requires one that CA signed.
+pub async fn tls_echo(name: &str, cert_pem: &str, key_pem: &str, client_ca: Option<&rustls::pki_types::CertificateDer<'static>>) -> Echo {
+    use rustls::pki_types::pem::PemObject;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let chain = rustls::pki_types::CertificateDer::pem_slice_iter(cert_pem.as_bytes()).collect::<Result<Vec<_>, _>>().expect("chain");
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("key");
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().expect("versions");
+    let builder = match client_ca {
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca.clone()).expect("root");
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(std::sync::Arc::new(roots), provider).build().expect("verifier");
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key).expect("server config");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind tls echo");
+    let addr = listener.local_addr().expect("addr");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (record, n) = (seen.clone(), name.to_string());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (acceptor, record, n) = (acceptor.clone(), record.clone(), n.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else { return };
+                let sni = tls.get_ref().1.server_name().unwrap_or("").to_string();
+                let client_cert = tls.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+                let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
+                    if let Ok(mut v) = record.lock() {
+                        v.push(req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default());
+                    }
+                    let body = serde_json::json!({
+                        "backend": n,
+                        "sni": sni,
+                        "client_cert": client_cert,
+                        "version": format!("{:?}", req.version()),
+                        "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+                        "headers": req.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect::<BTreeMap<_, _>>(),
+                    });
+                    let resp = Response::builder()
+                        .header("content-type", "application/json")
+                        .header("x-echo-backend", n.as_str())
+                        .body(Full::new(Bytes::from(body.to_string())))
+                        .expect("response");
+                    async move { Ok::<_, hyper::Error>(resp) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new()).serve_connection(TokioIo::new(tls), svc).await;
+            });
+        }
+    });
+    Echo { name: name.to_string(), addr, seen, task }
+}
+
 /// A running Envoy; killed when dropped.
 pub struct EnvoyProc {
     child: Child,
@@ -285,6 +344,16 @@ impl Pki {
         let b64 = base64::engine::general_purpose::STANDARD.encode(self.ca_der.as_ref());
         let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
         format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+    }
+    /// (certificate PEM, private key PEM) with these DNS and URI subject alternative names.
+    pub fn leaf_sans(&self, dns: &[&str], uris: &[&str]) -> (String, String) {
+        let mut params = rcgen::CertificateParams::new(dns.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("leaf params");
+        for u in uris {
+            params.subject_alt_names.push(rcgen::SanType::URI(rcgen::string::Ia5String::try_from(u.to_string()).expect("uri")));
+        }
+        let key = rcgen::KeyPair::generate().expect("leaf key");
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
+        (cert.pem(), key.serialize_pem())
     }
     /// (certificate PEM, private key PEM) for these DNS names.
     pub fn leaf(&self, names: &[&str]) -> (String, String) {

@@ -181,6 +181,7 @@ fn invalid_backend_cluster() -> Cluster {
         per_connection_buffer_limit_bytes: BUFFER_LIMIT_BYTES,
         common_lb_config: None,
         circuit_breakers: None,
+        transport_socket: None,
         load_assignment: ClusterLoadAssignment {
             cluster_name: name.into(),
             endpoints: vec![LocalityLbEndpoints {
@@ -242,6 +243,7 @@ fn readiness_cluster(opts: &EnvoyOptions) -> Option<Cluster> {
         endpoints: ClusterEndpoints::Static(vec![(opts.admin_address.clone(), opts.admin_port)]),
         protocol: ir::UpstreamProtocol::Http1,
         shares: Vec::new(),
+        tls: None,
     }))
 }
 
@@ -316,7 +318,7 @@ fn tls_context(c: &ir::TlsChainIr, alpn: Vec<&'static str>, opts: &EnvoyOptions)
                 validation_context: c
                     .client_validation
                     .as_ref()
-                    .map(|v| CertificateValidationContext { trusted_ca: DataSource { inline_string: Some(v.ca_pem.clone()), filename: None } }),
+                    .map(|v| CertificateValidationContext { trusted_ca: DataSource { inline_string: Some(v.ca_pem.clone()), filename: None }, match_typed_subject_alt_names: Vec::new() }),
                 alpn_protocols: alpn,
             },
             require_client_certificate: c.client_validation.as_ref().map(|v| !v.optional),
@@ -472,7 +474,41 @@ fn cluster(c: &ir::ClusterIr) -> Cluster {
         common_lb_config: (!c.shares.is_empty()).then_some(stream::CommonLbConfig { locality_weighted_lb_config: Empty {} }),
         circuit_breakers: (c.protocol == ir::UpstreamProtocol::Udp)
             .then(|| stream::CircuitBreakers { thresholds: vec![stream::Thresholds { max_connections: stream::UDP_MAX_SESSIONS }] }),
+        transport_socket: c.tls.as_ref().map(|t| upstream_tls(t, c.protocol == ir::UpstreamProtocol::H2c)),
         load_assignment: ClusterLoadAssignment { cluster_name: c.name.clone(), endpoints },
+    }
+}
+
+/// Where Envoy finds the system trust store (`wellKnownCACertificates: System`): the path of
+/// Debian's ca-certificates, in Envoy's images and on most Linux machines.
+pub const SYSTEM_TRUST_STORE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// Verified TLS to a backend: SNI, the CA, the names its certificate must carry (HTTP/2 by
+/// ALPN for a cluster that speaks it).
+fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool) -> UpstreamTransportSocket {
+    use crate::resolve::backendtls::{SanMatch, TrustedCa};
+    let trusted_ca = match &t.ca {
+        TrustedCa::Bundle(pem) => DataSource { inline_string: Some(pem.clone()), filename: None },
+        TrustedCa::System => DataSource { inline_string: None, filename: Some(SYSTEM_TRUST_STORE.into()) },
+    };
+    let match_typed_subject_alt_names = t
+        .sans
+        .iter()
+        .map(|s| match s {
+            SanMatch::Dns(h) => SanMatcher { san_type: "DNS", matcher: ExactMatcher { exact: h.clone() } },
+            SanMatch::Uri(u) => SanMatcher { san_type: "URI", matcher: ExactMatcher { exact: u.clone() } },
+        })
+        .collect();
+    UpstreamTransportSocket {
+        name: "envoy.transport_sockets.tls",
+        typed_config: UpstreamTlsContext {
+            type_: "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+            sni: t.sni.clone(),
+            common_tls_context: UpstreamCommonTlsContext {
+                validation_context: CertificateValidationContext { trusted_ca, match_typed_subject_alt_names },
+                alpn_protocols: if h2 { vec!["h2"] } else { Vec::new() },
+            },
+        },
     }
 }
 

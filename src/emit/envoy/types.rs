@@ -185,10 +185,12 @@ pub struct CommonTlsContext {
     pub alpn_protocols: Vec<&'static str>,
 }
 
-/// The CA bundle peers' certificates must chain to.
+/// The CA bundle peers' certificates must chain to, and names they must carry.
 #[derive(Serialize)]
 pub struct CertificateValidationContext {
     pub trusted_ca: DataSource,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub match_typed_subject_alt_names: Vec<SanMatcher>,
 }
 
 #[derive(Serialize)]
@@ -577,7 +579,42 @@ pub struct Cluster {
     pub common_lb_config: Option<super::stream::CommonLbConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub circuit_breakers: Option<super::stream::CircuitBreakers>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_socket: Option<UpstreamTransportSocket>,
     pub load_assignment: ClusterLoadAssignment,
+}
+
+/// TLS from Envoy to a backend.
+#[derive(Serialize)]
+pub struct UpstreamTransportSocket {
+    pub name: &'static str,
+    pub typed_config: UpstreamTlsContext,
+}
+
+#[derive(Serialize)]
+pub struct UpstreamTlsContext {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub sni: String,
+    pub common_tls_context: UpstreamCommonTlsContext,
+}
+
+#[derive(Serialize)]
+pub struct UpstreamCommonTlsContext {
+    pub validation_context: CertificateValidationContext,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alpn_protocols: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct SanMatcher {
+    pub san_type: &'static str,
+    pub matcher: ExactMatcher,
+}
+
+#[derive(Serialize)]
+pub struct ExactMatcher {
+    pub exact: String,
 }
 
 #[derive(Serialize)]
