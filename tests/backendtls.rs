@@ -124,3 +124,42 @@ async fn policy_status_conflicts_and_invalid_cas() {
     assert_eq!(r.status, 500, "no valid CA: the request fails: {}", r.body);
     assert_eq!(broken.hits(), 0);
 }
+
+/// `spec.tls.backend.clientCertificateRef`: a backend that requires a client certificate
+/// sees the Gateway's; a Gateway without one is refused by it (503); a reference that does
+/// not resolve is the Gateway's `ResolvedRefs=False InvalidClientCertificateRef`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_presents_its_client_certificate() {
+    let Some(envoy) = envoy() else { return };
+    let (ca, gateways) = (Pki::new("backend CA"), Pki::new("gateway client CA"));
+    let (c, k) = ca.leaf(&["secure.internal"]);
+    let strict = tls_echo("strict", &c, &k, Some(&gateways.ca_der)).await;
+    let (with, without) = (free_port(), free_port());
+    let gw = |name: &str, port: u16, tls: &str| {
+        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  gatewayClassName: eg\n{tls}  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n")
+    };
+    let mut input = EG_CLASS.to_string();
+    input.push_str(&gw("with", with, "  tls: {backend: {clientCertificateRef: {name: gateway-client}}}\n"));
+    input.push_str(&gw("without", without, ""));
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: default}\nspec:\n  parentRefs: [{name: with}, {name: without}]\n  rules: [{backendRefs: [{name: strict, port: 8080}]}]\n");
+    let (cc, ck) = gateways.leaf(&["gateway.example.com"]);
+    input.push_str(&tls_secret("default", "gateway-client", &cc, &ck));
+    input.push_str(&ca_config_map("default", "backend-ca", &ca.ca_pem()));
+    input.push_str(&policy("p", "2024-01-01T00:00:00Z", "strict", CA_REF));
+    input.push_str(&slice("default", "strict", strict.addr.port()));
+    let _with = serve(&envoy, &input, &["--gateway", "default/with"]).await;
+    let _without = serve(&envoy, &input, &["--gateway", "default/without"]).await;
+    let r = get(with, "example.com", "/").await.expect("request");
+    assert_eq!((r.status, r.backend()), (200, "strict".to_string()), "{}", r.body);
+    assert_eq!(r.echo()["client_cert"], true, "the backend saw the Gateway's certificate");
+    let r = get(without, "example.com", "/").await.expect("request");
+    assert_eq!(r.status, 503, "a Gateway without a client certificate is refused: {}", r.body);
+    assert_eq!(strict.hits(), 1);
+
+    let broken = input.replace("clientCertificateRef: {name: gateway-client}", "clientCertificateRef: {name: missing}");
+    let (code, out, _) = gatewayc(&["status", "-f", "-"], &broken);
+    assert_eq!(code, 0);
+    let g = gatewayc::source::load_str("status", &out).documents.into_iter().map(|d| d.value).find(|v| v["kind"] == "Gateway" && v["metadata"]["name"] == "with").expect("gateway");
+    let c = g["status"]["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == "ResolvedRefs").cloned()).expect("ResolvedRefs");
+    assert_eq!((c["status"].as_str(), c["reason"].as_str()), (Some("False"), Some("InvalidClientCertificateRef")), "{g}");
+}

@@ -164,6 +164,11 @@ codes! {
     /// `RefNotPermitted`); with no valid CA left, `Accepted=False NoValidCACertificate` and the
     /// listener is not programmed (no client gets in unverified).
     ReferenceCaCertificate = "reference::ca-certificate", Rejected;
+    /// The Gateway's client certificate for backends (`spec.tls.backend.clientCertificateRef`)
+    /// does not resolve to a kubernetes.io/tls Secret with a matching key: the Gateway's
+    /// `ResolvedRefs=False` (`InvalidClientCertificateRef`, `RefNotPermitted`); backends that
+    /// require a client certificate refuse the Gateway's connections.
+    ReferenceClientCertificate = "reference::client-certificate", Rejected;
     /// Client certificate validation in mode AllowInsecureFallback: clients without a
     /// certificate are let through (a presented one is still verified). The Gateway gets
     /// `InsecureFrontendValidationMode=True ConfigurationChanged`, as the spec asks.

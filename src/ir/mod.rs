@@ -26,6 +26,8 @@ pub struct GatewayIr {
     pub infra: InfraIr,
     /// Some route sends a share of traffic to invalid backendRefs (answered 500).
     pub invalid_backend: bool,
+    /// Presented to backends reached over TLS (`spec.tls.backend.clientCertificateRef`).
+    pub backend_client_certificate: Option<Arc<resolve::tls::Certificate>>,
 }
 
 /// The Gateway's wishes for its infrastructure: addresses, labels and annotations to put on
@@ -368,7 +370,15 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
         Action::Forward { clusters, .. } => clusters.iter().any(|c| c.cluster == names::invalid_backend()),
         _ => false,
     });
-    GatewayIr { namespace: g.key.namespace.clone(), name: g.key.name.clone(), ports, clusters: clusters.into_values().collect(), infra, invalid_backend }
+    GatewayIr {
+        namespace: g.key.namespace.clone(),
+        name: g.key.name.clone(),
+        ports,
+        clusters: clusters.into_values().collect(),
+        infra,
+        invalid_backend,
+        backend_client_certificate: g.backend_client_certificate.clone(),
+    }
 }
 
 /// The programmed, TCP-carried listeners of one port, with their indices.

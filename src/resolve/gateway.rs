@@ -84,6 +84,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             }
         }
         let listeners = listener::resolve_all(gw, &key, index, rec);
+        let backend_client_certificate = backend_client_certificate(g, &key, index, site, rec);
         let infra = Infra {
             addresses: g.spec.addresses.iter().filter(|a| a.type_ == "IPAddress").filter_map(|a| a.value.clone()).collect(),
             labels: g.spec.infrastructure.as_ref().map(|i| i.labels.clone()).unwrap_or_default(),
@@ -98,6 +99,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             routes: Vec::new(),
             streams: Vec::new(),
             unserved: Vec::new(),
+            backend_client_certificate,
         });
     }
     out
@@ -142,6 +144,23 @@ pub fn finish(gws: &[ResolvedGateway], rec: &mut Recorder) {
                     ls.attached_routes = n;
                 }
             }
+        }
+    }
+}
+
+/// The certificate the Gateway presents to backends that ask for one
+/// (`spec.tls.backend.clientCertificateRef`), or the Gateway's `ResolvedRefs=False` reason.
+fn backend_client_certificate(g: &crate::api::Gateway, key: &ObjectKey, index: &super::backend::Index, site: Site, rec: &mut Recorder) -> Option<std::sync::Arc<super::tls::Certificate>> {
+    let r = g.spec.tls.as_ref()?.backend.as_ref()?.client_certificate_ref.as_ref()?;
+    match super::tls::certificate(index, g.metadata.ns(), r) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            let reason = if e.reason == "RefNotPermitted" { e.reason } else { "InvalidClientCertificateRef" };
+            rec.report(
+                site,
+                Problem::new(Code::ReferenceClientCertificate, e.message, "/spec/tls/backend/clientCertificateRef").sets(Target::Gateway(key.clone()), "ResolvedRefs", false, reason),
+            );
+            None
         }
     }
 }

@@ -101,6 +101,8 @@ pub struct ResolvedGateway {
     /// Listeners (indices) of routes attached but not served (a value Envoy would refuse):
     /// they count in `attachedRoutes`, as Envoy Gateway counts them.
     pub unserved: Vec<usize>,
+    /// Presented to backends reached over TLS that ask for a client certificate.
+    pub backend_client_certificate: Option<Arc<tls::Certificate>>,
 }
 
 /// What attaching one HTTPRoute or GRPCRoute needs.

@@ -88,7 +88,5 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
     if g.spec.allowed_listeners.is_some() {
         ctx.unsupported("/spec/allowedListeners", "spec.allowedListeners");
     }
-    if g.spec.tls.as_ref().is_some_and(|t| t.backend.is_some()) {
-        ctx.unsupported("/spec/tls/backend", "spec.tls.backend (the Gateway's client certificate to backends)");
-    }
+
 }

@@ -76,7 +76,7 @@ fn access_log_format() -> BTreeMap<&'static str, &'static str> {
 /// The certificate files a bootstrap refers to when secrets go to files: (path, PEM).
 pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
     let mut out = std::collections::BTreeMap::new();
-    for c in g.ports.iter().flat_map(|p| p.tls_chains()).flat_map(|c| &c.certificates) {
+    for c in g.ports.iter().flat_map(|p| p.tls_chains()).flat_map(|c| &c.certificates).chain(&g.backend_client_certificate) {
         let (crt, key) = crate::names::certificate_files(dir, &c.secret);
         out.insert(crt, c.chain_pem.clone());
         out.insert(key, c.key_pem.clone());
@@ -105,7 +105,7 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
             clusters: g
                 .clusters
                 .iter()
-                .map(cluster)
+                .map(|c| cluster(c, g.backend_client_certificate.as_deref(), opts))
                 .chain(readiness_cluster(opts))
                 .chain(g.invalid_backend.then(invalid_backend_cluster))
                 .collect(),
@@ -244,7 +244,7 @@ fn readiness_cluster(opts: &EnvoyOptions) -> Option<Cluster> {
         protocol: ir::UpstreamProtocol::Http1,
         shares: Vec::new(),
         tls: None,
-    }))
+    }, None, opts))
 }
 
 const TLS_INSPECTOR: &str = "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
@@ -298,21 +298,26 @@ fn tls_chain(c: &ir::TlsChainIr, opts: &EnvoyOptions) -> FilterChain {
     }
 }
 
-/// The chain's certificates, inline or as files under `--secrets-dir`.
-fn tls_context(c: &ir::TlsChainIr, alpn: Vec<&'static str>, opts: &EnvoyOptions) -> TransportSocket {
-    let source = |cert: &crate::resolve::tls::Certificate, key: bool| match &opts.secrets_dir {
+/// A certificate and its key, inline or as files under `--secrets-dir`.
+fn certificate_sources(cert: &crate::resolve::tls::Certificate, opts: &EnvoyOptions) -> TlsCertificate {
+    let source = |key: bool| match &opts.secrets_dir {
         None => DataSource { inline_string: Some(if key { cert.key_pem.clone() } else { cert.chain_pem.clone() }), filename: None },
         Some(dir) => {
             let (crt, k) = crate::names::certificate_files(dir, &cert.secret);
             DataSource { inline_string: None, filename: Some((if key { k } else { crt }).display().to_string()) }
         }
     };
+    TlsCertificate { certificate_chain: source(false), private_key: source(true) }
+}
+
+/// The chain's certificates, inline or as files under `--secrets-dir`.
+fn tls_context(c: &ir::TlsChainIr, alpn: Vec<&'static str>, opts: &EnvoyOptions) -> TransportSocket {
     TransportSocket {
         name: "envoy.transport_sockets.tls",
         typed_config: DownstreamTlsContext {
             type_: DOWNSTREAM_TLS,
             common_tls_context: CommonTlsContext {
-                tls_certificates: c.certificates.iter().map(|cert| TlsCertificate { certificate_chain: source(cert, false), private_key: source(cert, true) }).collect(),
+                tls_certificates: c.certificates.iter().map(|cert| certificate_sources(cert, opts)).collect(),
                 // Client certificates: asked for and verified against the CA bundle (public,
                 // so inline); required unless the mode is AllowInsecureFallback.
                 validation_context: c
@@ -430,7 +435,7 @@ fn grpc_web(vhosts: &[ir::VirtualHostIr]) -> Option<HttpFilter> {
     grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web", typed_config: TypedEmpty { type_: GRPC_WEB } })
 }
 
-fn cluster(c: &ir::ClusterIr) -> Cluster {
+fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certificate>, opts: &EnvoyOptions) -> Cluster {
     // A route's own cluster (its backends as weighted localities) resolves by DNS if any
     // backend does; IP addresses resolve to themselves.
     let dns = |e: &ClusterEndpoints| matches!(e, ClusterEndpoints::Dns(_));
@@ -474,7 +479,7 @@ fn cluster(c: &ir::ClusterIr) -> Cluster {
         common_lb_config: (!c.shares.is_empty()).then_some(stream::CommonLbConfig { locality_weighted_lb_config: Empty {} }),
         circuit_breakers: (c.protocol == ir::UpstreamProtocol::Udp)
             .then(|| stream::CircuitBreakers { thresholds: vec![stream::Thresholds { max_connections: stream::UDP_MAX_SESSIONS }] }),
-        transport_socket: c.tls.as_ref().map(|t| upstream_tls(t, c.protocol == ir::UpstreamProtocol::H2c)),
+        transport_socket: c.tls.as_ref().map(|t| upstream_tls(t, c.protocol == ir::UpstreamProtocol::H2c, client_cert, opts)),
         load_assignment: ClusterLoadAssignment { cluster_name: c.name.clone(), endpoints },
     }
 }
@@ -485,7 +490,7 @@ pub const SYSTEM_TRUST_STORE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// Verified TLS to a backend: SNI, the CA, the names its certificate must carry (HTTP/2 by
 /// ALPN for a cluster that speaks it).
-fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool) -> UpstreamTransportSocket {
+fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_cert: Option<&crate::resolve::tls::Certificate>, opts: &EnvoyOptions) -> UpstreamTransportSocket {
     use crate::resolve::backendtls::{SanMatch, TrustedCa};
     let trusted_ca = match &t.ca {
         TrustedCa::Bundle(pem) => DataSource { inline_string: Some(pem.clone()), filename: None },
@@ -505,6 +510,8 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool) -> Upstre
             type_: "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
             sni: t.sni.clone(),
             common_tls_context: UpstreamCommonTlsContext {
+                // The Gateway's client certificate, for backends that ask for one.
+                tls_certificates: client_cert.map(|c| certificate_sources(c, opts)).into_iter().collect(),
                 validation_context: CertificateValidationContext { trusted_ca, match_typed_subject_alt_names },
                 alpn_protocols: if h2 { vec!["h2"] } else { Vec::new() },
             },

@@ -601,6 +601,8 @@ pub struct UpstreamTlsContext {
 
 #[derive(Serialize)]
 pub struct UpstreamCommonTlsContext {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tls_certificates: Vec<TlsCertificate>,
     pub validation_context: CertificateValidationContext,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alpn_protocols: Vec<&'static str>,
