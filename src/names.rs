@@ -13,10 +13,12 @@ pub fn cluster(key: &crate::ir::ClusterKey) -> String {
         );
     }
     let mut name = format!("service/{}/{}/{}", key.namespace, key.service, key.port);
-    match key.protocol {
-        crate::ir::UpstreamProtocol::H2c => name.push_str("/h2c"),
-        crate::ir::UpstreamProtocol::Udp => name.push_str("/udp"),
-        crate::ir::UpstreamProtocol::Http1 => {}
+    // HTTP/2 is h2c in clear text and h2 over TLS.
+    match (key.protocol, key.tls.is_some()) {
+        (crate::ir::UpstreamProtocol::H2c, false) => name.push_str("/h2c"),
+        (crate::ir::UpstreamProtocol::H2c, true) => name.push_str("/h2"),
+        (crate::ir::UpstreamProtocol::Udp, _) => name.push_str("/udp"),
+        (crate::ir::UpstreamProtocol::Http1, _) => {}
     }
     if key.tls.is_some() {
         name.push_str("/tls");

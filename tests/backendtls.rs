@@ -163,3 +163,32 @@ async fn the_gateway_presents_its_client_certificate() {
     let c = g["status"]["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == "ResolvedRefs").cloned()).expect("ResolvedRefs");
     assert_eq!((c["status"].as_str(), c["reason"].as_str()), (Some("False"), Some("InvalidClientCertificateRef")), "{g}");
 }
+
+/// A TCPRoute to a Service with a policy: the plain TCP stream is re-encrypted to the backend
+/// with the policy's SNI and verified (an HTTP exchange over it); a backend whose certificate
+/// does not chain to the policy's CA gets no connection through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_routes_reencrypt_to_policy_backends() {
+    let Some(envoy) = envoy() else { return };
+    let (ca, stranger) = (Pki::new("backend CA"), Pki::new("stranger CA"));
+    let (c, k) = ca.leaf(&["secure.internal"]);
+    let good = tls_echo("good", &c, &k, None).await;
+    let (c, k) = stranger.leaf(&["secure.internal"]);
+    let bad = tls_echo("bad", &c, &k, None).await;
+    let (p_good, p_bad) = (free_port(), free_port());
+    let mut input = format!(
+        "{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n    - {{name: good, protocol: TCP, port: {p_good}}}\n    - {{name: bad, protocol: TCP, port: {p_bad}}}\n"
+    );
+    for e in [&good, &bad] {
+        let name = &e.name;
+        input.push_str(&format!("---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TCPRoute\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  parentRefs: [{{name: gw, sectionName: {name}}}]\n  rules: [{{backendRefs: [{{name: {name}, port: 8080}}]}}]\n"));
+        input.push_str(&slice("default", name, e.addr.port()));
+        input.push_str(&policy(&format!("p-{name}"), "2024-01-01T00:00:00Z", name, CA_REF));
+    }
+    input.push_str(&ca_config_map("default", "backend-ca", &ca.ca_pem()));
+    let _served = serve(&envoy, &input, &[]).await;
+    let r = get(p_good, "example.com", "/over-tcp").await.expect("re-encrypted to a verified backend");
+    assert_eq!((r.backend(), r.echo()["sni"].as_str()), ("good".to_string(), Some("secure.internal")), "{}", r.body);
+    assert!(get(p_bad, "example.com", "/over-tcp").await.is_err(), "an unverified backend gets nothing through");
+    assert_eq!(bad.hits(), 0);
+}

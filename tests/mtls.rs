@@ -129,3 +129,31 @@ async fn bad_ca_references_refuse_clients_and_say_why() {
     assert_eq!(get(ports[2], Some(&client)).await.expect("granted").backend(), "app");
     assert!(get(ports[2], None).await.is_err());
 }
+
+/// A TLS listener in Terminate mode takes the same validation: a TCPRoute behind it is
+/// reached only with a certificate the CA signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_terminate_listeners_verify_clients_too() {
+    let Some(envoy) = envoy() else { return };
+    let db = support::streams::tcp_backend("db").await;
+    let (server_ca, clients) = (Pki::new("server CA"), Pki::new("client CA"));
+    let client = clients.leaf(&["client.example.com"]);
+    let port = free_port();
+    let mut input = format!(
+        "{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  tls:\n    frontend:\n      default: {{validation: {{caCertificateRefs: [{{group: \"\", kind: ConfigMap, name: clients}}]}}}}\n  listeners:\n    - {{name: db, protocol: TLS, port: {port}, hostname: db.example.com, tls: {{mode: Terminate, certificateRefs: [{{name: server}}]}}}}\n---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TCPRoute\nmetadata: {{name: db, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{name: db, port: 5432}}]}}]\n"
+    );
+    let (crt, key) = server_ca.leaf(&["db.example.com"]);
+    input.push_str(&tls_secret("default", "server", &crt, &key));
+    input.push_str(&ca_config_map("default", "clients", &clients.ca_pem()));
+    input.push_str(&format!(
+        "---\napiVersion: v1\nkind: Service\nmetadata: {{name: db, namespace: default}}\nspec:\n  ports: [{{name: p, port: 5432}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: db-1\n  namespace: default\n  labels: {{kubernetes.io/service-name: db}}\naddressType: IPv4\nports: [{{name: p, port: {}}}]\nendpoints: [{{addresses: [127.0.0.1]}}]\n",
+        db.port()
+    ));
+    let _served = serve(&envoy, &input, &[]).await;
+    let greet = |who: Option<(String, String)>| {
+        let ca = server_ca.ca_der.clone();
+        async move { support::streams::tls_greeting_as(port, "db.example.com", &ca, who.as_ref()).await.map(|(g, _)| g) }
+    };
+    assert!(greet(None).await.is_err(), "no certificate: refused");
+    assert_eq!(greet(Some(client.clone())).await.expect("a certificate the CA signed"), "db");
+}

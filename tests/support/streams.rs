@@ -131,13 +131,26 @@ pub async fn read_line<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Result<Str
 /// TLS to Envoy with `sni`, trusting only `ca`: (the greeting, the DER of the certificate the
 /// client was shown).
 pub async fn tls_greeting(port: u16, sni: &str, ca: &rustls::pki_types::CertificateDer<'static>) -> Result<(String, Vec<u8>), String> {
+    tls_greeting_as(port, sni, ca, None).await
+}
+
+/// [`tls_greeting`], presenting `client` (certificate PEM, key PEM) when given.
+pub async fn tls_greeting_as(port: u16, sni: &str, ca: &rustls::pki_types::CertificateDer<'static>, client: Option<&(String, String)>) -> Result<(String, Vec<u8>), String> {
+    use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.clone()).map_err(|e| e.to_string())?;
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let config = match client {
+        Some((crt, key)) => {
+            let chain = rustls::pki_types::CertificateDer::pem_slice_iter(crt.as_bytes()).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+            let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| e.to_string())?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| e.to_string())?
+        }
+        None => builder.with_no_client_auth(),
+    };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let name = rustls::pki_types::ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
     let fut = async {
