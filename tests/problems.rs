@@ -124,3 +124,18 @@ fn parameters_refs_resolve_as_envoy_gateway_resolves_them() {
         assert!(status.contains("reason: InvalidParameters"), "{status}");
     }
 }
+
+#[test]
+fn the_standard_channel_serves_only_its_versions() {
+    let doc = |api: &str, kind: &str, spec: &str| format!("apiVersion: gateway.networking.k8s.io/{api}\nkind: {kind}\nmetadata: {{name: x, namespace: default}}\nspec:\n{spec}");
+    let tcp = "  rules: [{backendRefs: [{name: a, port: 1}]}]\n";
+    let btls = "  targetRefs: [{group: \"\", kind: Service, name: a}]\n  validation: {hostname: a.internal, wellKnownCACertificates: System}\n";
+    for (api, kind, spec) in [("v1alpha2", "TCPRoute", tcp), ("v1alpha3", "BackendTLSPolicy", btls)] {
+        let input = doc(api, kind, spec);
+        let (code, _, err) = gatewayc(&["validate", "-f", "-", "--gateway-api-channel", "standard"], &input);
+        assert_eq!(code, 1, "{kind} {api}: {err}");
+        assert!(err.contains("schema::unknown-version") && err.contains("standard channel"), "{err}");
+        let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
+        assert_eq!(code, 0, "the experimental channel serves {kind} {api}: {err}");
+    }
+}

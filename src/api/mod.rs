@@ -458,6 +458,21 @@ const EXPERIMENTAL_ONLY: &[(Kind, &str, &str, Option<&str>)] = &[
     (Kind::GRPCRoute, "HTTPHeader", "value", Some("pattern")),
 ];
 
+/// Versions only the experimental channel's CRDs serve.
+const EXPERIMENTAL_VERSIONS: &[(Kind, &str)] = &[
+    (Kind::TCPRoute, "v1alpha2"),
+    (Kind::UDPRoute, "v1alpha2"),
+    (Kind::TLSRoute, "v1alpha2"),
+    (Kind::TLSRoute, "v1alpha3"),
+    (Kind::BackendTLSPolicy, "v1alpha3"),
+];
+
+/// Is this document's apiVersion one only the experimental channel serves?
+pub fn experimental_version(kind: Kind, value: &serde_json::Value) -> bool {
+    let version = value.get("apiVersion").and_then(|v| v.as_str()).and_then(|v| v.rsplit('/').next()).unwrap_or("");
+    EXPERIMENTAL_VERSIONS.iter().any(|(k, v)| *k == kind && *v == version)
+}
+
 /// The schema of a kind in a channel: the standard one lacks the experimental fields.
 pub fn schema_for_channel(kind: Kind, channel: Channel) -> serde_json::Value {
     let mut schema = schema_for(kind);

@@ -90,6 +90,16 @@ pub fn check(documents: Vec<Document>, channel: crate::api::Channel) -> Validate
 pub fn check_document(mut doc: Document, part: &mut Part) {
     let diags = &mut part.diagnostics;
     let kind = match api::classify(&doc.value) {
+        Class::Known(k) if part.channel == crate::api::Channel::Standard && api::experimental_version(k, &doc.value) => {
+            let v = doc.value.get("apiVersion").and_then(|v| v.as_str()).unwrap_or("");
+            diags.push(
+                Diagnostic::new(Code::SchemaUnknownVersion, format!("{} is not served at {v} by the standard channel's CRDs; use {}", k.name(), k.api_versions()[0]))
+                    .with_span(doc.loc.span_of("/apiVersion", false))
+                    .with_object(describe(&doc.value, k.name()))
+                    .with_path("/apiVersion"),
+            );
+            return;
+        }
         Class::Known(k) => k,
         Class::Foreign => return,
         Class::Unsupported { kind } => {
