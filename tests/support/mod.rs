@@ -265,6 +265,11 @@ impl Drop for EnvoyProc {
 }
 
 impl EnvoyProc {
+    /// What Envoy logged so far (`GATEWAYC_ENVOY_LOG_LEVEL` sets the level; warn by default).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("envoy.log")).unwrap_or_default()
+    }
+
     /// Start Envoy on a bootstrap and wait (bounded) until `/ready` answers 200.
     pub async fn start(envoy: &Path, bootstrap: &str, admin_port: u16) -> EnvoyProc {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -272,7 +277,9 @@ impl EnvoyProc {
         std::fs::write(&cfg, bootstrap).expect("write bootstrap");
         let log = std::fs::File::create(dir.path().join("envoy.log")).expect("log");
         let child = Command::new(envoy)
-            .args(["--disable-hot-restart", "--log-level", "warn", "--concurrency", "1", "-c"])
+            .args(["--disable-hot-restart", "--concurrency", "1", "--log-level"])
+            .arg(std::env::var("GATEWAYC_ENVOY_LOG_LEVEL").unwrap_or_else(|_| "warn".into()))
+            .arg("-c")
             .arg(&cfg)
             .stdout(Stdio::null())
             .stderr(log)
