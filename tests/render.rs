@@ -128,6 +128,27 @@ fn render_https_keeps_keys_out_of_the_configmap() {
     snapshot("render__https", &out);
 }
 
+/// The Gateway's client certificate for backends is a key like a listener's: out of the
+/// ConfigMap, in the mounted Secret, referenced by path.
+#[test]
+fn render_keeps_the_backend_client_key_out_of_the_configmap() {
+    let pki = Pki::new("render CA");
+    let (crt, key) = pki.leaf(&["gateway.example.com"]);
+    let mut input = format!(
+        "{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  tls: {{backend: {{clientCertificateRef: {{name: client}}}}}}\n  listeners: [{{name: http, protocol: HTTP, port: 80}}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{name: api, port: 443}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: api, namespace: default}}\nspec:\n  ports: [{{name: https, port: 443}}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {{name: api, namespace: default}}\nspec:\n  targetRefs: [{{group: \"\", kind: Service, name: api}}]\n  validation: {{hostname: api.internal, wellKnownCACertificates: System}}\n"
+    );
+    input.push_str(&tls_secret("default", "client", &crt, &key));
+    let (code, out, err) = gatewayc(&["render", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    let cm = objs.iter().find(|o| o["kind"] == "ConfigMap").expect("configmap");
+    let bootstrap = cm["data"]["envoy.yaml"].as_str().expect("bootstrap");
+    assert!(!bootstrap.contains("PRIVATE KEY"), "no key material in a ConfigMap");
+    assert!(bootstrap.contains("/etc/envoy/secrets/default/client/tls.key"), "{bootstrap}");
+    let secret = objs.iter().find(|o| o["kind"] == "Secret").expect("secret");
+    assert!(secret["data"]["default.client.tls.key"].is_string());
+}
+
 /// The Deployment's command line, run with the local envoy against the rendered ConfigMap and
 /// Secret (their mount paths mapped into a temp dir): /ready answers on the probe's port.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
