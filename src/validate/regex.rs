@@ -39,8 +39,12 @@ pub fn check_re2(pattern: &str) -> Result<(), String> {
         _ => "invalid regular expression".to_string(),
     })?;
     // Envoy's RE2 reads the pattern as Latin-1 (see `re2size`): size it that way.
-    let bytes = regex_syntax::ParserBuilder::new().octal(true).build().parse(&super::re2size::latin1(&rewritten));
-    let size = bytes.map(|h| super::re2size::instructions(&h)).unwrap_or(0);
+    let bytes = regex_syntax::ParserBuilder::new()
+        .octal(true)
+        .build()
+        .parse(&super::re2size::latin1(&rewritten))
+        .map_err(|_| "invalid regular expression when read as Latin-1 bytes, as Envoy's RE2 reads it".to_string())?;
+    let size = super::re2size::instructions(&bytes);
     if size > super::re2size::MAX_INSTRUCTIONS {
         return Err(format!(
             "pattern too large - compile failed: RE2 would need {size} instructions, more than the {} Envoy's RE2 allows (counted repetitions are expanded)",
