@@ -162,7 +162,9 @@ codes! {
     /// does not resolve to a CA bundle: the HTTPS and TLS-terminate listeners of its port get
     /// `ResolvedRefs=False` (`InvalidCACertificateRef`, `InvalidCACertificateKind`,
     /// `RefNotPermitted`); with no valid CA left, `Accepted=False NoValidCACertificate` and the
-    /// listener is not programmed (no client gets in unverified).
+    /// listener is not programmed (no client gets in unverified). For a BackendTLSPolicy: the
+    /// policy's `ResolvedRefs=False` (`InvalidCACertificateRef`, `InvalidKind`), with no valid
+    /// CA `Accepted=False NoValidCACertificate` and its backends' requests answered 500.
     ReferenceCaCertificate = "reference::ca-certificate", Rejected;
     /// The Gateway's client certificate for backends (`spec.tls.backend.clientCertificateRef`)
     /// does not resolve to a kubernetes.io/tls Secret with a matching key: the Gateway's
