@@ -113,8 +113,8 @@ impl<'a> Index<'a> {
     }
 
     /// BackendTLSPolicies targeting a Service, in effect or not.
-    pub fn tls_policies_targeting(&self, ns: &str, service: &str) -> Vec<crate::id::ObjectKey> {
-        self.tls_policies.get().map(|p| p.targeting(ns, service).to_vec()).unwrap_or_default()
+    pub fn tls_policies_targeting(&self, ns: &str, service: &str) -> &[crate::id::ObjectKey] {
+        self.tls_policies.get().map(|p| p.targeting(ns, service)).unwrap_or(&[])
     }
 
     /// Hand over the resolved BackendTLSPolicies; backends resolved afterwards carry them.

@@ -66,11 +66,17 @@ pub struct Policies {
 impl Policies {
     /// Every policy targeting the Service.
     pub fn targeting(&self, ns: &str, service: &str) -> &[ObjectKey] {
+        if self.by_service.is_empty() {
+            return &[];
+        }
         self.by_service.get(&(ns.to_string(), service.to_string())).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The policy for a Service port: one naming the port wins over one for the whole Service.
     pub fn for_port(&self, ns: &str, service: &str, port_name: &str) -> Option<&BackendTls> {
+        if self.by_target.is_empty() {
+            return None;
+        }
         let key = |p: Option<&str>| (ns.to_string(), service.to_string(), p.map(str::to_string));
         self.by_target.get(&key(Some(port_name))).filter(|_| !port_name.is_empty()).or_else(|| self.by_target.get(&key(None)))
     }

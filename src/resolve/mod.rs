@@ -163,20 +163,22 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     let mut http_kinds: Vec<((&str, &str, &str), Kind, usize)> = res.http_routes.iter().enumerate().map(|(i, r)| (r.obj.age_key(), Kind::HTTPRoute, i)).collect();
     http_kinds.extend(res.grpc_routes.iter().enumerate().map(|(i, r)| (r.obj.age_key(), Kind::GRPCRoute, i)));
     http_kinds.sort_unstable();
+    // The same steps for either kind: its RouteView, then its rules through its own module.
+    macro_rules! http_route {
+        ($ctx:expr, $list:ident, $i:expr, $kind:expr, $rules:path) => {{
+            let item = &res.$list[$i];
+            let key = ObjectKey::of($kind, &item.obj.metadata);
+            let s = &item.obj.spec;
+            let view = attach::RouteView { key: &key, loc: &item.loc, parent_refs: &s.parent_refs, hostnames: &s.hostnames, generation: item.obj.metadata.generation };
+            $ctx.route(&view, $kind, |index, rec| $rules(item, &key, index, &regexes, rec));
+        }};
+    }
     for (order, (_, kind, i)) in http_kinds.into_iter().enumerate() {
         let mut ctx = HttpCtx { parents: &parents, gateways: &mut gateways, index: &index, opts, rec: &mut rec, order };
         if kind == Kind::GRPCRoute {
-            let item = &res.grpc_routes[i];
-            let key = ObjectKey::of(kind, &item.obj.metadata);
-            let s = &item.obj.spec;
-            let view = attach::RouteView { key: &key, loc: &item.loc, parent_refs: &s.parent_refs, hostnames: &s.hostnames, generation: item.obj.metadata.generation };
-            ctx.route(&view, kind, |index, rec| grpcroute::resolve(item, &key, index, &regexes, rec));
+            http_route!(ctx, grpc_routes, i, kind, grpcroute::resolve);
         } else {
-            let item = &res.http_routes[i];
-            let key = ObjectKey::of(kind, &item.obj.metadata);
-            let s = &item.obj.spec;
-            let view = attach::RouteView { key: &key, loc: &item.loc, parent_refs: &s.parent_refs, hostnames: &s.hostnames, generation: item.obj.metadata.generation };
-            ctx.route(&view, kind, |index, rec| httproute::resolve(item, &key, index, &regexes, rec));
+            http_route!(ctx, http_routes, i, kind, httproute::resolve);
         }
     }
     l4route::resolve_all(res, &parents, &mut gateways, &index, opts, &mut rec);
