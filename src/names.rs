@@ -5,12 +5,11 @@
 /// that differs from the default (`/h2c`), so that different keys never share a name.
 pub fn cluster(key: &crate::ir::ClusterKey) -> String {
     if let Some(r) = &key.route {
-        return format!(
-            "{}/{}/{}",
-            r.kind.name().to_lowercase(),
-            r.namespace,
-            r.name
-        );
+        let mut name = format!("{}/{}/{}", r.kind.name().to_lowercase(), r.namespace, r.name);
+        if let Some(p) = &key.policy {
+            name.push_str(&format!("/policy-{:08x}", settings_hash(p)));
+        }
+        return name;
     }
     let mut name = format!("service/{}/{}/{}", key.namespace, key.service, key.port);
     // HTTP/2 is h2c in clear text and h2 over TLS.
@@ -23,7 +22,16 @@ pub fn cluster(key: &crate::ir::ClusterKey) -> String {
     if key.tls.is_some() {
         name.push_str("/tls");
     }
+    if let Some(p) = &key.policy {
+        name.push_str(&format!("/policy-{:08x}", settings_hash(p)));
+    }
     name
+}
+
+/// A short, stable digest of cluster settings (FNV-1a, 32 bits, over their debug form): equal
+/// settings give one name whichever policy they came from, on every machine and run.
+fn settings_hash(p: &crate::resolve::traffic::ClusterPolicy) -> u32 {
+    format!("{p:?}").bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 
 /// Listener (and its route configuration) for one port: `http-<port>` or `https-<port>`.

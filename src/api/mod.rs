@@ -5,6 +5,7 @@
 //! it against its schema and then [`decode`]s it into an [`Object`].
 
 pub mod backendtls;
+pub mod btp;
 pub mod core;
 pub mod envoyproxy;
 pub mod gateway;
@@ -12,6 +13,7 @@ pub mod grpcroute;
 pub mod httproute;
 pub mod l4route;
 pub mod meta;
+pub mod policy;
 pub mod refgrant;
 
 use crate::diag::Code;
@@ -173,6 +175,7 @@ kinds! {
     Secret => secrets, "", ["v1"], namespaced;
     ConfigMap => config_maps, "", ["v1"], namespaced;
     EnvoyProxy => envoy_proxies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
+    BackendTrafficPolicy => backend_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
 }
 
 impl Object {
@@ -202,6 +205,7 @@ impl Object {
             Object::ReferenceGrant(o) => Kept::ReferenceGrant(o),
             Object::BackendTLSPolicy(o) => Kept::BackendTLSPolicy(o),
             Object::EnvoyProxy(o) => Kept::EnvoyProxy(o),
+            Object::BackendTrafficPolicy(o) => Kept::BackendTrafficPolicy(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
             Object::EndpointSlice(e) => Kept::EndpointSlice(core::EndpointSliceInfo::from_slice(*e, strings)),
             Object::Namespace(mut n) => {
@@ -234,7 +238,6 @@ impl Kind {
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
     (GATEWAY_GROUP, "ListenerSet", &["v1"]),
     (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
-    (ENVOY_GATEWAY_GROUP, "BackendTrafficPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "ClientTrafficPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "SecurityPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
@@ -370,6 +373,13 @@ resource!(
     /// BackendTLSPolicy: verified TLS from the Gateway to a Service's port.
     BackendTLSPolicy, "BackendTLSPolicy", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha3"] {
         pub spec: backendtls::BackendTLSPolicySpec,
+    }
+);
+resource!(
+    /// BackendTrafficPolicy (Envoy Gateway): load balancing, retries, timeouts and limits
+    /// towards the backends of the Gateways, listeners, routes or rules it targets.
+    BackendTrafficPolicy, "BackendTrafficPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
+        pub spec: btp::BackendTrafficPolicySpec,
     }
 );
 resource!(

@@ -189,6 +189,18 @@ codes! {
     ReferenceParameters = "reference::parameters", Rejected;
     /// A parentRef to a Gateway that is not in the input.
     ReferenceParentNotFound = "reference::parent-not-found", Advice;
+    /// A policy names a listener (`sectionName` on a Gateway) or a route rule (`sectionName` on a
+    /// route) that does not exist: the policy is `Accepted=False` with reason `TargetNotFound`
+    /// for that ancestor, as Envoy Gateway writes it, and does nothing there.
+    ReferencePolicyTarget = "reference::policy-target", Rejected;
+    /// A policy's target (a Gateway of ours, or a route attached to one) does not exist: the
+    /// policy has no effect and no status, as with Envoy Gateway (another controller may own
+    /// the target).
+    ReferencePolicyTargetMissing = "reference::policy-target-missing", Advice;
+    /// A policy has a value Envoy Gateway cannot translate (a consistent-hash table size that
+    /// is not prime, ...): it is `Accepted=False` with reason `Invalid`, and every route it
+    /// covers answers 500, as Envoy Gateway does.
+    PolicyInvalid = "policy::invalid", Rejected;
     /// A kind gatewayc does not implement yet (BackendTLSPolicy, ListenerSet, Envoy Gateway's policies, ...).
     UnsupportedKind = "unsupported::kind", Unsupported;
     /// A field gatewayc parses but does not implement yet; it is named.

@@ -79,6 +79,9 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
     for p in &res.backend_tls_policies {
         out.push(with_status(&p.obj, policy_status(st, &ObjectKey::of(Kind::BackendTLSPolicy, &p.obj.metadata))));
     }
+    for p in &res.backend_traffic_policies {
+        out.push(with_status(&p.obj, policy_status(st, &ObjectKey::of(Kind::BackendTrafficPolicy, &p.obj.metadata))));
+    }
     for g in &res.reference_grants {
         out.push(with_status(&g.obj, None));
     }
@@ -90,11 +93,15 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
 fn policy_status(st: &StatusTable, key: &ObjectKey) -> Option<Value> {
     let ps = st.policies.get(key).filter(|p| !p.ancestors.is_empty())?;
     Some(json!({
-        "ancestors": ps.ancestors.iter().map(|g| json!({
-            "ancestorRef": {"group": crate::api::GATEWAY_GROUP, "kind": "Gateway", "namespace": g.namespace, "name": g.name},
-            "controllerName": ps.controller_name,
-            "conditions": conditions(&ps.conditions, ps.generation),
-        })).collect::<Vec<_>>(),
+        "ancestors": ps.ancestors.iter().map(|(a, conds)| {
+            let mut r = json!({"group": crate::api::GATEWAY_GROUP, "kind": "Gateway", "namespace": a.gateway.namespace, "name": a.gateway.name});
+            if let Some(s) = &a.section { r["sectionName"] = json!(s); }
+            json!({
+                "ancestorRef": r,
+                "controllerName": ps.controller_name,
+                "conditions": conditions(conds, ps.generation),
+            })
+        }).collect::<Vec<_>>(),
     }))
 }
 

@@ -195,6 +195,9 @@ pub enum Action {
         mirrors: Vec<(String, u32)>,
         retry: Option<RetryIr>,
         session: Option<SessionIr>,
+        /// Hashing, retries and timeouts of the BackendTrafficPolicy in effect; the rule's own
+        /// Gateway API retry and timeouts take precedence.
+        traffic: Option<resolve::traffic::RouteTraffic>,
     },
     Redirect(Redirect),
     DirectResponse { status: u16 },
@@ -259,6 +262,8 @@ pub struct ClusterKey {
     pub route: Option<crate::id::ObjectKey>,
     /// Verified TLS to the backend (its BackendTLSPolicy).
     pub tls: Option<std::sync::Arc<resolve::backendtls::UpstreamTls>>,
+    /// Load balancing, timeouts and limits (a BackendTrafficPolicy).
+    pub policy: Option<std::sync::Arc<resolve::traffic::ClusterPolicy>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -271,6 +276,8 @@ pub struct ClusterIr {
     pub shares: Vec<(ClusterEndpoints, u32)>,
     /// Verified TLS to the backend (its BackendTLSPolicy).
     pub tls: Option<std::sync::Arc<resolve::backendtls::UpstreamTls>>,
+    /// Load balancing, timeouts and limits (a BackendTrafficPolicy).
+    pub policy: Option<std::sync::Arc<resolve::traffic::ClusterPolicy>>,
 }
 
 /// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.
@@ -323,7 +330,8 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
             }
             // The routes do not depend on the hostname: build them once, share them.
             let mut built = Vec::new();
-            route::candidates(&attached.route, attached.order, l.port, l.is_https(), &mut built, &mut clusters);
+            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic };
+            route::candidates(&attached.route, attached.order, &at, &mut built, &mut clusters);
             let built: Vec<_> = built.into_iter().map(Arc::new).collect();
             let groups = ports.entry(l.port).or_default();
             for h in hosts {

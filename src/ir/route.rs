@@ -27,6 +27,7 @@ pub(super) fn cluster_of(
     t: &crate::resolve::BackendTarget,
     http2: bool,
     originate_tls: bool,
+    policy: Option<Arc<crate::resolve::traffic::ClusterPolicy>>,
     clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
 ) -> String {
     let tls = match &t.tls {
@@ -44,6 +45,7 @@ pub(super) fn cluster_of(
         },
         route: None,
         tls: tls.clone(),
+        policy: policy.clone(),
     };
     clusters
         .entry(key.clone())
@@ -53,6 +55,7 @@ pub(super) fn cluster_of(
             protocol: key.protocol,
             shares: Vec::new(),
             tls,
+            policy,
         })
         .name
         .clone()
@@ -78,8 +81,26 @@ fn redirect(r: &rh::RedirectSpec, matched: &PathMatch, listener_port: u32, https
     }
 }
 
-fn action(a: &RuleAction, matched: &PathMatch, listener_port: u32, https: bool, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Action {
-    match a {
+/// Where a route is built: the listener (index, port, scheme) and the Gateway's
+/// BackendTrafficPolicies.
+pub struct At<'a> {
+    pub listener: usize,
+    pub port: u32,
+    pub https: bool,
+    pub traffic: &'a crate::resolve::btp::TrafficTable,
+}
+
+fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Action {
+    use crate::resolve::traffic::Effect;
+    let traffic = match at.traffic.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()) {
+        // A policy Envoy Gateway cannot translate: every route it covers answers 500.
+        Some(Effect::Invalid) => return Action::DirectResponse { status: 500 },
+        Some(Effect::Apply(t)) => Some(t),
+        None => None,
+    };
+    let (listener_port, https) = (at.port, at.https);
+    let policy = traffic.and_then(|t| t.cluster.clone());
+    match &rule.action {
         RuleAction::Respond(status) => Action::DirectResponse { status: *status },
         RuleAction::Redirect(r) => Action::Redirect(redirect(r, matched, listener_port, https)),
         RuleAction::Forward(f) => {
@@ -87,7 +108,7 @@ fn action(a: &RuleAction, matched: &PathMatch, listener_port: u32, https: bool, 
                 .backends
                 .iter()
                 .map(|b| WeightedCluster {
-                    cluster: cluster_of(&b.target, f.http2, true, clusters),
+                    cluster: cluster_of(&b.target, f.http2, true, policy.clone(), clusters),
                     weight: b.weight,
                     request_headers: b.request_headers.clone(),
                     response_headers: b.response_headers.clone(),
@@ -108,16 +129,17 @@ fn action(a: &RuleAction, matched: &PathMatch, listener_port: u32, https: bool, 
                 path_rewrite: f.path_rewrite.as_ref().and_then(|p| path_rewrite(p, matched)),
                 timeout_ms: f.timeout_ms,
                 backend_timeout_ms: f.backend_timeout_ms,
-                mirrors: f.mirrors.iter().map(|(t, share)| (cluster_of(t, f.http2, true, clusters), *share)).collect(),
+                mirrors: f.mirrors.iter().map(|(t, share)| (cluster_of(t, f.http2, true, policy.clone(), clusters), *share)).collect(),
                 retry: f.retry.clone(),
                 session: f.session.clone(),
+                traffic: traffic.map(|t| t.route.clone()).filter(|r| *r != Default::default()),
             }
         }
     }
 }
 
 /// Add one candidate per (rule, match) of `route` to `out`; register the clusters it uses.
-pub fn candidates(route: &HttpRoute, order: usize, listener_port: u32, https: bool, out: &mut Vec<Candidate>, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) {
+pub fn candidates(route: &HttpRoute, order: usize, at: &At, out: &mut Vec<Candidate>, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) {
     for rule in &route.rules {
         for (mi, m) in rule.matches.iter().enumerate() {
             let (rank, len) = match &m.path {
@@ -140,7 +162,7 @@ pub fn candidates(route: &HttpRoute, order: usize, listener_port: u32, https: bo
                 route: Arc::new(RouteIr {
                     name: crate::names::route(&rule.id, mi),
                     matches: m.clone(),
-                    action: action(&rule.action, &m.path, listener_port, https, clusters),
+                    action: action(rule, &m.path, at, clusters),
                     request_headers: rule.request_headers.clone(),
                     response_headers: rule.response_headers.clone(),
                     cors: rule.cors.clone(),

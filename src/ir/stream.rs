@@ -11,6 +11,7 @@ pub(super) fn proxy(
     route: &StreamRoute,
     udp: bool,
     originate_tls: bool,
+    policy: Option<Arc<crate::resolve::traffic::ClusterPolicy>>,
     clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
 ) -> Option<StreamProxy> {
     if route.backends.is_empty() {
@@ -21,7 +22,7 @@ pub(super) fn proxy(
         let clusters = route
             .backends
             .iter()
-            .map(|(t, w)| (route::cluster_of(t, false, originate_tls, clusters), *w))
+            .map(|(t, w)| (route::cluster_of(t, false, originate_tls, policy.clone(), clusters), *w))
             .collect();
         return Some(StreamProxy { name, clusters });
     }
@@ -32,6 +33,7 @@ pub(super) fn proxy(
         protocol: UpstreamProtocol::Udp,
         route: Some(route.key.clone()),
         tls: None,
+        policy: policy.clone(),
     };
     let shares: Vec<(ClusterEndpoints, u32)> = route
         .backends
@@ -46,6 +48,7 @@ pub(super) fn proxy(
             protocol: key.protocol,
             shares,
             tls: None,
+            policy,
         })
         .name
         .clone();
@@ -69,7 +72,7 @@ fn holder(g: &ResolvedGateway, li: usize) -> Option<&AttachedStream> {
 
 /// A TCP or UDP port: the proxy of the route that holds its listener. None without one.
 pub(super) fn port_proxy(g: &ResolvedGateway, li: usize, udp: bool, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Option<StreamProxy> {
-    holder(g, li).and_then(|s| proxy(&s.route, udp, !udp, clusters))
+    holder(g, li).and_then(|s| proxy(&s.route, udp, !udp, g.traffic.for_stream(li, &s.route.key, None), clusters))
 }
 
 /// The chains of one TLS listener: one per route with the SNI names it holds there (a name
@@ -100,7 +103,7 @@ pub(super) fn tls_chains(
         if hosts.is_empty() {
             continue;
         }
-        let Some(proxy) = proxy(&s.route, false, l.protocol == Protocol::TlsTerminate, clusters) else {
+        let Some(proxy) = proxy(&s.route, false, l.protocol == Protocol::TlsTerminate, g.traffic.for_stream(li, &s.route.key, None), clusters) else {
             continue;
         };
         let server_names = if hosts.iter().any(|h| h == "*") {

@@ -188,7 +188,7 @@ pub fn ancestors(gateway: &ObjectKey, routes: impl Iterator<Item = ObjectKey>, r
         let Some(keys) = rec.route_policies.get(&r).cloned() else { continue };
         for k in keys {
             if let Some(p) = rec.status.policies.get_mut(&k) {
-                p.ancestors.insert(gateway.clone());
+                p.ancestor(&super::status::AncestorRef { gateway: gateway.clone(), section: None });
             }
         }
     }

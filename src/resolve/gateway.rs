@@ -100,6 +100,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             streams: Vec::new(),
             unserved: Vec::new(),
             backend_client_certificate,
+            traffic: Default::default(),
         });
     }
     out

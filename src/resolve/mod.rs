@@ -13,6 +13,7 @@
 pub mod attach;
 pub mod backend;
 pub mod backendtls;
+pub mod btp;
 pub mod frontend;
 pub mod gateway;
 pub mod grpcroute;
@@ -21,8 +22,10 @@ pub mod http;
 pub mod httproute;
 pub mod l4route;
 pub mod listener;
+pub mod policy;
 pub mod status;
 pub mod tls;
+pub mod traffic;
 
 use crate::api::{Kind, Resources};
 use crate::diag::Diagnostic;
@@ -103,6 +106,8 @@ pub struct ResolvedGateway {
     pub unserved: Vec<usize>,
     /// Presented to backends reached over TLS that ask for a client certificate.
     pub backend_client_certificate: Option<Arc<tls::Certificate>>,
+    /// The BackendTrafficPolicies in effect, by scope.
+    pub traffic: btp::TrafficTable,
 }
 
 /// What attaching one HTTPRoute or GRPCRoute needs.
@@ -182,6 +187,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
         }
     }
     l4route::resolve_all(res, &parents, &mut gateways, &index, opts, &mut rec);
+    btp::resolve_all(res, &mut gateways, &opts.controller_name, &mut rec);
     policy_ancestors(&gateways, &mut rec);
     gateway::finish(&gateways, &mut rec);
     let (status, diagnostics) = rec.finish();

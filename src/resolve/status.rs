@@ -99,14 +99,38 @@ pub struct StatusTable {
     pub policies: BTreeMap<ObjectKey, PolicyStatus>,
 }
 
-/// A policy's status: the Gateways it takes effect in (its ancestors) and its conditions,
-/// the same for each ancestor.
+/// A policy's status: the ancestors it takes effect in, each with its conditions. Conditions
+/// the policy has as a whole (BackendTLSPolicy judges its trust once) are kept apart and
+/// written to every ancestor that has no condition of that type of its own.
 #[derive(Debug, Clone, Default)]
 pub struct PolicyStatus {
     pub controller_name: String,
-    pub ancestors: std::collections::BTreeSet<ObjectKey>,
+    /// In the order they were found.
+    pub ancestors: Vec<(AncestorRef, Vec<Condition>)>,
     pub conditions: Vec<Condition>,
     pub generation: Option<i64>,
+}
+
+impl PolicyStatus {
+    /// The ancestor's conditions, adding the ancestor if it is new.
+    pub fn ancestor(&mut self, a: &AncestorRef) -> &mut Vec<Condition> {
+        let i = match self.ancestors.iter().position(|(x, _)| x == a) {
+            Some(i) => i,
+            None => {
+                self.ancestors.push((a.clone(), Vec::new()));
+                self.ancestors.len() - 1
+            }
+        };
+        &mut self.ancestors[i].1
+    }
+}
+
+/// A Gateway a policy takes effect in, and the listener when the policy (or the route it
+/// targets) names one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AncestorRef {
+    pub gateway: ObjectKey,
+    pub section: Option<String>,
 }
 
 /// What a problem says about status: which object's (or listener's, or route parent's)
@@ -122,6 +146,8 @@ pub enum Target {
     Route(ObjectKey),
     /// A policy, for every ancestor.
     Policy(ObjectKey),
+    /// A policy, for one ancestor.
+    PolicyAncestor(ObjectKey, AncestorRef),
 }
 
 /// Where a problem is: the object, the position finder of its nodes, and the field.
@@ -214,6 +240,7 @@ impl Recorder {
             Target::RouteParent(k, i) => self.status.routes.get_mut(&k).and_then(|r| r.parents.get_mut(i)).map(|p| &mut p.conditions),
             Target::Route(k) => Some(self.route_wide.entry(k).or_default()),
             Target::Policy(k) => Some(&mut self.status.policies.entry(k).or_default().conditions),
+            Target::PolicyAncestor(k, a) => Some(self.status.policies.entry(k).or_default().ancestor(&a)),
         };
         if let Some(conds) = conds
             && get(conds, c.type_).is_none_or(|old| !is_problem(old))
@@ -271,8 +298,23 @@ impl Recorder {
                 );
             }
         }
-        for p in self.status.policies.values_mut() {
-            canonical(&mut p.conditions, &[("Accepted", "Accepted", "Policy has been accepted."), ("ResolvedRefs", "ResolvedRefs", "Resolved all the Object references.")]);
+        for (key, p) in self.status.policies.iter_mut() {
+            // Envoy Gateway's policies say Accepted; a BackendTLSPolicy also ResolvedRefs.
+            let defaults: &[(&'static str, &'static str, &'static str)] = if key.kind == crate::api::Kind::BackendTLSPolicy {
+                &[("Accepted", "Accepted", "Policy has been accepted."), ("ResolvedRefs", "ResolvedRefs", "Resolved all the Object references.")]
+            } else {
+                &[("Accepted", "Accepted", "Policy has been accepted.")]
+            };
+            let wide = std::mem::take(&mut p.conditions);
+            for (_, conds) in &mut p.ancestors {
+                for c in &wide {
+                    if get(conds, c.type_).is_none_or(|old| !is_problem(old)) {
+                        set(conds, c.clone());
+                    }
+                }
+                canonical(conds, defaults);
+            }
+            p.conditions = wide;
         }
         (self.status, self.diagnostics)
     }

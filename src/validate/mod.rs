@@ -7,6 +7,7 @@
 //! rules). An object with an error is dropped here, as the API server would refuse it.
 
 mod backendtls;
+mod btp;
 mod envoyproxy;
 mod gateway;
 mod grpcroute;
@@ -144,6 +145,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Object::UDPRoute(r) => l4route::check_udp(r, &mut ctx),
         Object::TLSRoute(r) => l4route::check_tls(r, &mut ctx),
         Object::EnvoyProxy(e) => envoyproxy::check(e, &mut ctx),
+        Object::BackendTrafficPolicy(p) => btp::check(p, &mut ctx),
         _ => {}
     }
     mark_sensitive(kind, &mut ctx.diags);

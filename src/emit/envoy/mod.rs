@@ -1,6 +1,7 @@
 //! IR to a static Envoy v3 bootstrap: one listener per port, an inline route table,
 //! one cluster per backend. Secure defaults as Envoy Gateway ships them.
 
+mod policy;
 mod route;
 mod stream;
 mod types;
@@ -174,8 +175,8 @@ fn invalid_backend_cluster() -> Cluster {
     Cluster {
         name: name.into(),
         type_: "STATIC",
-        connect_timeout: "10s",
-        lb_policy: "ROUND_ROBIN",
+        connect_timeout: "10s".into(),
+        lb: policy::cluster_lb(None),
         dns_lookup_family: None,
         typed_extension_protocol_options: None,
         per_connection_buffer_limit_bytes: BUFFER_LIMIT_BYTES,
@@ -244,6 +245,7 @@ fn readiness_cluster(opts: &EnvoyOptions) -> Option<Cluster> {
         protocol: ir::UpstreamProtocol::Http1,
         shares: Vec::new(),
         tls: None,
+        policy: None,
     }, None, opts))
 }
 
@@ -436,6 +438,7 @@ fn grpc_web(vhosts: &[ir::VirtualHostIr]) -> Option<HttpFilter> {
 }
 
 fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certificate>, opts: &EnvoyOptions) -> Cluster {
+    let policy = c.policy.as_deref();
     // A route's own cluster (its backends as weighted localities) resolves by DNS if any
     // backend does; IP addresses resolve to themselves.
     let dns = |e: &ClusterEndpoints| matches!(e, ClusterEndpoints::Dns(_));
@@ -466,19 +469,13 @@ fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certific
     Cluster {
         name: c.name.clone(),
         type_,
-        connect_timeout: "10s",
-        lb_policy: "ROUND_ROBIN",
+        connect_timeout: policy.and_then(|p| p.connect_timeout_ms).map(policy::duration).unwrap_or_else(|| "10s".into()),
+        lb: policy::cluster_lb(policy),
         dns_lookup_family,
-        typed_extension_protocol_options: (c.protocol == ir::UpstreamProtocol::H2c).then_some(ProtocolOptions {
-            http: HttpProtocolOptions {
-                type_: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                explicit_http_config: ExplicitHttpConfig { http2_protocol_options: Empty {} },
-            },
-        }),
+        typed_extension_protocol_options: policy::protocol_options(c.protocol == ir::UpstreamProtocol::H2c, policy.filter(|_| c.protocol != ir::UpstreamProtocol::Udp)),
         per_connection_buffer_limit_bytes: BUFFER_LIMIT_BYTES,
         common_lb_config: (!c.shares.is_empty()).then_some(stream::CommonLbConfig { locality_weighted_lb_config: Empty {} }),
-        circuit_breakers: (c.protocol == ir::UpstreamProtocol::Udp)
-            .then(|| stream::CircuitBreakers { thresholds: vec![stream::Thresholds { max_connections: stream::UDP_MAX_SESSIONS }] }),
+        circuit_breakers: policy::circuit_breakers(policy, (c.protocol == ir::UpstreamProtocol::Udp).then_some(stream::UDP_MAX_SESSIONS)),
         transport_socket: c.tls.as_ref().map(|t| upstream_tls(t, c.protocol == ir::UpstreamProtocol::H2c, client_cert, opts)),
         load_assignment: ClusterLoadAssignment { cluster_name: c.name.clone(), endpoints },
     }

@@ -154,11 +154,14 @@ fn route(r: &ir::RouteIr) -> Route {
                 response_code: redirect_code(rd.status),
             });
         }
-        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms, mirrors, retry, session } => {
+        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms, mirrors, retry, session, traffic } => {
             let mut ra = RouteAction { host_rewrite_literal: host_rewrite.clone(), ..Default::default() };
             // Gateway API `request` is the route timeout (0 disables it); `backendRequest` bounds
             // each try (there are no retries without a retry filter).
-            ra.timeout = timeout_ms.map(envoy_duration);
+            // A BackendTrafficPolicy's request timeout and retries apply where the rule sets none
+            // (Gateway API takes precedence, as with Envoy Gateway).
+            ra.timeout = timeout_ms.or(traffic.as_ref().and_then(|t| t.request_timeout_ms)).map(envoy_duration);
+            ra.hash_policy = traffic.as_ref().map(|t| super::policy::hash_policies(&t.hash)).unwrap_or_default();
             let per_try_timeout = backend_timeout_ms.filter(|ms| *ms > 0).map(envoy_duration);
             ra.retry_policy = match retry {
                 Some(r) => Some(RetryPolicy {
@@ -170,9 +173,13 @@ fn route(r: &ir::RouteIr) -> Route {
                     num_retries: r.attempts,
                     per_try_timeout,
                     retriable_status_codes: r.codes.clone(),
-                    retry_back_off: r.backoff_ms.filter(|ms| *ms > 0).map(|ms| RetryBackOff { base_interval: envoy_duration(ms) }),
+                    retry_back_off: r.backoff_ms.filter(|ms| *ms > 0).map(|ms| RetryBackOff { base_interval: envoy_duration(ms), max_interval: None }),
+                    ..Default::default()
                 }),
-                None => per_try_timeout.map(|t| RetryPolicy { num_retries: 0, per_try_timeout: Some(t), ..Default::default() }),
+                None => match traffic.as_ref().and_then(|t| t.retry.as_ref()) {
+                    Some(r) => Some(super::policy::retry_policy(r)),
+                    None => per_try_timeout.map(|t| RetryPolicy { num_retries: 0, per_try_timeout: Some(t), ..Default::default() }),
+                },
             };
             if let Some(s) = session {
                 let cfg = out.typed_per_filter_config.get_or_insert(PerFilterConfig { cors: None, stateful_session: None });

@@ -84,6 +84,12 @@ pub struct CircuitBreakers {
 #[derive(Serialize)]
 pub struct Thresholds {
     pub max_connections: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pending_requests: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
 }
 
 #[derive(Serialize)]

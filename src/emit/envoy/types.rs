@@ -462,6 +462,8 @@ pub struct RouteAction {
     pub regex_rewrite: Option<RegexRewrite>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hash_policy: Vec<super::policy::HashPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_policy: Option<RetryPolicy>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -497,11 +499,17 @@ pub struct RetryPolicy {
     pub retriable_status_codes: Vec<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_back_off: Option<RetryBackOff>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retry_host_predicate: Vec<super::policy::RetryHostPredicate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_selection_retry_max_attempts: Option<u32>,
 }
 
 #[derive(Serialize)]
 pub struct RetryBackOff {
     pub base_interval: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_interval: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -568,8 +576,9 @@ pub struct Cluster {
     pub name: String,
     #[serde(rename = "type")]
     pub type_: &'static str,
-    pub connect_timeout: &'static str,
-    pub lb_policy: &'static str,
+    pub connect_timeout: String,
+    #[serde(flatten)]
+    pub lb: super::policy::ClusterLb,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_lookup_family: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -629,12 +638,17 @@ pub struct ProtocolOptions {
 pub struct HttpProtocolOptions {
     #[serde(rename = "@type")]
     pub type_: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common_http_protocol_options: Option<super::policy::UpstreamCommonHttp>,
     pub explicit_http_config: ExplicitHttpConfig,
 }
 
 #[derive(Serialize)]
 pub struct ExplicitHttpConfig {
-    pub http2_protocol_options: Empty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_protocol_options: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http2_protocol_options: Option<Empty>,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,306 @@
+//! BackendTrafficPolicy (gateway.envoyproxy.io/v1alpha1): how Envoy talks to the backends of
+//! the Gateways, listeners, routes or route rules it targets. The fields gatewayc implements
+//! are typed here with the v1.9.0 CRD's constraints; every other field of the CRD is kept as
+//! data and refused by name (`unsupported::field`), never dropped.
+
+use super::meta::*;
+use super::policy::{LocalPolicyTargetReference, MergeType, PolicyTargets, TargetSelector};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+type Other = Option<serde_json::Value>;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackendTrafficPolicySpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<LocalPolicyTargetReference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_refs: Vec<LocalPolicyTargetReference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_selectors: Vec<TargetSelector>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_type: Option<MergeType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Timeout>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<CircuitBreaker>,
+    // Not implemented yet: refused by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission_control: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_limit: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressor: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_injection: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http2: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_upgrade: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_protocol: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_buffer: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_override: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_type: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_keepalive: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_client_protocol: Other,
+}
+
+impl BackendTrafficPolicySpec {
+    pub fn targets(&self) -> PolicyTargets<'_> {
+        PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
+    }
+    /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
+    pub fn unimplemented(&self) -> [(&'static str, bool); 18] {
+        [
+            ("admissionControl", self.admission_control.is_some()),
+            ("bandwidthLimit", self.bandwidth_limit.is_some()),
+            ("compression", self.compression.is_some()),
+            ("compressor", self.compressor.is_some()),
+            ("connection", self.connection.is_some()),
+            ("dns", self.dns.is_some()),
+            ("faultInjection", self.fault_injection.is_some()),
+            ("healthCheck", self.health_check.is_some()),
+            ("http2", self.http2.is_some()),
+            ("httpUpgrade", self.http_upgrade.is_some()),
+            ("proxyProtocol", self.proxy_protocol.is_some()),
+            ("rateLimit", self.rate_limit.is_some()),
+            ("requestBuffer", self.request_buffer.is_some()),
+            ("responseOverride", self.response_override.is_some()),
+            ("routingType", self.routing_type.is_some()),
+            ("tcpKeepalive", self.tcp_keepalive.is_some()),
+            ("telemetry", self.telemetry.is_some()),
+            ("useClientProtocol", self.use_client_protocol.is_some()),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum LoadBalancerType {
+    ConsistentHash,
+    LeastRequest,
+    Random,
+    RoundRobin,
+    BackendUtilization,
+    DynamicModule,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoadBalancer {
+    #[serde(rename = "type")]
+    pub type_: LoadBalancerType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistent_hash: Option<ConsistentHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_start: Option<SlowStart>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_utilization: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_module: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_override: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_aware: Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SlowStart {
+    #[schemars(pattern(DURATION))]
+    pub window: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConsistentHashType {
+    #[serde(rename = "SourceIP")]
+    SourceIp,
+    Header,
+    Headers,
+    Cookie,
+    QueryParams,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConsistentHash {
+    #[serde(rename = "type")]
+    pub type_: ConsistentHashType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<Named>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Vec<Named>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie: Option<Cookie>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_params: Option<Vec<Named>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = 5000011))]
+    pub table_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Named {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cookie {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub ttl: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// The retry triggers the CRD allows.
+pub const RETRY_TRIGGERS: &[&str] = &[
+    "5xx",
+    "gateway-error",
+    "reset",
+    "reset-before-request",
+    "connect-failure",
+    "retriable-4xx",
+    "refused-stream",
+    "retriable-status-codes",
+    "cancelled",
+    "deadline-exceeded",
+    "internal",
+    "resource-exhausted",
+    "unavailable",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Retry {
+    /// The CRD's default: 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub num_retries: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_attempts_per_priority: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_on: Option<RetryOn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_retry: Option<PerRetry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RetryOn {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("items" = {"type": "string", "enum": RETRY_TRIGGERS}))]
+    pub triggers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(range(min = 100, max = 599)))]
+    pub http_status_codes: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PerRetry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub back_off: Option<BackOff>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackOff {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub base_interval: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub max_interval: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Timeout {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpTimeout>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpTimeout>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TcpTimeout {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub connect_timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpTimeout {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub connection_idle_timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub max_connection_duration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub request_timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub max_stream_duration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub stream_idle_timeout: Option<String>,
+}
+
+/// Limits Envoy keeps per cluster; the CRD defaults the four thresholds to 1024 each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CircuitBreaker {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 4294967295u64))]
+    pub max_connections: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 4294967295u64))]
+    pub max_pending_requests: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 4294967295u64))]
+    pub max_parallel_requests: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 4294967295u64))]
+    pub max_parallel_retries: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 4294967295u64))]
+    pub max_requests_per_connection: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_endpoint: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_budget: Other,
+}

@@ -1,0 +1,196 @@
+//! Envoy structs and builders for what a BackendTrafficPolicy sets: a cluster's load
+//! balancer, circuit breakers and HTTP connection limits; a route's hash policy and retries.
+
+use super::stream::{CircuitBreakers, Thresholds};
+use super::types::*;
+use crate::resolve::traffic::{self as t, ClusterPolicy, LbPolicy};
+use serde::Serialize;
+
+/// Milliseconds as a proto3 JSON duration (`1.500s`).
+pub fn duration(ms: u64) -> String {
+    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{}.{:03}s", ms / 1000, ms % 1000) }
+}
+
+#[derive(Serialize)]
+pub struct ClusterLb {
+    pub lb_policy: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maglev_lb_config: Option<MaglevLbConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub least_request_lb_config: Option<SlowStartHolder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round_robin_lb_config: Option<SlowStartHolder>,
+}
+
+#[derive(Serialize)]
+pub struct MaglevLbConfig {
+    pub table_size: u64,
+}
+
+#[derive(Serialize)]
+pub struct SlowStartHolder {
+    pub slow_start_config: SlowStartConfig,
+}
+
+#[derive(Serialize)]
+pub struct SlowStartConfig {
+    pub slow_start_window: String,
+}
+
+/// Round robin unless a policy says otherwise.
+pub fn cluster_lb(p: Option<&ClusterPolicy>) -> ClusterLb {
+    let slow = |ms: &Option<u64>| ms.map(|ms| SlowStartHolder { slow_start_config: SlowStartConfig { slow_start_window: duration(ms) } });
+    let mut out = ClusterLb { lb_policy: "ROUND_ROBIN", maglev_lb_config: None, least_request_lb_config: None, round_robin_lb_config: None };
+    match p.and_then(|p| p.lb.as_ref()) {
+        None => {}
+        Some(LbPolicy::RoundRobin { slow_start_ms }) => out.round_robin_lb_config = slow(slow_start_ms),
+        Some(LbPolicy::LeastRequest { slow_start_ms }) => {
+            out.lb_policy = "LEAST_REQUEST";
+            out.least_request_lb_config = slow(slow_start_ms);
+        }
+        Some(LbPolicy::Random) => out.lb_policy = "RANDOM",
+        Some(LbPolicy::Maglev { table_size }) => {
+            out.lb_policy = "MAGLEV";
+            out.maglev_lb_config = table_size.map(|table_size| MaglevLbConfig { table_size });
+        }
+    }
+    out
+}
+
+/// A policy's thresholds; UDP clusters keep their session limit unless the policy sets one.
+pub fn circuit_breakers(p: Option<&ClusterPolicy>, udp_sessions: Option<u32>) -> Option<CircuitBreakers> {
+    match p.and_then(|p| p.circuit_breaker.as_ref()) {
+        Some(c) => Some(CircuitBreakers {
+            thresholds: vec![Thresholds {
+                max_connections: c.max_connections,
+                max_pending_requests: Some(c.max_pending_requests),
+                max_requests: Some(c.max_requests),
+                max_retries: Some(c.max_retries),
+            }],
+        }),
+        None => udp_sessions.map(|m| CircuitBreakers { thresholds: vec![Thresholds { max_connections: m, max_pending_requests: None, max_requests: None, max_retries: None }] }),
+    }
+}
+
+#[derive(Serialize)]
+pub struct UpstreamCommonHttp {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connection_duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_stream_duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_connection: Option<u32>,
+}
+
+/// The cluster's HTTP protocol options: HTTP/2 for h2c backends, and a policy's connection
+/// limits. None when neither applies.
+pub fn protocol_options(h2: bool, p: Option<&ClusterPolicy>) -> Option<ProtocolOptions> {
+    let common = p.map(|p| UpstreamCommonHttp {
+        idle_timeout: p.idle_timeout_ms.map(duration),
+        max_connection_duration: p.max_connection_duration_ms.map(duration),
+        max_stream_duration: p.max_stream_duration_ms.map(duration),
+        max_requests_per_connection: p.circuit_breaker.as_ref().and_then(|c| c.max_requests_per_connection),
+    });
+    let common = common.filter(|c| c.idle_timeout.is_some() || c.max_connection_duration.is_some() || c.max_stream_duration.is_some() || c.max_requests_per_connection.is_some());
+    if !h2 && common.is_none() {
+        return None;
+    }
+    Some(ProtocolOptions {
+        http: HttpProtocolOptions {
+            type_: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            common_http_protocol_options: common,
+            explicit_http_config: if h2 {
+                ExplicitHttpConfig { http_protocol_options: None, http2_protocol_options: Some(Empty {}) }
+            } else {
+                ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: None }
+            },
+        },
+    })
+}
+
+#[derive(Serialize, Default)]
+pub struct HashPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<HashHeader>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cookie: Option<HashCookie>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_properties: Option<HashConnection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_parameter: Option<HashQuery>,
+}
+
+#[derive(Serialize)]
+pub struct HashHeader {
+    pub header_name: String,
+}
+
+#[derive(Serialize)]
+pub struct HashCookie {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<CookieAttribute>,
+}
+
+#[derive(Serialize)]
+pub struct CookieAttribute {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Serialize)]
+pub struct HashConnection {
+    pub source_ip: bool,
+}
+
+#[derive(Serialize)]
+pub struct HashQuery {
+    pub name: String,
+}
+
+pub fn hash_policies(h: &[t::HashPolicy]) -> Vec<HashPolicy> {
+    h.iter()
+        .map(|h| match h {
+            t::HashPolicy::SourceIp => HashPolicy { connection_properties: Some(HashConnection { source_ip: true }), ..Default::default() },
+            t::HashPolicy::Header(name) => HashPolicy { header: Some(HashHeader { header_name: name.clone() }), ..Default::default() },
+            t::HashPolicy::QueryParameter(name) => HashPolicy { query_parameter: Some(HashQuery { name: name.clone() }), ..Default::default() },
+            t::HashPolicy::Cookie { name, ttl_ms, attributes } => HashPolicy {
+                cookie: Some(HashCookie {
+                    name: name.clone(),
+                    ttl: ttl_ms.map(duration),
+                    attributes: attributes.iter().map(|(n, v)| CookieAttribute { name: n.clone(), value: v.clone() }).collect(),
+                }),
+                ..Default::default()
+            },
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct RetryHostPredicate {
+    pub name: &'static str,
+    pub typed_config: TypedEmpty,
+}
+
+/// Envoy Gateway's retry conditions when a policy names none.
+const DEFAULT_RETRY_ON: &str = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+
+/// A policy's retries as Envoy Gateway writes them: another host on each retry when there is one.
+pub fn retry_policy(r: &t::PolicyRetry) -> RetryPolicy {
+    RetryPolicy {
+        retry_on: Some(if r.retry_on.is_empty() { DEFAULT_RETRY_ON.to_string() } else { r.retry_on.join(",") }),
+        num_retries: r.num_retries,
+        per_try_timeout: r.per_try_timeout_ms.map(duration),
+        retriable_status_codes: r.status_codes.clone(),
+        retry_back_off: r.backoff_base_ms.map(|b| RetryBackOff { base_interval: duration(b), max_interval: r.backoff_max_ms.map(duration) }),
+        retry_host_predicate: vec![RetryHostPredicate {
+            name: "envoy.retry_host_predicates.previous_hosts",
+            typed_config: TypedEmpty { type_: "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate" },
+        }],
+        host_selection_retry_max_attempts: Some(5),
+    }
+}

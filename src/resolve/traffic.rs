@@ -1,0 +1,220 @@
+//! What a BackendTrafficPolicy does, as resolve hands it to the IR: plain data, no `api` type.
+//! Cluster-shaping settings ([`ClusterPolicy`]) go into the cluster key; route settings
+//! ([`RouteTraffic`]) onto the routes the policy covers.
+
+use crate::api::btp::{self, BackendTrafficPolicySpec, ConsistentHashType, LoadBalancerType};
+use crate::api::httproute::duration_ms;
+use std::sync::Arc;
+
+/// How Envoy picks an endpoint of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LbPolicy {
+    RoundRobin { slow_start_ms: Option<u64> },
+    LeastRequest { slow_start_ms: Option<u64> },
+    Random,
+    /// Consistent hashing (the route's hash policy gives the key).
+    Maglev { table_size: Option<u64> },
+}
+
+/// Envoy's circuit-breaker thresholds (default priority).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CircuitBreaker {
+    pub max_connections: u32,
+    pub max_pending_requests: u32,
+    pub max_requests: u32,
+    pub max_retries: u32,
+    pub max_requests_per_connection: Option<u32>,
+}
+
+/// Settings that shape a cluster: routes whose clusters differ in these get different
+/// clusters; equal settings share one, whichever policy they came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClusterPolicy {
+    pub lb: Option<LbPolicy>,
+    pub connect_timeout_ms: Option<u64>,
+    pub idle_timeout_ms: Option<u64>,
+    pub max_connection_duration_ms: Option<u64>,
+    pub max_stream_duration_ms: Option<u64>,
+    pub circuit_breaker: Option<CircuitBreaker>,
+}
+
+impl ClusterPolicy {
+    pub fn is_empty(&self) -> bool {
+        *self == ClusterPolicy::default()
+    }
+    /// Fill what is unset here from `less_specific` (Envoy Gateway's rule for TCP and UDP routes:
+    /// each setting from the most specific policy that has it).
+    pub fn fill_from(&mut self, less_specific: &ClusterPolicy) {
+        macro_rules! fill {
+            ($($f:ident),+) => {$( if self.$f.is_none() { self.$f = less_specific.$f.clone(); } )+};
+        }
+        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker);
+    }
+}
+
+/// What the hash of consistent hashing is computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HashPolicy {
+    SourceIp,
+    Header(String),
+    /// Envoy generates the cookie when the request has none and a TTL is given.
+    Cookie { name: String, ttl_ms: Option<u64>, attributes: Vec<(String, String)> },
+    QueryParameter(String),
+}
+
+/// Retries from a policy (a Gateway API retry on the rule takes precedence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyRetry {
+    pub num_retries: u32,
+    /// Envoy's retry_on conditions; empty: Envoy Gateway's default set.
+    pub retry_on: Vec<String>,
+    pub status_codes: Vec<u16>,
+    pub per_try_timeout_ms: Option<u64>,
+    pub backoff_base_ms: Option<u64>,
+    pub backoff_max_ms: Option<u64>,
+}
+
+/// Settings carried by each route the policy covers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteTraffic {
+    pub hash: Vec<HashPolicy>,
+    pub retry: Option<PolicyRetry>,
+    /// The whole request (a Gateway API timeout on the rule takes precedence).
+    pub request_timeout_ms: Option<u64>,
+    pub stream_idle_timeout_ms: Option<u64>,
+}
+
+/// One policy's effect (after any merge with its parent's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traffic {
+    pub cluster: Option<Arc<ClusterPolicy>>,
+    pub route: RouteTraffic,
+}
+
+/// What a policy does where it applies: its settings, or (a value Envoy Gateway cannot
+/// translate) a 500 for every route it covers, as Envoy Gateway answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Apply(Arc<Traffic>),
+    Invalid,
+}
+
+fn is_prime(n: u64) -> bool {
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+}
+
+/// Envoy Gateway's translation of a policy's spec, or its error message (the condition's).
+pub fn build(spec: &BackendTrafficPolicySpec) -> Result<Traffic, String> {
+    let mut cluster = ClusterPolicy::default();
+    let mut route = RouteTraffic::default();
+    let dur = |d: &Option<String>| d.as_deref().and_then(duration_ms);
+    if let Some(lb) = &spec.load_balancer {
+        let slow_start_ms = lb.slow_start.as_ref().and_then(|s| duration_ms(&s.window));
+        cluster.lb = match lb.type_ {
+            LoadBalancerType::RoundRobin => Some(LbPolicy::RoundRobin { slow_start_ms }),
+            LoadBalancerType::LeastRequest => Some(LbPolicy::LeastRequest { slow_start_ms }),
+            LoadBalancerType::Random => Some(LbPolicy::Random),
+            LoadBalancerType::ConsistentHash => {
+                let ch = lb.consistent_hash.as_ref().ok_or("LoadBalancer: consistentHash is not set")?;
+                if let Some(t) = ch.table_size
+                    && (t > 5_000_011 || !is_prime(t))
+                {
+                    return Err(format!("LoadBalancer: ConsistentHash: invalid TableSize value {t}"));
+                }
+                route.hash = hash_policies(ch);
+                Some(LbPolicy::Maglev { table_size: ch.table_size })
+            }
+            // Refused by validation (unsupported): never reaches here with a value.
+            LoadBalancerType::BackendUtilization | LoadBalancerType::DynamicModule => None,
+        };
+    }
+    if let Some(t) = &spec.timeout {
+        cluster.connect_timeout_ms = t.tcp.as_ref().and_then(|t| dur(&t.connect_timeout));
+        if let Some(h) = &t.http {
+            cluster.idle_timeout_ms = dur(&h.connection_idle_timeout);
+            cluster.max_connection_duration_ms = dur(&h.max_connection_duration);
+            cluster.max_stream_duration_ms = dur(&h.max_stream_duration);
+            route.request_timeout_ms = dur(&h.request_timeout);
+            route.stream_idle_timeout_ms = dur(&h.stream_idle_timeout);
+        }
+    }
+    if let Some(c) = &spec.circuit_breaker {
+        // The CRD's defaults, as the API server writes them.
+        cluster.circuit_breaker = Some(CircuitBreaker {
+            max_connections: c.max_connections.unwrap_or(1024),
+            max_pending_requests: c.max_pending_requests.unwrap_or(1024),
+            max_requests: c.max_parallel_requests.unwrap_or(1024),
+            max_retries: c.max_parallel_retries.unwrap_or(1024),
+            max_requests_per_connection: c.max_requests_per_connection,
+        });
+    }
+    if let Some(r) = &spec.retry {
+        route.retry = Some(retry(r));
+    }
+    let cluster = (!cluster.is_empty()).then(|| Arc::new(cluster));
+    Ok(Traffic { cluster, route })
+}
+
+fn hash_policies(ch: &btp::ConsistentHash) -> Vec<HashPolicy> {
+    match ch.type_ {
+        ConsistentHashType::SourceIp => vec![HashPolicy::SourceIp],
+        ConsistentHashType::Header => ch.header.iter().map(|h| HashPolicy::Header(h.name.to_ascii_lowercase())).collect(),
+        ConsistentHashType::Headers => ch.headers.iter().flatten().map(|h| HashPolicy::Header(h.name.to_ascii_lowercase())).collect(),
+        ConsistentHashType::Cookie => ch
+            .cookie
+            .iter()
+            .map(|c| HashPolicy::Cookie {
+                name: c.name.clone(),
+                ttl_ms: c.ttl.as_deref().and_then(duration_ms),
+                attributes: c.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            })
+            .collect(),
+        ConsistentHashType::QueryParams => ch.query_params.iter().flatten().map(|q| HashPolicy::QueryParameter(q.name.clone())).collect(),
+    }
+}
+
+fn retry(r: &btp::Retry) -> PolicyRetry {
+    let on = r.retry_on.as_ref();
+    let mut triggers: Vec<String> = on.map(|o| o.triggers.clone()).unwrap_or_default();
+    triggers.sort();
+    triggers.dedup();
+    let mut codes: Vec<u16> = on.map(|o| o.http_status_codes.clone()).unwrap_or_default();
+    codes.sort_unstable();
+    codes.dedup();
+    let per = r.per_retry.as_ref();
+    let back_off = per.and_then(|p| p.back_off.as_ref());
+    PolicyRetry {
+        num_retries: r.num_retries.unwrap_or(2),
+        retry_on: triggers,
+        // Without retryOn, Envoy Gateway retries 503s.
+        status_codes: if on.is_none() { vec![503] } else { codes },
+        per_try_timeout_ms: per.and_then(|p| p.timeout.as_deref()).and_then(duration_ms),
+        backoff_base_ms: back_off.and_then(|b| b.base_interval.as_deref()).and_then(duration_ms),
+        backoff_max_ms: back_off.and_then(|b| b.max_interval.as_deref()).and_then(duration_ms),
+    }
+}
+
+/// Merge a route-level policy's spec over its parent's, as `mergeType` asks: `JSONMerge` is
+/// RFC 7386 (null removes), `StrategicMerge` merges objects key by key and replaces lists
+/// (no list of these kinds declares a merge key).
+pub fn merge(parent: &serde_json::Value, child: &serde_json::Value, json_merge: bool) -> serde_json::Value {
+    use serde_json::Value;
+    match (parent, child) {
+        (Value::Object(p), Value::Object(c)) => {
+            let mut out = p.clone();
+            for (k, v) in c {
+                if v.is_null() && json_merge {
+                    out.remove(k);
+                    continue;
+                }
+                let merged = match out.get(k) {
+                    Some(pv) => merge(pv, v, json_merge),
+                    None => v.clone(),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        _ => child.clone(),
+    }
+}

@@ -1,0 +1,135 @@
+//! BackendTrafficPolicy: the v1.9.0 CRD's CEL rules on what gatewayc implements, with the
+//! CRD's messages, and `unsupported` for every field it does not implement yet.
+
+use super::Ctx;
+use crate::api::BackendTrafficPolicy;
+use crate::api::btp::{ConsistentHashType, LoadBalancerType};
+use crate::diag::Code;
+
+/// The target kinds the CRD allows, and the route kinds among them.
+pub const TARGET_KINDS: &[&str] = &["Gateway", "ListenerSet", "HTTPRoute", "GRPCRoute", "UDPRoute", "TCPRoute", "TLSRoute"];
+const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute", "UDPRoute", "TCPRoute", "TLSRoute"];
+
+/// The CEL rules every Envoy Gateway policy kind carries on its targets (the message names
+/// the kinds as the CRD does), and `unsupported` for ListenerSet targets and for selectors of
+/// other namespaces.
+pub fn check_targets(t: crate::api::policy::PolicyTargets, kinds: &[&str], kinds_message: &str, ctx: &mut Ctx) {
+    let has_selectors = !t.target_selectors.is_empty();
+    if !((t.target_ref.is_some() != !t.target_refs.is_empty()) || has_selectors) {
+        ctx.error(Code::SchemaRule, "either targetRef or targetRefs must be used", "/spec");
+    }
+    let group = crate::api::GATEWAY_GROUP;
+    if t.target_ref.is_some_and(|r| r.group != group) {
+        ctx.error(Code::SchemaRule, format!("this policy can only have a targetRef.group of {group}"), "/spec");
+    }
+    if t.target_ref.is_some_and(|r| !kinds.contains(&r.kind.as_str())) {
+        ctx.error(Code::SchemaRule, format!("this policy can only have a targetRef.kind of {kinds_message}"), "/spec");
+    }
+    if t.target_refs.iter().any(|r| r.group != group) {
+        ctx.error(Code::SchemaRule, format!("this policy can only have a targetRefs[*].group of {group}"), "/spec");
+    }
+    if t.target_refs.iter().any(|r| !kinds.contains(&r.kind.as_str())) {
+        ctx.error(Code::SchemaRule, format!("this policy can only have a targetRefs[*].kind of {kinds_message}"), "/spec");
+    }
+    let refs = t.target_ref.map(|r| ("/spec/targetRef".to_string(), r)).into_iter().chain(t.target_refs.iter().enumerate().map(|(i, r)| (format!("/spec/targetRefs/{i}"), r)));
+    for (at, r) in refs {
+        if r.kind == "ListenerSet" {
+            ctx.unsupported(format!("{at}/kind"), "Policies targeting a ListenerSet are");
+        }
+    }
+    for (i, s) in t.target_selectors.iter().enumerate() {
+        let at = format!("/spec/targetSelectors/{i}");
+        if s.group.as_deref().is_some_and(|g| g != group) {
+            ctx.error(Code::SchemaRule, format!("group must be {group}"), at.clone());
+        }
+        if let Some(ns) = &s.namespaces {
+            let from = ns.get("from").and_then(|f| f.as_str()).unwrap_or("Same");
+            if from == "Selector" && ns.get("selector").is_none() {
+                ctx.error(Code::SchemaRule, "selector must be specified when from is Selector", format!("{at}/namespaces"));
+            }
+            if from != "Same" {
+                ctx.unsupported(format!("{at}/namespaces"), "targetSelectors of other namespaces are");
+            }
+        }
+        if s.kind == "ListenerSet" {
+            ctx.unsupported(format!("{at}/kind"), "Policies targeting a ListenerSet are");
+        }
+    }
+}
+
+pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
+    let s = &p.spec;
+    check_targets(s.targets(), TARGET_KINDS, "Gateway/ListenerSet/HTTPRoute/GRPCRoute/TCPRoute/UDPRoute/TLSRoute", ctx);
+    let t = s.targets();
+    let only_routes = t.target_ref.is_none_or(|r| ROUTE_KINDS.contains(&r.kind.as_str()))
+        && t.target_refs.iter().all(|r| ROUTE_KINDS.contains(&r.kind.as_str()))
+        && t.target_selectors.iter().all(|r| ROUTE_KINDS.contains(&r.kind.as_str()));
+    if s.merge_type.is_some() && !only_routes {
+        ctx.error(Code::SchemaRule, "mergeType can only be used with xRoute targets", "/spec");
+    }
+    if s.compression.is_some() && s.compressor.is_some() {
+        ctx.error(Code::SchemaRule, "either compression or compressor can be set, not both", "/spec");
+    }
+    for (field, set) in s.unimplemented() {
+        if set {
+            ctx.unsupported(format!("/spec/{field}"), &format!("BackendTrafficPolicy {field}"));
+        }
+    }
+    if let Some(lb) = &s.load_balancer {
+        load_balancer(lb, ctx);
+    }
+    if let Some(r) = &s.retry {
+        if r.num_attempts_per_priority.is_some() {
+            ctx.unsupported("/spec/retry/numAttemptsPerPriority", "BackendTrafficPolicy retry.numAttemptsPerPriority");
+        }
+    }
+    if let Some(c) = &s.circuit_breaker {
+        for (field, set) in [("perEndpoint", c.per_endpoint.is_some()), ("retryBudget", c.retry_budget.is_some())] {
+            if set {
+                ctx.unsupported(format!("/spec/circuitBreaker/{field}"), &format!("BackendTrafficPolicy circuitBreaker.{field}"));
+            }
+        }
+    }
+}
+
+fn load_balancer(lb: &crate::api::btp::LoadBalancer, ctx: &mut Ctx) {
+    let at = "/spec/loadBalancer";
+    let ty = lb.type_;
+    let rules = [
+        ((ty == LoadBalancerType::ConsistentHash) != lb.consistent_hash.is_some(), "If LoadBalancer type is consistentHash, consistentHash field needs to be set."),
+        ((ty == LoadBalancerType::BackendUtilization) != lb.backend_utilization.is_some(), "If LoadBalancer type is BackendUtilization, backendUtilization field needs to be set."),
+        ((ty == LoadBalancerType::DynamicModule) != lb.dynamic_module.is_some(), "If LoadBalancer type is DynamicModule, dynamicModule field needs to be set."),
+        (
+            matches!(ty, LoadBalancerType::Random | LoadBalancerType::ConsistentHash | LoadBalancerType::DynamicModule) && lb.slow_start.is_some(),
+            "Currently SlowStart is only supported for RoundRobin, LeastRequest, and BackendUtilization load balancers.",
+        ),
+    ];
+    for (bad, msg) in rules {
+        if bad {
+            ctx.error(Code::SchemaRule, msg, at);
+        }
+    }
+    if matches!(ty, LoadBalancerType::BackendUtilization | LoadBalancerType::DynamicModule) {
+        ctx.unsupported(format!("{at}/type"), &format!("BackendTrafficPolicy loadBalancer type {ty:?}"));
+    }
+    for (field, set) in [("endpointOverride", lb.endpoint_override.is_some()), ("zoneAware", lb.zone_aware.is_some())] {
+        if set {
+            ctx.unsupported(format!("{at}/{field}"), &format!("BackendTrafficPolicy loadBalancer.{field}"));
+        }
+    }
+    if let Some(ch) = &lb.consistent_hash {
+        let at = format!("{at}/consistentHash");
+        let ct = ch.type_;
+        let rules = [
+            ((ct == ConsistentHashType::Header) != ch.header.is_some(), "If consistent hash type is header, the header field must be set."),
+            ((ct == ConsistentHashType::Headers) != ch.headers.is_some(), "If consistent hash type is headers, the headers field must be set."),
+            ((ct == ConsistentHashType::Cookie) != ch.cookie.is_some(), "If consistent hash type is cookie, the cookie field must be set."),
+            ((ct == ConsistentHashType::QueryParams) != ch.query_params.is_some(), "If consistent hash type is queryParams, the queryParams field must be set."),
+        ];
+        for (bad, msg) in rules {
+            if bad {
+                ctx.error(Code::SchemaRule, msg, at.clone());
+            }
+        }
+    }
+}
