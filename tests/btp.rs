@@ -286,3 +286,113 @@ async fn rule_beats_route_beats_gateway_in_traffic_and_status() {
     assert!(of("route").contains("these route rules: [fast]"), "{}", of("route"));
     assert!(of("rule").contains("reason: Accepted") && !of("rule").contains("Overridden"), "{}", of("rule"));
 }
+
+/// A backend whose `/healthz` answers the status in `health` (counting checks) and whose
+/// other paths answer `status` with its name in `x-echo-backend`.
+struct Switchable {
+    port: u16,
+    health: Arc<std::sync::atomic::AtomicU16>,
+    checks: Arc<AtomicUsize>,
+    served: Arc<AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+async fn switchable(name: &'static str, status: u16) -> Switchable {
+    use http_body_util::Full;
+    use hyper::{Request, Response, body::Bytes, service::service_fn};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let health = Arc::new(std::sync::atomic::AtomicU16::new(200));
+    let checks = Arc::new(AtomicUsize::new(0));
+    let served = Arc::new(AtomicUsize::new(0));
+    let (h, c, s) = (health.clone(), checks.clone(), served.clone());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (h, c, s) = (h.clone(), c.clone(), s.clone());
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let code = if req.uri().path() == "/healthz" {
+                        c.fetch_add(1, Ordering::SeqCst);
+                        h.load(Ordering::SeqCst)
+                    } else {
+                        s.fetch_add(1, Ordering::SeqCst);
+                        status
+                    };
+                    async move { Ok::<_, hyper::Error>(Response::builder().status(code).header("x-echo-backend", name).body(Full::new(Bytes::from(name))).expect("response")) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+            });
+        }
+    });
+    Switchable { port, health, checks, served, _task: task }
+}
+
+/// Poll `/path` until `want` holds for the backend names of `n` requests in a row (bounded).
+async fn until_all(port: u16, path: &str, n: usize, max: Duration, want: impl Fn(&str) -> bool) -> bool {
+    let deadline = Instant::now() + max;
+    let mut run = 0;
+    while Instant::now() < deadline {
+        let r = get(port, "app", path).await.expect("request");
+        let b = r.headers.get("x-echo-backend").cloned().unwrap_or_default();
+        run = if want(&b) { run + 1 } else { 0 };
+        if run >= n {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn active_health_check_and_outlier_detection() {
+    let Some(envoy) = envoy() else { return };
+    let a = switchable("a", 200).await;
+    let b = switchable("b", 200).await;
+    let bad = switchable("bad", 503).await;
+    let good = switchable("good", 200).await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("checked", "/checked", "checked"));
+    input.push_str(&route("outlier", "/outlier", "outlier"));
+    input.push_str(&service("default", "checked", &[a.port, b.port]));
+    input.push_str(&service("default", "outlier", &[bad.port, good.port]));
+    input.push_str(&policy(
+        "checked",
+        "HTTPRoute",
+        "checked",
+        "  healthCheck:\n    active:\n      type: HTTP\n      http: {path: /healthz, expectedStatuses: [200]}\n      interval: 100ms\n      timeout: 500ms\n      unhealthyThreshold: 1\n      healthyThreshold: 1\n",
+    ));
+    input.push_str(&policy(
+        "outlier",
+        "HTTPRoute",
+        "outlier",
+        "  healthCheck:\n    passive: {consecutive5XxErrors: 2, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 100}\n",
+    ));
+    let _served = serve(&envoy, &input, &[]).await;
+
+    // Both healthy: both serve.
+    assert!(until_all(port, "/checked", 1, Duration::from_secs(5), |n| n == "b").await, "b never served");
+    assert!(b.checks.load(Ordering::SeqCst) > 0, "no health check reached b");
+    // b fails its checks: out of rotation.
+    b.health.store(503, Ordering::SeqCst);
+    assert!(until_all(port, "/checked", 20, Duration::from_secs(5), |n| n == "a").await, "b stayed in rotation");
+    let served_while_down = b.served.load(Ordering::SeqCst);
+    for _ in 0..10 {
+        assert_eq!(get(port, "app", "/checked").await.expect("checked").headers.get("x-echo-backend").map(String::as_str), Some("a"));
+    }
+    assert_eq!(b.served.load(Ordering::SeqCst), served_while_down);
+    // b recovers: back in.
+    b.health.store(200, Ordering::SeqCst);
+    assert!(until_all(port, "/checked", 1, Duration::from_secs(5), |n| n == "b").await, "b never came back");
+    let _ = &a.checks;
+
+    // Outlier detection: two 5xx in a row eject `bad`; everything after lands on `good`.
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        statuses.push(get(port, "app", "/outlier").await.expect("outlier").status);
+    }
+    assert_eq!(bad.served.load(Ordering::SeqCst), 2, "{statuses:?}");
+    assert!(statuses[statuses.len() - 15..].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(good.served.load(Ordering::SeqCst), 18);
+}

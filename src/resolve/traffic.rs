@@ -36,6 +36,50 @@ pub struct ClusterPolicy {
     pub max_connection_duration_ms: Option<u64>,
     pub max_stream_duration_ms: Option<u64>,
     pub circuit_breaker: Option<CircuitBreaker>,
+    pub health_check: Option<ActiveCheck>,
+    pub outlier_detection: Option<OutlierDetection>,
+    /// Percent of healthy hosts under which Envoy ignores health (Envoy's panic threshold).
+    pub panic_threshold: Option<u32>,
+}
+
+/// Bytes a health check sends or expects: hex-encoded text, or base64 binary (as Envoy's
+/// Payload takes them).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Payload {
+    Hex(String),
+    Base64(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Checker {
+    Http { path: String, method: Option<String>, host: Option<String>, expected_statuses: Vec<u16>, retriable_statuses: Vec<u16>, receive: Option<Payload> },
+    Tcp { send: Option<Payload>, receive: Option<Payload> },
+    Grpc { service: Option<String> },
+}
+
+/// Active health checking of every endpoint of the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActiveCheck {
+    pub timeout_ms: u64,
+    pub interval_ms: u64,
+    pub initial_jitter_ms: Option<u64>,
+    pub unhealthy_threshold: u32,
+    pub healthy_threshold: u32,
+    pub checker: Checker,
+}
+
+/// Passive health checking: endpoints that fail are ejected for a while.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OutlierDetection {
+    pub interval_ms: u64,
+    pub base_ejection_time_ms: u64,
+    pub max_ejection_percent: u32,
+    pub consecutive_5xx: u32,
+    pub consecutive_gateway_failure: Option<u32>,
+    pub consecutive_local_origin_failure: u32,
+    pub split_external_local_origin_errors: bool,
+    pub failure_percentage_threshold: Option<u32>,
+    pub always_eject_one_host: bool,
 }
 
 impl ClusterPolicy {
@@ -48,7 +92,7 @@ impl ClusterPolicy {
         macro_rules! fill {
             ($($f:ident),+) => {$( if self.$f.is_none() { self.$f = less_specific.$f.clone(); } )+};
         }
-        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker);
+        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker, health_check, outlier_detection, panic_threshold);
     }
 }
 
@@ -151,6 +195,11 @@ pub fn build(spec: &BackendTrafficPolicySpec) -> Result<Traffic, String> {
     if let Some(r) = &spec.retry {
         route.retry = Some(retry(r));
     }
+    if let Some(h) = &spec.health_check {
+        cluster.health_check = h.active.as_ref().map(active_check);
+        cluster.outlier_detection = h.passive.as_ref().map(outlier);
+        cluster.panic_threshold = h.panic_threshold;
+    }
     let cluster = (!cluster.is_empty()).then(|| Arc::new(cluster));
     Ok(Traffic { cluster, route })
 }
@@ -216,5 +265,61 @@ pub fn merge(parent: &serde_json::Value, child: &serde_json::Value, json_merge: 
             Value::Object(out)
         }
         _ => child.clone(),
+    }
+}
+
+fn payload(p: &btp::Payload) -> Option<Payload> {
+    match p.type_.as_str() {
+        "Text" => p.text.as_ref().map(|t| Payload::Hex(t.bytes().map(|b| format!("{b:02x}")).collect())),
+        _ => p.binary.clone().map(Payload::Base64),
+    }
+}
+
+/// The CRD's defaults: timeout 1s, interval 3s, unhealthy after 3, healthy after 1.
+fn active_check(a: &btp::ActiveHealthCheck) -> ActiveCheck {
+    use btp::ActiveHealthCheckType as T;
+    let checker = match a.type_ {
+        T::HTTP => {
+            let h = a.http.as_ref();
+            Checker::Http {
+                path: h.map(|h| h.path.clone()).unwrap_or_else(|| "/".into()),
+                method: h.and_then(|h| h.method.as_ref()).map(|m| m.to_ascii_uppercase()),
+                host: h.and_then(|h| h.hostname.clone()),
+                expected_statuses: h.map(|h| h.expected_statuses.clone()).unwrap_or_default(),
+                retriable_statuses: h.map(|h| h.retriable_statuses.clone()).unwrap_or_default(),
+                receive: h.and_then(|h| h.expected_response.as_ref()).and_then(payload),
+            }
+        }
+        T::TCP => {
+            let t = a.tcp.as_ref();
+            Checker::Tcp { send: t.and_then(|t| t.send.as_ref()).and_then(payload), receive: t.and_then(|t| t.receive.as_ref()).and_then(payload) }
+        }
+        T::GRPC => Checker::Grpc { service: a.grpc.as_ref().and_then(|g| g.service.clone()) },
+    };
+    let dur = |d: &Option<String>, default: u64| d.as_deref().and_then(duration_ms).unwrap_or(default);
+    ActiveCheck {
+        timeout_ms: dur(&a.timeout, 1000),
+        interval_ms: dur(&a.interval, 3000),
+        initial_jitter_ms: a.initial_jitter.as_deref().and_then(duration_ms),
+        unhealthy_threshold: a.unhealthy_threshold.unwrap_or(3),
+        healthy_threshold: a.healthy_threshold.unwrap_or(1),
+        checker,
+    }
+}
+
+/// The CRD's defaults: interval 3s, ejection 30s, at most 10% ejected, 5 consecutive 5xx or
+/// local-origin failures.
+fn outlier(p: &btp::PassiveHealthCheck) -> OutlierDetection {
+    let dur = |d: &Option<String>, default: u64| d.as_deref().and_then(duration_ms).unwrap_or(default);
+    OutlierDetection {
+        interval_ms: dur(&p.interval, 3000),
+        base_ejection_time_ms: dur(&p.base_ejection_time, 30_000),
+        max_ejection_percent: p.max_ejection_percent.unwrap_or(10),
+        consecutive_5xx: p.consecutive_5xx_errors.unwrap_or(5),
+        consecutive_gateway_failure: p.consecutive_gateway_errors,
+        consecutive_local_origin_failure: p.consecutive_local_origin_failures.unwrap_or(5),
+        split_external_local_origin_errors: p.split_external_local_origin_errors.unwrap_or(false),
+        failure_percentage_threshold: p.failure_percentage_threshold,
+        always_eject_one_host: p.always_eject_one_endpoint.unwrap_or(false),
     }
 }

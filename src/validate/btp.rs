@@ -78,6 +78,9 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
     if let Some(lb) = &s.load_balancer {
         load_balancer(lb, ctx);
     }
+    if let Some(hc) = s.health_check.as_ref().and_then(|h| h.active.as_ref()) {
+        active_health_check(hc, ctx);
+    }
     if let Some(r) = &s.retry {
         if r.num_attempts_per_priority.is_some() {
             ctx.unsupported("/spec/retry/numAttemptsPerPriority", "BackendTrafficPolicy retry.numAttemptsPerPriority");
@@ -129,6 +132,52 @@ fn load_balancer(lb: &crate::api::btp::LoadBalancer, ctx: &mut Ctx) {
         for (bad, msg) in rules {
             if bad {
                 ctx.error(Code::SchemaRule, msg, at.clone());
+            }
+        }
+    }
+}
+
+/// The CRD's rules on a payload: Text carries `text`, Binary carries `binary`.
+fn payload(p: &crate::api::btp::Payload, at: &str, ctx: &mut Ctx) {
+    let text = p.type_ == "Text";
+    let binary = p.type_ == "Binary";
+    if text != p.text.is_some() {
+        ctx.error(Code::SchemaRule, "If payload type is Text, text field needs to be set.", at);
+    }
+    if binary != p.binary.is_some() {
+        ctx.error(Code::SchemaRule, "If payload type is Binary, binary field needs to be set.", at);
+    }
+}
+
+fn active_health_check(hc: &crate::api::btp::ActiveHealthCheck, ctx: &mut Ctx) {
+    use crate::api::btp::ActiveHealthCheckType as T;
+    let at = "/spec/healthCheck/active";
+    if (hc.type_ == T::HTTP) != hc.http.is_some() {
+        ctx.error(Code::SchemaRule, "If Health Checker type is HTTP, http field needs to be set.", at);
+    }
+    if (hc.type_ == T::TCP) != hc.tcp.is_some() {
+        ctx.error(Code::SchemaRule, "If Health Checker type is TCP, tcp field needs to be set.", at);
+    }
+    if hc.grpc.is_some() && hc.type_ != T::GRPC {
+        ctx.error(Code::SchemaRule, "The grpc field can only be set if the Health Checker type is GRPC.", at);
+    }
+    for (field, set) in [("overrides", hc.overrides.is_some()), ("healthCheckLog", hc.health_check_log.is_some())] {
+        if set {
+            ctx.unsupported(format!("{at}/{field}"), &format!("BackendTrafficPolicy healthCheck.active.{field}"));
+        }
+    }
+    if let Some(h) = &hc.http {
+        if h.request_body.is_some() {
+            ctx.unsupported(format!("{at}/http/requestBody"), "BackendTrafficPolicy healthCheck.active.http.requestBody");
+        }
+        if let Some(p) = &h.expected_response {
+            payload(p, &format!("{at}/http/expectedResponse"), ctx);
+        }
+    }
+    if let Some(t) = &hc.tcp {
+        for (name, p) in [("send", &t.send), ("receive", &t.receive)] {
+            if let Some(p) = p {
+                payload(p, &format!("{at}/tcp/{name}"), ctx);
             }
         }
     }

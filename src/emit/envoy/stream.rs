@@ -73,7 +73,10 @@ pub struct UdpRoute {
 
 #[derive(Serialize)]
 pub struct CommonLbConfig {
-    pub locality_weighted_lb_config: Empty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality_weighted_lb_config: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthy_panic_threshold: Option<super::policy::Percent>,
 }
 
 #[derive(Serialize)]

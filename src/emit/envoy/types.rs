@@ -586,6 +586,10 @@ pub struct Cluster {
     pub per_connection_buffer_limit_bytes: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub common_lb_config: Option<super::stream::CommonLbConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub health_checks: Vec<super::policy::HealthCheck>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outlier_detection: Option<super::policy::OutlierDetection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub circuit_breakers: Option<super::stream::CircuitBreakers>,
     #[serde(skip_serializing_if = "Option::is_none")]
