@@ -40,11 +40,11 @@ pub struct BackendTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compressor: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Other,
+    pub connection: Option<Connection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dns: Other,
+    pub dns: Option<Dns>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fault_injection: Other,
+    pub fault_injection: Option<FaultInjection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,9 +52,9 @@ pub struct BackendTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_upgrade: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_protocol: Other,
+    pub proxy_protocol: Option<ProxyProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Other,
+    pub rate_limit: Option<RateLimit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_buffer: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,11 +62,11 @@ pub struct BackendTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_type: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp_keepalive: Other,
+    pub tcp_keepalive: Option<TcpKeepalive>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telemetry: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_client_protocol: Other,
+    pub use_client_protocol: Option<bool>,
 }
 
 impl BackendTrafficPolicySpec {
@@ -74,25 +74,18 @@ impl BackendTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 17] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 10] {
         [
             ("admissionControl", self.admission_control.is_some()),
             ("bandwidthLimit", self.bandwidth_limit.is_some()),
             ("compression", self.compression.is_some()),
             ("compressor", self.compressor.is_some()),
-            ("connection", self.connection.is_some()),
-            ("dns", self.dns.is_some()),
-            ("faultInjection", self.fault_injection.is_some()),
             ("http2", self.http2.is_some()),
             ("httpUpgrade", self.http_upgrade.is_some()),
-            ("proxyProtocol", self.proxy_protocol.is_some()),
-            ("rateLimit", self.rate_limit.is_some()),
             ("requestBuffer", self.request_buffer.is_some()),
             ("responseOverride", self.response_override.is_some()),
             ("routingType", self.routing_type.is_some()),
-            ("tcpKeepalive", self.tcp_keepalive.is_some()),
             ("telemetry", self.telemetry.is_some()),
-            ("useClientProtocol", self.use_client_protocol.is_some()),
         ]
     }
 }
@@ -437,4 +430,201 @@ pub struct PassiveHealthCheck {
     pub failure_percentage_threshold: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub always_eject_one_endpoint: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FaultInjection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<FaultDelay>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort: Option<FaultAbort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FaultDelay {
+    #[schemars(pattern(DURATION))]
+    pub fixed_delay: String,
+    /// Percent of requests (the CRD's default: 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentage: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FaultAbort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 200, max = 600))]
+    pub http_status: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 16))]
+    pub grpc_status: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentage: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyProtocol {
+    #[schemars(extend("enum" = ["V1", "V2"]))]
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TcpKeepalive {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub idle_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub interval: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dns {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub dns_refresh_rate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respect_dns_ttl: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["IPv4", "IPv6", "IPv4Preferred", "IPv6Preferred", "IPv4AndIPv6"]))]
+    pub lookup_family: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Connection {
+    /// A Kubernetes quantity (`32768`, `1Mi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_limit: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_buffer_limit: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preconnect: Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimit {
+    /// Deprecated: Global or Local.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Global", "Local"]))]
+    pub type_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalRateLimit>,
+    /// Needs a rate-limit service: not implemented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global: Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LocalRateLimit {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub rules: Vec<RateLimitRule>,
+}
+
+pub const RATE_LIMIT_UNITS: &[&str] = &["Second", "Minute", "Hour", "Day", "Week", "Month", "Year"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimitRule {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub client_selectors: Vec<ClientSelector>,
+    pub limit: RateLimitValue,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow_mode: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Off", "DraftVersion03"]))]
+    pub x_rate_limit_headers: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimitValue {
+    #[schemars(range(min = 0, max = 4294967295u64))]
+    pub requests: u64,
+    #[schemars(extend("enum" = RATE_LIMIT_UNITS))]
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_metadata: Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientSelector {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 128))]
+    pub headers: Vec<HeaderSelector>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<MethodSelector>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathSelector>,
+    #[serde(rename = "sourceCIDR", default, skip_serializing_if = "Option::is_none")]
+    pub source_cidr: Option<SourceCidr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_params: Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HeaderSelector {
+    #[schemars(length(min = 1, max = 256))]
+    pub name: String,
+    /// Exact (the CRD's default), RegularExpression or Distinct.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Exact", "RegularExpression", "Distinct"]))]
+    pub type_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invert: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MethodSelector {
+    #[schemars(extend("enum" = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]))]
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invert: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PathSelector {
+    /// PathPrefix (the CRD's default), Exact or RegularExpression.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Exact", "PathPrefix", "RegularExpression"]))]
+    pub type_: Option<String>,
+    #[schemars(length(max = 1024))]
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invert: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SourceCidr {
+    /// Exact (the CRD's default: one bucket for the range) or Distinct (one per address).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Exact", "Distinct"]))]
+    pub type_: Option<String>,
+    #[schemars(length(min = 1, max = 256))]
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invert: Option<bool>,
 }

@@ -40,6 +40,30 @@ pub struct ClusterPolicy {
     pub outlier_detection: Option<OutlierDetection>,
     /// Percent of healthy hosts under which Envoy ignores health (Envoy's panic threshold).
     pub panic_threshold: Option<u32>,
+    /// PROXY protocol version (1 or 2) sent to backends before the stream.
+    pub proxy_protocol: Option<u8>,
+    pub tcp_keepalive: Option<TcpKeepalive>,
+    /// Soft limit of each connection's buffers, in bytes.
+    pub buffer_limit: Option<u32>,
+    /// Speak to backends in the protocol the client used (HTTP/1.1 or HTTP/2).
+    pub use_client_protocol: Option<bool>,
+    pub dns: Option<DnsSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TcpKeepalive {
+    pub probes: Option<u32>,
+    pub idle_time_s: Option<u32>,
+    pub interval_s: Option<u32>,
+}
+
+/// How a STRICT_DNS cluster resolves its names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DnsSettings {
+    pub refresh_rate_ms: Option<u64>,
+    pub respect_dns_ttl: Option<bool>,
+    /// Envoy's DnsLookupFamily name.
+    pub lookup_family: Option<&'static str>,
 }
 
 /// Bytes a health check sends or expects: hex-encoded text, or base64 binary (as Envoy's
@@ -92,7 +116,7 @@ impl ClusterPolicy {
         macro_rules! fill {
             ($($f:ident),+) => {$( if self.$f.is_none() { self.$f = less_specific.$f.clone(); } )+};
         }
-        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker, health_check, outlier_detection, panic_threshold);
+        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker, health_check, outlier_detection, panic_threshold, proxy_protocol, tcp_keepalive, buffer_limit, use_client_protocol, dns);
     }
 }
 
@@ -126,6 +150,55 @@ pub struct RouteTraffic {
     /// The whole request (a Gateway API timeout on the rule takes precedence).
     pub request_timeout_ms: Option<u64>,
     pub stream_idle_timeout_ms: Option<u64>,
+    pub fault: Option<Fault>,
+    pub rate_limit: Option<LocalRateLimit>,
+}
+
+/// Faults injected into requests, each for a share of them (in millionths).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    pub delay: Option<(u64, u32)>,
+    pub abort: Option<(FaultAbort, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultAbort {
+    Http(u32),
+    Grpc(u32),
+}
+
+/// A token bucket: so many requests per so many seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub requests: u32,
+    pub per_s: u64,
+}
+
+/// Local rate limiting of a route: the default bucket (requests no rule selects) and a
+/// bucket per rule, for the requests its client selectors select.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalRateLimit {
+    pub default: Bucket,
+    pub rules: Vec<RateRule>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateRule {
+    /// One action list per method the rule names (or one without a method).
+    pub selectors: Vec<RateSelector>,
+    pub bucket: Bucket,
+    pub shadow: bool,
+}
+
+/// One conjunction of conditions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RateSelector {
+    /// (name, match, invert); a `None` match counts each distinct value apart.
+    pub headers: Vec<(String, Option<crate::resolve::http::StringMatch>, bool)>,
+    pub method: Option<(String, bool)>,
+    pub path: Option<(crate::resolve::http::StringMatch, bool)>,
+    /// (network/len, prefix length, IPv6, one bucket per address).
+    pub cidr: Option<(String, u32, bool, bool)>,
 }
 
 /// One policy's effect (after any merge with its parent's).
@@ -194,6 +267,48 @@ pub fn build(spec: &BackendTrafficPolicySpec) -> Result<Traffic, String> {
     }
     if let Some(r) = &spec.retry {
         route.retry = Some(retry(r));
+    }
+    if let Some(f) = &spec.fault_injection {
+        let share = |p: Option<f64>| (p.unwrap_or(100.0) * 10_000.0).round().clamp(0.0, 1_000_000.0) as u32;
+        route.fault = Some(Fault {
+            delay: f.delay.as_ref().map(|d| (duration_ms(&d.fixed_delay).unwrap_or(0), share(d.percentage))),
+            abort: f.abort.as_ref().and_then(|a| {
+                let kind = match (a.http_status, a.grpc_status) {
+                    (Some(h), _) => FaultAbort::Http(h),
+                    (None, Some(g)) => FaultAbort::Grpc(g),
+                    (None, None) => return None,
+                };
+                Some((kind, share(a.percentage)))
+            }),
+        });
+    }
+    if let Some(l) = spec.rate_limit.as_ref().and_then(|r| r.local.as_ref()) {
+        route.rate_limit = Some(local_rate_limit(l).map_err(|e| format!("RateLimit: {e}"))?);
+    }
+    if let Some(p) = &spec.proxy_protocol {
+        cluster.proxy_protocol = Some(if p.version == "V1" { 1 } else { 2 });
+    }
+    if let Some(k) = &spec.tcp_keepalive {
+        let secs = |d: &Option<String>| d.as_deref().and_then(duration_ms).map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX));
+        cluster.tcp_keepalive = Some(TcpKeepalive { probes: k.probes, idle_time_s: secs(&k.idle_time), interval_s: secs(&k.interval) });
+    }
+    if let Some(q) = spec.connection.as_ref().and_then(|c| c.buffer_limit.as_ref()) {
+        let bytes = quantity_bytes(q).ok_or("BackendConnection: invalid BufferLimit value")?;
+        cluster.buffer_limit = Some(u32::try_from(bytes).map_err(|_| format!("BackendConnection: BufferLimit value {bytes} is out of range"))?);
+    }
+    cluster.use_client_protocol = spec.use_client_protocol.filter(|u| *u);
+    if let Some(d) = &spec.dns {
+        cluster.dns = Some(DnsSettings {
+            refresh_rate_ms: dur(&d.dns_refresh_rate),
+            respect_dns_ttl: d.respect_dns_ttl,
+            lookup_family: d.lookup_family.as_deref().map(|f| match f {
+                "IPv4" => "V4_ONLY",
+                "IPv6" => "V6_ONLY",
+                "IPv6Preferred" => "AUTO",
+                "IPv4AndIPv6" => "ALL",
+                _ => "V4_PREFERRED",
+            }),
+        });
     }
     if let Some(h) = &spec.health_check {
         cluster.health_check = h.active.as_ref().map(active_check);
@@ -322,4 +437,132 @@ fn outlier(p: &btp::PassiveHealthCheck) -> OutlierDetection {
         failure_percentage_threshold: p.failure_percentage_threshold,
         always_eject_one_host: p.always_eject_one_endpoint.unwrap_or(false),
     }
+}
+
+/// A Kubernetes quantity of bytes: an integer, or digits with a binary or decimal suffix.
+pub fn quantity_bytes(v: &serde_json::Value) -> Option<u64> {
+    if let Some(n) = v.as_u64() {
+        return Some(n);
+    }
+    let s = v.as_str()?;
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, suffix) = s.split_at(digits);
+    if num.is_empty() || num.starts_with('0') {
+        return None;
+    }
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match suffix {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        "T" => 1_000_000_000_000,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// `a.b.c.d/len` or an IPv6 network: (the network as written, the prefix length, IPv6).
+pub fn parse_cidr(s: &str) -> Option<(String, u32, bool)> {
+    let (ip, len) = s.split_once('/')?;
+    let addr: std::net::IpAddr = ip.parse().ok()?;
+    let len: u32 = len.parse().ok()?;
+    let v6 = addr.is_ipv6();
+    if len > if v6 { 128 } else { 32 } {
+        return None;
+    }
+    // The network address, as Envoy Gateway writes it (host bits cleared).
+    let net = match addr {
+        std::net::IpAddr::V4(a) => {
+            let bits = u32::from(a) & if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            std::net::Ipv4Addr::from(bits).to_string()
+        }
+        std::net::IpAddr::V6(a) => {
+            let bits = u128::from(a) & if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            std::net::Ipv6Addr::from(bits).to_string()
+        }
+    };
+    Some((format!("{net}/{len}"), len, v6))
+}
+
+fn unit_seconds(unit: &str) -> u64 {
+    match unit {
+        "Minute" => 60,
+        "Hour" => 3_600,
+        "Day" => 86_400,
+        "Week" => 604_800,
+        "Month" => 2_592_000,
+        "Year" => 31_536_000,
+        _ => 1,
+    }
+}
+
+/// Envoy Gateway's translation: the rule without client selectors is the default bucket
+/// (none: unlimited); every rule's unit must be a multiple of the default's.
+fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
+    use crate::resolve::http::StringMatch;
+    let bucket = |v: &btp::RateLimitValue| Bucket { requests: u32::try_from(v.requests).unwrap_or(u32::MAX), per_s: unit_seconds(&v.unit) };
+    let default = l.rules.iter().find(|r| r.client_selectors.is_empty()).map(|r| bucket(&r.limit)).unwrap_or(Bucket { requests: u32::MAX, per_s: 1 });
+    if l.rules.iter().any(|r| unit_seconds(&r.limit.unit) % default.per_s != 0) {
+        return Err("local rateLimit rule limit unit must be a multiple of the default limit unit".into());
+    }
+    let mut rules = Vec::new();
+    for r in l.rules.iter().filter(|r| !r.client_selectors.is_empty()) {
+        let mut base = RateSelector::default();
+        let mut methods: Vec<(String, bool)> = Vec::new();
+        for c in &r.client_selectors {
+            for h in &c.headers {
+                let m = match (h.type_.as_deref(), &h.value) {
+                    (Some("Distinct"), _) => None,
+                    (Some("RegularExpression"), Some(v)) => {
+                        crate::validate::regex::check_re2(v).map_err(|e| format!("invalid regex {v}: {e}"))?;
+                        Some(StringMatch::Regex(v.clone()))
+                    }
+                    (_, Some(v)) => Some(StringMatch::Exact(v.clone())),
+                    (_, None) => return Err("unable to translate rateLimit. Either the header.Type is not valid or the header is missing a value".into()),
+                };
+                base.headers.push((h.name.to_ascii_lowercase(), m, h.invert.unwrap_or(false)));
+            }
+            methods.extend(c.methods.iter().map(|m| (m.value.clone(), m.invert.unwrap_or(false))));
+            if let Some(p) = &c.path {
+                let m = match p.type_.as_deref() {
+                    Some("Exact") => StringMatch::Exact(p.value.clone()),
+                    Some("RegularExpression") => {
+                        crate::validate::regex::check_re2(&p.value).map_err(|e| format!("invalid regex {}: {e}", p.value))?;
+                        StringMatch::Regex(p.value.clone())
+                    }
+                    // A segment-aware prefix as a regex, as Envoy Gateway writes it.
+                    _ if p.value == "/" => StringMatch::Regex("^/.*".into()),
+                    _ => StringMatch::Regex(format!("^{}(/.*)?$", regex_quote(p.value.trim_end_matches('/')))),
+                };
+                base.path = Some((m, p.invert.unwrap_or(false)));
+            }
+            if let Some(sc) = &c.source_cidr {
+                let (net, len, v6) = parse_cidr(&sc.value).ok_or_else(|| format!("unable to translate rateLimit: invalid CIDR address: {}", sc.value))?;
+                base.cidr = Some((net, len, v6, sc.type_.as_deref() == Some("Distinct")));
+            }
+        }
+        let selectors = if methods.is_empty() {
+            vec![base]
+        } else {
+            methods.into_iter().map(|m| RateSelector { method: Some(m), ..base.clone() }).collect()
+        };
+        rules.push(RateRule { selectors, bucket: bucket(&r.limit), shadow: r.shadow_mode.unwrap_or(false) });
+    }
+    Ok(LocalRateLimit { default, rules })
+}
+
+fn regex_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -81,6 +81,32 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
     if let Some(hc) = s.health_check.as_ref().and_then(|h| h.active.as_ref()) {
         active_health_check(hc, ctx);
     }
+    if let Some(f) = &s.fault_injection {
+        if f.delay.is_none() && f.abort.is_none() {
+            ctx.error(Code::SchemaRule, "Delay and abort faults are set at least one.", "/spec/faultInjection");
+        }
+        if let Some(a) = &f.abort {
+            if a.http_status.is_some() && a.grpc_status.is_some() {
+                ctx.error(Code::SchemaRule, "httpStatus and grpcStatus cannot be simultaneously defined.", "/spec/faultInjection/abort");
+            }
+            if a.http_status.is_none() && a.grpc_status.is_none() {
+                ctx.error(Code::SchemaRule, "httpStatus and grpcStatus are set at least one.", "/spec/faultInjection/abort");
+            }
+        }
+    }
+    if let Some(rl) = &s.rate_limit {
+        rate_limit(rl, ctx);
+    }
+    if let Some(c) = &s.connection {
+        for (field, set) in [("socketBufferLimit", c.socket_buffer_limit.is_some()), ("preconnect", c.preconnect.is_some())] {
+            if set {
+                ctx.unsupported(format!("/spec/connection/{field}"), &format!("BackendTrafficPolicy connection.{field}"));
+            }
+        }
+        if c.buffer_limit.as_ref().is_some_and(|q| crate::resolve::traffic::quantity_bytes(q).is_none()) {
+            ctx.error(Code::SchemaPattern, "bufferLimit must be a whole number of bytes, optionally with a unit (Ki, Mi, Gi, k, M, G)", "/spec/connection/bufferLimit");
+        }
+    }
     if let Some(r) = &s.retry {
         if r.num_attempts_per_priority.is_some() {
             ctx.unsupported("/spec/retry/numAttemptsPerPriority", "BackendTrafficPolicy retry.numAttemptsPerPriority");
@@ -178,6 +204,54 @@ fn active_health_check(hc: &crate::api::btp::ActiveHealthCheck, ctx: &mut Ctx) {
         for (name, p) in [("send", &t.send), ("receive", &t.receive)] {
             if let Some(p) = p {
                 payload(p, &format!("{at}/tcp/{name}"), ctx);
+            }
+        }
+    }
+}
+
+fn rate_limit(rl: &crate::api::btp::RateLimit, ctx: &mut Ctx) {
+    let at = "/spec/rateLimit";
+    if rl.global.is_some() || rl.type_.as_deref() == Some("Global") {
+        ctx.unsupported(format!("{at}/global"), "BackendTrafficPolicy rateLimit.global (it needs a rate-limit service)");
+    }
+    let Some(local) = &rl.local else { return };
+    if local.rules.iter().filter(|r| r.client_selectors.is_empty()).count() > 1 {
+        ctx.error(Code::SchemaRule, "local rateLimit can not have more than one rule without clientSelectors", format!("{at}/local/rules"));
+    }
+    for (i, r) in local.rules.iter().enumerate() {
+        let at = format!("{at}/local/rules/{i}");
+        if r.limit.from_metadata.is_some() {
+            ctx.error(Code::SchemaRule, "limit fromMetadata is not supported for Local Rate Limits", format!("{at}/limit/fromMetadata"));
+        }
+        for (field, set) in [("cost", r.cost.is_some()), ("shared", r.shared.is_some())] {
+            if set {
+                ctx.unsupported(format!("{at}/{field}"), &format!("BackendTrafficPolicy rateLimit.local.rules[].{field}"));
+            }
+        }
+        if r.x_rate_limit_headers.as_deref() == Some("Off") {
+            ctx.unsupported(format!("{at}/xRateLimitHeaders"), "BackendTrafficPolicy rateLimit xRateLimitHeaders: Off");
+        }
+        for (j, c) in r.client_selectors.iter().enumerate() {
+            let at = format!("{at}/clientSelectors/{j}");
+            if c.headers.is_empty() && c.methods.is_empty() && c.path.is_none() && c.source_cidr.is_none() && c.query_params.is_none() {
+                ctx.error(Code::SchemaRule, "at least one of headers, methods, path, sourceCIDR or queryParams must be specified", at.clone());
+            }
+            if c.query_params.is_some() {
+                ctx.unsupported(format!("{at}/queryParams"), "BackendTrafficPolicy rateLimit clientSelectors[].queryParams");
+            }
+            if c.source_cidr.as_ref().is_some_and(|s| s.invert == Some(true)) {
+                ctx.unsupported(format!("{at}/sourceCIDR/invert"), "BackendTrafficPolicy rateLimit sourceCIDR.invert");
+            }
+            if let Some(sc) = &c.source_cidr
+                && crate::resolve::traffic::parse_cidr(&sc.value).is_none()
+            {
+                ctx.error(Code::SchemaRule, format!("unable to translate rateLimit: invalid CIDR address: {}", sc.value), format!("{at}/sourceCIDR/value"));
+            }
+            for (k, h) in c.headers.iter().enumerate() {
+                let distinct = h.type_.as_deref() == Some("Distinct");
+                if distinct == h.value.is_some() || (distinct && h.invert == Some(true)) {
+                    ctx.error(Code::SchemaRule, "unable to translate rateLimit. Either the header.Type is not valid or the header is missing a value", format!("{at}/headers/{k}"));
+                }
             }
         }
     }

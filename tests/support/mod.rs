@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod grpc;
+pub mod policy;
 pub mod streams;
 
 use bytes::Bytes;

@@ -185,6 +185,9 @@ fn invalid_backend_cluster() -> Cluster {
         outlier_detection: None,
         circuit_breakers: None,
         transport_socket: None,
+        upstream_connection_options: None,
+        dns_refresh_rate: None,
+        respect_dns_ttl: None,
         load_assignment: ClusterLoadAssignment {
             cluster_name: name.into(),
             endpoints: vec![LocalityLbEndpoints {
@@ -404,24 +407,7 @@ fn hcm_config(
             upgrade_type: "websocket",
         }],
         access_log: vec![stdout_access_log()],
-        http_filters: grpc_web(vhosts).into_iter().chain([
-            // CORS acts only on routes that carry a CORS policy.
-            HttpFilter {
-                name: "envoy.filters.http.cors",
-                typed_config: TypedEmpty { type_: CORS },
-            },
-            // Session persistence acts only on routes that carry a session policy.
-            HttpFilter {
-                name: "envoy.filters.http.stateful_session",
-                typed_config: TypedEmpty {
-                    type_: STATEFUL_SESSION,
-                },
-            },
-            HttpFilter {
-                name: "envoy.filters.http.router",
-                typed_config: TypedEmpty { type_: ROUTER },
-            },
-        ]).collect(),
+        http_filters: http_filters(vhosts),
         route_config: RouteConfiguration {
             name: name.to_string(),
             // Virtual hosts match with and without the port; the Host header reaches the
@@ -432,11 +418,32 @@ fn hcm_config(
     }
 }
 
+/// The HTTP filters of a route table, in Envoy Gateway's order; those only some routes use
+/// are present when a route of the table uses them (each route configures its own).
+fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
+    let uses = |f: &dyn Fn(&crate::resolve::traffic::RouteTraffic) -> bool| {
+        vhosts.iter().flat_map(|v| &v.routes).any(|r| matches!(&r.action, ir::Action::Forward { traffic: Some(t), .. } if f(t)))
+    };
+    let empty = |name, type_| HttpFilter { name, typed_config: TypedEmpty { type_ }.into() };
+    let mut out: Vec<HttpFilter> = grpc_web(vhosts).into_iter().collect();
+    if uses(&|t| t.fault.is_some()) {
+        out.push(empty("envoy.filters.http.fault", policy::FAULT));
+    }
+    // CORS acts only on routes that carry a CORS policy; session persistence likewise.
+    out.push(empty("envoy.filters.http.cors", CORS));
+    out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
+    if uses(&|t| t.rate_limit.is_some()) {
+        out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit", typed_config: FilterConfig::LocalRateLimit(policy::local_rate_limit_filter()) });
+    }
+    out.push(empty("envoy.filters.http.router", ROUTER));
+    out
+}
+
 /// A route table that serves a GRPCRoute also answers gRPC-Web (browsers' gRPC), translated
 /// to gRPC for the backend, as Envoy Gateway enables it.
 fn grpc_web(vhosts: &[ir::VirtualHostIr]) -> Option<HttpFilter> {
     let grpc = vhosts.iter().flat_map(|v| &v.routes).any(|r| r.origin.rule.route.kind == crate::api::Kind::GRPCRoute);
-    grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web", typed_config: TypedEmpty { type_: GRPC_WEB } })
+    grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web", typed_config: TypedEmpty { type_: GRPC_WEB }.into() })
 }
 
 fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certificate>, opts: &EnvoyOptions) -> Cluster {
@@ -450,7 +457,7 @@ fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certific
         c.shares.iter().any(|(e, _)| dns(e))
     };
     let (type_, dns_lookup_family) = if by_dns {
-        ("STRICT_DNS", Some("V4_PREFERRED"))
+        ("STRICT_DNS", Some(policy.and_then(|p| p.dns.as_ref()).and_then(|d| d.lookup_family).unwrap_or("V4_PREFERRED")))
     } else {
         ("STATIC", None)
     };
@@ -475,12 +482,15 @@ fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certific
         lb: policy::cluster_lb(policy),
         dns_lookup_family,
         typed_extension_protocol_options: policy::protocol_options(c.protocol == ir::UpstreamProtocol::H2c, policy.filter(|_| c.protocol != ir::UpstreamProtocol::Udp)),
-        per_connection_buffer_limit_bytes: BUFFER_LIMIT_BYTES,
+        per_connection_buffer_limit_bytes: policy.and_then(|p| p.buffer_limit).unwrap_or(BUFFER_LIMIT_BYTES),
+        dns_refresh_rate: policy.and_then(|p| p.dns.as_ref()).and_then(|d| d.refresh_rate_ms).filter(|_| by_dns).map(policy::duration),
+        respect_dns_ttl: policy.and_then(|p| p.dns.as_ref()).and_then(|d| d.respect_dns_ttl).filter(|_| by_dns),
         common_lb_config: policy::common_lb_config(!c.shares.is_empty(), policy),
         health_checks: policy::health_checks(policy),
         outlier_detection: policy::outlier_detection(policy),
         circuit_breakers: policy::circuit_breakers(policy, (c.protocol == ir::UpstreamProtocol::Udp).then_some(stream::UDP_MAX_SESSIONS)),
-        transport_socket: c.tls.as_ref().map(|t| upstream_tls(t, c.protocol == ir::UpstreamProtocol::H2c, client_cert, opts)),
+        transport_socket: policy::with_proxy_protocol(c.tls.as_ref().map(|t| upstream_tls(t, c.protocol == ir::UpstreamProtocol::H2c, client_cert, opts)), policy),
+        upstream_connection_options: policy::connection_options(policy),
         load_assignment: ClusterLoadAssignment { cluster_name: c.name.clone(), endpoints },
     }
 }
@@ -507,7 +517,7 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
         .collect();
     UpstreamTransportSocket {
         name: "envoy.transport_sockets.tls",
-        typed_config: UpstreamTlsContext {
+        typed_config: UpstreamSocketConfig::Tls(UpstreamTlsContext {
             type_: "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
             sni: t.sni.clone(),
             common_tls_context: UpstreamCommonTlsContext {
@@ -516,7 +526,7 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
                 validation_context: CertificateValidationContext { trusted_ca, match_typed_subject_alt_names },
                 alpn_protocols: if h2 { vec!["h2"] } else { Vec::new() },
             },
-        },
+        }),
     }
 }
 

@@ -94,18 +94,21 @@ pub fn protocol_options(h2: bool, p: Option<&ClusterPolicy>) -> Option<ProtocolO
         max_requests_per_connection: p.circuit_breaker.as_ref().and_then(|c| c.max_requests_per_connection),
     });
     let common = common.filter(|c| c.idle_timeout.is_some() || c.max_connection_duration.is_some() || c.max_stream_duration.is_some() || c.max_requests_per_connection.is_some());
-    if !h2 && common.is_none() {
+    let downstream = p.and_then(|p| p.use_client_protocol).unwrap_or(false);
+    if !h2 && !downstream && common.is_none() {
         return None;
     }
+    let explicit = if h2 {
+        ExplicitHttpConfig { http_protocol_options: None, http2_protocol_options: Some(Empty {}) }
+    } else {
+        ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: None }
+    };
     Some(ProtocolOptions {
         http: HttpProtocolOptions {
             type_: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
             common_http_protocol_options: common,
-            explicit_http_config: if h2 {
-                ExplicitHttpConfig { http_protocol_options: None, http2_protocol_options: Some(Empty {}) }
-            } else {
-                ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: None }
-            },
+            use_downstream_protocol_config: downstream.then_some(ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: Some(Empty {}) }),
+            explicit_http_config: (!downstream).then_some(explicit),
         },
     })
 }
@@ -342,4 +345,278 @@ pub fn outlier_detection(p: Option<&ClusterPolicy>) -> Option<OutlierDetection> 
         failure_percentage_threshold: o.failure_percentage_threshold,
         always_eject_one_host: o.always_eject_one_host,
     })
+}
+
+pub const FAULT: &str = "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault";
+const LOCAL_RATE_LIMIT: &str = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit";
+
+#[derive(Serialize)]
+pub struct Fraction {
+    pub numerator: u32,
+    pub denominator: &'static str,
+}
+
+fn millionths(n: u32) -> Fraction {
+    Fraction { numerator: n, denominator: "MILLION" }
+}
+
+#[derive(Serialize)]
+pub struct HttpFault {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay: Option<FaultDelay>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abort: Option<FaultAbort>,
+}
+
+#[derive(Serialize)]
+pub struct FaultDelay {
+    pub fixed_delay: String,
+    pub percentage: Fraction,
+}
+
+#[derive(Serialize)]
+pub struct FaultAbort {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc_status: Option<u32>,
+    pub percentage: Fraction,
+}
+
+pub fn fault(f: &t::Fault) -> HttpFault {
+    HttpFault {
+        type_: FAULT,
+        delay: f.delay.map(|(ms, share)| FaultDelay { fixed_delay: duration(ms), percentage: millionths(share) }),
+        abort: f.abort.as_ref().map(|(kind, share)| {
+            let (http_status, grpc_status) = match kind {
+                t::FaultAbort::Http(h) => (Some(*h), None),
+                t::FaultAbort::Grpc(g) => (None, Some(*g)),
+            };
+            FaultAbort { http_status, grpc_status, percentage: millionths(*share) }
+        }),
+    }
+}
+
+#[derive(Serialize)]
+pub struct TokenBucket {
+    pub max_tokens: u32,
+    pub tokens_per_fill: u32,
+    pub fill_interval: String,
+}
+
+fn bucket(b: &t::Bucket) -> TokenBucket {
+    TokenBucket { max_tokens: b.requests, tokens_per_fill: b.requests, fill_interval: format!("{}s", b.per_s) }
+}
+
+#[derive(Serialize)]
+pub struct Enabled {
+    pub default_value: Fraction,
+}
+
+#[derive(Serialize)]
+pub struct DescriptorEntry {
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Descriptor {
+    pub entries: Vec<DescriptorEntry>,
+    pub token_bucket: TokenBucket,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shadow_mode: bool,
+}
+
+#[derive(Serialize, Default)]
+pub struct RateLimitAction {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_value_match: Option<HeaderValueMatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_headers: Option<RequestHeadersAction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked_remote_address: Option<MaskedRemoteAddress>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_address: Option<Empty>,
+}
+
+#[derive(Serialize)]
+pub struct HeaderValueMatch {
+    pub descriptor_key: String,
+    pub descriptor_value: String,
+    pub expect_match: bool,
+    pub headers: Vec<HeaderMatcher>,
+}
+
+#[derive(Serialize)]
+pub struct RequestHeadersAction {
+    pub header_name: String,
+    pub descriptor_key: String,
+}
+
+#[derive(Serialize)]
+pub struct MaskedRemoteAddress {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v4_prefix_mask_len: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v6_prefix_mask_len: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct RateLimits {
+    pub actions: Vec<RateLimitAction>,
+}
+
+/// The filter in the HCM (empty; each route brings its buckets) or a route's configuration.
+#[derive(Serialize)]
+pub struct LocalRateLimitFilter {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub stat_prefix: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_bucket: Option<TokenBucket>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_enabled: Option<Enabled>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_enforced: Option<Enabled>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_x_ratelimit_headers: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub descriptors: Vec<Descriptor>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub always_consume_default_token_bucket: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rate_limits: Vec<RateLimits>,
+}
+
+pub fn local_rate_limit_filter() -> LocalRateLimitFilter {
+    LocalRateLimitFilter {
+        type_: LOCAL_RATE_LIMIT,
+        stat_prefix: "http_local_rate_limiter",
+        token_bucket: None,
+        filter_enabled: None,
+        filter_enforced: None,
+        enable_x_ratelimit_headers: None,
+        descriptors: Vec::new(),
+        always_consume_default_token_bucket: None,
+        rate_limits: Vec::new(),
+    }
+}
+
+fn string_matcher(m: &crate::resolve::http::StringMatch) -> StringMatcher {
+    use crate::resolve::http::StringMatch;
+    match m {
+        StringMatch::Exact(v) => StringMatcher { exact: Some(v.clone()), safe_regex: None, suffix: None },
+        StringMatch::Regex(v) => StringMatcher { exact: None, safe_regex: Some(RegexMatcher { regex: v.clone() }), suffix: None },
+        StringMatch::Suffix(v) => StringMatcher { exact: None, safe_regex: None, suffix: Some(v.clone()) },
+    }
+}
+
+/// A route's buckets, as Envoy Gateway builds them: per rule (and per method it names) an
+/// action list and a descriptor whose entries those actions produce; requests no rule
+/// selects take from the default bucket.
+pub fn local_rate_limit(l: &t::LocalRateLimit) -> LocalRateLimitFilter {
+    let full = || Enabled { default_value: Fraction { numerator: 100, denominator: "HUNDRED" } };
+    let (mut rate_limits, mut descriptors) = (Vec::new(), Vec::new());
+    for (ri, rule) in l.rules.iter().enumerate() {
+        for sel in &rule.selectors {
+            let (mut actions, mut entries) = (Vec::new(), Vec::new());
+            let matcher = |key: String, name: &str, m: &crate::resolve::http::StringMatch, invert: bool, actions: &mut Vec<RateLimitAction>, entries: &mut Vec<DescriptorEntry>| {
+                actions.push(RateLimitAction {
+                    header_value_match: Some(HeaderValueMatch { descriptor_key: key.clone(), descriptor_value: key.clone(), expect_match: !invert, headers: vec![HeaderMatcher { name: name.to_string(), string_match: string_matcher(m) }] }),
+                    ..Default::default()
+                });
+                entries.push(DescriptorEntry { key: key.clone(), value: Some(key) });
+            };
+            for (mi, (name, m, invert)) in sel.headers.iter().enumerate() {
+                let key = format!("rule-{ri}-match-{mi}");
+                match m {
+                    Some(m) => matcher(key, name, m, *invert, &mut actions, &mut entries),
+                    None => {
+                        actions.push(RateLimitAction { request_headers: Some(RequestHeadersAction { header_name: name.clone(), descriptor_key: key.clone() }), ..Default::default() });
+                        entries.push(DescriptorEntry { key, value: None });
+                    }
+                }
+            }
+            if let Some((method, invert)) = &sel.method {
+                matcher(format!("rule-{ri}-method"), ":method", &crate::resolve::http::StringMatch::Exact(method.clone()), *invert, &mut actions, &mut entries);
+            }
+            if let Some((m, invert)) = &sel.path {
+                matcher(format!("rule-{ri}-path"), ":path", m, *invert, &mut actions, &mut entries);
+            }
+            if let Some((net, len, v6, distinct)) = &sel.cidr {
+                let mask = MaskedRemoteAddress { v4_prefix_mask_len: (!v6).then_some(*len), v6_prefix_mask_len: v6.then_some(*len) };
+                actions.push(RateLimitAction { masked_remote_address: Some(mask), ..Default::default() });
+                entries.push(DescriptorEntry { key: "masked_remote_address".into(), value: Some(net.clone()) });
+                if *distinct {
+                    actions.push(RateLimitAction { remote_address: Some(Empty {}), ..Default::default() });
+                    entries.push(DescriptorEntry { key: "remote_address".into(), value: None });
+                }
+            }
+            rate_limits.push(RateLimits { actions });
+            descriptors.push(Descriptor { entries, token_bucket: bucket(&rule.bucket), shadow_mode: rule.shadow });
+        }
+    }
+    LocalRateLimitFilter {
+        token_bucket: Some(bucket(&l.default)),
+        filter_enabled: Some(full()),
+        filter_enforced: Some(full()),
+        enable_x_ratelimit_headers: Some("DRAFT_VERSION_03"),
+        descriptors,
+        always_consume_default_token_bucket: Some(false),
+        rate_limits,
+        ..local_rate_limit_filter()
+    }
+}
+
+#[derive(Serialize)]
+pub struct ProxyProtocolSocket {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub config: ProxyProtocolConfig,
+    pub transport_socket: UpstreamTransportSocket,
+}
+
+#[derive(Serialize)]
+pub struct ProxyProtocolConfig {
+    pub version: &'static str,
+}
+
+/// A policy's PROXY protocol wraps the cluster's socket (TLS, or plain bytes).
+pub fn with_proxy_protocol(inner: Option<UpstreamTransportSocket>, p: Option<&ClusterPolicy>) -> Option<UpstreamTransportSocket> {
+    let Some(v) = p.and_then(|p| p.proxy_protocol) else { return inner };
+    let inner = inner.unwrap_or(UpstreamTransportSocket {
+        name: "envoy.transport_sockets.raw_buffer",
+        typed_config: UpstreamSocketConfig::Raw(TypedEmpty { type_: "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer" }),
+    });
+    Some(UpstreamTransportSocket {
+        name: "envoy.transport_sockets.upstream_proxy_protocol",
+        typed_config: UpstreamSocketConfig::ProxyProtocol(Box::new(ProxyProtocolSocket {
+            type_: "type.googleapis.com/envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport",
+            config: ProxyProtocolConfig { version: if v == 1 { "V1" } else { "V2" } },
+            transport_socket: inner,
+        })),
+    })
+}
+
+#[derive(Serialize)]
+pub struct UpstreamConnectionOptions {
+    pub tcp_keepalive: TcpKeepaliveOptions,
+}
+
+#[derive(Serialize)]
+pub struct TcpKeepaliveOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive_probes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive_time: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive_interval: Option<u32>,
+}
+
+pub fn connection_options(p: Option<&ClusterPolicy>) -> Option<UpstreamConnectionOptions> {
+    let k = p.and_then(|p| p.tcp_keepalive.as_ref())?;
+    Some(UpstreamConnectionOptions { tcp_keepalive: TcpKeepaliveOptions { keepalive_probes: k.probes, keepalive_time: k.idle_time_s, keepalive_interval: k.interval_s } })
 }

@@ -126,6 +126,8 @@ fn route(r: &ir::RouteIr) -> Route {
             let join = |v: &[String]| if v.is_empty() { None } else { Some(v.join(", ")) };
             PerFilterConfig {
                 stateful_session: None,
+                fault: None,
+                local_ratelimit: None,
                 cors: Some(CorsPolicy {
                     type_: CORS_POLICY,
                     allow_origin_string_match: c.origins.iter().map(string_matcher).collect(),
@@ -162,6 +164,13 @@ fn route(r: &ir::RouteIr) -> Route {
             // (Gateway API takes precedence, as with Envoy Gateway).
             ra.timeout = timeout_ms.or(traffic.as_ref().and_then(|t| t.request_timeout_ms)).map(envoy_duration);
             ra.hash_policy = traffic.as_ref().map(|t| super::policy::hash_policies(&t.hash)).unwrap_or_default();
+            if let Some(t) = traffic {
+                let (fault, limit) = (t.fault.as_ref().map(super::policy::fault), t.rate_limit.as_ref().map(super::policy::local_rate_limit));
+                if fault.is_some() || limit.is_some() {
+                    let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
+                    (cfg.fault, cfg.local_ratelimit) = (fault, limit);
+                }
+            }
             let per_try_timeout = backend_timeout_ms.filter(|ms| *ms > 0).map(envoy_duration);
             ra.retry_policy = match retry {
                 Some(r) => Some(RetryPolicy {
@@ -182,7 +191,7 @@ fn route(r: &ir::RouteIr) -> Route {
                 },
             };
             if let Some(s) = session {
-                let cfg = out.typed_per_filter_config.get_or_insert(PerFilterConfig { cors: None, stateful_session: None });
+                let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
                 cfg.stateful_session = Some(StatefulSessionPerRoute {
                     type_: STATEFUL_SESSION_ROUTE,
                     stateful_session: StatefulSession {

@@ -276,7 +276,21 @@ pub struct LogFormat {
 #[derive(Serialize)]
 pub struct HttpFilter {
     pub name: &'static str,
-    pub typed_config: TypedEmpty,
+    pub typed_config: FilterConfig,
+}
+
+/// An HTTP filter's configuration: empty (its routes configure it), or its own.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum FilterConfig {
+    Empty(TypedEmpty),
+    LocalRateLimit(super::policy::LocalRateLimitFilter),
+}
+
+impl From<TypedEmpty> for FilterConfig {
+    fn from(t: TypedEmpty) -> Self {
+        FilterConfig::Empty(t)
+    }
 }
 
 #[derive(Serialize)]
@@ -322,12 +336,16 @@ pub struct Route {
     pub typed_per_filter_config: Option<PerFilterConfig>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 pub struct PerFilterConfig {
     #[serde(rename = "envoy.filters.http.cors", skip_serializing_if = "Option::is_none")]
     pub cors: Option<CorsPolicy>,
     #[serde(rename = "envoy.filters.http.stateful_session", skip_serializing_if = "Option::is_none")]
     pub stateful_session: Option<StatefulSessionPerRoute>,
+    #[serde(rename = "envoy.filters.http.fault", skip_serializing_if = "Option::is_none")]
+    pub fault: Option<super::policy::HttpFault>,
+    #[serde(rename = "envoy.filters.http.local_ratelimit", skip_serializing_if = "Option::is_none")]
+    pub local_ratelimit: Option<super::policy::LocalRateLimitFilter>,
 }
 
 #[derive(Serialize)]
@@ -594,6 +612,12 @@ pub struct Cluster {
     pub circuit_breakers: Option<super::stream::CircuitBreakers>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transport_socket: Option<UpstreamTransportSocket>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_connection_options: Option<super::policy::UpstreamConnectionOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_refresh_rate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub respect_dns_ttl: Option<bool>,
     pub load_assignment: ClusterLoadAssignment,
 }
 
@@ -601,7 +625,16 @@ pub struct Cluster {
 #[derive(Serialize)]
 pub struct UpstreamTransportSocket {
     pub name: &'static str,
-    pub typed_config: UpstreamTlsContext,
+    pub typed_config: UpstreamSocketConfig,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum UpstreamSocketConfig {
+    Tls(UpstreamTlsContext),
+    /// The PROXY protocol header, then the inner socket (plain or TLS).
+    ProxyProtocol(Box<super::policy::ProxyProtocolSocket>),
+    Raw(TypedEmpty),
 }
 
 #[derive(Serialize)]
@@ -644,7 +677,11 @@ pub struct HttpProtocolOptions {
     pub type_: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub common_http_protocol_options: Option<super::policy::UpstreamCommonHttp>,
-    pub explicit_http_config: ExplicitHttpConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explicit_http_config: Option<ExplicitHttpConfig>,
+    /// The client's protocol (BackendTrafficPolicy useClientProtocol).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_downstream_protocol_config: Option<ExplicitHttpConfig>,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,47 @@
+//! Inputs and clients for the policy tests: Services with an endpoint per backend, routes,
+//! BackendTrafficPolicies, and requests from chosen loopback addresses.
+
+use super::*;
+
+/// One Service `svc` (port 8080) with an endpoint per backend (one EndpointSlice each).
+pub fn service(ns: &str, svc: &str, ports: &[u16]) -> String {
+    let mut s = format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: {ns}}}\nspec:\n  ports: [{{name: http, port: 8080}}]\n");
+    for (i, p) in ports.iter().enumerate() {
+        s.push_str(&format!(
+            "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {svc}-{i}\n  namespace: {ns}\n  labels: {{kubernetes.io/service-name: {svc}}}\naddressType: IPv4\nports: [{{name: http, port: {p}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n"
+        ));
+    }
+    s
+}
+
+/// A route `name` on `gw` for `path` to `svc`, as YAML.
+pub fn route(name: &str, path: &str, svc: &str) -> String {
+    format!(
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules:\n    - matches: [{{path: {{type: PathPrefix, value: {path}}}}}]\n      backendRefs: [{{name: {svc}, port: 8080}}]\n"
+    )
+}
+
+/// A BackendTrafficPolicy `name` on the route `target` with `body` (YAML lines under spec).
+pub fn policy(name: &str, kind: &str, target: &str, body: &str) -> String {
+    format!(
+        "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: {kind}, name: {target}}}]\n{body}"
+    )
+}
+
+/// One request from the loopback address `from` (127.0.0.x stands in for a client machine).
+pub async fn request_from(from: &str, port: u16, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.bind(format!("{from}:0").parse().expect("addr")).expect("bind client");
+    let stream = tokio::time::timeout(Duration::from_secs(5), sock.connect(([127, 0, 0, 1], port).into())).await.expect("connect in time").expect("connect");
+    send(stream, "GET", "app", path, headers).await.expect("request")
+}
+
+pub async fn backends(n: usize) -> (Vec<Echo>, Vec<u16>) {
+    let mut v = Vec::new();
+    for i in 0..n {
+        v.push(echo(&format!("b{i}")).await);
+    }
+    let ports = v.iter().map(|e| e.addr.port()).collect();
+    (v, ports)
+}
+
