@@ -179,3 +179,37 @@ async fn h2c_get(port: u16, path: &str) -> serde_json::Value {
     let body = resp.into_body().collect().await.expect("body").to_bytes();
     serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compression_gives_bodies_the_client_decodes() {
+    use std::io::Read;
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("zipped", "/zipped", "svc"));
+    input.push_str(&route("plain", "/plain", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&policy("zipped", "HTTPRoute", "zipped", "  compression: [{type: Gzip}, {type: Brotli}, {type: Zstd}]\n"));
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.bootstrap.contains("envoy.filters.http.compressor.gzip"), "{}", served.bootstrap);
+
+    let r = request(port, "GET", "app", "/zipped", &[("accept-encoding", "gzip")]).await.expect("gzip");
+    assert_eq!((r.status, r.headers.get("content-encoding").map(String::as_str)), (200, Some("gzip")), "{:?}", r.headers);
+    // The body bytes as they came (the test client does not decode): ungzip them.
+    let raw = &r.raw;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&raw[..]).read_to_string(&mut text).expect("a gzip body");
+    let seen: serde_json::Value = serde_json::from_str(&text).expect("the echo's JSON");
+    assert_eq!(seen["backend"], "b");
+    // The backend is not asked to compress (Envoy does).
+    assert!(seen["headers"].get("accept-encoding").is_none(), "{seen}");
+    for (asked, got) in [("br", "br"), ("zstd", "zstd")] {
+        let r = request(port, "GET", "app", "/zipped", &[("accept-encoding", asked)]).await.expect("compressed");
+        assert_eq!(r.headers.get("content-encoding").map(String::as_str), Some(got), "{asked}: {:?}", r.headers);
+    }
+    // Routes without the policy are not compressed.
+    let r = request(port, "GET", "app", "/plain", &[("accept-encoding", "gzip")]).await.expect("plain");
+    assert!(!r.headers.contains_key("content-encoding"), "{:?}", r.headers);
+    assert_eq!(r.backend(), "b");
+}

@@ -36,9 +36,9 @@ pub struct BackendTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_limit: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compression: Other,
+    pub compression: Option<Vec<Compression>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compressor: Other,
+    pub compressor: Option<Vec<Compression>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<Connection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,12 +74,10 @@ impl BackendTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 10] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 8] {
         [
             ("admissionControl", self.admission_control.is_some()),
             ("bandwidthLimit", self.bandwidth_limit.is_some()),
-            ("compression", self.compression.is_some()),
-            ("compressor", self.compressor.is_some()),
             ("http2", self.http2.is_some()),
             ("httpUpgrade", self.http_upgrade.is_some()),
             ("requestBuffer", self.request_buffer.is_some()),
@@ -627,4 +625,22 @@ pub struct SourceCidr {
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert: Option<bool>,
+}
+
+/// Compression of responses (`compression`, or its newer spelling `compressor`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Compression {
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["Gzip", "Brotli", "Zstd"]))]
+    pub type_: String,
+    /// A quantity of bytes; responses shorter are sent as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_content_length: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gzip: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brotli: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zstd: Option<BTreeMap<String, serde_json::Value>>,
 }

@@ -144,6 +144,9 @@ pub struct StreamProxy {
     pub name: String,
     /// (cluster, weight); UDP has one cluster holding every backend as a weighted locality.
     pub clusters: Vec<(String, u32)>,
+    /// Consistent hashing (a BackendTrafficPolicy's ConsistentHash): a stream's key is its
+    /// client's address.
+    pub source_ip_hash: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -18,13 +18,14 @@ pub(super) fn proxy(
         return None;
     }
     let name = crate::names::stream_proxy(&route.key);
+    let source_ip_hash = matches!(policy.as_deref().and_then(|p| p.lb.as_ref()), Some(crate::resolve::traffic::LbPolicy::Maglev { .. }));
     if !udp {
         let clusters = route
             .backends
             .iter()
             .map(|(t, w)| (route::cluster_of(t, false, originate_tls, policy.clone(), clusters), *w))
             .collect();
-        return Some(StreamProxy { name, clusters });
+        return Some(StreamProxy { name, clusters, source_ip_hash });
     }
     let key = ClusterKey {
         namespace: route.key.namespace.clone(),
@@ -55,6 +56,7 @@ pub(super) fn proxy(
     Some(StreamProxy {
         name,
         clusters: vec![(cluster, 1)],
+        source_ip_hash,
     })
 }
 

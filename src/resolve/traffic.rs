@@ -152,6 +152,25 @@ pub struct RouteTraffic {
     pub stream_idle_timeout_ms: Option<u64>,
     pub fault: Option<Fault>,
     pub rate_limit: Option<LocalRateLimit>,
+    /// Response compression: each codec once, with its minimum length in bytes.
+    pub compression: Vec<(Codec, Option<u32>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Codec {
+    Gzip,
+    Brotli,
+    Zstd,
+}
+
+impl Codec {
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Gzip => "gzip",
+            Codec::Brotli => "brotli",
+            Codec::Zstd => "zstd",
+        }
+    }
 }
 
 /// Faults injected into requests, each for a share of them (in millionths).
@@ -284,6 +303,17 @@ pub fn build(spec: &BackendTrafficPolicySpec) -> Result<Traffic, String> {
     }
     if let Some(l) = spec.rate_limit.as_ref().and_then(|r| r.local.as_ref()) {
         route.rate_limit = Some(local_rate_limit(l).map_err(|e| format!("RateLimit: {e}"))?);
+    }
+    for c in spec.compression.iter().chain(spec.compressor.iter()).flatten() {
+        let codec = match c.type_.as_str() {
+            "Brotli" => Codec::Brotli,
+            "Zstd" => Codec::Zstd,
+            _ => Codec::Gzip,
+        };
+        if !route.compression.iter().any(|(x, _)| *x == codec) {
+            let min = c.min_content_length.as_ref().and_then(quantity_bytes).map(|b| u32::try_from(b).unwrap_or(u32::MAX));
+            route.compression.push((codec, min));
+        }
     }
     if let Some(p) = &spec.proxy_protocol {
         cluster.proxy_protocol = Some(if p.version == "V1" { 1 } else { 2 });

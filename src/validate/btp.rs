@@ -94,6 +94,18 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
             }
         }
     }
+    for (field, list) in [("compression", &s.compression), ("compressor", &s.compressor)] {
+        for (i, c) in list.iter().flatten().enumerate() {
+            if c.min_content_length.as_ref().is_some_and(|q| crate::resolve::traffic::quantity_bytes(q).is_none()) {
+                ctx.error(Code::SchemaPattern, "minContentLength must be a whole number of bytes, optionally with a unit", format!("/spec/{field}/{i}/minContentLength"));
+            }
+            for (name, set) in [("gzip", &c.gzip), ("brotli", &c.brotli), ("zstd", &c.zstd)] {
+                if set.as_ref().is_some_and(|m| !m.is_empty()) {
+                    ctx.unsupported(format!("/spec/{field}/{i}/{name}"), &format!("BackendTrafficPolicy {field}[].{name} settings"));
+                }
+            }
+        }
+    }
     if let Some(rl) = &s.rate_limit {
         rate_limit(rl, ctx);
     }

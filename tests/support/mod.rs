@@ -309,6 +309,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: BTreeMap<String, String>,
     pub body: String,
+    /// The body as it came (not decoded).
+    pub raw: Vec<u8>,
 }
 
 impl Reply {
@@ -468,7 +470,7 @@ where
         let status = resp.status().as_u16();
         let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
         let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        Ok(Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+        Ok(Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned(), raw: body.to_vec() })
     };
     tokio::time::timeout(Duration::from_secs(10), fut).await.map_err(|_| "timeout".to_string())?
 }

@@ -421,10 +421,11 @@ fn hcm_config(
 /// The HTTP filters of a route table, in Envoy Gateway's order; those only some routes use
 /// are present when a route of the table uses them (each route configures its own).
 fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
+    use crate::resolve::traffic::Codec;
     let uses = |f: &dyn Fn(&crate::resolve::traffic::RouteTraffic) -> bool| {
         vhosts.iter().flat_map(|v| &v.routes).any(|r| matches!(&r.action, ir::Action::Forward { traffic: Some(t), .. } if f(t)))
     };
-    let empty = |name, type_| HttpFilter { name, typed_config: TypedEmpty { type_ }.into() };
+    let empty = |name, type_| HttpFilter { name, typed_config: TypedEmpty { type_ }.into(), disabled: false };
     let mut out: Vec<HttpFilter> = grpc_web(vhosts).into_iter().collect();
     if uses(&|t| t.fault.is_some()) {
         out.push(empty("envoy.filters.http.fault", policy::FAULT));
@@ -433,7 +434,18 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
     out.push(empty("envoy.filters.http.cors", CORS));
     out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
     if uses(&|t| t.rate_limit.is_some()) {
-        out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit", typed_config: FilterConfig::LocalRateLimit(policy::local_rate_limit_filter()) });
+        out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit", typed_config: FilterConfig::LocalRateLimit(policy::local_rate_limit_filter()), disabled: false });
+    }
+    // A compressor per codec some route uses, off unless the route turns it on; its minimum
+    // length is that of the first route that sets the codec, as Envoy Gateway takes it.
+    for codec in [Codec::Gzip, Codec::Brotli, Codec::Zstd] {
+        let first = vhosts.iter().flat_map(|v| &v.routes).find_map(|r| match &r.action {
+            ir::Action::Forward { traffic: Some(t), .. } => t.compression.iter().find(|(c, _)| *c == codec).copied(),
+            _ => None,
+        });
+        if let Some((_, min)) = first {
+            out.push(HttpFilter { name: policy::compressor_name(codec), typed_config: FilterConfig::Compressor(policy::compressor(codec, min)), disabled: true });
+        }
     }
     out.push(empty("envoy.filters.http.router", ROUTER));
     out
@@ -443,7 +455,7 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
 /// to gRPC for the backend, as Envoy Gateway enables it.
 fn grpc_web(vhosts: &[ir::VirtualHostIr]) -> Option<HttpFilter> {
     let grpc = vhosts.iter().flat_map(|v| &v.routes).any(|r| r.origin.rule.route.kind == crate::api::Kind::GRPCRoute);
-    grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web", typed_config: TypedEmpty { type_: GRPC_WEB }.into() })
+    grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web", typed_config: TypedEmpty { type_: GRPC_WEB }.into(), disabled: false })
 }
 
 fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certificate>, opts: &EnvoyOptions) -> Cluster {

@@ -521,7 +521,9 @@ pub fn local_rate_limit(l: &t::LocalRateLimit) -> LocalRateLimitFilter {
     let full = || Enabled { default_value: Fraction { numerator: 100, denominator: "HUNDRED" } };
     let (mut rate_limits, mut descriptors) = (Vec::new(), Vec::new());
     for (ri, rule) in l.rules.iter().enumerate() {
-        for sel in &rule.selectors {
+        // One action list per method the rule names; they produce the same entries, so the
+        // rule has one descriptor (one bucket) for all of them.
+        for (si, sel) in rule.selectors.iter().enumerate() {
             let (mut actions, mut entries) = (Vec::new(), Vec::new());
             let matcher = |key: String, name: &str, m: &crate::resolve::http::StringMatch, invert: bool, actions: &mut Vec<RateLimitAction>, entries: &mut Vec<DescriptorEntry>| {
                 actions.push(RateLimitAction {
@@ -556,7 +558,9 @@ pub fn local_rate_limit(l: &t::LocalRateLimit) -> LocalRateLimitFilter {
                 }
             }
             rate_limits.push(RateLimits { actions });
-            descriptors.push(Descriptor { entries, token_bucket: bucket(&rule.bucket), shadow_mode: rule.shadow });
+            if si == 0 {
+                descriptors.push(Descriptor { entries, token_bucket: bucket(&rule.bucket), shadow_mode: rule.shadow });
+            }
         }
     }
     LocalRateLimitFilter {
@@ -619,4 +623,68 @@ pub struct TcpKeepaliveOptions {
 pub fn connection_options(p: Option<&ClusterPolicy>) -> Option<UpstreamConnectionOptions> {
     let k = p.and_then(|p| p.tcp_keepalive.as_ref())?;
     Some(UpstreamConnectionOptions { tcp_keepalive: TcpKeepaliveOptions { keepalive_probes: k.probes, keepalive_time: k.idle_time_s, keepalive_interval: k.interval_s } })
+}
+
+#[derive(Serialize)]
+pub struct CompressorFilter {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub compressor_library: CompressorLibrary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_direction_config: Option<ResponseDirection>,
+}
+
+#[derive(Serialize)]
+pub struct CompressorLibrary {
+    pub name: &'static str,
+    pub typed_config: TypedEmpty,
+}
+
+#[derive(Serialize)]
+pub struct ResponseDirection {
+    pub common_config: CommonDirection,
+}
+
+#[derive(Serialize)]
+pub struct CommonDirection {
+    pub min_content_length: u32,
+}
+
+pub fn compressor_name(c: t::Codec) -> &'static str {
+    match c {
+        t::Codec::Gzip => "envoy.filters.http.compressor.gzip",
+        t::Codec::Brotli => "envoy.filters.http.compressor.brotli",
+        t::Codec::Zstd => "envoy.filters.http.compressor.zstd",
+    }
+}
+
+/// The codec's compressor with its library's defaults.
+pub fn compressor(c: t::Codec, min_content_length: Option<u32>) -> CompressorFilter {
+    let (name, type_) = match c {
+        t::Codec::Gzip => ("envoy.compression.gzip.compressor", "type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip"),
+        t::Codec::Brotli => ("envoy.compression.brotli.compressor", "type.googleapis.com/envoy.extensions.compression.brotli.compressor.v3.Brotli"),
+        t::Codec::Zstd => ("envoy.compression.zstd.compressor", "type.googleapis.com/envoy.extensions.compression.zstd.compressor.v3.Zstd"),
+    };
+    CompressorFilter {
+        type_: "type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor",
+        compressor_library: CompressorLibrary { name, typed_config: TypedEmpty { type_ } },
+        response_direction_config: min_content_length.map(|m| ResponseDirection { common_config: CommonDirection { min_content_length: m } }),
+    }
+}
+
+#[derive(Serialize)]
+pub struct CompressorPerRoute {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub overrides: CompressorOverrides,
+}
+
+#[derive(Serialize)]
+pub struct CompressorOverrides {
+    pub response_direction_config: Empty,
+}
+
+/// Turns the (disabled) compressor on for one route.
+pub fn compressor_per_route() -> CompressorPerRoute {
+    CompressorPerRoute { type_: "type.googleapis.com/envoy.extensions.filters.http.compressor.v3.CompressorPerRoute", overrides: CompressorOverrides { response_direction_config: Empty {} } }
 }

@@ -128,6 +128,9 @@ fn route(r: &ir::RouteIr) -> Route {
                 stateful_session: None,
                 fault: None,
                 local_ratelimit: None,
+                gzip: None,
+                brotli: None,
+                zstd: None,
                 cors: Some(CorsPolicy {
                     type_: CORS_POLICY,
                     allow_origin_string_match: c.origins.iter().map(string_matcher).collect(),
@@ -164,11 +167,24 @@ fn route(r: &ir::RouteIr) -> Route {
             // (Gateway API takes precedence, as with Envoy Gateway).
             ra.timeout = timeout_ms.or(traffic.as_ref().and_then(|t| t.request_timeout_ms)).map(envoy_duration);
             ra.hash_policy = traffic.as_ref().map(|t| super::policy::hash_policies(&t.hash)).unwrap_or_default();
+            ra.idle_timeout = traffic.as_ref().and_then(|t| t.stream_idle_timeout_ms).map(envoy_duration);
             if let Some(t) = traffic {
                 let (fault, limit) = (t.fault.as_ref().map(super::policy::fault), t.rate_limit.as_ref().map(super::policy::local_rate_limit));
-                if fault.is_some() || limit.is_some() {
+                if fault.is_some() || limit.is_some() || !t.compression.is_empty() {
                     let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
                     (cfg.fault, cfg.local_ratelimit) = (fault, limit);
+                    for (codec, _) in &t.compression {
+                        let on = Some(super::policy::compressor_per_route());
+                        match codec {
+                            crate::resolve::traffic::Codec::Gzip => cfg.gzip = on,
+                            crate::resolve::traffic::Codec::Brotli => cfg.brotli = on,
+                            crate::resolve::traffic::Codec::Zstd => cfg.zstd = on,
+                        }
+                    }
+                }
+                // The backend must not compress what Envoy compresses again.
+                if !t.compression.is_empty() && !out.request_headers_to_remove.iter().any(|h| h == "accept-encoding") {
+                    out.request_headers_to_remove.push("accept-encoding".into());
                 }
             }
             let per_try_timeout = backend_timeout_ms.filter(|ms| *ms > 0).map(envoy_duration);

@@ -24,7 +24,21 @@ pub struct TcpProxy {
     pub cluster: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weighted_clusters: Option<WeightedClusters>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hash_policy: Vec<SourceIpHash>,
     pub access_log: Vec<AccessLog>,
+}
+
+/// A TCP proxy's hash key: the client's address.
+#[derive(Serialize)]
+pub struct SourceIpHash {
+    pub source_ip: Empty,
+}
+
+/// A UDP proxy's hash key: the client's address.
+#[derive(Serialize)]
+pub struct UdpSourceIpHash {
+    pub source_ip: bool,
 }
 
 #[derive(Serialize)]
@@ -44,6 +58,8 @@ pub struct UdpProxyConfig {
     pub type_: &'static str,
     pub stat_prefix: String,
     pub matcher: Matcher,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hash_policies: Vec<UdpSourceIpHash>,
     /// One entry per session, when it ends.
     pub access_log: Vec<AccessLog>,
 }
@@ -124,6 +140,7 @@ pub fn tcp_proxy(p: &StreamProxy) -> NetworkFilter {
             stat_prefix: p.name.clone(),
             cluster,
             weighted_clusters,
+            hash_policy: if p.source_ip_hash { vec![SourceIpHash { source_ip: Empty {} }] } else { Vec::new() },
             access_log: vec![super::stdout_access_log()],
         }),
     }
@@ -152,6 +169,7 @@ pub fn udp_proxy(p: &StreamProxy) -> ListenerFilter {
                     },
                 },
             },
+            hash_policies: if p.source_ip_hash { vec![UdpSourceIpHash { source_ip: true }] } else { Vec::new() },
             access_log: vec![super::stdout_access_log()],
         }),
     }

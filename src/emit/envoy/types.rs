@@ -277,6 +277,9 @@ pub struct LogFormat {
 pub struct HttpFilter {
     pub name: &'static str,
     pub typed_config: FilterConfig,
+    /// Off unless a route's configuration turns it on.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 /// An HTTP filter's configuration: empty (its routes configure it), or its own.
@@ -285,6 +288,7 @@ pub struct HttpFilter {
 pub enum FilterConfig {
     Empty(TypedEmpty),
     LocalRateLimit(super::policy::LocalRateLimitFilter),
+    Compressor(super::policy::CompressorFilter),
 }
 
 impl From<TypedEmpty> for FilterConfig {
@@ -346,6 +350,12 @@ pub struct PerFilterConfig {
     pub fault: Option<super::policy::HttpFault>,
     #[serde(rename = "envoy.filters.http.local_ratelimit", skip_serializing_if = "Option::is_none")]
     pub local_ratelimit: Option<super::policy::LocalRateLimitFilter>,
+    #[serde(rename = "envoy.filters.http.compressor.gzip", skip_serializing_if = "Option::is_none")]
+    pub gzip: Option<super::policy::CompressorPerRoute>,
+    #[serde(rename = "envoy.filters.http.compressor.brotli", skip_serializing_if = "Option::is_none")]
+    pub brotli: Option<super::policy::CompressorPerRoute>,
+    #[serde(rename = "envoy.filters.http.compressor.zstd", skip_serializing_if = "Option::is_none")]
+    pub zstd: Option<super::policy::CompressorPerRoute>,
 }
 
 #[derive(Serialize)]
@@ -480,6 +490,9 @@ pub struct RouteAction {
     pub regex_rewrite: Option<RegexRewrite>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+    /// How long a stream may sit without activity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hash_policy: Vec<super::policy::HashPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
