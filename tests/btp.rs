@@ -215,9 +215,9 @@ async fn rule_beats_route_beats_gateway_in_traffic_and_status() {
     let b = echo("b").await;
     let port = free_port();
     let mut input = http_gateway(port);
-    input.push_str(&format!(
-        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules:\n    - name: fast\n      matches: [{{path: {{type: PathPrefix, value: /fast}}}}]\n      backendRefs: [{{name: svc, port: 8080}}]\n    - matches: [{{path: {{type: PathPrefix, value: /patient}}}}]\n      backendRefs: [{{name: svc, port: 8080}}]\n"
-    ));
+    input.push_str(
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n    - name: fast\n      matches: [{path: {type: PathPrefix, value: /fast}}]\n      backendRefs: [{name: svc, port: 8080}]\n    - matches: [{path: {type: PathPrefix, value: /patient}}]\n      backendRefs: [{name: svc, port: 8080}]\n",
+    );
     input.push_str(&route("plain", "/plain", "svc"));
     input.push_str(&service("default", "svc", &[b.addr.port()]));
     // Gateway: 300 ms; route r: 3 s; rule `fast` of r: 150 ms.

@@ -236,7 +236,7 @@ pub enum Effect {
 }
 
 fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
 
 /// Envoy Gateway's translation of a policy's spec, or its error message (the condition's).
@@ -537,7 +537,7 @@ fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
     use crate::resolve::http::StringMatch;
     let bucket = |v: &btp::RateLimitValue| Bucket { requests: u32::try_from(v.requests).unwrap_or(u32::MAX), per_s: unit_seconds(&v.unit) };
     let default = l.rules.iter().find(|r| r.client_selectors.is_empty()).map(|r| bucket(&r.limit)).unwrap_or(Bucket { requests: u32::MAX, per_s: 1 });
-    if l.rules.iter().any(|r| unit_seconds(&r.limit.unit) % default.per_s != 0) {
+    if l.rules.iter().any(|r| !unit_seconds(&r.limit.unit).is_multiple_of(default.per_s)) {
         return Err("local rateLimit rule limit unit must be a multiple of the default limit unit".into());
     }
     let mut rules = Vec::new();

@@ -15,7 +15,7 @@ const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute", "UDPRoute", "TCPRoute",
 /// other namespaces.
 pub fn check_targets(t: crate::api::policy::PolicyTargets, kinds: &[&str], kinds_message: &str, ctx: &mut Ctx) {
     let has_selectors = !t.target_selectors.is_empty();
-    if !((t.target_ref.is_some() != !t.target_refs.is_empty()) || has_selectors) {
+    if t.target_ref.is_some() != t.target_refs.is_empty() && !has_selectors {
         ctx.error(Code::SchemaRule, "either targetRef or targetRefs must be used", "/spec");
     }
     let group = crate::api::GATEWAY_GROUP;
@@ -119,10 +119,8 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
             ctx.error(Code::SchemaPattern, "bufferLimit must be a whole number of bytes, optionally with a unit (Ki, Mi, Gi, k, M, G)", "/spec/connection/bufferLimit");
         }
     }
-    if let Some(r) = &s.retry {
-        if r.num_attempts_per_priority.is_some() {
-            ctx.unsupported("/spec/retry/numAttemptsPerPriority", "BackendTrafficPolicy retry.numAttemptsPerPriority");
-        }
+    if s.retry.as_ref().is_some_and(|r| r.num_attempts_per_priority.is_some()) {
+        ctx.unsupported("/spec/retry/numAttemptsPerPriority", "BackendTrafficPolicy retry.numAttemptsPerPriority");
     }
     if let Some(c) = &s.circuit_breaker {
         for (field, set) in [("perEndpoint", c.per_endpoint.is_some()), ("retryBudget", c.retry_budget.is_some())] {

@@ -1,6 +1,8 @@
 //! IR to a static Envoy v3 bootstrap: one listener per port, an inline route table,
 //! one cluster per backend. Secure defaults as Envoy Gateway ships them.
 
+mod health;
+mod http_filters;
 mod policy;
 mod route;
 mod stream;
@@ -428,13 +430,13 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
     let empty = |name, type_| HttpFilter { name, typed_config: TypedEmpty { type_ }.into(), disabled: false };
     let mut out: Vec<HttpFilter> = grpc_web(vhosts).into_iter().collect();
     if uses(&|t| t.fault.is_some()) {
-        out.push(empty("envoy.filters.http.fault", policy::FAULT));
+        out.push(empty("envoy.filters.http.fault", http_filters::FAULT));
     }
     // CORS acts only on routes that carry a CORS policy; session persistence likewise.
     out.push(empty("envoy.filters.http.cors", CORS));
     out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
     if uses(&|t| t.rate_limit.is_some()) {
-        out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit", typed_config: FilterConfig::LocalRateLimit(policy::local_rate_limit_filter()), disabled: false });
+        out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit", typed_config: FilterConfig::LocalRateLimit(http_filters::local_rate_limit_filter()), disabled: false });
     }
     // A compressor per codec some route uses, off unless the route turns it on; its minimum
     // length is that of the first route that sets the codec, as Envoy Gateway takes it.
@@ -444,7 +446,7 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
             _ => None,
         });
         if let Some((_, min)) = first {
-            out.push(HttpFilter { name: policy::compressor_name(codec), typed_config: FilterConfig::Compressor(policy::compressor(codec, min)), disabled: true });
+            out.push(HttpFilter { name: http_filters::compressor_name(codec), typed_config: FilterConfig::Compressor(http_filters::compressor(codec, min)), disabled: true });
         }
     }
     out.push(empty("envoy.filters.http.router", ROUTER));
@@ -498,8 +500,8 @@ fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certific
         dns_refresh_rate: policy.and_then(|p| p.dns.as_ref()).and_then(|d| d.refresh_rate_ms).filter(|_| by_dns).map(policy::duration),
         respect_dns_ttl: policy.and_then(|p| p.dns.as_ref()).and_then(|d| d.respect_dns_ttl).filter(|_| by_dns),
         common_lb_config: policy::common_lb_config(!c.shares.is_empty(), policy),
-        health_checks: policy::health_checks(policy),
-        outlier_detection: policy::outlier_detection(policy),
+        health_checks: health::health_checks(policy),
+        outlier_detection: health::outlier_detection(policy),
         circuit_breakers: policy::circuit_breakers(policy, (c.protocol == ir::UpstreamProtocol::Udp).then_some(stream::UDP_MAX_SESSIONS)),
         transport_socket: policy::with_proxy_protocol(c.tls.as_ref().map(|t| upstream_tls(t, c.protocol == ir::UpstreamProtocol::H2c, client_cert, opts)), policy),
         upstream_connection_options: policy::connection_options(policy),

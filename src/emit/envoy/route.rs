@@ -169,12 +169,12 @@ fn route(r: &ir::RouteIr) -> Route {
             ra.hash_policy = traffic.as_ref().map(|t| super::policy::hash_policies(&t.hash)).unwrap_or_default();
             ra.idle_timeout = traffic.as_ref().and_then(|t| t.stream_idle_timeout_ms).map(envoy_duration);
             if let Some(t) = traffic {
-                let (fault, limit) = (t.fault.as_ref().map(super::policy::fault), t.rate_limit.as_ref().map(super::policy::local_rate_limit));
+                let (fault, limit) = (t.fault.as_ref().map(super::http_filters::fault), t.rate_limit.as_ref().map(super::http_filters::local_rate_limit));
                 if fault.is_some() || limit.is_some() || !t.compression.is_empty() {
                     let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
                     (cfg.fault, cfg.local_ratelimit) = (fault, limit);
                     for (codec, _) in &t.compression {
-                        let on = Some(super::policy::compressor_per_route());
+                        let on = Some(super::http_filters::compressor_per_route());
                         match codec {
                             crate::resolve::traffic::Codec::Gzip => cfg.gzip = on,
                             crate::resolve::traffic::Codec::Brotli => cfg.brotli = on,

@@ -287,8 +287,8 @@ pub struct HttpFilter {
 #[serde(untagged)]
 pub enum FilterConfig {
     Empty(TypedEmpty),
-    LocalRateLimit(super::policy::LocalRateLimitFilter),
-    Compressor(super::policy::CompressorFilter),
+    LocalRateLimit(super::http_filters::LocalRateLimitFilter),
+    Compressor(super::http_filters::CompressorFilter),
 }
 
 impl From<TypedEmpty> for FilterConfig {
@@ -347,15 +347,15 @@ pub struct PerFilterConfig {
     #[serde(rename = "envoy.filters.http.stateful_session", skip_serializing_if = "Option::is_none")]
     pub stateful_session: Option<StatefulSessionPerRoute>,
     #[serde(rename = "envoy.filters.http.fault", skip_serializing_if = "Option::is_none")]
-    pub fault: Option<super::policy::HttpFault>,
+    pub fault: Option<super::http_filters::HttpFault>,
     #[serde(rename = "envoy.filters.http.local_ratelimit", skip_serializing_if = "Option::is_none")]
-    pub local_ratelimit: Option<super::policy::LocalRateLimitFilter>,
+    pub local_ratelimit: Option<super::http_filters::LocalRateLimitFilter>,
     #[serde(rename = "envoy.filters.http.compressor.gzip", skip_serializing_if = "Option::is_none")]
-    pub gzip: Option<super::policy::CompressorPerRoute>,
+    pub gzip: Option<super::http_filters::CompressorPerRoute>,
     #[serde(rename = "envoy.filters.http.compressor.brotli", skip_serializing_if = "Option::is_none")]
-    pub brotli: Option<super::policy::CompressorPerRoute>,
+    pub brotli: Option<super::http_filters::CompressorPerRoute>,
     #[serde(rename = "envoy.filters.http.compressor.zstd", skip_serializing_if = "Option::is_none")]
-    pub zstd: Option<super::policy::CompressorPerRoute>,
+    pub zstd: Option<super::http_filters::CompressorPerRoute>,
 }
 
 #[derive(Serialize)]
@@ -618,9 +618,9 @@ pub struct Cluster {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub common_lb_config: Option<super::stream::CommonLbConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub health_checks: Vec<super::policy::HealthCheck>,
+    pub health_checks: Vec<super::health::HealthCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub outlier_detection: Option<super::policy::OutlierDetection>,
+    pub outlier_detection: Option<super::health::OutlierDetection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub circuit_breakers: Option<super::stream::CircuitBreakers>,
     #[serde(skip_serializing_if = "Option::is_none")]
