@@ -19,20 +19,9 @@ pub struct BackendTLSPolicySpec {
     pub options: BTreeMap<String, String>,
 }
 
-/// A policy's target: a Service, and optionally one of its ports by name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PolicyTargetReference {
-    #[schemars(pattern(GROUP), length(max = 253))]
-    pub group: String,
-    #[schemars(pattern(KIND), length(min = 1, max = 63))]
-    pub kind: String,
-    #[schemars(length(min = 1, max = 253))]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(DNS_SUBDOMAIN), length(min = 1, max = 253))]
-    pub section_name: Option<String>,
-}
+/// A policy's target: a Service, and optionally one of its ports by name (the shape every
+/// policy's local target reference has).
+pub use super::policy::LocalPolicyTargetReference as PolicyTargetReference;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A target in the policy's namespace: a Gateway (or one listener by `sectionName`) or a
-/// route (or one rule by its name).
+/// A target in the policy's namespace, optionally one section of it by `sectionName` (a
+/// Gateway's listener, a route's rule, a Service's port).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LocalPolicyTargetReference {

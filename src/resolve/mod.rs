@@ -8,7 +8,8 @@
 //!
 //! One module per kind: `gateway` (classes, Gateways, infrastructure), `listener`, `attach`
 //! (generic over route kinds), `httproute` (HTTPRoute rules), `grpcroute` (GRPCRoute rules into the same shapes), `l4route` (TLSRoute, TCPRoute,
-//! UDPRoute), `backend`, `tls`.
+//! UDPRoute), `backend`, `tls`, `backendtls`; Envoy Gateway's policies: `policy` (targets shared by
+//! every kind), `btp` (BackendTrafficPolicy precedence and status), `traffic` (what one does).
 
 pub mod attach;
 pub mod backend;

@@ -567,7 +567,7 @@ fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
                     }
                     // A segment-aware prefix as a regex, as Envoy Gateway writes it.
                     _ if p.value == "/" => StringMatch::Regex("^/.*".into()),
-                    _ => StringMatch::Regex(format!("^{}(/.*)?$", regex_quote(p.value.trim_end_matches('/')))),
+                    _ => StringMatch::Regex(format!("^{}(/.*)?$", crate::validate::regex::escape(p.value.trim_end_matches('/')))),
                 };
                 base.path = Some((m, p.invert.unwrap_or(false)));
             }
@@ -584,15 +584,4 @@ fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
         rules.push(RateRule { selectors, bucket: bucket(&r.limit), shadow: r.shadow_mode.unwrap_or(false) });
     }
     Ok(LocalRateLimit { default, rules })
-}
-
-fn regex_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

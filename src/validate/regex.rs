@@ -273,3 +273,15 @@ mod tests {
         }
     }
 }
+
+/// `s` as a regular expression that matches it literally.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -54,16 +54,6 @@ fn header_options(ops: &HeaderOps) -> Vec<HeaderValueOption> {
     set.chain(add).collect()
 }
 
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// (prefix_rewrite, regex_rewrite) for a path rewrite, with Gateway API's slash rules.
 fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<String>) {
@@ -76,7 +66,7 @@ fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<Str
                 (None, Some(RegexRewrite { pattern: RegexMatcher { regex: "^/".into() }, substitution: sub }), None)
             } else if replacement == "/" {
                 // `/foo/bar` → `/bar`, `/foo` and `/foo/` → `/`.
-                (None, Some(RegexRewrite { pattern: RegexMatcher { regex: format!("^{}/*", regex_escape(matched)) }, substitution: "/".into() }), None)
+                (None, Some(RegexRewrite { pattern: RegexMatcher { regex: format!("^{}/*", crate::validate::regex::escape(matched)) }, substitution: "/".into() }), None)
             } else {
                 (Some(replacement.clone()), None, None)
             }
