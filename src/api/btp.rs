@@ -4,6 +4,7 @@
 //! data and refused by name (`unsupported::field`), never dropped.
 
 use super::meta::*;
+pub use super::btp_http::*;
 use super::policy::{LocalPolicyTargetReference, MergeType, PolicyTargets, TargetSelector};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -48,15 +49,15 @@ pub struct BackendTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http2: Other,
+    pub http2: Option<Http2Settings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_upgrade: Other,
+    pub http_upgrade: Option<Vec<ProtocolUpgrade>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_protocol: Option<ProxyProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_buffer: Other,
+    pub request_buffer: Option<RequestBuffer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_override: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,13 +75,10 @@ impl BackendTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 8] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 5] {
         [
             ("admissionControl", self.admission_control.is_some()),
             ("bandwidthLimit", self.bandwidth_limit.is_some()),
-            ("http2", self.http2.is_some()),
-            ("httpUpgrade", self.http_upgrade.is_some()),
-            ("requestBuffer", self.request_buffer.is_some()),
             ("responseOverride", self.response_override.is_some()),
             ("routingType", self.routing_type.is_some()),
             ("telemetry", self.telemetry.is_some()),

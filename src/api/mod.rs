@@ -6,6 +6,7 @@
 
 pub mod backendtls;
 pub mod btp;
+pub mod btp_http;
 pub mod core;
 pub mod envoyproxy;
 pub mod gateway;

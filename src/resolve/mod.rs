@@ -27,6 +27,7 @@ pub mod policy;
 pub mod status;
 pub mod tls;
 pub mod traffic;
+pub mod traffic_http;
 
 use crate::api::{Kind, Resources};
 use crate::diag::Diagnostic;

@@ -48,6 +48,8 @@ pub struct ClusterPolicy {
     /// Speak to backends in the protocol the client used (HTTP/1.1 or HTTP/2).
     pub use_client_protocol: Option<bool>,
     pub dns: Option<DnsSettings>,
+    /// HTTP/2 options, for clusters that speak HTTP/2 to their endpoints.
+    pub http2: Option<super::traffic_http::Http2Options>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -116,7 +118,7 @@ impl ClusterPolicy {
         macro_rules! fill {
             ($($f:ident),+) => {$( if self.$f.is_none() { self.$f = less_specific.$f.clone(); } )+};
         }
-        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker, health_check, outlier_detection, panic_threshold, proxy_protocol, tcp_keepalive, buffer_limit, use_client_protocol, dns);
+        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker, health_check, outlier_detection, panic_threshold, proxy_protocol, tcp_keepalive, buffer_limit, use_client_protocol, dns, http2);
     }
 }
 
@@ -154,6 +156,11 @@ pub struct RouteTraffic {
     pub rate_limit: Option<LocalRateLimit>,
     /// Response compression: each codec once, with its minimum length in bytes.
     pub compression: Vec<(Codec, Option<u32>)>,
+    /// Requests are buffered whole, up to this many bytes (larger: 413).
+    pub request_buffer: Option<u32>,
+    /// The protocol upgrades the route allows, lower-cased; None: the listener's default
+    /// (WebSocket), unless the request buffer rules upgrades out.
+    pub upgrades: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -304,7 +311,14 @@ pub fn build(spec: &BackendTrafficPolicySpec) -> Result<Traffic, String> {
     if let Some(l) = spec.rate_limit.as_ref().and_then(|r| r.local.as_ref()) {
         route.rate_limit = Some(local_rate_limit(l).map_err(|e| format!("RateLimit: {e}"))?);
     }
-    for c in spec.compression.iter().chain(spec.compressor.iter()).flatten() {
+    // `compressor` entries count only with their codec's object (`gzip: {}`), as Envoy Gateway
+    // reads them; the deprecated `compression` needs none.
+    let with_object = |c: &&btp::Compression| match c.type_.as_str() {
+        "Brotli" => c.brotli.is_some(),
+        "Zstd" => c.zstd.is_some(),
+        _ => c.gzip.is_some(),
+    };
+    for c in spec.compression.iter().flatten().chain(spec.compressor.iter().flatten().filter(with_object)) {
         let codec = match c.type_.as_str() {
             "Brotli" => Codec::Brotli,
             "Zstd" => Codec::Zstd,
@@ -340,6 +354,13 @@ pub fn build(spec: &BackendTrafficPolicySpec) -> Result<Traffic, String> {
             }),
         });
     }
+    if let Some(h) = &spec.http2 {
+        cluster.http2 = Some(super::traffic_http::http2(h)?);
+    }
+    if let Some(b) = &spec.request_buffer {
+        route.request_buffer = Some(super::traffic_http::request_buffer(b)?);
+    }
+    route.upgrades = spec.http_upgrade.as_deref().map(super::traffic_http::upgrades);
     if let Some(h) = &spec.health_check {
         cluster.health_check = h.active.as_ref().map(active_check);
         cluster.outlier_detection = h.passive.as_ref().map(outlier);
@@ -491,6 +512,10 @@ pub fn quantity_bytes(v: &serde_json::Value) -> Option<u64> {
         "M" => 1_000_000,
         "G" => 1_000_000_000,
         "T" => 1_000_000_000_000,
+        "Pi" => 1 << 50,
+        "Ei" => 1 << 60,
+        "P" => 1_000_000_000_000_000,
+        "E" => 1_000_000_000_000_000_000,
         _ => return None,
     };
     n.checked_mul(mult)
@@ -536,6 +561,9 @@ fn unit_seconds(unit: &str) -> u64 {
 fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
     use crate::resolve::http::StringMatch;
     let bucket = |v: &btp::RateLimitValue| Bucket { requests: u32::try_from(v.requests).unwrap_or(u32::MAX), per_s: unit_seconds(&v.unit) };
+    if l.rules.iter().filter(|r| r.client_selectors.is_empty()).count() > 1 {
+        return Err("local rateLimit can not have more than one rule without clientSelectors".into());
+    }
     let default = l.rules.iter().find(|r| r.client_selectors.is_empty()).map(|r| bucket(&r.limit)).unwrap_or(Bucket { requests: u32::MAX, per_s: 1 });
     if l.rules.iter().any(|r| !unit_seconds(&r.limit.unit).is_multiple_of(default.per_s)) {
         return Err("local rateLimit rule limit unit must be a multiple of the default limit unit".into());

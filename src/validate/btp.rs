@@ -115,10 +115,9 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
                 ctx.unsupported(format!("/spec/connection/{field}"), &format!("BackendTrafficPolicy connection.{field}"));
             }
         }
-        if c.buffer_limit.as_ref().is_some_and(|q| crate::resolve::traffic::quantity_bytes(q).is_none()) {
-            ctx.error(Code::SchemaPattern, "bufferLimit must be a whole number of bytes, optionally with a unit (Ki, Mi, Gi, k, M, G)", "/spec/connection/bufferLimit");
-        }
+        quantity(c.buffer_limit.as_ref(), "bufferLimit", "/spec/connection/bufferLimit", ctx);
     }
+    http_settings(s, ctx);
     if s.retry.as_ref().is_some_and(|r| r.num_attempts_per_priority.is_some()) {
         ctx.unsupported("/spec/retry/numAttemptsPerPriority", "BackendTrafficPolicy retry.numAttemptsPerPriority");
     }
@@ -127,6 +126,43 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
             if set {
                 ctx.unsupported(format!("/spec/circuitBreaker/{field}"), &format!("BackendTrafficPolicy circuitBreaker.{field}"));
             }
+        }
+    }
+}
+
+/// A quantity of bytes as the CRD's pattern takes it (digits, an optional unit).
+fn quantity(q: Option<&serde_json::Value>, field: &str, at: &str, ctx: &mut Ctx) {
+    if q.is_some_and(|q| crate::resolve::traffic::quantity_bytes(q).is_none()) {
+        ctx.error(Code::SchemaPattern, format!("{field} must be a whole number of bytes, optionally with a unit (Ki, Mi, Gi, k, M, G)"), at);
+    }
+}
+
+/// http2, requestBuffer and httpUpgrade: the CRD's patterns and CEL rules; CONNECT upgrades
+/// are not implemented.
+fn http_settings(s: &crate::api::btp::BackendTrafficPolicySpec, ctx: &mut Ctx) {
+    if let Some(h) = &s.http2 {
+        quantity(h.initial_stream_window_size.as_ref(), "initialStreamWindowSize", "/spec/http2/initialStreamWindowSize", ctx);
+        quantity(h.initial_connection_window_size.as_ref(), "initialConnectionWindowSize", "/spec/http2/initialConnectionWindowSize", ctx);
+        if let Some(k) = &h.connection_keepalive {
+            let ms = |d: &Option<String>| d.as_deref().and_then(crate::api::httproute::duration_ms);
+            if let (Some(t), Some(i)) = (ms(&k.timeout), ms(&k.interval))
+                && t >= i
+            {
+                ctx.error(Code::SchemaRule, "timeout must be less than interval", "/spec/http2/connectionKeepalive");
+            }
+        }
+    }
+    if let Some(b) = &s.request_buffer {
+        quantity(Some(&b.limit), "limit", "/spec/requestBuffer/limit", ctx);
+    }
+    for (i, u) in s.http_upgrade.iter().flatten().enumerate() {
+        let at = format!("/spec/httpUpgrade/{i}");
+        let connect = u.type_.eq_ignore_ascii_case("CONNECT");
+        if u.connect.is_some() && u.type_ != "CONNECT" {
+            ctx.error(Code::SchemaRule, "The connect configuration is only allowed when the type is CONNECT.", at.clone());
+        }
+        if connect {
+            ctx.unsupported(format!("{at}/type"), "BackendTrafficPolicy httpUpgrade of type CONNECT");
         }
     }
 }

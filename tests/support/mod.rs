@@ -138,7 +138,7 @@ pub async fn echo(name: &str) -> Echo {
     let record = seen.clone();
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, peer)) = listener.accept().await else { return };
             let n = n.clone();
             let record = record.clone();
             tokio::spawn(async move {
@@ -148,6 +148,10 @@ pub async fn echo(name: &str) -> Echo {
                         v.push(req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default());
                     }
                     async move {
+                        let (parts, body) = req.into_parts();
+                        let req = Request::from_parts(parts, ());
+                        // The body is read whole (bounded by what the test sends) and counted.
+                        let body_bytes = body.collect().await.map(|b| b.to_bytes().len()).unwrap_or(0);
                         // A test can ask the backend to be slow (timeouts).
                         if let Some(ms) = req.headers().get("x-echo-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
                             tokio::time::sleep(Duration::from_millis(ms.min(10_000))).await;
@@ -168,6 +172,9 @@ pub async fn echo(name: &str) -> Echo {
                             "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
                             "host": headers.get("host").cloned().unwrap_or_default(),
                             "headers": headers,
+                            // Which connection the request came on, and how long its body was.
+                            "peer": peer.to_string(),
+                            "body_bytes": body_bytes,
                         });
                         // A test can ask for an error status (retries).
                         let status = headers.get("x-echo-status").and_then(|v| v.parse::<u16>().ok()).unwrap_or(200);
@@ -458,6 +465,15 @@ pub async fn send<S>(stream: S, method: &str, host: &str, path: &str, headers: &
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    send_body(stream, method, host, path, headers, Vec::new()).await
+}
+
+/// [`send`] with a request body (sent chunked when `headers` ask for `transfer-encoding:
+/// chunked`, else with its length).
+pub async fn send_body<S>(stream: S, method: &str, host: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Reply, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let fut = async {
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
         tokio::spawn(conn);
@@ -465,7 +481,7 @@ where
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        let req = b.body(Full::new(Bytes::new())).map_err(|e| e.to_string())?;
+        let req = b.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
         let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
         let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
@@ -494,13 +510,13 @@ pub async fn ws_echo() -> (SocketAddr, tokio::task::JoinHandle<()>) {
                     }
                 }
                 let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-                if !text.contains("upgrade: websocket") {
+                // Any upgrade the request asks for (websocket, spdy/3.1, ...) is accepted.
+                let Some(token) = text.lines().find_map(|l| l.strip_prefix("upgrade:")).map(|t| t.trim().to_string()) else {
                     let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await;
                     return;
-                }
-                let _ = s
-                    .write_all(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-                    .await;
+                };
+                let reply = format!("HTTP/1.1 101 Switching Protocols\r\nupgrade: {token}\r\nconnection: Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+                let _ = s.write_all(reply.as_bytes()).await;
                 loop {
                     match s.read(&mut buf).await {
                         Ok(0) | Err(_) => return,
@@ -515,6 +531,39 @@ pub async fn ws_echo() -> (SocketAddr, tokio::task::JoinHandle<()>) {
         }
     });
     (addr, task)
+}
+
+/// Ask for an `upgrade` on `path` through 127.0.0.1:`port`: the status Envoy answered, and
+/// after a 101 whether bytes sent came back over the upgraded connection (bounded to 10 s).
+pub async fn try_upgrade(port: u16, path: &str, upgrade: &str) -> (u16, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        let head = format!("GET {path} HTTP/1.1\r\nHost: app\r\nUpgrade: {upgrade}\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        s.write_all(head.as_bytes()).await.expect("write");
+        let (mut got, mut buf) = (Vec::new(), [0u8; 1024]);
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await.expect("read");
+            assert!(n > 0, "connection closed before a status");
+            got.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got).to_string();
+        let status: u16 = text.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status line");
+        if status != 101 {
+            return (status, false);
+        }
+        s.write_all(b"bytes after the upgrade").await.expect("write");
+        let mut echoed = Vec::new();
+        while echoed.len() < 23 {
+            let n = s.read(&mut buf).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            echoed.extend_from_slice(&buf[..n]);
+        }
+        (status, echoed == b"bytes after the upgrade")
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange).await.expect("upgrade exchange in time")
 }
 
 /// A Service (port 8080, named http) and an EndpointSlice with one ready endpoint on

@@ -1,5 +1,5 @@
 //! Envoy structs for the HTTP filters a BackendTrafficPolicy turns on per route: fault
-//! injection, local rate limits, response compression.
+//! injection, local rate limits, response compression, request buffering.
 
 use super::policy::duration;
 use super::types::*;
@@ -296,4 +296,59 @@ pub struct CompressorOverrides {
 /// Turns the (disabled) compressor on for one route.
 pub fn compressor_per_route() -> CompressorPerRoute {
     CompressorPerRoute { type_: "type.googleapis.com/envoy.extensions.filters.http.compressor.v3.CompressorPerRoute", overrides: CompressorOverrides { response_direction_config: Empty {} } }
+}
+
+pub const BUFFER: &str = "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer";
+
+#[derive(Serialize)]
+pub struct BufferFilter {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub max_request_bytes: u32,
+}
+
+/// The buffer filter of the HCM (off; the routes that buffer turn it on with their limit).
+pub fn buffer(max_request_bytes: u32) -> BufferFilter {
+    BufferFilter { type_: BUFFER, max_request_bytes }
+}
+
+#[derive(Serialize)]
+pub struct BufferPerRoute {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub buffer: Limit,
+}
+
+#[derive(Serialize)]
+pub struct Limit {
+    pub max_request_bytes: u32,
+}
+
+pub fn buffer_per_route(max_request_bytes: u32) -> BufferPerRoute {
+    BufferPerRoute { type_: "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute", buffer: Limit { max_request_bytes } }
+}
+
+/// One upgrade a route allows or refuses, over the listener's (WebSocket).
+#[derive(Serialize)]
+pub struct RouteUpgrade {
+    pub upgrade_type: String,
+    pub enabled: bool,
+}
+
+/// The route's upgrades: those its policy lists (WebSocket refused when the list leaves it
+/// out), or none but WebSocket refused when the route buffers requests; empty: the listener's.
+pub fn route_upgrades(t: &t::RouteTraffic) -> Vec<RouteUpgrade> {
+    let on = |u: &str| RouteUpgrade { upgrade_type: u.to_string(), enabled: true };
+    let off_ws = RouteUpgrade { upgrade_type: "websocket".into(), enabled: false };
+    match &t.upgrades {
+        Some(list) => {
+            let mut out: Vec<RouteUpgrade> = list.iter().map(|u| on(u)).collect();
+            if !list.iter().any(|u| u == "websocket") {
+                out.push(off_ws);
+            }
+            out
+        }
+        None if t.request_buffer.is_some() => vec![off_ws],
+        None => Vec::new(),
+    }
 }

@@ -435,6 +435,15 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
     // CORS acts only on routes that carry a CORS policy; session persistence likewise.
     out.push(empty("envoy.filters.http.cors", CORS));
     out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
+    // The buffer filter, off, with the limit of the first route that buffers, as Envoy Gateway
+    // writes it; each such route turns it on with its own limit.
+    let first_buffer = vhosts.iter().flat_map(|v| &v.routes).find_map(|r| match &r.action {
+        ir::Action::Forward { traffic: Some(t), .. } => t.request_buffer,
+        _ => None,
+    });
+    if let Some(limit) = first_buffer {
+        out.push(HttpFilter { name: "envoy.filters.http.buffer", typed_config: FilterConfig::Buffer(http_filters::buffer(limit)), disabled: true });
+    }
     if uses(&|t| t.rate_limit.is_some()) {
         out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit", typed_config: FilterConfig::LocalRateLimit(http_filters::local_rate_limit_filter()), disabled: false });
     }

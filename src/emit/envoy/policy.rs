@@ -98,8 +98,9 @@ pub fn protocol_options(h2: bool, p: Option<&ClusterPolicy>) -> Option<ProtocolO
     if !h2 && !downstream && common.is_none() {
         return None;
     }
+    let h2_options = || upstream_http2(p.and_then(|p| p.http2.as_ref()));
     let explicit = if h2 {
-        ExplicitHttpConfig { http_protocol_options: None, http2_protocol_options: Some(Empty {}) }
+        ExplicitHttpConfig { http_protocol_options: None, http2_protocol_options: Some(h2_options()) }
     } else {
         ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: None }
     };
@@ -107,10 +108,51 @@ pub fn protocol_options(h2: bool, p: Option<&ClusterPolicy>) -> Option<ProtocolO
         http: HttpProtocolOptions {
             type_: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
             common_http_protocol_options: common,
-            use_downstream_protocol_config: downstream.then_some(ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: Some(Empty {}) }),
+            use_downstream_protocol_config: downstream.then(|| ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: Some(h2_options()) }),
             explicit_http_config: (!downstream).then_some(explicit),
         },
     })
+}
+
+/// HTTP/2 towards a cluster's endpoints: Envoy Gateway's windows (64 KiB per stream, 1 MiB
+/// per connection) unless a policy sets them, and the policy's other settings.
+#[derive(Serialize)]
+pub struct UpstreamHttp2 {
+    pub initial_stream_window_size: u32,
+    pub initial_connection_window_size: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_streams: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_stream_error_on_invalid_http_message: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_keepalive: Option<KeepaliveSettings>,
+}
+
+#[derive(Serialize)]
+pub struct KeepaliveSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_jitter: Option<Percent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_idle_interval: Option<String>,
+}
+
+fn upstream_http2(h: Option<&crate::resolve::traffic_http::Http2Options>) -> UpstreamHttp2 {
+    UpstreamHttp2 {
+        initial_stream_window_size: h.and_then(|h| h.initial_stream_window).unwrap_or(65_536),
+        initial_connection_window_size: h.and_then(|h| h.initial_connection_window).unwrap_or(1_048_576),
+        max_concurrent_streams: h.and_then(|h| h.max_concurrent_streams),
+        override_stream_error_on_invalid_http_message: h.and_then(|h| h.reset_stream_on_error),
+        connection_keepalive: h.and_then(|h| h.keepalive.as_ref()).map(|k| KeepaliveSettings {
+            interval: k.interval_ms.map(duration),
+            timeout: k.timeout_ms.map(duration),
+            interval_jitter: k.jitter_percent.map(|j| Percent { value: f64::from(j) }),
+            connection_idle_interval: k.idle_interval_ms.map(duration),
+        }),
+    }
 }
 
 #[derive(Serialize, Default)]

@@ -115,12 +115,6 @@ fn route(r: &ir::RouteIr) -> Route {
         typed_per_filter_config: r.cors.as_ref().map(|c| {
             let join = |v: &[String]| if v.is_empty() { None } else { Some(v.join(", ")) };
             PerFilterConfig {
-                stateful_session: None,
-                fault: None,
-                local_ratelimit: None,
-                gzip: None,
-                brotli: None,
-                zstd: None,
                 cors: Some(CorsPolicy {
                     type_: CORS_POLICY,
                     allow_origin_string_match: c.origins.iter().map(string_matcher).collect(),
@@ -132,6 +126,7 @@ fn route(r: &ir::RouteIr) -> Route {
                     // A preflight from an origin not allowed is answered here, never forwarded.
                     forward_not_matching_preflights: false,
                 }),
+                ..Default::default()
             }
         }),
     };
@@ -158,11 +153,13 @@ fn route(r: &ir::RouteIr) -> Route {
             ra.timeout = timeout_ms.or(traffic.as_ref().and_then(|t| t.request_timeout_ms)).map(envoy_duration);
             ra.hash_policy = traffic.as_ref().map(|t| super::policy::hash_policies(&t.hash)).unwrap_or_default();
             ra.idle_timeout = traffic.as_ref().and_then(|t| t.stream_idle_timeout_ms).map(envoy_duration);
+            ra.upgrade_configs = traffic.as_ref().map(super::http_filters::route_upgrades).unwrap_or_default();
             if let Some(t) = traffic {
                 let (fault, limit) = (t.fault.as_ref().map(super::http_filters::fault), t.rate_limit.as_ref().map(super::http_filters::local_rate_limit));
-                if fault.is_some() || limit.is_some() || !t.compression.is_empty() {
+                if fault.is_some() || limit.is_some() || !t.compression.is_empty() || t.request_buffer.is_some() {
                     let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
                     (cfg.fault, cfg.local_ratelimit) = (fault, limit);
+                    cfg.buffer = t.request_buffer.map(super::http_filters::buffer_per_route);
                     for (codec, _) in &t.compression {
                         let on = Some(super::http_filters::compressor_per_route());
                         match codec {

@@ -289,6 +289,7 @@ pub enum FilterConfig {
     Empty(TypedEmpty),
     LocalRateLimit(super::http_filters::LocalRateLimitFilter),
     Compressor(super::http_filters::CompressorFilter),
+    Buffer(super::http_filters::BufferFilter),
 }
 
 impl From<TypedEmpty> for FilterConfig {
@@ -356,6 +357,8 @@ pub struct PerFilterConfig {
     pub brotli: Option<super::http_filters::CompressorPerRoute>,
     #[serde(rename = "envoy.filters.http.compressor.zstd", skip_serializing_if = "Option::is_none")]
     pub zstd: Option<super::http_filters::CompressorPerRoute>,
+    #[serde(rename = "envoy.filters.http.buffer", skip_serializing_if = "Option::is_none")]
+    pub buffer: Option<super::http_filters::BufferPerRoute>,
 }
 
 #[derive(Serialize)]
@@ -499,6 +502,8 @@ pub struct RouteAction {
     pub retry_policy: Option<RetryPolicy>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub request_mirror_policies: Vec<RequestMirrorPolicy>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upgrade_configs: Vec<super::http_filters::RouteUpgrade>,
 }
 
 #[derive(Serialize)]
@@ -702,7 +707,7 @@ pub struct ExplicitHttpConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_protocol_options: Option<Empty>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http2_protocol_options: Option<Empty>,
+    pub http2_protocol_options: Option<super::policy::UpstreamHttp2>,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,110 @@
+//! BackendTrafficPolicy's HTTP settings through a real Envoy: request buffering (413 over the
+//! limit, whole requests to the backend), HTTP/2 towards backends (max concurrent streams per
+//! connection), and the protocol upgrades a route allows.
+
+mod support;
+use std::collections::BTreeSet;
+use support::policy::*;
+use support::*;
+
+/// A Service `svc` whose one port speaks h2c, with an endpoint at 127.0.0.1:`port`.
+fn h2c_service(svc: &str, port: u16) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: default}}\nspec:\n  ports: [{{name: h2c, port: 8080, appProtocol: kubernetes.io/h2c}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {svc}-0\n  namespace: default\n  labels: {{kubernetes.io/service-name: {svc}}}\naddressType: IPv4\nports: [{{name: h2c, port: {port}}}]\nendpoints:\n  - addresses: [127.0.0.1]\n"
+    )
+}
+
+async fn post(port: u16, path: &str, body: Vec<u8>, chunked: bool) -> Reply {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let headers: &[(&str, &str)] = if chunked { &[("transfer-encoding", "chunked")] } else { &[] };
+    send_body(stream, "POST", "app", path, headers, body).await.expect("post")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_buffer_limits_and_buffers_whole_requests() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("buffered", "/buffered", "svc"));
+    input.push_str(&route("plain", "/plain", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&policy("buf", "HTTPRoute", "buffered", "  requestBuffer: {limit: 1Ki}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+
+    // A chunked request within the limit reaches the backend whole, with its length.
+    let r = post(port, "/buffered", vec![b'x'; 600], true).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let e = r.echo();
+    assert_eq!(e["body_bytes"], 600, "{e}");
+    assert_eq!(e["headers"]["content-length"], "600", "the buffered request has no length: {e}");
+    assert!(e["headers"].get("transfer-encoding").is_none(), "{e}");
+    // Over the limit: 413, and the backend never sees it.
+    let hits = b.hits();
+    for chunked in [true, false] {
+        let r = post(port, "/buffered", vec![b'x'; 2048], chunked).await;
+        assert_eq!(r.status, 413, "chunked={chunked}: {r:?}");
+    }
+    assert_eq!(b.hits(), hits, "a request over the buffer limit reached the backend");
+    // The route without the policy streams the same request through, chunked.
+    let r = post(port, "/plain", vec![b'x'; 2048], true).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let e = r.echo();
+    assert_eq!((e["body_bytes"].as_u64(), e["headers"]["transfer-encoding"].as_str()), (Some(2048), Some("chunked")), "{e}");
+}
+
+/// Three slow requests at once: one HTTP/2 connection carries them all, unless the policy
+/// allows one stream per connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_max_concurrent_streams_opens_connections() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("h2").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("one", "/one", "h2"));
+    input.push_str(&route("many", "/many", "h2"));
+    input.push_str(&h2c_service("h2", b.addr.port()));
+    input.push_str(&policy("h2", "HTTPRoute", "one", "  http2:\n    maxConcurrentStreams: 1\n    initialStreamWindowSize: 128Ki\n    onInvalidMessage: TerminateStream\n    connectionKeepalive: {interval: 30s, timeout: 5s}\n"));
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.bootstrap.contains("max_concurrent_streams: 1\n"), "{}", served.bootstrap);
+    let peers = |path: &'static str| async move {
+        let calls: Vec<_> = (0..3).map(|_| tokio::spawn(async move { get_with(port, path).await })).collect();
+        let mut seen = BTreeSet::new();
+        for c in calls {
+            let r = c.await.expect("join");
+            assert_eq!(r.status, 200, "{r:?}");
+            assert_eq!(r.echo()["version"], "HTTP/2.0", "{}", r.body);
+            seen.insert(r.echo()["peer"].as_str().unwrap_or_default().to_string());
+        }
+        seen
+    };
+    assert_eq!(peers("/many").await.len(), 1, "Envoy multiplexes on one connection by default");
+    assert_eq!(peers("/one").await.len(), 3, "one stream per connection means three connections");
+}
+
+async fn get_with(port: u16, path: &str) -> Reply {
+    request(port, "GET", "app", path, &[("x-echo-delay-ms", "300")]).await.expect("request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_upgrade_types_per_route() {
+    let Some(envoy) = envoy() else { return };
+    let (ws_addr, _ws) = ws_echo().await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    for (name, path) in [("spdy", "/spdy"), ("default", "/default"), ("buffered", "/buffered")] {
+        input.push_str(&route(name, path, "up"));
+    }
+    input.push_str(&service("default", "up", &[ws_addr.port()]));
+    input.push_str(&policy("spdy", "HTTPRoute", "spdy", "  httpUpgrade: [{type: spdy/3.1}]\n"));
+    input.push_str(&policy("buffered", "HTTPRoute", "buffered", "  requestBuffer: {limit: 1Mi}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    // The listener's default: WebSocket only.
+    assert_eq!(try_upgrade(port, "/default", "websocket").await, (101, true));
+    assert_eq!(try_upgrade(port, "/default", "spdy/3.1").await.0, 403);
+    // The policy's list replaces the default.
+    assert_eq!(try_upgrade(port, "/spdy", "spdy/3.1").await, (101, true));
+    assert_eq!(try_upgrade(port, "/spdy", "websocket").await.0, 403);
+    // A request buffer rules out the default upgrade.
+    assert_eq!(try_upgrade(port, "/buffered", "websocket").await.0, 403);
+}
