@@ -28,9 +28,15 @@ pub fn cluster(key: &crate::ir::ClusterKey) -> String {
     name
 }
 
-/// A short, stable digest of cluster settings (FNV-1a, 32 bits, over their debug form): equal
+/// The custom_response filter of one set of response overrides:
+/// `envoy.filters.http.custom_response/<digest>`, one filter for equal sets.
+pub fn custom_response(ro: &crate::resolve::traffic_http::ResponseOverrides) -> String {
+    format!("envoy.filters.http.custom_response/{:08x}", settings_hash(ro))
+}
+
+/// A short, stable digest of settings (FNV-1a, 32 bits, over their debug form): equal
 /// settings give one name whichever policy they came from, on every machine and run.
-fn settings_hash(p: &crate::resolve::traffic::ClusterPolicy) -> u32 {
+fn settings_hash(p: &impl std::fmt::Debug) -> u32 {
     format!("{p:?}").bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 

@@ -108,3 +108,44 @@ async fn http_upgrade_types_per_route() {
     // A request buffer rules out the default upgrade.
     assert_eq!(try_upgrade(port, "/buffered", "websocket").await.0, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_override_replaces_replies() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let closed = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/app", "svc"));
+    input.push_str(&route("dead", "/dead", "dead"));
+    input.push_str(&route("plain", "/plain", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&service("default", "dead", &[closed]));
+    input.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: page, namespace: default}\ndata: {response.body: \"<h1>down for maintenance</h1>\"}\n");
+    input.push_str(
+        "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: ro, namespace: default}\nspec:\n  targetRefs:\n  - {group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}\n  - {group: gateway.networking.k8s.io, kind: HTTPRoute, name: dead}\n  responseOverride:\n  - match: {statusCodes: [{value: 404}]}\n    response: {contentType: text/plain, body: {inline: not here}, statusCode: 410, header: {add: [{name: x-added, value: \"1\"}], set: [{name: server, value: gatewayc}]}}\n  - match: {statusCodes: [{type: Range, range: {start: 500, end: 503}}]}\n    source: Local\n    response: {contentType: text/html, body: {type: ValueRef, valueRef: {group: \"\", kind: ConfigMap, name: page}}}\n  - match: {responseHeaders: [{name: x-move, value: {type: Prefix, value: \"yes\"}}]}\n    redirect: {path: {type: ReplaceFullPath, replaceFullPath: /plain/moved}, statusCode: 301}\n",
+    );
+    let _served = serve(&envoy, &input, &[]).await;
+    let ask = |path: &'static str, headers: &'static [(&'static str, &'static str)]| async move { request(port, "GET", "app", path, headers).await.expect("request") };
+
+    // A backend's 404 becomes the policy's 410, with its body and headers.
+    let r = ask("/app", &[("x-echo-status", "404")]).await;
+    assert_eq!((r.status, r.body.as_str()), (410, "not here"), "{r:?}");
+    assert_eq!(r.headers.get("content-type").map(String::as_str), Some("text/plain"));
+    assert_eq!(r.headers.get("x-added").map(String::as_str), Some("1"));
+    assert_eq!(r.headers.get("server").map(String::as_str), Some("gatewayc"));
+    // Envoy's own 503 (no backend answers) takes the ConfigMap's page; a backend's 503 does not.
+    let r = ask("/dead", &[]).await;
+    assert_eq!((r.status, r.body.as_str()), (503, "<h1>down for maintenance</h1>"), "{r:?}");
+    assert_eq!(r.headers.get("content-type").map(String::as_str), Some("text/html"));
+    let r = ask("/app", &[("x-echo-status", "503")]).await;
+    assert_eq!((r.status, r.backend().as_str()), (503, "b"), "a backend's reply was replaced: {r:?}");
+    // A response header match redirects, inside Envoy (as Envoy Gateway configures it): the
+    // client gets the reply of the new path.
+    let r = ask("/app", &[("x-echo-response-header", "x-move=yes please")]).await;
+    assert_eq!((r.backend().as_str(), r.echo()["path"].as_str()), ("b", Some("/plain/moved")), "{r:?}");
+    // Unmatched replies, and routes without the policy, pass as they are.
+    assert_eq!(ask("/app", &[]).await.backend(), "b");
+    let r = ask("/plain", &[("x-echo-status", "404")]).await;
+    assert_eq!((r.status, r.backend().as_str()), (404, "b"), "{r:?}");
+}

@@ -59,7 +59,7 @@ pub struct BackendTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_buffer: Option<RequestBuffer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_override: Other,
+    pub response_override: Option<Vec<ResponseOverride>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_type: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,11 +75,10 @@ impl BackendTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 5] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 4] {
         [
             ("admissionControl", self.admission_control.is_some()),
             ("bandwidthLimit", self.bandwidth_limit.is_some()),
-            ("responseOverride", self.response_override.is_some()),
             ("routingType", self.routing_type.is_some()),
             ("telemetry", self.telemetry.is_some()),
         ]

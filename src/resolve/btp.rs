@@ -107,7 +107,7 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller
             let st = rec.status.policies.entry(key.clone()).or_default();
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
             let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res);
-            let effect = traffic::build(&item.obj.spec).map(Arc::new);
+            let effect = traffic::build(&item.obj.spec, &config_maps(res, item.obj.metadata.ns())).map(Arc::new);
             Policy { key, item, targets, effect }
         })
         .collect();
@@ -271,9 +271,13 @@ fn route_target(ctx: &Ctx, pi: usize, t: &TargetRef, gateways: &mut [ResolvedGat
     true
 }
 
+/// The ConfigMaps of namespace `ns`, by name.
+fn config_maps<'r>(res: &'r Resources, ns: &'r str) -> impl Fn(&str) -> Option<&'r crate::api::ConfigMap> + 'r {
+    move |name| res.config_maps.iter().map(|c| &*c.obj).find(|c| c.metadata.ns() == ns && c.metadata.name == name)
+}
+
 /// The effect of a route policy merged over its parent's spec.
 fn merged(res: &Resources, parent: &Policy, child: &Policy, json_merge: bool) -> Effect {
-    let _ = res;
     let (Ok(pv), Ok(cv)) = (serde_json::to_value(&parent.item.obj.spec), serde_json::to_value(&child.item.obj.spec)) else { return Effect::Invalid };
     let mut m = traffic::merge(&pv, &cv, json_merge);
     // Targets and mergeType are the route policy's own.
@@ -282,7 +286,7 @@ fn merged(res: &Resources, parent: &Policy, child: &Policy, json_merge: bool) ->
             o.remove(k);
         }
     }
-    match serde_json::from_value::<crate::api::btp::BackendTrafficPolicySpec>(m).map_err(|e| e.to_string()).and_then(|s| traffic::build(&s)) {
+    match serde_json::from_value::<crate::api::btp::BackendTrafficPolicySpec>(m).map_err(|e| e.to_string()).and_then(|s| traffic::build(&s, &config_maps(res, child.item.obj.metadata.ns()))) {
         Ok(t) => Effect::Apply(Arc::new(t)),
         Err(_) => Effect::Invalid,
     }

@@ -161,6 +161,8 @@ pub struct RouteTraffic {
     /// The protocol upgrades the route allows, lower-cased; None: the listener's default
     /// (WebSocket), unless the request buffer rules upgrades out.
     pub upgrades: Option<Vec<String>>,
+    /// Replies replaced by the policy's own (or by redirects).
+    pub response_override: Option<Arc<super::traffic_http::ResponseOverrides>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -247,7 +249,8 @@ fn is_prime(n: u64) -> bool {
 }
 
 /// Envoy Gateway's translation of a policy's spec, or its error message (the condition's).
-pub fn build(spec: &BackendTrafficPolicySpec) -> Result<Traffic, String> {
+/// `config_map` finds the ConfigMaps of the policy's namespace (custom response bodies).
+pub fn build<'c>(spec: &BackendTrafficPolicySpec, config_map: &dyn Fn(&str) -> Option<&'c crate::api::ConfigMap>) -> Result<Traffic, String> {
     let mut cluster = ClusterPolicy::default();
     let mut route = RouteTraffic::default();
     let dur = |d: &Option<String>| d.as_deref().and_then(duration_ms);
@@ -361,6 +364,10 @@ pub fn build(spec: &BackendTrafficPolicySpec) -> Result<Traffic, String> {
         route.request_buffer = Some(super::traffic_http::request_buffer(b)?);
     }
     route.upgrades = spec.http_upgrade.as_deref().map(super::traffic_http::upgrades);
+    if let Some(list) = spec.response_override.as_deref().filter(|l| !l.is_empty()) {
+        let ro = super::traffic_http::response_overrides(list, config_map)?;
+        route.response_override = (!ro.rules.is_empty()).then(|| Arc::new(ro));
+    }
     if let Some(h) = &spec.health_check {
         cluster.health_check = h.active.as_ref().map(active_check);
         cluster.outlier_detection = h.passive.as_ref().map(outlier);

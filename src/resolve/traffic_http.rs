@@ -4,7 +4,7 @@
 //! values it cannot translate.
 
 use super::traffic::quantity_bytes;
-use crate::api::btp::{Http2Settings, ProtocolUpgrade, RequestBuffer};
+use crate::api::btp::{Http2Settings, ProtocolUpgrade, RequestBuffer, ResponseOverride};
 use crate::api::httproute::duration_ms;
 
 /// Envoy's bounds on HTTP/2 flow-control windows.
@@ -77,4 +77,135 @@ pub fn upgrades(list: &[ProtocolUpgrade]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Which replies an override rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplySource {
+    All,
+    /// Envoy's own replies (no backend answered).
+    Local,
+    Backend,
+}
+
+/// How a response header must look for a rule to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueMatch {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Regex(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OverrideAction {
+    /// A reply of gatewayc's: the status (None: the original's), body and headers
+    /// (name, value, append).
+    Respond { status: Option<u32>, body: Option<String>, headers: Vec<(String, String, bool)> },
+    Redirect { scheme: Option<String>, host: Option<String>, port: Option<u32>, path: Option<String>, status: u32 },
+}
+
+/// One rule: the reply matches when its status is in one of `statuses` (inclusive ranges;
+/// none: any status) and every header matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverrideRule {
+    pub statuses: Vec<(u16, u16)>,
+    pub headers: Vec<(String, ValueMatch)>,
+    pub source: ReplySource,
+    pub action: OverrideAction,
+}
+
+/// A policy's response overrides; the first rule that matches wins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseOverrides {
+    pub rules: Vec<OverrideRule>,
+}
+
+/// Envoy Gateway's translation of `responseOverride` (bodies from the ConfigMaps that
+/// `config_map` finds in the policy's namespace), or its error message.
+pub fn response_overrides<'c>(list: &[ResponseOverride], config_map: &dyn Fn(&str) -> Option<&'c crate::api::ConfigMap>) -> Result<ResponseOverrides, String> {
+    let mut rules = Vec::new();
+    for o in list {
+        // HTTP statuses are three digits: a range is clipped to 100..=599.
+        let clip = |v: i64| u16::try_from(v.clamp(100, 599)).unwrap_or(599);
+        let statuses = o
+            .match_
+            .status_codes
+            .iter()
+            .flatten()
+            .filter_map(|c| match (&c.range, c.value) {
+                (Some(r), _) if c.type_.as_deref() == Some("Range") => (r.end >= 100 && r.start <= 599).then(|| (clip(r.start), clip(r.end))),
+                (_, Some(v)) => (100..=599).contains(&v).then(|| (clip(v), clip(v))),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        let mut headers = Vec::new();
+        for h in o.match_.response_headers.iter().flatten() {
+            let v = h.value.value.clone();
+            let m = match h.value.type_.as_deref() {
+                Some("Prefix") => ValueMatch::Prefix(v),
+                Some("Suffix") => ValueMatch::Suffix(v),
+                Some("RegularExpression") => {
+                    crate::validate::regex::check_re2(&v).map_err(|e| format!("ResponseOverride: invalid regex {v}: {e}"))?;
+                    ValueMatch::Regex(v)
+                }
+                _ => ValueMatch::Exact(v),
+            };
+            headers.push((h.name.to_ascii_lowercase(), m));
+        }
+        // Codes that no HTTP reply has: the rule can never apply.
+        if o.match_.status_codes.as_ref().is_some_and(|c| !c.is_empty()) && statuses.is_empty() {
+            continue;
+        }
+        let action = match (&o.response, &o.redirect) {
+            (_, Some(r)) => OverrideAction::Redirect {
+                scheme: r.scheme.clone(),
+                host: r.hostname.clone(),
+                port: r.port,
+                path: r.path.as_ref().and_then(|p| p.replace_full_path.clone()),
+                status: r.status_code.unwrap_or(302),
+            },
+            (Some(r), None) => {
+                let mut headers: Vec<(String, String, bool)> = Vec::new();
+                if let Some(ct) = r.content_type.as_ref().filter(|c| !c.is_empty()) {
+                    headers.push(("Content-Type".into(), ct.clone(), false));
+                }
+                if let Some(h) = &r.header {
+                    headers.extend(h.add.iter().map(|a| (a.name.clone(), a.value.clone(), true)));
+                    headers.extend(h.set.iter().map(|a| (a.name.clone(), a.value.clone(), false)));
+                }
+                let body = match &r.body {
+                    Some(b) if b.type_.as_deref() == Some("ValueRef") => Some(body_of(b.value_ref.as_ref().map(|v| v.name.as_str()).unwrap_or_default(), config_map)?),
+                    Some(b) => b.inline.clone(),
+                    None => None,
+                };
+                OverrideAction::Respond { status: r.status_code, body, headers }
+            }
+            (None, None) => continue,
+        };
+        let source = match o.source.as_deref() {
+            Some("Local") => ReplySource::Local,
+            Some("Backend") => ReplySource::Backend,
+            _ => ReplySource::All,
+        };
+        rules.push(OverrideRule { statuses, headers, source, action });
+    }
+    Ok(ResponseOverrides { rules })
+}
+
+/// A custom body from a ConfigMap, as Envoy Gateway reads it: the key `response.body`, else
+/// the first key of `data` (in key order), else the first of `binaryData`.
+fn body_of<'c>(name: &str, config_map: &dyn Fn(&str) -> Option<&'c crate::api::ConfigMap>) -> Result<String, String> {
+    use base64::Engine;
+    let cm = config_map(name).ok_or_else(|| format!("ResponseOverride: can't find the referenced configmap {name}"))?;
+    if let Some(b) = cm.data.get("response.body").or_else(|| cm.data.values().next()) {
+        return Ok(b.clone());
+    }
+    match cm.binary_data.values().next() {
+        Some(b) => {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(b).map_err(|_| format!("ResponseOverride: binaryData of configmap {name} is not base64"))?;
+            String::from_utf8(bytes).map_err(|_| format!("ResponseOverride: the body in configmap {name} is not UTF-8 text"))
+        }
+        None => Err(format!("ResponseOverride: can't find the key response.body in the referenced configmap {name}")),
+    }
 }

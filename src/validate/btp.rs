@@ -118,6 +118,7 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
         quantity(c.buffer_limit.as_ref(), "bufferLimit", "/spec/connection/bufferLimit", ctx);
     }
     http_settings(s, ctx);
+    response_override(s.response_override.as_deref().unwrap_or_default(), ctx);
     if s.retry.as_ref().is_some_and(|r| r.num_attempts_per_priority.is_some()) {
         ctx.unsupported("/spec/retry/numAttemptsPerPriority", "BackendTrafficPolicy retry.numAttemptsPerPriority");
     }
@@ -163,6 +164,65 @@ fn http_settings(s: &crate::api::btp::BackendTrafficPolicySpec, ctx: &mut Ctx) {
         }
         if connect {
             ctx.unsupported(format!("{at}/type"), "BackendTrafficPolicy httpUpgrade of type CONNECT");
+        }
+    }
+}
+
+/// responseOverride: the CRD's CEL rules, with its messages.
+fn response_override(list: &[crate::api::btp::ResponseOverride], ctx: &mut Ctx) {
+    for (i, o) in list.iter().enumerate() {
+        let at = format!("/spec/responseOverride/{i}");
+        if o.response.is_some() == o.redirect.is_some() {
+            ctx.error(Code::SchemaRule, "exactly one of response or redirect must be specified", at.clone());
+        }
+        if o.match_.status_codes.is_none() && o.match_.response_headers.is_none() {
+            ctx.error(Code::SchemaRule, "at least one of statusCodes or responseHeaders must be specified", format!("{at}/match"));
+        }
+        for (j, c) in o.match_.status_codes.iter().flatten().enumerate() {
+            let cat = format!("{at}/match/statusCodes/{j}");
+            let range = c.type_.as_deref() == Some("Range");
+            if !range && c.value.is_none() {
+                ctx.error(Code::SchemaRule, "value must be set for type Value", cat.clone());
+            }
+            if range && c.range.is_none() {
+                ctx.error(Code::SchemaRule, "range must be set for type Range", cat.clone());
+            }
+            if c.range.as_ref().is_some_and(|r| r.end <= r.start) {
+                ctx.error(Code::SchemaRule, "end must be greater than start", format!("{cat}/range"));
+            }
+        }
+        if let Some(r) = &o.response {
+            if let Some(b) = &r.body {
+                let value_ref = b.type_.as_deref() == Some("ValueRef");
+                if !value_ref && b.inline.is_none() {
+                    ctx.error(Code::SchemaRule, "inline must be set for type Inline", format!("{at}/response/body"));
+                }
+                if value_ref && b.value_ref.is_none() {
+                    ctx.error(Code::SchemaRule, "valueRef must be set for type ValueRef", format!("{at}/response/body"));
+                }
+                if b.value_ref.as_ref().is_some_and(|v| v.kind != "ConfigMap") {
+                    ctx.error(Code::SchemaRule, "only ConfigMap is supported for ValueRef", format!("{at}/response/body"));
+                }
+            }
+            if r.header.as_ref().is_some_and(|h| !h.remove.is_empty()) {
+                ctx.error(Code::SchemaRule, "Remove is not supported for header in CustomResponse", format!("{at}/response/header"));
+            }
+        }
+        if let Some(p) = o.redirect.as_ref().and_then(|r| r.path.as_ref()) {
+            let pat = format!("{at}/redirect/path");
+            let full = p.type_ == "ReplaceFullPath";
+            let rules = [
+                (!full, "only ReplaceFullPath is supported for path.type"),
+                (full && p.replace_full_path.is_none(), "replaceFullPath must be specified when type is set to 'ReplaceFullPath'"),
+                (p.replace_full_path.is_some() && !full, "type must be 'ReplaceFullPath' when replaceFullPath is set"),
+                (p.type_ == "ReplacePrefixMatch" && p.replace_prefix_match.is_none(), "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'"),
+                (p.replace_prefix_match.is_some() && p.type_ != "ReplacePrefixMatch", "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set"),
+            ];
+            for (broken, message) in rules {
+                if broken {
+                    ctx.error(Code::SchemaRule, message, pat.clone());
+                }
+            }
         }
     }
 }

@@ -178,8 +178,14 @@ pub async fn echo(name: &str) -> Echo {
                         });
                         // A test can ask for an error status (retries).
                         let status = headers.get("x-echo-status").and_then(|v| v.parse::<u16>().ok()).unwrap_or(200);
+                        // And for a response header (`name=value`).
+                        let extra = headers.get("x-echo-response-header").and_then(|v| v.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string()));
+                        let mut builder = Response::builder();
+                        if let Some((k, v)) = extra {
+                            builder = builder.header(k, v);
+                        }
                         Ok::<_, hyper::Error>(
-                            Response::builder()
+                            builder
                                 .status(status)
                                 .header("content-type", "application/json")
                                 .header("x-echo-backend", n.as_str())

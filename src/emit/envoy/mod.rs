@@ -1,6 +1,7 @@
 //! IR to a static Envoy v3 bootstrap: one listener per port, an inline route table,
 //! one cluster per backend. Secure defaults as Envoy Gateway ships them.
 
+mod custom_response;
 mod health;
 mod http_filters;
 mod policy;
@@ -427,7 +428,7 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
     let uses = |f: &dyn Fn(&crate::resolve::traffic::RouteTraffic) -> bool| {
         vhosts.iter().flat_map(|v| &v.routes).any(|r| matches!(&r.action, ir::Action::Forward { traffic: Some(t), .. } if f(t)))
     };
-    let empty = |name, type_| HttpFilter { name, typed_config: TypedEmpty { type_ }.into(), disabled: false };
+    let empty = |name: &'static str, type_| HttpFilter { name: name.into(), typed_config: TypedEmpty { type_ }.into(), disabled: false };
     let mut out: Vec<HttpFilter> = grpc_web(vhosts).into_iter().collect();
     if uses(&|t| t.fault.is_some()) {
         out.push(empty("envoy.filters.http.fault", http_filters::FAULT));
@@ -442,10 +443,23 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
         _ => None,
     });
     if let Some(limit) = first_buffer {
-        out.push(HttpFilter { name: "envoy.filters.http.buffer", typed_config: FilterConfig::Buffer(http_filters::buffer(limit)), disabled: true });
+        out.push(HttpFilter { name: "envoy.filters.http.buffer".into(), typed_config: FilterConfig::Buffer(http_filters::buffer(limit)), disabled: true });
     }
     if uses(&|t| t.rate_limit.is_some()) {
-        out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit", typed_config: FilterConfig::LocalRateLimit(http_filters::local_rate_limit_filter()), disabled: false });
+        out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit".into(), typed_config: FilterConfig::LocalRateLimit(http_filters::local_rate_limit_filter()), disabled: false });
+    }
+    // A custom_response filter per distinct set of overrides, off unless the route turns it on.
+    let mut overrides: Vec<String> = Vec::new();
+    for r in vhosts.iter().flat_map(|v| &v.routes) {
+        if let ir::Action::Forward { traffic: Some(t), .. } = &r.action
+            && let Some(ro) = &t.response_override
+        {
+            let name = crate::names::custom_response(ro);
+            if !overrides.contains(&name) {
+                out.push(HttpFilter { name: name.clone().into(), typed_config: FilterConfig::CustomResponse(custom_response::filter(ro)), disabled: true });
+                overrides.push(name);
+            }
+        }
     }
     // A compressor per codec some route uses, off unless the route turns it on; its minimum
     // length is that of the first route that sets the codec, as Envoy Gateway takes it.
@@ -455,7 +469,7 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
             _ => None,
         });
         if let Some((_, min)) = first {
-            out.push(HttpFilter { name: http_filters::compressor_name(codec), typed_config: FilterConfig::Compressor(http_filters::compressor(codec, min)), disabled: true });
+            out.push(HttpFilter { name: http_filters::compressor_name(codec).into(), typed_config: FilterConfig::Compressor(http_filters::compressor(codec, min)), disabled: true });
         }
     }
     out.push(empty("envoy.filters.http.router", ROUTER));
@@ -466,7 +480,7 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
 /// to gRPC for the backend, as Envoy Gateway enables it.
 fn grpc_web(vhosts: &[ir::VirtualHostIr]) -> Option<HttpFilter> {
     let grpc = vhosts.iter().flat_map(|v| &v.routes).any(|r| r.origin.rule.route.kind == crate::api::Kind::GRPCRoute);
-    grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web", typed_config: TypedEmpty { type_: GRPC_WEB }.into(), disabled: false })
+    grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web".into(), typed_config: TypedEmpty { type_: GRPC_WEB }.into(), disabled: false })
 }
 
 fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certificate>, opts: &EnvoyOptions) -> Cluster {

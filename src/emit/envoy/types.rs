@@ -275,7 +275,7 @@ pub struct LogFormat {
 
 #[derive(Serialize)]
 pub struct HttpFilter {
-    pub name: &'static str,
+    pub name: std::borrow::Cow<'static, str>,
     pub typed_config: FilterConfig,
     /// Off unless a route's configuration turns it on.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -290,6 +290,7 @@ pub enum FilterConfig {
     LocalRateLimit(super::http_filters::LocalRateLimitFilter),
     Compressor(super::http_filters::CompressorFilter),
     Buffer(super::http_filters::BufferFilter),
+    CustomResponse(super::custom_response::CustomResponseFilter),
 }
 
 impl From<TypedEmpty> for FilterConfig {
@@ -359,6 +360,9 @@ pub struct PerFilterConfig {
     pub zstd: Option<super::http_filters::CompressorPerRoute>,
     #[serde(rename = "envoy.filters.http.buffer", skip_serializing_if = "Option::is_none")]
     pub buffer: Option<super::http_filters::BufferPerRoute>,
+    /// The custom_response filters the route turns on, by name.
+    #[serde(flatten)]
+    pub custom_response: std::collections::BTreeMap<String, super::custom_response::CustomResponseFilter>,
 }
 
 #[derive(Serialize)]
