@@ -149,3 +149,31 @@ async fn response_override_replaces_replies() {
     let r = ask("/plain", &[("x-echo-status", "404")]).await;
     assert_eq!((r.status, r.backend().as_str()), (404, "b"), "{r:?}");
 }
+
+/// Two slow requests at once to one endpoint: two connections, unless the circuit breaker
+/// allows one connection per endpoint, which then carries both in turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_endpoint_connection_limit_serializes_requests() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("limited", "/limited", "svc"));
+    input.push_str(&route("open", "/open", "svc2"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&service("default", "svc2", &[b.addr.port()]));
+    input.push_str(&policy("one", "HTTPRoute", "limited", "  circuitBreaker:\n    perEndpoint: {maxConnections: 1}\n    retryBudget: {percent: {numerator: 20}, minRetryConcurrency: 3}\n  retry: {numRetries: 1, numAttemptsPerPriority: 1}\n  connection: {preconnect: {perEndpointPercent: 100}}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let peers = |path: &'static str| async move {
+        let calls: Vec<_> = (0..2).map(|_| tokio::spawn(async move { get_with(port, path).await })).collect();
+        let mut seen = BTreeSet::new();
+        for c in calls {
+            let r = c.await.expect("join");
+            assert_eq!(r.status, 200, "{r:?}");
+            seen.insert(r.echo()["peer"].as_str().unwrap_or_default().to_string());
+        }
+        seen
+    };
+    assert_eq!(peers("/open").await.len(), 2, "parallel requests open two connections");
+    assert_eq!(peers("/limited").await.len(), 1, "one connection per endpoint carries both requests");
+}

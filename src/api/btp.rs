@@ -191,7 +191,8 @@ pub struct Retry {
     #[schemars(range(min = 0, max = 2147483647))]
     pub num_retries: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub num_attempts_per_priority: Other,
+    #[schemars(range(min = -2147483648, max = 2147483647))]
+    pub num_attempts_per_priority: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_on: Option<RetryOn>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,9 +288,38 @@ pub struct CircuitBreaker {
     #[schemars(range(min = 0, max = 4294967295u64))]
     pub max_requests_per_connection: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub per_endpoint: Other,
+    pub per_endpoint: Option<PerEndpointBreaker>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_budget: Other,
+    pub retry_budget: Option<RetryBudget>,
+}
+
+/// Circuit breaking per endpoint: its connections (the CRD's default 1024).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PerEndpointBreaker {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 4294967295u64))]
+    pub max_connections: Option<u32>,
+}
+
+/// Retries limited to a share of the active and pending requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RetryBudget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retry_concurrency: Option<u32>,
+    pub percent: BudgetFraction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BudgetFraction {
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub numerator: u32,
+    /// The CRD's default: 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 2147483647))]
+    pub denominator: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -501,7 +531,19 @@ pub struct Connection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub socket_buffer_limit: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preconnect: Other,
+    pub preconnect: Option<Preconnect>,
+}
+
+/// Connections opened before requests need them, as percentages of those needed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Preconnect {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 100, max = 300))]
+    pub per_endpoint_percent: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 100, max = 2147483647))]
+    pub predictive_percent: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

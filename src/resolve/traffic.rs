@@ -24,6 +24,11 @@ pub struct CircuitBreaker {
     pub max_requests: u32,
     pub max_retries: u32,
     pub max_requests_per_connection: Option<u32>,
+    /// Connections to any one endpoint.
+    pub per_endpoint_max_connections: Option<u32>,
+    /// Retries as numerator/denominator of the active and pending requests, and their
+    /// minimum concurrency.
+    pub retry_budget: Option<(u32, u32, Option<u32>)>,
 }
 
 /// Settings that shape a cluster: routes whose clusters differ in these get different
@@ -48,6 +53,8 @@ pub struct ClusterPolicy {
     /// Speak to backends in the protocol the client used (HTTP/1.1 or HTTP/2).
     pub use_client_protocol: Option<bool>,
     pub dns: Option<DnsSettings>,
+    /// Preconnect ratios in percent: per endpoint, predictive.
+    pub preconnect: Option<(Option<u32>, Option<u32>)>,
     /// HTTP/2 options, for clusters that speak HTTP/2 to their endpoints.
     pub http2: Option<super::traffic_http::Http2Options>,
 }
@@ -118,7 +125,7 @@ impl ClusterPolicy {
         macro_rules! fill {
             ($($f:ident),+) => {$( if self.$f.is_none() { self.$f = less_specific.$f.clone(); } )+};
         }
-        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker, health_check, outlier_detection, panic_threshold, proxy_protocol, tcp_keepalive, buffer_limit, use_client_protocol, dns, http2);
+        fill!(lb, connect_timeout_ms, idle_timeout_ms, max_connection_duration_ms, max_stream_duration_ms, circuit_breaker, health_check, outlier_detection, panic_threshold, proxy_protocol, tcp_keepalive, buffer_limit, use_client_protocol, dns, preconnect, http2);
     }
 }
 
@@ -142,6 +149,8 @@ pub struct PolicyRetry {
     pub per_try_timeout_ms: Option<u64>,
     pub backoff_base_ms: Option<u64>,
     pub backoff_max_ms: Option<u64>,
+    /// Attempts sent to one priority before the next (Envoy's previous_priorities).
+    pub attempts_per_priority: Option<u32>,
 }
 
 /// Settings carried by each route the policy covers.
@@ -292,6 +301,8 @@ pub fn build<'c>(spec: &BackendTrafficPolicySpec, config_map: &dyn Fn(&str) -> O
             max_requests: c.max_parallel_requests.unwrap_or(1024),
             max_retries: c.max_parallel_retries.unwrap_or(1024),
             max_requests_per_connection: c.max_requests_per_connection,
+            per_endpoint_max_connections: c.per_endpoint.as_ref().map(|p| p.max_connections.unwrap_or(1024)),
+            retry_budget: c.retry_budget.as_ref().map(|b| (b.percent.numerator, b.percent.denominator.unwrap_or(100), b.min_retry_concurrency)),
         });
     }
     if let Some(r) = &spec.retry {
@@ -344,6 +355,7 @@ pub fn build<'c>(spec: &BackendTrafficPolicySpec, config_map: &dyn Fn(&str) -> O
         cluster.buffer_limit = Some(u32::try_from(bytes).map_err(|_| format!("BackendConnection: BufferLimit value {bytes} is out of range"))?);
     }
     cluster.use_client_protocol = spec.use_client_protocol.filter(|u| *u);
+    cluster.preconnect = spec.connection.as_ref().and_then(|c| c.preconnect.as_ref()).map(|p| (p.per_endpoint_percent, p.predictive_percent));
     if let Some(d) = &spec.dns {
         cluster.dns = Some(DnsSettings {
             refresh_rate_ms: dur(&d.dns_refresh_rate),
@@ -413,6 +425,7 @@ fn retry(r: &btp::Retry) -> PolicyRetry {
         per_try_timeout_ms: per.and_then(|p| p.timeout.as_deref()).and_then(duration_ms),
         backoff_base_ms: back_off.and_then(|b| b.base_interval.as_deref()).and_then(duration_ms),
         backoff_max_ms: back_off.and_then(|b| b.max_interval.as_deref()).and_then(duration_ms),
+        attempts_per_priority: r.num_attempts_per_priority.and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0),
     }
 }
 

@@ -110,24 +110,21 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
         rate_limit(rl, ctx);
     }
     if let Some(c) = &s.connection {
-        for (field, set) in [("socketBufferLimit", c.socket_buffer_limit.is_some()), ("preconnect", c.preconnect.is_some())] {
-            if set {
-                ctx.unsupported(format!("/spec/connection/{field}"), &format!("BackendTrafficPolicy connection.{field}"));
-            }
+        if c.socket_buffer_limit.is_some() {
+            ctx.unsupported("/spec/connection/socketBufferLimit", "BackendTrafficPolicy connection.socketBufferLimit");
+        }
+        let rr_or_random = s.load_balancer.as_ref().is_some_and(|l| matches!(l.type_, LoadBalancerType::Random | LoadBalancerType::RoundRobin));
+        if c.preconnect.as_ref().is_some_and(|p| p.predictive_percent.is_some()) && !rr_or_random {
+            ctx.error(Code::SchemaRule, "predictivePercent in preconnect policy only works with RoundRobin or Random load balancers", "/spec");
         }
         quantity(c.buffer_limit.as_ref(), "bufferLimit", "/spec/connection/bufferLimit", ctx);
     }
     http_settings(s, ctx);
     response_override(s.response_override.as_deref().unwrap_or_default(), ctx);
-    if s.retry.as_ref().is_some_and(|r| r.num_attempts_per_priority.is_some()) {
-        ctx.unsupported("/spec/retry/numAttemptsPerPriority", "BackendTrafficPolicy retry.numAttemptsPerPriority");
-    }
-    if let Some(c) = &s.circuit_breaker {
-        for (field, set) in [("perEndpoint", c.per_endpoint.is_some()), ("retryBudget", c.retry_budget.is_some())] {
-            if set {
-                ctx.unsupported(format!("/spec/circuitBreaker/{field}"), &format!("BackendTrafficPolicy circuitBreaker.{field}"));
-            }
-        }
+    if let Some(p) = s.circuit_breaker.as_ref().and_then(|c| c.retry_budget.as_ref()).map(|b| &b.percent)
+        && p.numerator > p.denominator.unwrap_or(100)
+    {
+        ctx.error(Code::SchemaRule, "numerator must be less than or equal to denominator", "/spec/circuitBreaker/retryBudget/percent");
     }
 }
 
@@ -155,6 +152,9 @@ fn http_settings(s: &crate::api::btp::BackendTrafficPolicySpec, ctx: &mut Ctx) {
     }
     if let Some(b) = &s.request_buffer {
         quantity(Some(&b.limit), "limit", "/spec/requestBuffer/limit", ctx);
+        if s.http_upgrade.as_ref().is_some_and(|u| !u.is_empty()) {
+            ctx.error(Code::SchemaRule, "requestBuffer cannot be used together with httpUpgrade", "/spec");
+        }
     }
     for (i, u) in s.http_upgrade.iter().flatten().enumerate() {
         let at = format!("/spec/httpUpgrade/{i}");

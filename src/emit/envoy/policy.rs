@@ -66,9 +66,14 @@ pub fn circuit_breakers(p: Option<&ClusterPolicy>, udp_sessions: Option<u32>) ->
                 max_pending_requests: Some(c.max_pending_requests),
                 max_requests: Some(c.max_requests),
                 max_retries: Some(c.max_retries),
+                retry_budget: c.retry_budget.map(|(n, d, min)| super::stream::RetryBudget { budget_percent: Percent { value: f64::from(n) * 100.0 / f64::from(d.max(1)) }, min_retry_concurrency: min }),
             }],
+            per_host_thresholds: c.per_endpoint_max_connections.map(|m| super::stream::HostThresholds { max_connections: m }).into_iter().collect(),
         }),
-        None => udp_sessions.map(|m| CircuitBreakers { thresholds: vec![Thresholds { max_connections: m, max_pending_requests: None, max_requests: None, max_retries: None }] }),
+        None => udp_sessions.map(|m| CircuitBreakers {
+            thresholds: vec![Thresholds { max_connections: m, max_pending_requests: None, max_requests: None, max_retries: None, retry_budget: None }],
+            per_host_thresholds: Vec::new(),
+        }),
     }
 }
 
@@ -237,7 +242,39 @@ pub fn retry_policy(r: &t::PolicyRetry) -> RetryPolicy {
             typed_config: TypedEmpty { type_: "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate" },
         }],
         host_selection_retry_max_attempts: Some(5),
+        retry_priority: r.attempts_per_priority.map(|n| RetryPriority {
+            name: "envoy.retry_priorities.previous_priorities",
+            typed_config: PreviousPriorities { type_: "type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig", update_frequency: n },
+        }),
     }
+}
+
+#[derive(Serialize)]
+pub struct RetryPriority {
+    pub name: &'static str,
+    pub typed_config: PreviousPriorities,
+}
+
+#[derive(Serialize)]
+pub struct PreviousPriorities {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub update_frequency: u32,
+}
+
+#[derive(Serialize)]
+pub struct PreconnectPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_upstream_preconnect_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predictive_preconnect_ratio: Option<f64>,
+}
+
+/// A policy's preconnect percentages as Envoy's ratios.
+pub fn preconnect(p: Option<&ClusterPolicy>) -> Option<PreconnectPolicy> {
+    let (per, predictive) = p?.preconnect?;
+    let ratio = |v: Option<u32>| v.map(|v| f64::from(v) / 100.0);
+    Some(PreconnectPolicy { per_upstream_preconnect_ratio: ratio(per), predictive_preconnect_ratio: ratio(predictive) })
 }
 
 #[derive(Serialize)]

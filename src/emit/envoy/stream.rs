@@ -98,6 +98,20 @@ pub struct CommonLbConfig {
 #[derive(Serialize)]
 pub struct CircuitBreakers {
     pub thresholds: Vec<Thresholds>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_host_thresholds: Vec<HostThresholds>,
+}
+
+#[derive(Serialize)]
+pub struct HostThresholds {
+    pub max_connections: u32,
+}
+
+#[derive(Serialize)]
+pub struct RetryBudget {
+    pub budget_percent: super::policy::Percent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_retry_concurrency: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -109,6 +123,8 @@ pub struct Thresholds {
     pub max_requests: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_budget: Option<RetryBudget>,
 }
 
 #[derive(Serialize)]

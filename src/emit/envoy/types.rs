@@ -543,6 +543,8 @@ pub struct RetryPolicy {
     pub retry_host_predicate: Vec<super::policy::RetryHostPredicate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_selection_retry_max_attempts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_priority: Option<super::policy::RetryPriority>,
 }
 
 #[derive(Serialize)]
@@ -632,6 +634,8 @@ pub struct Cluster {
     pub outlier_detection: Option<super::health::OutlierDetection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub circuit_breakers: Option<super::stream::CircuitBreakers>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preconnect_policy: Option<super::policy::PreconnectPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transport_socket: Option<UpstreamTransportSocket>,
     #[serde(skip_serializing_if = "Option::is_none")]
