@@ -100,6 +100,22 @@ pub struct InputArgs {
     /// errors; they are left out of the output.
     #[arg(long)]
     pub allow_unsupported: bool,
+    /// The gRPC rate-limit service (envoyproxy/ratelimit, HOST:PORT) that BackendTrafficPolicy
+    /// global rate limits count at; without it they are Invalid, as Envoy Gateway's are when
+    /// its rate limiting is not enabled.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
+    pub rate_limit_service: Option<(String, u16)>,
+}
+
+/// `host:port` (a DNS name or IPv4 address, a port above 0).
+fn parse_host_port(s: &str) -> Result<(String, u16), String> {
+    let (host, port) = s.rsplit_once(':').ok_or("expected HOST:PORT")?;
+    let port: u16 = port.parse().ok().filter(|p| *p > 0).ok_or("the port must be 1 to 65535")?;
+    let ok = !host.is_empty() && host.len() <= 253 && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if !ok {
+        return Err("the host must be a DNS name or an IPv4 address".into());
+    }
+    Ok((host.to_ascii_lowercase(), port))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -219,6 +235,7 @@ pub(crate) fn options(i: &InputArgs) -> Options {
             ChannelArg::Experimental => crate::api::Channel::Experimental,
         },
         allow_unsupported: i.allow_unsupported,
+        rate_limit_service: i.rate_limit_service.clone(),
     }
 }
 
@@ -265,7 +282,14 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
         (TlsSecrets::Files, None) => return usage("--tls-secrets files needs --secrets-dir DIR"),
         (TlsSecrets::Inline, Some(_)) => return usage("--secrets-dir goes with --tls-secrets files"),
     };
-    let envoy = EnvoyOptions { bind_address: a.bind_address.clone(), admin_address, admin_port, secrets_dir, readiness_port: None };
+    let envoy = EnvoyOptions {
+        bind_address: a.bind_address.clone(),
+        admin_address,
+        admin_port,
+        secrets_dir,
+        readiness_port: None,
+        rate_limit_service: a.input.rate_limit_service.clone(),
+    };
     let json = a.format == OutputFormat::Json;
     let ext = if json { "json" } else { "yaml" };
     let is_selected = |ns: &str, name: &str| selected.includes(ns, name);
@@ -284,6 +308,24 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
                 .collect::<Result<Vec<_>, _>>()?,
             None => Vec::new(),
         };
+        // The rate-limit service's configuration goes beside the bootstrap.
+        let mut secrets = secrets;
+        let limits = crate::emit::envoy::rate_limit_files(g)?;
+        match (&a.output_dir, limits.is_empty()) {
+            (_, true) => {}
+            (Some(dir), false) => {
+                for (file, text) in limits {
+                    let rel = crate::names::gateway_dir(&g.namespace, &g.name).join(file);
+                    secrets.push(crate::output::stage(dir, &rel, text.as_bytes())?);
+                }
+            }
+            (None, false) => {
+                return Err(format!(
+                    "Gateway {}/{} has global rate limits: pass --output-dir DIR to write the rate-limit service's configuration beside its bootstrap",
+                    g.namespace, g.name
+                ))
+            }
+        }
         let rendered = match &a.output_dir {
             Some(dir) => {
                 let rel = crate::names::gateway_dir(&g.namespace, &g.name).join(crate::names::bootstrap_file(ext));

@@ -28,6 +28,23 @@ pub fn cluster(key: &crate::ir::ClusterKey) -> String {
     name
 }
 
+/// The rate-limit service's domain of one route table of a Gateway: `<ns>/<name>/<table>`.
+pub fn rate_limit_domain(namespace: &str, name: &str, table: &str) -> String {
+    format!("{namespace}/{name}/{table}")
+}
+
+/// The cluster of the rate-limit service.
+pub fn rate_limit_cluster() -> &'static str {
+    "ratelimit_cluster"
+}
+
+/// The rate-limit service's configuration of one domain, in the Gateway's directory:
+/// `ratelimit/<table>.yaml`.
+pub fn rate_limit_config_file(table_domain: &str) -> std::path::PathBuf {
+    let table = table_domain.rsplit('/').next().unwrap_or(table_domain);
+    std::path::Path::new("ratelimit").join(format!("{table}.yaml"))
+}
+
 /// The custom_response filter of one set of response overrides:
 /// `envoy.filters.http.custom_response/<digest>`, one filter for equal sets.
 pub fn custom_response(ro: &crate::resolve::traffic_http::ResponseOverrides) -> String {

@@ -58,6 +58,7 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         admin_port,
         secrets_dir: Some(PathBuf::from(k8s::SECRETS_DIR)),
         readiness_port: Some(a.readiness_port),
+        rate_limit_service: a.input.rate_limit_service.clone(),
         ..EnvoyOptions::default()
     };
     let is_selected = |ns: &str, name: &str| selected.includes(ns, name);
@@ -75,6 +76,13 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
                     format!("Gateway {}/{}: address {addr} is in no --metallb-pool; MetalLB could not assign it", g.namespace, g.name),
                 ));
             }
+        }
+        // Fail closed: the limits would not count without the service's configuration.
+        if crate::emit::envoy::global_rate_limit::used(g) {
+            problems.push(Diagnostic::new(Code::UnsupportedField, format!(
+                "Gateway {}/{}: global rate limits are not supported by render yet (it does not write the rate-limit service's configuration); translate --output-dir writes it",
+                g.namespace, g.name
+            )));
         }
         if !problems.is_empty() {
             return Err(problems);

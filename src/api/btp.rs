@@ -555,9 +555,16 @@ pub struct RateLimit {
     pub type_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local: Option<LocalRateLimit>,
-    /// Needs a rate-limit service: not implemented.
+    /// Counted by a rate-limit service (`--rate-limit-service`), across Envoys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global: Other,
+    pub global: Option<GlobalRateLimit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GlobalRateLimit {
+    #[schemars(length(max = 256))]
+    pub rules: Vec<RateLimitRule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

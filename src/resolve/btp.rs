@@ -94,7 +94,7 @@ struct Claims {
 
 /// Resolve every BackendTrafficPolicy (in canonical order: oldest first, then namespace/name)
 /// against the Gateways and their attached routes, filling each Gateway's `traffic`.
-pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller: &str, rec: &mut Recorder) {
+pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller: &str, rate_limit_service: bool, rec: &mut Recorder) {
     if res.backend_traffic_policies.is_empty() {
         return;
     }
@@ -107,7 +107,8 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller
             let st = rec.status.policies.entry(key.clone()).or_default();
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
             let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res);
-            let effect = traffic::build(&item.obj.spec, &config_maps(res, item.obj.metadata.ns())).map(Arc::new);
+            let cm = config_maps(res, item.obj.metadata.ns());
+            let effect = traffic::build(&item.obj.spec, &traffic::Env { config_map: &cm, rate_limit_service }).map(Arc::new);
             Policy { key, item, targets, effect }
         })
         .collect();
@@ -129,7 +130,7 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller
     }
     let mut claims = Claims::default();
     let mut found: HashSet<usize> = HashSet::new();
-    let ctx = Ctx { res, idx: &idx, policies: &policies, parents: &parents };
+    let ctx = Ctx { res, rate_limit_service, idx: &idx, policies: &policies, parents: &parents };
     for pass in [Pass::Rules, Pass::Routes] {
         for (pi, p) in policies.iter().enumerate() {
             for t in p.targets.iter().filter(|t| t.kind != Kind::Gateway && (t.section.is_some() == (pass == Pass::Rules))) {
@@ -169,6 +170,7 @@ enum Pass {
 
 struct Ctx<'a> {
     res: &'a Resources,
+    rate_limit_service: bool,
     idx: &'a RouteIndex,
     policies: &'a [Policy<'a>],
     parents: &'a HashMap<(usize, Option<usize>), usize>,
@@ -250,7 +252,7 @@ fn route_target(ctx: &Ctx, pi: usize, t: &TargetRef, gateways: &mut [ResolvedGat
                         Target::PolicyAncestor(p.key.clone(), a),
                         Condition::new("Merged", true, "Merged", format!("Merged with policy {}/{}", pp.key.namespace, pp.key.name)),
                     );
-                    merged(ctx.res, pp, p, mt == crate::api::policy::MergeType::JSONMerge)
+                    merged(ctx, pp, p, mt == crate::api::policy::MergeType::JSONMerge)
                 }
             };
             gateways[gi].traffic.scopes.entry(scope(Some(li))).or_insert(effect);
@@ -277,7 +279,7 @@ fn config_maps<'r>(res: &'r Resources, ns: &'r str) -> impl Fn(&str) -> Option<&
 }
 
 /// The effect of a route policy merged over its parent's spec.
-fn merged(res: &Resources, parent: &Policy, child: &Policy, json_merge: bool) -> Effect {
+fn merged(ctx: &Ctx, parent: &Policy, child: &Policy, json_merge: bool) -> Effect {
     let (Ok(pv), Ok(cv)) = (serde_json::to_value(&parent.item.obj.spec), serde_json::to_value(&child.item.obj.spec)) else { return Effect::Invalid };
     let mut m = traffic::merge(&pv, &cv, json_merge);
     // Targets and mergeType are the route policy's own.
@@ -286,7 +288,10 @@ fn merged(res: &Resources, parent: &Policy, child: &Policy, json_merge: bool) ->
             o.remove(k);
         }
     }
-    match serde_json::from_value::<crate::api::btp::BackendTrafficPolicySpec>(m).map_err(|e| e.to_string()).and_then(|s| traffic::build(&s, &config_maps(res, child.item.obj.metadata.ns()))) {
+    match serde_json::from_value::<crate::api::btp::BackendTrafficPolicySpec>(m).map_err(|e| e.to_string()).and_then(|s| {
+        let cm = config_maps(ctx.res, child.item.obj.metadata.ns());
+        traffic::build(&s, &traffic::Env { config_map: &cm, rate_limit_service: ctx.rate_limit_service })
+    }) {
         Ok(t) => Effect::Apply(Arc::new(t)),
         Err(_) => Effect::Invalid,
     }

@@ -48,11 +48,13 @@ pub struct Options {
     pub channel: crate::api::Channel,
     /// `--allow-unsupported`: unimplemented features are warnings, not errors.
     pub allow_unsupported: bool,
+    /// `--rate-limit-service`: the gRPC rate-limit service (host, port) global rate limits use.
+    pub rate_limit_service: Option<(String, u16)>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { controller_name: DEFAULT_CONTROLLER.into(), cluster_domain: "cluster.local".into(), channel: Default::default(), allow_unsupported: false }
+        Options { controller_name: DEFAULT_CONTROLLER.into(), cluster_domain: "cluster.local".into(), channel: Default::default(), allow_unsupported: false, rate_limit_service: None }
     }
 }
 
@@ -189,7 +191,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
         }
     }
     l4route::resolve_all(res, &parents, &mut gateways, &index, opts, &mut rec);
-    btp::resolve_all(res, &mut gateways, &opts.controller_name, &mut rec);
+    btp::resolve_all(res, &mut gateways, &opts.controller_name, opts.rate_limit_service.is_some(), &mut rec);
     policy_ancestors(&gateways, &mut rec);
     gateway::finish(&gateways, &mut rec);
     let (status, diagnostics) = rec.finish();

@@ -163,6 +163,8 @@ pub struct RouteTraffic {
     pub stream_idle_timeout_ms: Option<u64>,
     pub fault: Option<Fault>,
     pub rate_limit: Option<LocalRateLimit>,
+    /// Rules counted at the rate-limit service.
+    pub global_rate_limit: Option<Arc<Vec<RateRule>>>,
     /// Response compression: each codec once, with its minimum length in bytes.
     pub compression: Vec<(Codec, Option<u32>)>,
     /// Requests are buffered whole, up to this many bytes (larger: 413).
@@ -257,9 +259,17 @@ fn is_prime(n: u64) -> bool {
     n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
 
+/// What a policy's translation may use besides its spec.
+pub struct Env<'e, 'c> {
+    /// The ConfigMaps of the policy's namespace (custom response bodies).
+    pub config_map: &'e dyn Fn(&str) -> Option<&'c crate::api::ConfigMap>,
+    /// A rate-limit service is configured (`--rate-limit-service`): global rate limits apply.
+    pub rate_limit_service: bool,
+}
+
 /// Envoy Gateway's translation of a policy's spec, or its error message (the condition's).
-/// `config_map` finds the ConfigMaps of the policy's namespace (custom response bodies).
-pub fn build<'c>(spec: &BackendTrafficPolicySpec, config_map: &dyn Fn(&str) -> Option<&'c crate::api::ConfigMap>) -> Result<Traffic, String> {
+pub fn build(spec: &BackendTrafficPolicySpec, env: &Env) -> Result<Traffic, String> {
+    let config_map = env.config_map;
     let mut cluster = ClusterPolicy::default();
     let mut route = RouteTraffic::default();
     let dur = |d: &Option<String>| d.as_deref().and_then(duration_ms);
@@ -322,8 +332,20 @@ pub fn build<'c>(spec: &BackendTrafficPolicySpec, config_map: &dyn Fn(&str) -> O
             }),
         });
     }
-    if let Some(l) = spec.rate_limit.as_ref().and_then(|r| r.local.as_ref()) {
-        route.rate_limit = Some(local_rate_limit(l).map_err(|e| format!("RateLimit: {e}"))?);
+    if let Some(rl) = &spec.rate_limit {
+        if let Some(l) = &rl.local {
+            route.rate_limit = Some(local_rate_limit(l).map_err(|e| format!("RateLimit: {e}"))?);
+        }
+        match (&rl.global, rl.type_.as_deref()) {
+            (None, Some("Global")) => return Err("RateLimit: global configuration empty for rateLimit".into()),
+            (None, _) => {}
+            // Envoy Gateway's answer when no rate-limit service is configured.
+            (Some(_), _) if !env.rate_limit_service => return Err("RateLimit: enable Ratelimit in the EnvoyGateway config to configure global rateLimit".into()),
+            (Some(g), _) => route.global_rate_limit = Some(Arc::new(global_rate_limit(g).map_err(|e| format!("RateLimit: {e}"))?)),
+        }
+        if rl.local.is_none() && rl.type_.as_deref() == Some("Local") {
+            return Err("RateLimit: local configuration empty for rateLimit".into());
+        }
     }
     // `compressor` entries count only with their codec's object (`gzip: {}`), as Envoy Gateway
     // reads them; the deprecated `compression` needs none.
@@ -579,8 +601,6 @@ fn unit_seconds(unit: &str) -> u64 {
 /// Envoy Gateway's translation: the rule without client selectors is the default bucket
 /// (none: unlimited); every rule's unit must be a multiple of the default's.
 fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
-    use crate::resolve::http::StringMatch;
-    let bucket = |v: &btp::RateLimitValue| Bucket { requests: u32::try_from(v.requests).unwrap_or(u32::MAX), per_s: unit_seconds(&v.unit) };
     if l.rules.iter().filter(|r| r.client_selectors.is_empty()).count() > 1 {
         return Err("local rateLimit can not have more than one rule without clientSelectors".into());
     }
@@ -588,8 +608,24 @@ fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
     if l.rules.iter().any(|r| !unit_seconds(&r.limit.unit).is_multiple_of(default.per_s)) {
         return Err("local rateLimit rule limit unit must be a multiple of the default limit unit".into());
     }
-    let mut rules = Vec::new();
-    for r in l.rules.iter().filter(|r| !r.client_selectors.is_empty()) {
+    let rules = l.rules.iter().filter(|r| !r.client_selectors.is_empty()).map(rate_rule).collect::<Result<Vec<_>, _>>()?;
+    Ok(LocalRateLimit { default, rules })
+}
+
+/// Envoy Gateway's translation of `global`: every rule counts at the rate-limit service (a
+/// rule without client selectors counts every request).
+fn global_rate_limit(g: &btp::GlobalRateLimit) -> Result<Vec<RateRule>, String> {
+    g.rules.iter().map(rate_rule).collect()
+}
+
+fn bucket(v: &btp::RateLimitValue) -> Bucket {
+    Bucket { requests: u32::try_from(v.requests).unwrap_or(u32::MAX), per_s: unit_seconds(&v.unit) }
+}
+
+/// One rule: a selector per method it names (or one), all counting in the rule's bucket.
+fn rate_rule(r: &btp::RateLimitRule) -> Result<RateRule, String> {
+    use crate::resolve::http::StringMatch;
+    {
         let mut base = RateSelector::default();
         let mut methods: Vec<(String, bool)> = Vec::new();
         for c in &r.client_selectors {
@@ -629,7 +665,6 @@ fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
         } else {
             methods.into_iter().map(|m| RateSelector { method: Some(m), ..base.clone() }).collect()
         };
-        rules.push(RateRule { selectors, bucket: bucket(&r.limit), shadow: r.shadow_mode.unwrap_or(false) });
+        Ok(RateRule { selectors, bucket: bucket(&r.limit), shadow: r.shadow_mode.unwrap_or(false) })
     }
-    Ok(LocalRateLimit { default, rules })
 }

@@ -317,21 +317,35 @@ fn active_health_check(hc: &crate::api::btp::ActiveHealthCheck, ctx: &mut Ctx) {
 
 fn rate_limit(rl: &crate::api::btp::RateLimit, ctx: &mut Ctx) {
     let at = "/spec/rateLimit";
-    if rl.global.is_some() || rl.type_.as_deref() == Some("Global") {
-        ctx.unsupported(format!("{at}/global"), "BackendTrafficPolicy rateLimit.global (it needs a rate-limit service)");
-    }
-    let Some(local) = &rl.local else { return };
-    if local.rules.iter().filter(|r| r.client_selectors.is_empty()).count() > 1 {
-        ctx.error(Code::SchemaRule, "local rateLimit can not have more than one rule without clientSelectors", format!("{at}/local/rules"));
-    }
-    for (i, r) in local.rules.iter().enumerate() {
-        let at = format!("{at}/local/rules/{i}");
-        if r.limit.from_metadata.is_some() {
-            ctx.error(Code::SchemaRule, "limit fromMetadata is not supported for Local Rate Limits", format!("{at}/limit/fromMetadata"));
+    if let Some(local) = &rl.local {
+        if local.rules.iter().filter(|r| r.client_selectors.is_empty()).count() > 1 {
+            ctx.error(Code::SchemaRule, "local rateLimit can not have more than one rule without clientSelectors", format!("{at}/local/rules"));
         }
+        for (i, r) in local.rules.iter().enumerate() {
+            if r.limit.from_metadata.is_some() {
+                ctx.error(Code::SchemaRule, "limit fromMetadata is not supported for Local Rate Limits", format!("{at}/local/rules/{i}/limit/fromMetadata"));
+            }
+        }
+        rate_limit_rules(&local.rules, &format!("{at}/local"), ctx);
+    }
+    if let Some(global) = &rl.global {
+        for (i, r) in global.rules.iter().enumerate() {
+            if r.limit.from_metadata.is_some() {
+                ctx.unsupported(format!("{at}/global/rules/{i}/limit/fromMetadata"), "BackendTrafficPolicy rateLimit.global limit fromMetadata");
+            }
+        }
+        rate_limit_rules(&global.rules, &format!("{at}/global"), ctx);
+    }
+}
+
+/// The rules of a local or global rate limit: the CRD's rules, and `unsupported` for what
+/// gatewayc does not implement yet.
+fn rate_limit_rules(rules: &[crate::api::btp::RateLimitRule], at: &str, ctx: &mut Ctx) {
+    for (i, r) in rules.iter().enumerate() {
+        let at = format!("{at}/rules/{i}");
         for (field, set) in [("cost", r.cost.is_some()), ("shared", r.shared.is_some())] {
             if set {
-                ctx.unsupported(format!("{at}/{field}"), &format!("BackendTrafficPolicy rateLimit.local.rules[].{field}"));
+                ctx.unsupported(format!("{at}/{field}"), &format!("BackendTrafficPolicy rateLimit rules[].{field}"));
             }
         }
         if r.x_rate_limit_headers.as_deref() == Some("Off") {

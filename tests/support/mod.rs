@@ -3,6 +3,7 @@
 
 pub mod grpc;
 pub mod policy;
+pub mod ratelimit;
 pub mod streams;
 
 use bytes::Bytes;

@@ -49,6 +49,7 @@ struct Extension<T> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)] // Envoy's field names
 enum Predicate {
     SinglePredicate { input: Extension<Input>, value_match: ValueMatcher },
     OrMatcher { predicate: Vec<Predicate> },

@@ -92,6 +92,8 @@ pub struct Descriptor {
 #[derive(Serialize, Default)]
 pub struct RateLimitAction {
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub generic_key: Option<super::global_rate_limit::GenericKey>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header_value_match: Option<HeaderValueMatch>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_headers: Option<RequestHeadersAction>,
@@ -173,6 +175,49 @@ fn string_matcher(m: &crate::resolve::http::StringMatch) -> StringMatcher {
     }
 }
 
+/// The actions of one selector of rule `ri` and the descriptor entries they produce, as
+/// Envoy Gateway writes them (a condition that does not hold produces no descriptor).
+pub fn selector_actions(ri: usize, sel: &t::RateSelector) -> (Vec<RateLimitAction>, Vec<DescriptorEntry>) {
+    let (mut actions, mut entries) = (Vec::new(), Vec::new());
+    let mut matcher = |key: String, name: &str, m: &crate::resolve::http::StringMatch, invert: bool| {
+        actions.push(RateLimitAction {
+            header_value_match: Some(HeaderValueMatch { descriptor_key: key.clone(), descriptor_value: key.clone(), expect_match: !invert, headers: vec![HeaderMatcher { name: name.to_string(), string_match: string_matcher(m) }] }),
+            ..Default::default()
+        });
+        entries.push(DescriptorEntry { key: key.clone(), value: Some(key) });
+    };
+    let mut distinct = Vec::new();
+    for (mi, (name, m, invert)) in sel.headers.iter().enumerate() {
+        let key = format!("rule-{ri}-match-{mi}");
+        match m {
+            Some(m) => matcher(key, name, m, *invert),
+            None => distinct.push((mi, RateLimitAction { request_headers: Some(RequestHeadersAction { header_name: name.clone(), descriptor_key: key.clone() }), ..Default::default() }, DescriptorEntry { key, value: None })),
+        }
+    }
+    if let Some((method, invert)) = &sel.method {
+        matcher(format!("rule-{ri}-method"), ":method", &crate::resolve::http::StringMatch::Exact(method.clone()), *invert);
+    }
+    if let Some((m, invert)) = &sel.path {
+        matcher(format!("rule-{ri}-path"), ":path", m, *invert);
+    }
+    // Distinct headers keep their place among the headers.
+    for (mi, action, entry) in distinct {
+        let at = actions.len().min(mi);
+        actions.insert(at, action);
+        entries.insert(at, entry);
+    }
+    if let Some((net, len, v6, distinct)) = &sel.cidr {
+        let mask = MaskedRemoteAddress { v4_prefix_mask_len: (!v6).then_some(*len), v6_prefix_mask_len: v6.then_some(*len) };
+        actions.push(RateLimitAction { masked_remote_address: Some(mask), ..Default::default() });
+        entries.push(DescriptorEntry { key: "masked_remote_address".into(), value: Some(net.clone()) });
+        if *distinct {
+            actions.push(RateLimitAction { remote_address: Some(Empty {}), ..Default::default() });
+            entries.push(DescriptorEntry { key: "remote_address".into(), value: None });
+        }
+    }
+    (actions, entries)
+}
+
 /// A route's buckets, as Envoy Gateway builds them: per rule (and per method it names) an
 /// action list and a descriptor whose entries those actions produce; requests no rule
 /// selects take from the default bucket.
@@ -183,39 +228,7 @@ pub fn local_rate_limit(l: &t::LocalRateLimit) -> LocalRateLimitFilter {
         // One action list per method the rule names; they produce the same entries, so the
         // rule has one descriptor (one bucket) for all of them.
         for (si, sel) in rule.selectors.iter().enumerate() {
-            let (mut actions, mut entries) = (Vec::new(), Vec::new());
-            let matcher = |key: String, name: &str, m: &crate::resolve::http::StringMatch, invert: bool, actions: &mut Vec<RateLimitAction>, entries: &mut Vec<DescriptorEntry>| {
-                actions.push(RateLimitAction {
-                    header_value_match: Some(HeaderValueMatch { descriptor_key: key.clone(), descriptor_value: key.clone(), expect_match: !invert, headers: vec![HeaderMatcher { name: name.to_string(), string_match: string_matcher(m) }] }),
-                    ..Default::default()
-                });
-                entries.push(DescriptorEntry { key: key.clone(), value: Some(key) });
-            };
-            for (mi, (name, m, invert)) in sel.headers.iter().enumerate() {
-                let key = format!("rule-{ri}-match-{mi}");
-                match m {
-                    Some(m) => matcher(key, name, m, *invert, &mut actions, &mut entries),
-                    None => {
-                        actions.push(RateLimitAction { request_headers: Some(RequestHeadersAction { header_name: name.clone(), descriptor_key: key.clone() }), ..Default::default() });
-                        entries.push(DescriptorEntry { key, value: None });
-                    }
-                }
-            }
-            if let Some((method, invert)) = &sel.method {
-                matcher(format!("rule-{ri}-method"), ":method", &crate::resolve::http::StringMatch::Exact(method.clone()), *invert, &mut actions, &mut entries);
-            }
-            if let Some((m, invert)) = &sel.path {
-                matcher(format!("rule-{ri}-path"), ":path", m, *invert, &mut actions, &mut entries);
-            }
-            if let Some((net, len, v6, distinct)) = &sel.cidr {
-                let mask = MaskedRemoteAddress { v4_prefix_mask_len: (!v6).then_some(*len), v6_prefix_mask_len: v6.then_some(*len) };
-                actions.push(RateLimitAction { masked_remote_address: Some(mask), ..Default::default() });
-                entries.push(DescriptorEntry { key: "masked_remote_address".into(), value: Some(net.clone()) });
-                if *distinct {
-                    actions.push(RateLimitAction { remote_address: Some(Empty {}), ..Default::default() });
-                    entries.push(DescriptorEntry { key: "remote_address".into(), value: None });
-                }
-            }
+            let (actions, entries) = selector_actions(ri, sel);
             rate_limits.push(RateLimits { actions });
             if si == 0 {
                 descriptors.push(Descriptor { entries, token_bucket: bucket(&rule.bucket), shadow_mode: rule.shadow });

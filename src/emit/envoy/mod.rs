@@ -2,6 +2,7 @@
 //! one cluster per backend. Secure defaults as Envoy Gateway ships them.
 
 mod custom_response;
+pub mod global_rate_limit;
 mod health;
 mod http_filters;
 mod policy;
@@ -25,6 +26,8 @@ pub struct EnvoyOptions {
     /// A listener on `bind_address` at this port that answers `GET /ready` from the admin
     /// interface, for a kubelet readiness probe (the admin port stays on loopback).
     pub readiness_port: Option<u32>,
+    /// The gRPC rate-limit service global rate limits ask (host, port).
+    pub rate_limit_service: Option<(String, u16)>,
 }
 
 impl Default for EnvoyOptions {
@@ -35,6 +38,7 @@ impl Default for EnvoyOptions {
             admin_port: 19000,
             secrets_dir: None,
             readiness_port: None,
+            rate_limit_service: None,
         }
     }
 }
@@ -78,6 +82,15 @@ fn access_log_format() -> BTreeMap<&'static str, &'static str> {
 }
 
 /// The certificate files a bootstrap refers to when secrets go to files: (path, PEM).
+/// The rate-limit service's configuration files of `g` (envoyproxy/ratelimit's YAML, one per
+/// domain), relative to the Gateway's directory: (path, text).
+pub fn rate_limit_files(g: &GatewayIr) -> Result<Vec<(std::path::PathBuf, String)>, String> {
+    global_rate_limit::service_configs(g)
+        .into_iter()
+        .map(|c| Ok((crate::names::rate_limit_config_file(&c.domain), serde_saphyr::to_string(&c).map_err(|e| e.to_string())?)))
+        .collect()
+}
+
 pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
     let mut out = std::collections::BTreeMap::new();
     for c in g.ports.iter().flat_map(|p| p.tls_chains()).flat_map(|c| &c.certificates).chain(&g.backend_client_certificate) {
@@ -102,7 +115,7 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
             listeners: g
                 .ports
                 .iter()
-                .map(|p| listener(p, opts))
+                .map(|p| listener(p, g, opts))
                 .chain(readiness_listener(opts))
                 .chain(g.invalid_backend.then(invalid_backend_listener))
                 .collect(),
@@ -111,6 +124,7 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
                 .iter()
                 .map(|c| cluster(c, g.backend_client_certificate.as_deref(), opts))
                 .chain(readiness_cluster(opts))
+                .chain(rate_limit_cluster(g, opts))
                 .chain(g.invalid_backend.then(invalid_backend_cluster))
                 .collect(),
         },
@@ -148,7 +162,7 @@ fn invalid_backend_listener() -> Listener {
         hostname: "*".into(),
         routes: Vec::new(),
     };
-    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None);
+    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None, "");
     h.access_log.clear();
     h.route_config.virtual_hosts[0].domains = vec!["*".into()];
     h.route_config.virtual_hosts[0].routes.push(Route {
@@ -215,11 +229,7 @@ fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
         hostname: "*".into(),
         routes: Vec::new(),
     };
-    let mut h = hcm_config(
-        crate::names::readiness(),
-        std::slice::from_ref(&vhost),
-        None,
-    );
+    let mut h = hcm_config(crate::names::readiness(), std::slice::from_ref(&vhost), None, "");
     h.access_log.clear();
     h.route_config.virtual_hosts[0].routes.push(Route {
         route: Some(RouteAction {
@@ -258,10 +268,23 @@ fn readiness_cluster(opts: &EnvoyOptions) -> Option<Cluster> {
     }, None, opts))
 }
 
+/// The rate-limit service (gRPC, so HTTP/2), when some route has global rate limits; by
+/// address when it is one, else by DNS.
+fn rate_limit_cluster(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Cluster> {
+    let (host, port) = opts.rate_limit_service.as_ref()?;
+    if !global_rate_limit::used(g) {
+        return None;
+    }
+    let at = vec![(host.clone(), u32::from(*port))];
+    let endpoints = if host.parse::<std::net::IpAddr>().is_ok() { ClusterEndpoints::Static(at) } else { ClusterEndpoints::Dns(at) };
+    Some(cluster(&ir::ClusterIr { name: crate::names::rate_limit_cluster().into(), endpoints, protocol: ir::UpstreamProtocol::H2c, shares: Vec::new(), tls: None, policy: None }, None, opts))
+}
+
 const TLS_INSPECTOR: &str = "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
 const DOWNSTREAM_TLS: &str = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
 
-fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
+fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Listener {
+    let domain = |table: &str| crate::names::rate_limit_domain(&g.namespace, &g.name, table);
     let tcp_listener = |listener_filters, filter_chains| Listener {
         name: p.name.clone(),
         address: Some(Address::new(&opts.bind_address, p.bind_port)),
@@ -273,10 +296,10 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
     };
     let chain = |name, filters| FilterChain { name, filter_chain_match: None, filters, transport_socket: None };
     match &p.transport {
-        ir::Transport::Http { virtual_hosts } => tcp_listener(Vec::new(), vec![chain(None, vec![hcm(&p.name, virtual_hosts)])]),
+        ir::Transport::Http { virtual_hosts } => tcp_listener(Vec::new(), vec![chain(None, vec![hcm_with(&p.name, virtual_hosts, None, &domain(&p.name))])]),
         ir::Transport::Tls { chains } => {
             let inspector = ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: ListenerFilterConfig::Empty(TypedEmpty { type_: TLS_INSPECTOR }) };
-            tcp_listener(vec![inspector], chains.iter().map(|c| tls_chain(c, opts)).collect())
+            tcp_listener(vec![inspector], chains.iter().map(|c| tls_chain(c, &domain(&c.name), opts)).collect())
         }
         ir::Transport::Tcp { proxy } => tcp_listener(Vec::new(), vec![chain(Some(proxy.name.clone()), vec![stream::tcp_proxy(proxy)])]),
         ir::Transport::Udp { proxy } => Listener {
@@ -293,11 +316,11 @@ fn listener(p: &ir::PortIr, opts: &EnvoyOptions) -> Listener {
 
 /// One TLS filter chain, selected by SNI: an HTTPS listener's route table, or a TCP proxy
 /// (terminating with the chain's certificates, or passing the bytes through without any).
-fn tls_chain(c: &ir::TlsChainIr, opts: &EnvoyOptions) -> FilterChain {
+fn tls_chain(c: &ir::TlsChainIr, domain: &str, opts: &EnvoyOptions) -> FilterChain {
     let (filters, transport_socket) = match &c.serves {
         ir::ChainServes::Http { virtual_hosts, http2, .. } => {
             let alpn = if *http2 { vec!["h2", "http/1.1"] } else { vec!["http/1.1"] };
-            (vec![hcm_with(&c.name, virtual_hosts, misdirected_host(c))], Some(tls_context(c, alpn, opts)))
+            (vec![hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain)], Some(tls_context(c, alpn, opts)))
         }
         ir::ChainServes::Proxy(proxy) => (vec![stream::tcp_proxy(proxy)], (!c.certificates.is_empty()).then(|| tls_context(c, Vec::new(), opts))),
     };
@@ -367,12 +390,9 @@ fn misdirected_host(c: &ir::TlsChainIr) -> Option<VirtualHost> {
 }
 
 /// The HTTP connection manager of one route table (a port, or one HTTPS listener's chain).
-fn hcm(name: &str, vhosts: &[ir::VirtualHostIr]) -> NetworkFilter {
-    hcm_with(name, vhosts, None)
-}
-
-fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>) -> NetworkFilter {
-    hcm_filter(hcm_config(name, vhosts, extra))
+/// A route table's HCM; `domain` names it to the rate-limit service.
+fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>, domain: &str) -> NetworkFilter {
+    hcm_filter(hcm_config(name, vhosts, extra, domain))
 }
 
 fn hcm_filter(h: HttpConnectionManager) -> NetworkFilter {
@@ -386,6 +406,7 @@ fn hcm_config(
     name: &str,
     vhosts: &[ir::VirtualHostIr],
     extra: Option<VirtualHost>,
+    domain: &str,
 ) -> HttpConnectionManager {
     HttpConnectionManager {
         type_: HCM,
@@ -411,7 +432,7 @@ fn hcm_config(
             upgrade_type: "websocket",
         }],
         access_log: vec![stdout_access_log()],
-        http_filters: http_filters(vhosts),
+        http_filters: http_filters(vhosts, domain),
         route_config: RouteConfiguration {
             name: name.to_string(),
             // Virtual hosts match with and without the port; the Host header reaches the
@@ -424,7 +445,7 @@ fn hcm_config(
 
 /// The HTTP filters of a route table, in Envoy Gateway's order; those only some routes use
 /// are present when a route of the table uses them (each route configures its own).
-fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
+fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str) -> Vec<HttpFilter> {
     use crate::resolve::traffic::Codec;
     let uses = |f: &dyn Fn(&crate::resolve::traffic::RouteTraffic) -> bool| {
         vhosts.iter().flat_map(|v| &v.routes).any(|r| matches!(&r.action, ir::Action::Forward { traffic: Some(t), .. } if f(t)))
@@ -448,6 +469,9 @@ fn http_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<HttpFilter> {
     }
     if uses(&|t| t.rate_limit.is_some()) {
         out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit".into(), typed_config: FilterConfig::LocalRateLimit(http_filters::local_rate_limit_filter()), disabled: false });
+    }
+    if uses(&|t| t.global_rate_limit.is_some()) {
+        out.push(HttpFilter { name: "envoy.filters.http.ratelimit".into(), typed_config: FilterConfig::RateLimit(global_rate_limit::filter(domain)), disabled: false });
     }
     // A custom_response filter per distinct set of overrides, off unless the route turns it on.
     let mut overrides: Vec<String> = Vec::new();

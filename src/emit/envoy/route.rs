@@ -156,10 +156,11 @@ fn route(r: &ir::RouteIr) -> Route {
             ra.upgrade_configs = traffic.as_ref().map(super::http_filters::route_upgrades).unwrap_or_default();
             if let Some(t) = traffic {
                 let (fault, limit) = (t.fault.as_ref().map(super::http_filters::fault), t.rate_limit.as_ref().map(super::http_filters::local_rate_limit));
-                if fault.is_some() || limit.is_some() || !t.compression.is_empty() || t.request_buffer.is_some() || t.response_override.is_some() {
+                if fault.is_some() || limit.is_some() || !t.compression.is_empty() || t.request_buffer.is_some() || t.response_override.is_some() || t.global_rate_limit.is_some() {
                     let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
                     (cfg.fault, cfg.local_ratelimit) = (fault, limit);
                     cfg.buffer = t.request_buffer.map(super::http_filters::buffer_per_route);
+                    cfg.ratelimit = t.global_rate_limit.as_ref().map(|rules| super::global_rate_limit::per_route(&r.name, rules));
                     if let Some(ro) = &t.response_override {
                         cfg.custom_response.insert(crate::names::custom_response(ro), super::custom_response::filter(ro));
                     }

@@ -291,6 +291,7 @@ pub enum FilterConfig {
     Compressor(super::http_filters::CompressorFilter),
     Buffer(super::http_filters::BufferFilter),
     CustomResponse(super::custom_response::CustomResponseFilter),
+    RateLimit(super::global_rate_limit::RateLimitFilter),
 }
 
 impl From<TypedEmpty> for FilterConfig {
@@ -360,6 +361,8 @@ pub struct PerFilterConfig {
     pub zstd: Option<super::http_filters::CompressorPerRoute>,
     #[serde(rename = "envoy.filters.http.buffer", skip_serializing_if = "Option::is_none")]
     pub buffer: Option<super::http_filters::BufferPerRoute>,
+    #[serde(rename = "envoy.filters.http.ratelimit", skip_serializing_if = "Option::is_none")]
+    pub ratelimit: Option<super::global_rate_limit::PerRoute>,
     /// The custom_response filters the route turns on, by name.
     #[serde(flatten)]
     pub custom_response: std::collections::BTreeMap<String, super::custom_response::CustomResponseFilter>,
