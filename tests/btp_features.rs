@@ -213,3 +213,65 @@ async fn compression_gives_bodies_the_client_decodes() {
     assert!(!r.headers.contains_key("content-encoding"), "{:?}", r.headers);
     assert_eq!(r.backend(), "b");
 }
+
+/// TCP routes: ConsistentHash hashes the client's address; clients on different loopback
+/// addresses each keep one backend, and together they reach more than one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_source_ip_affinity() {
+    let Some(envoy) = envoy() else { return };
+    let mut ports = Vec::new();
+    for n in ["t0", "t1", "t2"] {
+        ports.push(support::streams::tcp_backend(n).await.port());
+    }
+    let port = free_port();
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: db, protocol: TCP, port: {port}}}]\n");
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TCPRoute\nmetadata: {name: db, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: svc, port: 8080}]}]\n");
+    input.push_str(&service("default", "svc", &ports));
+    input.push_str(&policy("sticky", "TCPRoute", "db", "  loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP}}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let greet = |from: String| async move {
+        let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+        sock.bind(format!("{from}:0").parse().expect("addr")).expect("bind client");
+        let mut s = tokio::time::timeout(Duration::from_secs(5), sock.connect(([127, 0, 0, 1], port).into())).await.expect("in time").expect("connect");
+        support::streams::read_line(&mut s).await.expect("greeting")
+    };
+    let mut reached = std::collections::BTreeSet::new();
+    for c in 2..18 {
+        let from = format!("127.0.0.{c}");
+        let first = greet(from.clone()).await;
+        for _ in 0..4 {
+            assert_eq!(greet(from.clone()).await, first, "client {from} moved");
+        }
+        reached.insert(first);
+    }
+    assert!(reached.len() > 1, "16 clients all on {reached:?}");
+}
+
+/// mergeType in traffic: a route policy that merges with the Gateway's keeps the Gateway's
+/// settings it does not set (here a response override) beside its own (a request buffer); a
+/// route policy without mergeType replaces the Gateway's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_route_policy_keeps_the_gateway_settings() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("merged", "/merged", "svc"));
+    input.push_str(&route("replaced", "/replaced", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&policy("gw", "Gateway", "gw", "  responseOverride:\n  - match: {statusCodes: [{value: 404}]}\n    response: {body: {inline: gone}, statusCode: 410}\n"));
+    input.push_str(&policy("merged", "HTTPRoute", "merged", "  mergeType: StrategicMerge\n  requestBuffer: {limit: 1Ki}\n"));
+    input.push_str(&policy("replaced", "HTTPRoute", "replaced", "  requestBuffer: {limit: 1Ki}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let post = |path: &'static str, n: usize| async move {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        send_body(stream, "POST", "app", path, &[], vec![b'x'; n]).await.expect("post").status
+    };
+    for path in ["/merged", "/replaced"] {
+        assert_eq!(post(path, 2048).await, 413, "{path}: its own request buffer");
+    }
+    let r = request(port, "GET", "app", "/merged", &[("x-echo-status", "404")]).await.expect("request");
+    assert_eq!((r.status, r.body.as_str()), (410, "gone"), "the merged route lost the Gateway's override: {r:?}");
+    let r = request(port, "GET", "app", "/replaced", &[("x-echo-status", "404")]).await.expect("request");
+    assert_eq!((r.status, r.backend().as_str()), (404, "b"), "{r:?}");
+}
