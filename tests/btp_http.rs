@@ -177,3 +177,22 @@ async fn per_endpoint_connection_limit_serializes_requests() {
     assert_eq!(peers("/open").await.len(), 2, "parallel requests open two connections");
     assert_eq!(peers("/limited").await.len(), 1, "one connection per endpoint carries both requests");
 }
+
+/// An active HTTP health check can POST a body (`requestBody`); the backend sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_check_posts_its_request_body() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/app", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&policy("hc", "HTTPRoute", "app", "  healthCheck:\n    active:\n      type: HTTP\n      http: {path: /probe, method: POST, requestBody: {type: Text, text: are you there}}\n      interval: 100ms\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let posted = || b.bodies.lock().map(|v| v.iter().any(|(m, p, body)| m == "POST" && p == "/probe" && body == "are you there")).unwrap_or(false);
+    while !posted() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(posted(), "no health check with the body: {:?}", b.bodies.lock().map(|v| v.clone()).unwrap_or_default());
+}

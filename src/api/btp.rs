@@ -396,8 +396,9 @@ pub struct HttpHealthChecker {
     pub retriable_statuses: Vec<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_response: Option<Payload>,
+    /// Sent with POST or PUT checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_body: Other,
+    pub request_body: Option<Payload>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

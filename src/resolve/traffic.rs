@@ -85,7 +85,7 @@ pub enum Payload {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Checker {
-    Http { path: String, method: Option<String>, host: Option<String>, expected_statuses: Vec<u16>, retriable_statuses: Vec<u16>, receive: Option<Payload> },
+    Http { path: String, method: Option<String>, host: Option<String>, expected_statuses: Vec<u16>, retriable_statuses: Vec<u16>, send: Option<Payload>, receive: Option<Payload> },
     Tcp { send: Option<Payload>, receive: Option<Payload> },
     Grpc { service: Option<String> },
 }
@@ -495,6 +495,7 @@ fn active_check(a: &btp::ActiveHealthCheck) -> ActiveCheck {
                 host: h.and_then(|h| h.hostname.clone()),
                 expected_statuses: h.map(|h| h.expected_statuses.clone()).unwrap_or_default(),
                 retriable_statuses: h.map(|h| h.retriable_statuses.clone()).unwrap_or_default(),
+                send: h.and_then(|h| h.request_body.as_ref()).and_then(payload),
                 receive: h.and_then(|h| h.expected_response.as_ref()).and_then(payload),
             }
         }

@@ -299,8 +299,11 @@ fn active_health_check(hc: &crate::api::btp::ActiveHealthCheck, ctx: &mut Ctx) {
         }
     }
     if let Some(h) = &hc.http {
-        if h.request_body.is_some() {
-            ctx.unsupported(format!("{at}/http/requestBody"), "BackendTrafficPolicy healthCheck.active.http.requestBody");
+        if let Some(p) = &h.request_body {
+            if !h.method.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("POST") || m.eq_ignore_ascii_case("PUT")) {
+                ctx.error(Code::SchemaRule, "The requestBody field can only be set when method is POST or PUT.", format!("{at}/http"));
+            }
+            payload(p, &format!("{at}/http/requestBody"), ctx);
         }
         if let Some(p) = &h.expected_response {
             payload(p, &format!("{at}/http/expectedResponse"), ctx);

@@ -52,7 +52,8 @@ pub fn envoy_validate(envoy: &Path, config: &Path) {
 /// A port the OS says is free right now on 127.0.0.1, taken from 20000..32000: below Linux's
 /// ephemeral range (32768..60999), so that no client socket or port-0 listener of a concurrent
 /// test (or of Envoy itself) can take it between this check and the moment Envoy binds it.
-/// Each process walks the range from its own starting point.
+/// Each process walks the range from its own starting point, and a port is reserved across
+/// processes (see [`reserve`]) so that two concurrent tests never both take it.
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -60,11 +61,26 @@ pub fn free_port() -> u16 {
         ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     for _ in 0..12_000 {
         let p = 20_000 + (seed.wrapping_add(NEXT.fetch_add(7919, Ordering::Relaxed)) % 12_000) as u16;
-        if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
+        if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() && reserve(p) {
             return p;
         }
     }
     panic!("no free port in 20000..32000");
+}
+
+/// Claim port `p` for this test process: a file created exclusively in a directory every test
+/// process shares. Claims older than ten minutes are stale (their test is long over) and are
+/// taken over.
+fn reserve(p: u16) -> bool {
+    let dir = std::env::temp_dir().join("gatewayc-test-ports");
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join(p.to_string());
+    let claim = || std::fs::OpenOptions::new().write(true).create_new(true).open(&file).is_ok();
+    if claim() {
+        return true;
+    }
+    let stale = std::fs::metadata(&file).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age > Duration::from_secs(600));
+    stale && std::fs::remove_file(&file).is_ok() && claim()
 }
 
 /// A listener port below 1024 whose bound port (P+10000) is free now.
@@ -72,7 +88,7 @@ pub fn free_low_port() -> u16 {
     let start = (std::process::id() % 900) as u16 + 100;
     for i in 0..900u16 {
         let p = 100 + (start - 100 + i) % 900;
-        if std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
+        if std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() && reserve(p + 10000) {
             return p;
         }
     }
@@ -103,6 +119,8 @@ pub struct Echo {
     pub addr: SocketAddr,
     /// Path and query of every request received, in arrival order.
     pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Method, path and body of every request with a body (bodies read as text).
+    pub bodies: std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -131,20 +149,25 @@ impl Drop for Echo {
     }
 }
 
+fn parts_method(req: &Request<()>) -> String {
+    req.method().as_str().to_string()
+}
+
 pub async fn echo(name: &str) -> Echo {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
     let addr = listener.local_addr().expect("addr");
     let n = name.to_string();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = seen.clone();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (record, record_bodies) = (seen.clone(), bodies.clone());
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, peer)) = listener.accept().await else { return };
             let n = n.clone();
-            let record = record.clone();
+            let (record, record_bodies) = (record.clone(), record_bodies.clone());
             tokio::spawn(async move {
                 let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let n = n.clone();
+                    let (n, record_bodies) = (n.clone(), record_bodies.clone());
                     if let Ok(mut v) = record.lock() {
                         v.push(req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default());
                     }
@@ -152,7 +175,13 @@ pub async fn echo(name: &str) -> Echo {
                         let (parts, body) = req.into_parts();
                         let req = Request::from_parts(parts, ());
                         // The body is read whole (bounded by what the test sends) and counted.
-                        let body_bytes = body.collect().await.map(|b| b.to_bytes().len()).unwrap_or(0);
+                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let body_bytes = body.len();
+                        if !body.is_empty()
+                            && let Ok(mut v) = record_bodies.lock()
+                        {
+                            v.push((parts_method(&req), req.uri().path().to_string(), String::from_utf8_lossy(&body).into_owned()));
+                        }
                         // A test can ask the backend to be slow (timeouts).
                         if let Some(ms) = req.headers().get("x-echo-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
                             tokio::time::sleep(Duration::from_millis(ms.min(10_000))).await;
@@ -203,7 +232,7 @@ pub async fn echo(name: &str) -> Echo {
             });
         }
     });
-    Echo { name: name.to_string(), addr, seen, task }
+    Echo { name: name.to_string(), addr, seen, bodies, task }
 }
 
 /// An echo backend over TLS with `cert_pem`/`key_pem`: answers as [`echo`] does, and says
@@ -262,7 +291,7 @@ pub async fn tls_echo(name: &str, cert_pem: &str, key_pem: &str, client_ca: Opti
             });
         }
     });
-    Echo { name: name.to_string(), addr, seen, task }
+    Echo { name: name.to_string(), addr, seen, bodies: Default::default(), task }
 }
 
 /// A running Envoy; killed when dropped.

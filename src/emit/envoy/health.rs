@@ -34,6 +34,8 @@ pub struct HttpHealthCheck {
     pub expected_statuses: Vec<StatusRange>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub retriable_statuses: Vec<StatusRange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send: Option<Payload>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub receive: Vec<Payload>,
 }
@@ -93,13 +95,14 @@ pub fn health_checks(p: Option<&ClusterPolicy>) -> Vec<HealthCheck> {
         grpc_health_check: None,
     };
     match &a.checker {
-        t::Checker::Http { path, method, host, expected_statuses, retriable_statuses, receive } => {
+        t::Checker::Http { path, method, host, expected_statuses, retriable_statuses, send, receive } => {
             hc.http_health_check = Some(HttpHealthCheck {
                 host: host.clone(),
                 path: path.clone(),
                 method: method.clone(),
                 expected_statuses: ranges(expected_statuses),
                 retriable_statuses: ranges(retriable_statuses),
+                send: send.as_ref().map(payload),
                 receive: receive.iter().map(payload).collect(),
             })
         }
