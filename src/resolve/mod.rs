@@ -28,6 +28,7 @@ pub mod status;
 pub mod tls;
 pub mod traffic;
 pub mod traffic_http;
+pub mod traffic_ratelimit;
 
 use crate::api::{Kind, Resources};
 use crate::diag::Diagnostic;

@@ -6,6 +6,8 @@ use crate::api::btp::{self, BackendTrafficPolicySpec, ConsistentHashType, LoadBa
 use crate::api::httproute::duration_ms;
 use std::sync::Arc;
 
+pub use super::traffic_ratelimit::{Bucket, LocalRateLimit, RateRule, RateSelector};
+
 /// How Envoy picks an endpoint of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LbPolicy {
@@ -206,40 +208,6 @@ pub enum FaultAbort {
     Grpc(u32),
 }
 
-/// A token bucket: so many requests per so many seconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bucket {
-    pub requests: u32,
-    pub per_s: u64,
-}
-
-/// Local rate limiting of a route: the default bucket (requests no rule selects) and a
-/// bucket per rule, for the requests its client selectors select.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LocalRateLimit {
-    pub default: Bucket,
-    pub rules: Vec<RateRule>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct RateRule {
-    /// One action list per method the rule names (or one without a method).
-    pub selectors: Vec<RateSelector>,
-    pub bucket: Bucket,
-    pub shadow: bool,
-}
-
-/// One conjunction of conditions.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RateSelector {
-    /// (name, match, invert); a `None` match counts each distinct value apart.
-    pub headers: Vec<(String, Option<crate::resolve::http::StringMatch>, bool)>,
-    pub method: Option<(String, bool)>,
-    pub path: Option<(crate::resolve::http::StringMatch, bool)>,
-    /// (network/len, prefix length, IPv6, one bucket per address).
-    pub cidr: Option<(String, u32, bool, bool)>,
-}
-
 /// One policy's effect (after any merge with its parent's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Traffic {
@@ -274,24 +242,7 @@ pub fn build(spec: &BackendTrafficPolicySpec, env: &Env) -> Result<Traffic, Stri
     let mut route = RouteTraffic::default();
     let dur = |d: &Option<String>| d.as_deref().and_then(duration_ms);
     if let Some(lb) = &spec.load_balancer {
-        let slow_start_ms = lb.slow_start.as_ref().and_then(|s| duration_ms(&s.window));
-        cluster.lb = match lb.type_ {
-            LoadBalancerType::RoundRobin => Some(LbPolicy::RoundRobin { slow_start_ms }),
-            LoadBalancerType::LeastRequest => Some(LbPolicy::LeastRequest { slow_start_ms }),
-            LoadBalancerType::Random => Some(LbPolicy::Random),
-            LoadBalancerType::ConsistentHash => {
-                let ch = lb.consistent_hash.as_ref().ok_or("LoadBalancer: consistentHash is not set")?;
-                if let Some(t) = ch.table_size
-                    && (t > 5_000_011 || !is_prime(t))
-                {
-                    return Err(format!("LoadBalancer: ConsistentHash: invalid TableSize value {t}"));
-                }
-                route.hash = hash_policies(ch);
-                Some(LbPolicy::Maglev { table_size: ch.table_size })
-            }
-            // Refused by validation (unsupported): never reaches here with a value.
-            LoadBalancerType::BackendUtilization | LoadBalancerType::DynamicModule => None,
-        };
+        cluster.lb = load_balancer(lb, &mut route)?;
     }
     if let Some(t) = &spec.timeout {
         cluster.connect_timeout_ms = t.tcp.as_ref().and_then(|t| dur(&t.connect_timeout));
@@ -333,20 +284,55 @@ pub fn build(spec: &BackendTrafficPolicySpec, env: &Env) -> Result<Traffic, Stri
         });
     }
     if let Some(rl) = &spec.rate_limit {
-        if let Some(l) = &rl.local {
-            route.rate_limit = Some(local_rate_limit(l).map_err(|e| format!("RateLimit: {e}"))?);
-        }
-        match (&rl.global, rl.type_.as_deref()) {
-            (None, Some("Global")) => return Err("RateLimit: global configuration empty for rateLimit".into()),
-            (None, _) => {}
-            // Envoy Gateway's answer when no rate-limit service is configured.
-            (Some(_), _) if !env.rate_limit_service => return Err("RateLimit: enable Ratelimit in the EnvoyGateway config to configure global rateLimit".into()),
-            (Some(g), _) => route.global_rate_limit = Some(Arc::new(global_rate_limit(g).map_err(|e| format!("RateLimit: {e}"))?)),
-        }
-        if rl.local.is_none() && rl.type_.as_deref() == Some("Local") {
-            return Err("RateLimit: local configuration empty for rateLimit".into());
-        }
+        super::traffic_ratelimit::build(rl, env.rate_limit_service, &mut route)?;
     }
+    route.compression = compression(spec);
+    connection_settings(spec, &mut cluster)?;
+    if let Some(h) = &spec.http2 {
+        cluster.http2 = Some(super::traffic_http::http2(h)?);
+    }
+    if let Some(b) = &spec.request_buffer {
+        route.request_buffer = Some(super::traffic_http::request_buffer(b)?);
+    }
+    route.upgrades = spec.http_upgrade.as_deref().map(super::traffic_http::upgrades);
+    if let Some(list) = spec.response_override.as_deref().filter(|l| !l.is_empty()) {
+        let ro = super::traffic_http::response_overrides(list, config_map)?;
+        route.response_override = (!ro.rules.is_empty()).then(|| Arc::new(ro));
+    }
+    if let Some(h) = &spec.health_check {
+        cluster.health_check = h.active.as_ref().map(active_check);
+        cluster.outlier_detection = h.passive.as_ref().map(outlier);
+        cluster.panic_threshold = h.panic_threshold;
+    }
+    let cluster = (!cluster.is_empty()).then(|| Arc::new(cluster));
+    Ok(Traffic { cluster, route })
+}
+
+/// The cluster's load balancer (and the route's hash policy for consistent hashing).
+fn load_balancer(lb: &btp::LoadBalancer, route: &mut RouteTraffic) -> Result<Option<LbPolicy>, String> {
+    let slow_start_ms = lb.slow_start.as_ref().and_then(|s| duration_ms(&s.window));
+    Ok(match lb.type_ {
+        LoadBalancerType::RoundRobin => Some(LbPolicy::RoundRobin { slow_start_ms }),
+        LoadBalancerType::LeastRequest => Some(LbPolicy::LeastRequest { slow_start_ms }),
+        LoadBalancerType::Random => Some(LbPolicy::Random),
+        LoadBalancerType::ConsistentHash => {
+            let ch = lb.consistent_hash.as_ref().ok_or("LoadBalancer: consistentHash is not set")?;
+            if let Some(t) = ch.table_size
+                && (t > 5_000_011 || !is_prime(t))
+            {
+                return Err(format!("LoadBalancer: ConsistentHash: invalid TableSize value {t}"));
+            }
+            route.hash = hash_policies(ch);
+            Some(LbPolicy::Maglev { table_size: ch.table_size })
+        }
+        // Refused by validation (unsupported): never reaches here with a value.
+        LoadBalancerType::BackendUtilization | LoadBalancerType::DynamicModule => None,
+    })
+}
+
+/// Response compression: each codec once, with its minimum length.
+fn compression(spec: &BackendTrafficPolicySpec) -> Vec<(Codec, Option<u32>)> {
+    let mut out: Vec<(Codec, Option<u32>)> = Vec::new();
     // `compressor` entries count only with their codec's object (`gzip: {}`), as Envoy Gateway
     // reads them; the deprecated `compression` needs none.
     let with_object = |c: &&btp::Compression| match c.type_.as_str() {
@@ -360,11 +346,17 @@ pub fn build(spec: &BackendTrafficPolicySpec, env: &Env) -> Result<Traffic, Stri
             "Zstd" => Codec::Zstd,
             _ => Codec::Gzip,
         };
-        if !route.compression.iter().any(|(x, _)| *x == codec) {
+        if !out.iter().any(|(x, _)| *x == codec) {
             let min = c.min_content_length.as_ref().and_then(quantity_bytes).map(|b| u32::try_from(b).unwrap_or(u32::MAX));
-            route.compression.push((codec, min));
+            out.push((codec, min));
         }
     }
+    out
+}
+
+/// PROXY protocol, keepalive, buffer limit, client protocol, preconnect and DNS.
+fn connection_settings(spec: &BackendTrafficPolicySpec, cluster: &mut ClusterPolicy) -> Result<(), String> {
+    let dur = |d: &Option<String>| d.as_deref().and_then(duration_ms);
     if let Some(p) = &spec.proxy_protocol {
         cluster.proxy_protocol = Some(if p.version == "V1" { 1 } else { 2 });
     }
@@ -391,24 +383,7 @@ pub fn build(spec: &BackendTrafficPolicySpec, env: &Env) -> Result<Traffic, Stri
             }),
         });
     }
-    if let Some(h) = &spec.http2 {
-        cluster.http2 = Some(super::traffic_http::http2(h)?);
-    }
-    if let Some(b) = &spec.request_buffer {
-        route.request_buffer = Some(super::traffic_http::request_buffer(b)?);
-    }
-    route.upgrades = spec.http_upgrade.as_deref().map(super::traffic_http::upgrades);
-    if let Some(list) = spec.response_override.as_deref().filter(|l| !l.is_empty()) {
-        let ro = super::traffic_http::response_overrides(list, config_map)?;
-        route.response_override = (!ro.rules.is_empty()).then(|| Arc::new(ro));
-    }
-    if let Some(h) = &spec.health_check {
-        cluster.health_check = h.active.as_ref().map(active_check);
-        cluster.outlier_detection = h.passive.as_ref().map(outlier);
-        cluster.panic_threshold = h.panic_threshold;
-    }
-    let cluster = (!cluster.is_empty()).then(|| Arc::new(cluster));
-    Ok(Traffic { cluster, route })
+    Ok(())
 }
 
 fn hash_policies(ch: &btp::ConsistentHash) -> Vec<HashPolicy> {
@@ -585,87 +560,4 @@ pub fn parse_cidr(s: &str) -> Option<(String, u32, bool)> {
         }
     };
     Some((format!("{net}/{len}"), len, v6))
-}
-
-fn unit_seconds(unit: &str) -> u64 {
-    match unit {
-        "Minute" => 60,
-        "Hour" => 3_600,
-        "Day" => 86_400,
-        "Week" => 604_800,
-        "Month" => 2_592_000,
-        "Year" => 31_536_000,
-        _ => 1,
-    }
-}
-
-/// Envoy Gateway's translation: the rule without client selectors is the default bucket
-/// (none: unlimited); every rule's unit must be a multiple of the default's.
-fn local_rate_limit(l: &btp::LocalRateLimit) -> Result<LocalRateLimit, String> {
-    if l.rules.iter().filter(|r| r.client_selectors.is_empty()).count() > 1 {
-        return Err("local rateLimit can not have more than one rule without clientSelectors".into());
-    }
-    let default = l.rules.iter().find(|r| r.client_selectors.is_empty()).map(|r| bucket(&r.limit)).unwrap_or(Bucket { requests: u32::MAX, per_s: 1 });
-    if l.rules.iter().any(|r| !unit_seconds(&r.limit.unit).is_multiple_of(default.per_s)) {
-        return Err("local rateLimit rule limit unit must be a multiple of the default limit unit".into());
-    }
-    let rules = l.rules.iter().filter(|r| !r.client_selectors.is_empty()).map(rate_rule).collect::<Result<Vec<_>, _>>()?;
-    Ok(LocalRateLimit { default, rules })
-}
-
-/// Envoy Gateway's translation of `global`: every rule counts at the rate-limit service (a
-/// rule without client selectors counts every request).
-fn global_rate_limit(g: &btp::GlobalRateLimit) -> Result<Vec<RateRule>, String> {
-    g.rules.iter().map(rate_rule).collect()
-}
-
-fn bucket(v: &btp::RateLimitValue) -> Bucket {
-    Bucket { requests: u32::try_from(v.requests).unwrap_or(u32::MAX), per_s: unit_seconds(&v.unit) }
-}
-
-/// One rule: a selector per method it names (or one), all counting in the rule's bucket.
-fn rate_rule(r: &btp::RateLimitRule) -> Result<RateRule, String> {
-    use crate::resolve::http::StringMatch;
-    {
-        let mut base = RateSelector::default();
-        let mut methods: Vec<(String, bool)> = Vec::new();
-        for c in &r.client_selectors {
-            for h in &c.headers {
-                let m = match (h.type_.as_deref(), &h.value) {
-                    (Some("Distinct"), _) => None,
-                    (Some("RegularExpression"), Some(v)) => {
-                        crate::validate::regex::check_re2(v).map_err(|e| format!("invalid regex {v}: {e}"))?;
-                        Some(StringMatch::Regex(v.clone()))
-                    }
-                    (_, Some(v)) => Some(StringMatch::Exact(v.clone())),
-                    (_, None) => return Err("unable to translate rateLimit. Either the header.Type is not valid or the header is missing a value".into()),
-                };
-                base.headers.push((h.name.to_ascii_lowercase(), m, h.invert.unwrap_or(false)));
-            }
-            methods.extend(c.methods.iter().map(|m| (m.value.clone(), m.invert.unwrap_or(false))));
-            if let Some(p) = &c.path {
-                let m = match p.type_.as_deref() {
-                    Some("Exact") => StringMatch::Exact(p.value.clone()),
-                    Some("RegularExpression") => {
-                        crate::validate::regex::check_re2(&p.value).map_err(|e| format!("invalid regex {}: {e}", p.value))?;
-                        StringMatch::Regex(p.value.clone())
-                    }
-                    // A segment-aware prefix as a regex, as Envoy Gateway writes it.
-                    _ if p.value == "/" => StringMatch::Regex("^/.*".into()),
-                    _ => StringMatch::Regex(format!("^{}(/.*)?$", crate::validate::regex::escape(p.value.trim_end_matches('/')))),
-                };
-                base.path = Some((m, p.invert.unwrap_or(false)));
-            }
-            if let Some(sc) = &c.source_cidr {
-                let (net, len, v6) = parse_cidr(&sc.value).ok_or_else(|| format!("unable to translate rateLimit: invalid CIDR address: {}", sc.value))?;
-                base.cidr = Some((net, len, v6, sc.type_.as_deref() == Some("Distinct")));
-            }
-        }
-        let selectors = if methods.is_empty() {
-            vec![base]
-        } else {
-            methods.into_iter().map(|m| RateSelector { method: Some(m), ..base.clone() }).collect()
-        };
-        Ok(RateRule { selectors, bucket: bucket(&r.limit), shadow: r.shadow_mode.unwrap_or(false) })
-    }
 }
