@@ -45,6 +45,12 @@ pub fn rate_limit_config_file(table_domain: &str) -> std::path::PathBuf {
     std::path::Path::new("ratelimit").join(format!("{table}.yaml"))
 }
 
+/// The ConfigMap `render` writes the rate-limit service's configuration into, for the
+/// service's pods to mount: `<infra name>-ratelimit`.
+pub fn rate_limit_config_map(infra: &str) -> String {
+    format!("{infra}-ratelimit")
+}
+
 /// The custom_response filter of one set of response overrides:
 /// `envoy.filters.http.custom_response/<digest>`, one filter for equal sets.
 pub fn custom_response(ro: &crate::resolve::traffic_http::ResponseOverrides) -> String {

@@ -77,20 +77,19 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
                 ));
             }
         }
-        // Fail closed: the limits would not count without the service's configuration.
-        if crate::emit::envoy::global_rate_limit::used(g) {
-            problems.push(Diagnostic::new(Code::UnsupportedField, format!(
-                "Gateway {}/{}: global rate limits are not supported by render yet (it does not write the rate-limit service's configuration); translate --output-dir writes it",
-                g.namespace, g.name
-            )));
-        }
         if !problems.is_empty() {
             return Err(problems);
         }
         let bootstrap = pipeline::render_bootstrap(g, &envoy, false).map_err(|e| vec![Diagnostic::new(Code::InternalRender, e)])?;
         let files = crate::emit::envoy::secret_files(g, std::path::Path::new(k8s::SECRETS_DIR));
+        // The rate-limit service's configuration, one key per domain file.
+        let limits: Vec<(String, String)> = crate::emit::envoy::rate_limit_files(g)
+            .map_err(|e| vec![Diagnostic::new(Code::InternalRender, e)])?
+            .into_iter()
+            .map(|(path, text)| (path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), text))
+            .collect();
         let key = crate::id::ObjectKey::new(crate::api::Kind::Gateway, &g.namespace, &g.name);
-        Ok((key, k8s::gateway_objects(g, &bootstrap, &files, &opts), crate::cli::Stats::of(g)))
+        Ok((key, k8s::gateway_objects(g, &bootstrap, &files, &limits, &opts), crate::cli::Stats::of(g)))
     };
     let emit = pipeline::Emit { select: &is_selected, go: &go, each: &each };
     let c = pipeline::compile(&inputs(&a.input), stdin, &options(&a.input), pipeline::Want::Translate, Some(&emit));

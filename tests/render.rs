@@ -319,3 +319,29 @@ fn render_udp_and_tcp_ports() {
     let cports = dep["spec"]["template"]["spec"]["containers"][0]["ports"].as_array().expect("container ports");
     assert!(cports.iter().any(|p| p["containerPort"] == 10053 && p["protocol"] == "UDP"), "{cports:?}");
 }
+
+/// Global rate limits: render writes the rate-limit service's configuration into a ConfigMap
+/// of its own, the same text `translate --output-dir` writes beside the bootstrap, and the
+/// bootstrap it carries asks that service.
+#[test]
+fn render_writes_the_rate_limit_service_configuration() {
+    let input = format!(
+        "{}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{name: s, port: 80}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: s, namespace: default}}\nspec: {{ports: [{{port: 80}}]}}\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {{name: p, namespace: default}}\nspec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}}]\n  rateLimit: {{global: {{rules: [{{limit: {{requests: 5, unit: Minute}}}}]}}}}\n",
+        http_gateway(8080)
+    );
+    let rls = ["--rate-limit-service", "ratelimit.envoy-gateway-system:8081"];
+    let (code, out, err) = gatewayc(&["render", "-f", "-", rls[0], rls[1]], &input);
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let cm = objs.iter().find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"].as_str().is_some_and(|n| n.ends_with("-ratelimit"))).expect("the rate-limit ConfigMap");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().to_str().expect("utf-8");
+    let (code, _, err) = gatewayc(&["translate", "-f", "-", rls[0], rls[1], "--output-dir", out_dir], &input);
+    assert_eq!(code, 0, "{err}");
+    let written = std::fs::read_to_string(dir.path().join("default/gw/ratelimit/http-8080.yaml")).expect("translate's file");
+    assert_eq!(cm["data"]["http-8080.yaml"].as_str(), Some(written.as_str()));
+    assert!(written.contains("requests_per_unit: 5") && written.contains("domain: default/gw/http-8080"), "{written}");
+    let bootstrap = objs.iter().find_map(|o| o["data"]["envoy.yaml"].as_str()).expect("bootstrap");
+    assert!(bootstrap.contains("ratelimit_cluster") && bootstrap.contains("ratelimit.envoy-gateway-system"), "{bootstrap}");
+}

@@ -58,7 +58,9 @@ fn meta(g: &GatewayIr, name: &str, annotations: BTreeMap<String, String>) -> Met
 
 /// The objects of one Gateway. `bootstrap` refers to certificates under [`SECRETS_DIR`];
 /// `secret_files` are those files (absolute paths under it, PEM).
-pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::path::PathBuf, String)], opts: &RenderOptions) -> Vec<Object> {
+/// `rate_limits`: the rate-limit service's configuration files (name, text), written into a
+/// ConfigMap of their own for the service to mount.
+pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::path::PathBuf, String)], rate_limits: &[(String, String)], opts: &RenderOptions) -> Vec<Object> {
     let name = crate::names::infra(&g.namespace, &g.name);
     let mut out = Vec::new();
     let mut hasher = sha2::Sha256::new();
@@ -89,6 +91,14 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
         metadata: meta(g, &name, BTreeMap::new()),
         data: BTreeMap::from([(BOOTSTRAP_KEY.to_string(), bootstrap.to_string())]),
     }));
+    if !rate_limits.is_empty() {
+        out.push(Object::ConfigMap(ConfigMap {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            metadata: meta(g, &crate::names::rate_limit_config_map(&name), BTreeMap::new()),
+            data: rate_limits.iter().cloned().collect(),
+        }));
+    }
     let selector = owner_labels(g);
     let mut pod_labels = g.infra.labels.clone();
     pod_labels.extend(selector.clone());
