@@ -107,7 +107,10 @@ pub fn gatewayc(args: &[&str], stdin: &str) -> (i32, String, String) {
         .expect("spawn gatewayc");
     {
         let mut si = child.stdin.take().expect("stdin");
-        si.write_all(stdin.as_bytes()).expect("write stdin");
+        // A run that stops before reading its input (a usage error) closes stdin early.
+        if let Err(e) = si.write_all(stdin.as_bytes()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+        }
     }
     let out = child.wait_with_output().expect("wait");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
