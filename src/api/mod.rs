@@ -8,6 +8,7 @@ pub mod backendtls;
 pub mod btp;
 pub mod btp_http;
 pub mod core;
+pub mod ctp;
 pub mod envoyproxy;
 pub mod gateway;
 pub mod grpcroute;
@@ -177,6 +178,7 @@ kinds! {
     ConfigMap => config_maps, "", ["v1"], namespaced;
     EnvoyProxy => envoy_proxies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     BackendTrafficPolicy => backend_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
+    ClientTrafficPolicy => client_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
 }
 
 impl Object {
@@ -207,6 +209,7 @@ impl Object {
             Object::BackendTLSPolicy(o) => Kept::BackendTLSPolicy(o),
             Object::EnvoyProxy(o) => Kept::EnvoyProxy(o),
             Object::BackendTrafficPolicy(o) => Kept::BackendTrafficPolicy(o),
+            Object::ClientTrafficPolicy(o) => Kept::ClientTrafficPolicy(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
             Object::EndpointSlice(e) => Kept::EndpointSlice(core::EndpointSliceInfo::from_slice(*e, strings)),
             Object::Namespace(mut n) => {
@@ -239,7 +242,6 @@ impl Kind {
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
     (GATEWAY_GROUP, "ListenerSet", &["v1"]),
     (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
-    (ENVOY_GATEWAY_GROUP, "ClientTrafficPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "SecurityPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
@@ -381,6 +383,13 @@ resource!(
     /// towards the backends of the Gateways, listeners, routes or rules it targets.
     BackendTrafficPolicy, "BackendTrafficPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
         pub spec: btp::BackendTrafficPolicySpec,
+    }
+);
+resource!(
+    /// ClientTrafficPolicy (Envoy Gateway): how Envoy treats the clients of the Gateways or
+    /// listeners it targets.
+    ClientTrafficPolicy, "ClientTrafficPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
+        pub spec: ctp::ClientTrafficPolicySpec,
     }
 );
 resource!(

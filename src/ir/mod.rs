@@ -60,7 +60,7 @@ pub struct PortIr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transport {
     /// Plain HTTP: one route table for the port.
-    Http { virtual_hosts: Vec<VirtualHostIr> },
+    Http { virtual_hosts: Vec<VirtualHostIr>, client: Option<Arc<crate::resolve::ctp::ClientSettings>> },
     /// TLS, a chain per SNI name set: HTTPS listeners (terminated, HTTP route tables) and TLS
     /// listeners (passed through, or terminated, to a TCP proxy) share the port.
     Tls { chains: Vec<TlsChainIr> },
@@ -74,7 +74,7 @@ impl PortIr {
     /// Every virtual host of the port, whatever the transport.
     pub fn virtual_hosts(&self) -> Box<dyn Iterator<Item = &VirtualHostIr> + '_> {
         match &self.transport {
-            Transport::Http { virtual_hosts } => Box::new(virtual_hosts.iter()),
+            Transport::Http { virtual_hosts, .. } => Box::new(virtual_hosts.iter()),
             Transport::Tls { chains } => Box::new(chains.iter().flat_map(|c| match &c.serves {
                 ChainServes::Http { virtual_hosts, .. } => virtual_hosts.as_slice(),
                 ChainServes::Proxy(_) => &[],
@@ -130,6 +130,8 @@ pub enum ChainServes {
         misdirected: Vec<String>,
         /// Offer HTTP/2 in ALPN; not when the listener's TLS config overlaps another's.
         http2: bool,
+        /// How Envoy treats the listener's clients (a ClientTrafficPolicy).
+        client: Option<Arc<crate::resolve::ctp::ClientSettings>>,
     },
     /// A TLSRoute or TCPRoute: the stream (decrypted if the chain has certificates) to its
     /// backends.
@@ -433,7 +435,10 @@ fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups, cluster
     });
     let tls = on_port(g, port).any(|(_, l)| l.is_https() || matches!(l.protocol, resolve::Protocol::TlsPassthrough | resolve::Protocol::TlsTerminate));
     if !tls {
-        return ir(names::listener(port, false), Transport::Http { virtual_hosts: virtual_hosts.map(|(_, v)| v).collect() });
+        // The port's listeners share one connection manager: a policy on one of them alone is
+        // refused when others share it, so any listener's settings are the port's.
+        let client = on_port(g, port).find_map(|(_, l)| l.client.clone());
+        return ir(names::listener(port, false), Transport::Http { virtual_hosts: virtual_hosts.map(|(_, v)| v).collect(), client });
     }
     let mut owned: BTreeMap<usize, Vec<VirtualHostIr>> = BTreeMap::new();
     for (owner, v) in virtual_hosts {
@@ -468,7 +473,7 @@ fn tls_chains(g: &resolve::ResolvedGateway, port: u32, mut owned: BTreeMap<usize
             server_names: l.hostname.iter().cloned().collect(),
             certificates: l.certificates.clone(),
             client_validation: l.client_validation.clone(),
-            serves: ChainServes::Http { virtual_hosts, misdirected, http2: !l.tls_overlaps },
+            serves: ChainServes::Http { virtual_hosts, misdirected, http2: !l.tls_overlaps, client: l.client.clone() },
         });
     }
     chains

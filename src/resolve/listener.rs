@@ -84,6 +84,8 @@ pub struct ResolvedListener {
     pub tls_overlaps: bool,
     /// Client certificates it asks for and verifies (`spec.tls.frontend`), if TLS ends here.
     pub client_validation: Option<Arc<super::tls::ClientValidation>>,
+    /// How Envoy treats its clients (a ClientTrafficPolicy's settings).
+    pub client: Option<Arc<super::ctp::ClientSettings>>,
 }
 
 impl ResolvedListener {
@@ -215,6 +217,7 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
             programmed,
             tls_overlaps: false,
             client_validation,
+            client: None,
         });
     }
     overlapping_tls(&mut out, site, rec);

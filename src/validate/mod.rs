@@ -8,6 +8,7 @@
 
 mod backendtls;
 mod btp;
+mod ctp;
 mod envoyproxy;
 mod gateway;
 mod grpcroute;
@@ -146,6 +147,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Object::TLSRoute(r) => l4route::check_tls(r, &mut ctx),
         Object::EnvoyProxy(e) => envoyproxy::check(e, &mut ctx),
         Object::BackendTrafficPolicy(p) => btp::check(p, &mut ctx),
+        Object::ClientTrafficPolicy(p) => ctp::check(p, &mut ctx),
         _ => {}
     }
     mark_sensitive(kind, &mut ctx.diags);

@@ -161,7 +161,7 @@ pub fn service_configs(g: &GatewayIr) -> Vec<ServiceConfig> {
     };
     for p in &g.ports {
         match &p.transport {
-            ir::Transport::Http { virtual_hosts } => add(&p.name, virtual_hosts),
+            ir::Transport::Http { virtual_hosts, .. } => add(&p.name, virtual_hosts),
             ir::Transport::Tls { chains } => {
                 for c in chains {
                     if let ir::ChainServes::Http { virtual_hosts, .. } = &c.serves {

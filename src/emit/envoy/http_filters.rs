@@ -311,6 +311,24 @@ pub fn compressor_per_route() -> CompressorPerRoute {
     CompressorPerRoute { type_: "type.googleapis.com/envoy.extensions.filters.http.compressor.v3.CompressorPerRoute", overrides: CompressorOverrides { response_direction_config: Empty {} } }
 }
 
+/// The listener's health check (ClientTrafficPolicy healthCheck): Envoy answers `path` itself,
+/// 200 while it is healthy, as Envoy Gateway configures it.
+#[derive(Serialize)]
+pub struct HealthCheckFilter {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub pass_through_mode: bool,
+    pub headers: Vec<HeaderMatcher>,
+}
+
+pub fn health_check(path: &str) -> HealthCheckFilter {
+    HealthCheckFilter {
+        type_: "type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck",
+        pass_through_mode: false,
+        headers: vec![HeaderMatcher { name: ":path".into(), string_match: StringMatcher { exact: Some(path.to_string()), safe_regex: None, suffix: None } }],
+    }
+}
+
 pub const BUFFER: &str = "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer";
 
 #[derive(Serialize)]

@@ -11,6 +11,7 @@ mod stream;
 mod types;
 
 use crate::ir::{self, ClusterEndpoints, GatewayIr};
+use crate::resolve::ctp::ClientSettings;
 use route::virtual_host;
 use std::collections::BTreeMap;
 use types::*;
@@ -296,7 +297,7 @@ fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Listener {
     };
     let chain = |name, filters| FilterChain { name, filter_chain_match: None, filters, transport_socket: None };
     match &p.transport {
-        ir::Transport::Http { virtual_hosts } => tcp_listener(Vec::new(), vec![chain(None, vec![hcm_with(&p.name, virtual_hosts, None, &domain(&p.name))])]),
+        ir::Transport::Http { virtual_hosts, client } => tcp_listener(Vec::new(), vec![chain(None, vec![hcm_with(&p.name, virtual_hosts, None, &domain(&p.name), client.as_deref())])]),
         ir::Transport::Tls { chains } => {
             let inspector = ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: ListenerFilterConfig::Empty(TypedEmpty { type_: TLS_INSPECTOR }) };
             tcp_listener(vec![inspector], chains.iter().map(|c| tls_chain(c, &domain(&c.name), opts)).collect())
@@ -318,9 +319,9 @@ fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Listener {
 /// (terminating with the chain's certificates, or passing the bytes through without any).
 fn tls_chain(c: &ir::TlsChainIr, domain: &str, opts: &EnvoyOptions) -> FilterChain {
     let (filters, transport_socket) = match &c.serves {
-        ir::ChainServes::Http { virtual_hosts, http2, .. } => {
+        ir::ChainServes::Http { virtual_hosts, http2, client, .. } => {
             let alpn = if *http2 { vec!["h2", "http/1.1"] } else { vec!["http/1.1"] };
-            (vec![hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain)], Some(tls_context(c, alpn, opts)))
+            (vec![hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain, client.as_deref())], Some(tls_context(c, alpn, opts)))
         }
         ir::ChainServes::Proxy(proxy) => (vec![stream::tcp_proxy(proxy)], (!c.certificates.is_empty()).then(|| tls_context(c, Vec::new(), opts))),
     };
@@ -391,8 +392,31 @@ fn misdirected_host(c: &ir::TlsChainIr) -> Option<VirtualHost> {
 
 /// The HTTP connection manager of one route table (a port, or one HTTPS listener's chain).
 /// A route table's HCM; `domain` names it to the rate-limit service.
-fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>, domain: &str) -> NetworkFilter {
-    hcm_filter(hcm_config(name, vhosts, extra, domain))
+fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>, domain: &str, client: Option<&ClientSettings>) -> NetworkFilter {
+    let mut h = hcm_config(name, vhosts, extra, domain);
+    if let Some(c) = client {
+        client_settings(&mut h, c);
+    }
+    hcm_filter(h)
+}
+
+/// A ClientTrafficPolicy's settings over Envoy Gateway's defaults.
+fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings) {
+    if let Some(a) = c.headers_with_underscores {
+        h.common_http_protocol_options.headers_with_underscores_action = a;
+    }
+    h.common_http_protocol_options.idle_timeout = c.idle_timeout_ms.map(policy::duration);
+    h.request_timeout = c.request_timeout_ms.map(policy::duration);
+    if let Some(m) = c.merge_slashes {
+        h.merge_slashes = m;
+    }
+    if let Some(a) = c.escaped_slashes {
+        h.path_with_escaped_slashes_action = a;
+    }
+    if let Some(path) = &c.health_check_path {
+        // Answered by Envoy itself, before any other filter.
+        h.http_filters.insert(0, HttpFilter { name: "envoy.filters.http.health_check".into(), typed_config: FilterConfig::HealthCheck(http_filters::health_check(path)), disabled: false });
+    }
 }
 
 fn hcm_filter(h: HttpConnectionManager) -> NetworkFilter {
@@ -420,12 +444,14 @@ fn hcm_config(
         server_header_transformation: "PASS_THROUGH",
         common_http_protocol_options: CommonHttpProtocolOptions {
             headers_with_underscores_action: "REJECT_REQUEST",
+            idle_timeout: None,
         },
         http2_protocol_options: Http2ProtocolOptions {
             max_concurrent_streams: 100,
             initial_stream_window_size: 65_536,
             initial_connection_window_size: 1_048_576,
         },
+        request_timeout: None,
         // WebSocket upgrades pass through to backends (appProtocol kubernetes.io/ws or not),
         // as Envoy Gateway allows them.
         upgrade_configs: vec![UpgradeConfig {

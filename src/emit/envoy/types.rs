@@ -232,6 +232,9 @@ pub struct HttpConnectionManager {
     pub server_header_transformation: &'static str,
     pub common_http_protocol_options: CommonHttpProtocolOptions,
     pub http2_protocol_options: Http2ProtocolOptions,
+    /// The whole request must arrive within this (a ClientTrafficPolicy's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<String>,
     pub upgrade_configs: Vec<UpgradeConfig>,
     pub access_log: Vec<AccessLog>,
     pub http_filters: Vec<HttpFilter>,
@@ -241,6 +244,8 @@ pub struct HttpConnectionManager {
 #[derive(Serialize)]
 pub struct CommonHttpProtocolOptions {
     pub headers_with_underscores_action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -292,6 +297,7 @@ pub enum FilterConfig {
     Buffer(super::http_filters::BufferFilter),
     CustomResponse(super::custom_response::CustomResponseFilter),
     RateLimit(super::global_rate_limit::RateLimitFilter),
+    HealthCheck(super::http_filters::HealthCheckFilter),
 }
 
 impl From<TypedEmpty> for FilterConfig {

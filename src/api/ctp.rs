@@ -1,0 +1,164 @@
+//! ClientTrafficPolicy (gateway.envoyproxy.io/v1alpha1): how Envoy treats the clients of the
+//! Gateways or listeners it targets. The fields gatewayc implements are typed here with the
+//! v1.9.0 CRD's constraints; every other field of the CRD is kept as data and refused by name
+//! (`unsupported::field`), never dropped.
+
+use super::meta::DURATION;
+use super::policy::{LocalPolicyTargetReference, PolicyTargets, TargetSelector};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+type Other = Option<serde_json::Value>;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientTrafficPolicySpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<LocalPolicyTargetReference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_refs: Vec<LocalPolicyTargetReference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_selectors: Vec<TargetSelector>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<HeaderSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<HealthCheckSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<ClientTimeout>,
+    // Not implemented yet: refused by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ip_detection: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_proxy_protocol: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http1: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http2: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http3: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_protocol: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Preserve", "MatchBackend"]))]
+    pub scheme: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_keepalive: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Other,
+}
+
+impl ClientTrafficPolicySpec {
+    pub fn targets(&self) -> PolicyTargets<'_> {
+        PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
+    }
+    /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
+    pub fn unimplemented(&self) -> [(&'static str, bool); 11] {
+        [
+            ("clientIPDetection", self.client_ip_detection.is_some()),
+            ("connection", self.connection.is_some()),
+            ("enableProxyProtocol", self.enable_proxy_protocol.is_some()),
+            ("grpc", self.grpc.is_some()),
+            ("http1", self.http1.is_some()),
+            ("http2", self.http2.is_some()),
+            ("http3", self.http3.is_some()),
+            ("proxyProtocol", self.proxy_protocol.is_some()),
+            ("scheme", self.scheme.is_some()),
+            ("tcpKeepalive", self.tcp_keepalive.is_some()),
+            ("tls", self.tls.is_some()),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HeaderSettings {
+    /// Allow, RejectRequest (the default) or DropHeader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Allow", "RejectRequest", "DropHeader"]))]
+    pub with_underscores_action: Option<String>,
+    // Not implemented yet: refused by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_rate_limit_headers: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_request_headers: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_envoy_headers: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_response_headers: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_x_request_id: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["PreserveOrGenerate", "Preserve", "Generate", "Disable"]))]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_forwarded_client_cert: Other,
+}
+
+impl HeaderSettings {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 8] {
+        [
+            ("disableRateLimitHeaders", self.disable_rate_limit_headers.is_some()),
+            ("earlyRequestHeaders", self.early_request_headers.is_some()),
+            ("enableEnvoyHeaders", self.enable_envoy_headers.is_some()),
+            ("host", self.host.is_some()),
+            ("lateResponseHeaders", self.late_response_headers.is_some()),
+            ("preserveXRequestID", self.preserve_x_request_id.is_some()),
+            ("requestID", self.request_id.is_some()),
+            ("xForwardedClientCert", self.x_forwarded_client_cert.is_some()),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PathSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_merge_slashes: Option<bool>,
+    /// KeepUnchanged, RejectRequest, UnescapeAndForward, UnescapeAndRedirect (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["KeepUnchanged", "RejectRequest", "UnescapeAndForward", "UnescapeAndRedirect"]))]
+    pub escaped_slashes_action: Option<String>,
+}
+
+/// A path on the listener that Envoy answers itself (200 while it is healthy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HealthCheckSettings {
+    #[schemars(length(min = 1, max = 1024))]
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientTimeout {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpClientTimeout>,
+    /// Not implemented yet: refused by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Other,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpClientTimeout {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub idle_timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub request_received_timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub request_headers_received_timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub stream_idle_timeout: Option<String>,
+}

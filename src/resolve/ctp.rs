@@ -1,0 +1,158 @@
+//! ClientTrafficPolicy: its targets (Gateways and their listeners) resolved the way Envoy
+//! Gateway resolves them, its precedence (a listener's policy beats its Gateway's; between two
+//! policies on one target the older wins, the other is `Conflicted`) and its status per
+//! ancestor. The effect is the [`ClientSettings`] of each listener, which the IR reads.
+
+use super::ResolvedGateway;
+use super::policy::{self, TargetRef};
+use super::status::{AncestorRef, Condition, Problem, Recorder, Site, Target};
+use crate::api::ctp::ClientTrafficPolicySpec;
+use crate::api::httproute::duration_ms;
+use crate::api::{Kind, Resources};
+use crate::diag::Code;
+use crate::id::ObjectKey;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// How Envoy treats the clients of one listener (its HTTP connection manager's settings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// Envoy's action on request headers with underscores.
+    pub headers_with_underscores: Option<&'static str>,
+    pub merge_slashes: Option<bool>,
+    /// Envoy's action on escaped slashes (`%2F`, `%5C`) in paths.
+    pub escaped_slashes: Option<&'static str>,
+    /// A path Envoy answers itself.
+    pub health_check_path: Option<String>,
+    pub idle_timeout_ms: Option<u64>,
+    pub request_timeout_ms: Option<u64>,
+}
+
+fn settings(s: &ClientTrafficPolicySpec) -> ClientSettings {
+    let h = s.timeout.as_ref().and_then(|t| t.http.as_ref());
+    ClientSettings {
+        headers_with_underscores: s.headers.as_ref().and_then(|h| h.with_underscores_action.as_deref()).map(|a| match a {
+            "Allow" => "ALLOW",
+            "DropHeader" => "DROP_HEADER",
+            _ => "REJECT_REQUEST",
+        }),
+        merge_slashes: s.path.as_ref().and_then(|p| p.disable_merge_slashes).map(|d| !d),
+        escaped_slashes: s.path.as_ref().and_then(|p| p.escaped_slashes_action.as_deref()).map(|a| match a {
+            "KeepUnchanged" => "KEEP_UNCHANGED",
+            "RejectRequest" => "REJECT_REQUEST",
+            "UnescapeAndForward" => "UNESCAPE_AND_FORWARD",
+            _ => "UNESCAPE_AND_REDIRECT",
+        }),
+        health_check_path: s.health_check.as_ref().map(|h| h.path.clone()),
+        idle_timeout_ms: h.and_then(|h| h.idle_timeout.as_deref()).and_then(duration_ms),
+        request_timeout_ms: h.and_then(|h| h.request_received_timeout.as_deref()).and_then(duration_ms),
+    }
+}
+
+struct Policy<'a> {
+    key: ObjectKey,
+    loc: &'a crate::source::Locator,
+    targets: Vec<TargetRef>,
+    settings: Arc<ClientSettings>,
+}
+
+/// Set a condition on the ancestor, reporting the problem once.
+fn problem(rec: &mut Recorder, p: &Policy, a: &AncestorRef, pr: Problem) {
+    let cond = pr.condition.clone();
+    let mut pr = pr;
+    pr.condition = None;
+    let message = pr.message.clone();
+    rec.report(Site { object: &p.key, loc: p.loc }, pr);
+    if let Some((_, type_, status, reason)) = cond {
+        rec.condition(Target::PolicyAncestor(p.key.clone(), a.clone()), Condition::new(type_, status, reason, message));
+    }
+}
+
+/// The other plain-HTTP listeners of the Gateway on listener `li`'s port (they share its
+/// connection manager), as Envoy Gateway names them.
+fn sharing_port(g: &ResolvedGateway, li: usize) -> Vec<String> {
+    let l = &g.listeners[li];
+    if l.protocol != super::Protocol::Http {
+        return Vec::new();
+    }
+    g.listeners
+        .iter()
+        .enumerate()
+        .filter(|(j, o)| *j != li && o.protocol == super::Protocol::Http && o.port == l.port)
+        .map(|(_, o)| format!("{}/{}/{}", g.key.namespace, g.key.name, o.id.section))
+        .collect()
+}
+
+/// Resolve every ClientTrafficPolicy (in canonical order: oldest first): those on a listener
+/// first, then those on a whole Gateway, as Envoy Gateway does; each listener gets the
+/// settings of the policy that holds it.
+pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller: &str, rec: &mut Recorder) {
+    if res.client_traffic_policies.is_empty() {
+        return;
+    }
+    let policies: Vec<Policy> = res
+        .client_traffic_policies
+        .iter()
+        .map(|item| {
+            let key = ObjectKey::of(Kind::ClientTrafficPolicy, &item.obj.metadata);
+            let st = rec.status.policies.entry(key.clone()).or_default();
+            (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
+            let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind == Kind::Gateway).collect();
+            Policy { key, loc: &item.loc, targets, settings: Arc::new(settings(&item.obj.spec)) }
+        })
+        .collect();
+    let gw_of: HashMap<ObjectKey, usize> = gateways.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
+    // The sections each Gateway's policies hold; `None` is the whole Gateway.
+    let mut held: HashMap<usize, BTreeSet<Option<String>>> = HashMap::new();
+    for sectioned in [true, false] {
+        for p in &policies {
+            for t in p.targets.iter().filter(|t| t.section.is_some() == sectioned) {
+                let Some(&gi) = gw_of.get(&ObjectKey::new(Kind::Gateway, &p.key.namespace, &t.name)) else { continue };
+                target(p, t, gi, gateways, held.entry(gi).or_default(), rec);
+            }
+        }
+    }
+}
+
+fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway], held: &mut BTreeSet<Option<String>>, rec: &mut Recorder) {
+    let g = &gateways[gi];
+    let a = AncestorRef { gateway: g.key.clone(), section: t.section.clone() };
+    rec.status.policies.entry(p.key.clone()).or_default().ancestor(&a);
+    let conflict = |what: &str| Problem::new(Code::ConflictPolicy, format!("Unable to target {what}, another ClientTrafficPolicy has already attached to it"), t.pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Conflicted");
+    let listeners: Vec<usize> = match &t.section {
+        Some(s) => {
+            let Some(li) = g.listeners.iter().position(|l| &l.id.section == s) else {
+                let msg = format!("No section name {s} found for {}/{}", g.key.namespace, g.key.name);
+                problem(rec, p, &a, Problem::new(Code::ReferencePolicyTarget, msg, format!("{}/sectionName", t.pointer)).sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
+                return;
+            };
+            if !held.insert(Some(s.clone())) {
+                problem(rec, p, &a, conflict("section"));
+                return;
+            }
+            let others = sharing_port(g, li);
+            if !others.is_empty() {
+                let msg = format!("ClientTrafficPolicy is being applied to multiple http (non https) listeners ({}) on the same port, which is not allowed", others.join(", "));
+                problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg, t.pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
+                return;
+            }
+            vec![li]
+        }
+        None => {
+            if held.contains(&None) {
+                problem(rec, p, &a, conflict("Gateway"));
+                return;
+            }
+            let sections: Vec<String> = held.iter().flatten().cloned().collect();
+            if !sections.is_empty() {
+                let msg = format!("There are existing ClientTrafficPolicies that are overriding these sections [{}]", sections.join(" "));
+                rec.condition(Target::PolicyAncestor(p.key.clone(), a.clone()), Condition::new("Overridden", true, "Overridden", msg));
+            }
+            held.insert(None);
+            (0..g.listeners.len()).filter(|li| !sections.contains(&g.listeners[*li].id.section)).collect()
+        }
+    };
+    for li in listeners {
+        gateways[gi].listeners[li].client = Some(p.settings.clone());
+    }
+}

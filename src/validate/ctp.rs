@@ -1,0 +1,37 @@
+//! ClientTrafficPolicy: the v1.9.0 CRD's CEL rules on what gatewayc implements, with the
+//! CRD's messages, and `unsupported` for every field it does not implement yet.
+
+use super::Ctx;
+use crate::api::ClientTrafficPolicy;
+
+/// The target kinds the CRD allows.
+pub const TARGET_KINDS: &[&str] = &["Gateway", "ListenerSet"];
+
+pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
+    let s = &p.spec;
+    super::btp::check_targets(s.targets(), TARGET_KINDS, "Gateway or ListenerSet", ctx);
+    for (field, set) in s.unimplemented() {
+        if set {
+            ctx.unsupported(format!("/spec/{field}"), &format!("ClientTrafficPolicy {field}"));
+        }
+    }
+    if let Some(h) = &s.headers {
+        for (field, set) in h.unimplemented() {
+            if set {
+                ctx.unsupported(format!("/spec/headers/{field}"), &format!("ClientTrafficPolicy headers.{field}"));
+            }
+        }
+    }
+    if let Some(t) = &s.timeout {
+        if t.tcp.is_some() {
+            ctx.unsupported("/spec/timeout/tcp", "ClientTrafficPolicy timeout.tcp");
+        }
+        if let Some(h) = &t.http {
+            for (field, set) in [("requestHeadersReceivedTimeout", h.request_headers_received_timeout.is_some()), ("streamIdleTimeout", h.stream_idle_timeout.is_some())] {
+                if set {
+                    ctx.unsupported(format!("/spec/timeout/http/{field}"), &format!("ClientTrafficPolicy timeout.http.{field}"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! ClientTrafficPolicy through a real Envoy: a Gateway-level policy and a listener-level one
+//! that beats it on its listener (seen in traffic and in status), headers with underscores,
+//! path normalisation, the listener health check, the idle timeout; conflicts in status.
+
+mod support;
+use std::time::Duration;
+use support::policy::*;
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn gateway(a: u16, b: u16) -> String {
+    format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: a, protocol: HTTP, port: {a}}}\n  - {{name: b, protocol: HTTP, port: {b}}}\n")
+}
+
+fn ctp(name: &str, created: &str, target: &str, body: &str) -> String {
+    format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {{name: {name}, namespace: default, creationTimestamp: \"{created}\"}}\nspec:\n  targetRefs: [{target}]\n{body}")
+}
+
+/// (policy, sectionName or "") → (type, status, reason, message) of its ancestors' conditions.
+fn policy_conditions(input: &str) -> Vec<(String, String, String, String, String)> {
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], input);
+    assert_eq!(code, 0, "{err}");
+    let mut v = Vec::new();
+    for d in gatewayc::source::load_str("status", &out).documents {
+        if d.value["kind"] != "ClientTrafficPolicy" {
+            continue;
+        }
+        let name = d.value["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        for a in d.value["status"]["ancestors"].as_array().into_iter().flatten() {
+            let section = a["ancestorRef"]["sectionName"].as_str().unwrap_or_default().to_string();
+            for c in a["conditions"].as_array().into_iter().flatten() {
+                let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+                v.push((name.clone(), section.clone(), s("type"), s("reason"), s("message")));
+            }
+        }
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listener_policy_beats_gateway_policy() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = gateway(pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&ctp("gw", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  headers: {withUnderscoresAction: Allow}\n  healthCheck: {path: /healthz}\n"));
+    input.push_str(&ctp("only-b", "2025-02-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  headers: {withUnderscoresAction: DropHeader}\n  path: {disableMergeSlashes: true, escapedSlashesAction: KeepUnchanged}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+
+    // Listener a: the Gateway's policy. Underscore headers pass; Envoy answers the health path.
+    let r = request(pa, "GET", "app", "/x", &[("x_user", "ann")]).await.expect("a");
+    assert_eq!(r.echo()["headers"]["x_user"], "ann", "{}", r.body);
+    let hits = b.hits();
+    let r = get(pa, "app", "/healthz").await.expect("health");
+    assert_eq!((r.status, b.hits()), (200, hits), "the health check reached the backend: {r:?}");
+    assert_eq!(get(pa, "app", "//p//q").await.expect("a").echo()["path"], "/p/q");
+    // Listener b: its own policy, whole. Underscore headers are dropped; the health path goes
+    // to the backend; paths keep their slashes.
+    let r = request(pb, "GET", "app", "/x", &[("x_user", "ann")]).await.expect("b");
+    assert_eq!(r.status, 200);
+    assert!(r.echo()["headers"].get("x_user").is_none(), "{}", r.body);
+    assert_eq!(get(pb, "app", "/healthz").await.expect("b").backend(), "b");
+    assert_eq!(get(pb, "app", "//p//q").await.expect("b").echo()["path"], "//p//q");
+    assert_eq!(get(pb, "app", "/p%2Fq").await.expect("b").echo()["path"], "/p%2Fq");
+
+    let conds = policy_conditions(&input);
+    assert!(conds.iter().any(|c| c.0 == "gw" && c.1.is_empty() && c.2 == "Overridden" && c.4 == "There are existing ClientTrafficPolicies that are overriding these sections [b]"), "{conds:?}");
+    assert!(conds.iter().any(|c| c.0 == "only-b" && c.1 == "b" && c.2 == "Accepted" && c.3 == "Accepted"), "{conds:?}");
+}
+
+/// The idle timeout of one listener; without a policy the other keeps Envoy Gateway's
+/// defaults (no such timeout; a header with underscores is refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_timeout_closes_idle_connections() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = gateway(pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&ctp("idle", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  timeout: {http: {idleTimeout: 300ms, requestReceivedTimeout: 500ms}}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    // One request, a pause longer than the idle timeout, a second request on the connection:
+    // Envoy has marked the idle connection for closing (it drains an HTTP/1.1 connection), so
+    // the second reply says `connection: close`.
+    let closes_after_idle = |port: u16| async move {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        let reply = async |s: &mut tokio::net::TcpStream| {
+            s.write_all(b"GET / HTTP/1.1\r\nHost: app\r\n\r\n").await.expect("write");
+            let (mut buf, mut got) = ([0u8; 4096], Vec::new());
+            while !String::from_utf8_lossy(&got).contains("\"body_bytes\"") {
+                let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("reply in time").expect("read");
+                assert!(n > 0, "closed before the reply");
+                got.extend_from_slice(&buf[..n]);
+            }
+            String::from_utf8_lossy(&got).to_ascii_lowercase()
+        };
+        let first = reply(&mut s).await;
+        assert!(!first.contains("connection: close"), "{first}");
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        reply(&mut s).await.contains("connection: close")
+    };
+    assert!(closes_after_idle(pa).await, "listener a's idle timeout (300ms) did not end the connection");
+    assert!(!closes_after_idle(pb).await, "listener b has no such idle timeout");
+    // A request whose body never comes: 408 after requestReceivedTimeout.
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", pa)).await.expect("connect");
+    s.write_all(b"POST / HTTP/1.1\r\nHost: app\r\ncontent-length: 10\r\n\r\n").await.expect("write");
+    let mut buf = [0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("answered in time").expect("read");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"), "{}", String::from_utf8_lossy(&buf[..n]));
+    assert_eq!(request(pb, "GET", "app", "/", &[("x_user", "ann")]).await.expect("b").status, 400);
+}
+
+#[test]
+fn conflicts_and_shared_ports_in_status() {
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: a, protocol: HTTP, port: 80, hostname: a.example}}\n  - {{name: b, protocol: HTTP, port: 80, hostname: b.example}}\n");
+    let gw = "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}";
+    input.push_str(&ctp("first", "2025-01-01T00:00:00Z", gw, "  path: {disableMergeSlashes: true}\n"));
+    input.push_str(&ctp("second", "2025-01-02T00:00:00Z", gw, "  path: {disableMergeSlashes: true}\n"));
+    input.push_str(&ctp("shared", "2025-01-03T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  path: {disableMergeSlashes: true}\n"));
+    input.push_str(&ctp("nowhere", "2025-01-04T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: c}", "  path: {disableMergeSlashes: true}\n"));
+    let conds = policy_conditions(&input);
+    let has = |name: &str, reason: &str, message: &str| conds.iter().any(|c| c.0 == name && c.2 == "Accepted" && c.3 == reason && c.4 == message);
+    assert!(has("first", "Accepted", "Policy has been accepted."), "{conds:?}");
+    assert!(has("second", "Conflicted", "Unable to target Gateway, another ClientTrafficPolicy has already attached to it"), "{conds:?}");
+    assert!(has("shared", "Invalid", "ClientTrafficPolicy is being applied to multiple http (non https) listeners (default/gw/b) on the same port, which is not allowed"), "{conds:?}");
+    assert!(has("nowhere", "Invalid", "No section name c found for default/gw"), "{conds:?}");
+}
