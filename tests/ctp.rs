@@ -128,3 +128,38 @@ fn conflicts_and_shared_ports_in_status() {
     assert!(has("shared", "Invalid", "ClientTrafficPolicy is being applied to multiple http (non https) listeners (default/gw/b) on the same port, which is not allowed"), "{conds:?}");
     assert!(has("nowhere", "Invalid", "No section name c found for default/gw"), "{conds:?}");
 }
+
+/// connection.connectionLimit: the listener holds two connections; a third is closed. Its
+/// maxRequestsPerConnection ends each connection after one request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_limits() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = gateway(pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&ctp("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  connection:\n    bufferLimit: 64Ki\n    maxAcceptPerSocketEvent: 4\n    connectionLimit: {value: 2}\n"));
+    input.push_str(&ctp("one-request", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  connection:\n    connectionLimit: {maxRequestsPerConnection: 1}\n"));
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.bootstrap.contains("per_connection_buffer_limit_bytes: 65536"), "{}", served.bootstrap);
+    // A kept-open connection that has had one reply.
+    let open = |port: u16| async move {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        s.write_all(b"GET / HTTP/1.1\r\nHost: app\r\n\r\n").await.ok()?;
+        let (mut buf, mut got) = ([0u8; 4096], Vec::new());
+        while !String::from_utf8_lossy(&got).contains("\"body_bytes\"") {
+            match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("reply or close in time") {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        Some((s, String::from_utf8_lossy(&got).to_ascii_lowercase()))
+    };
+    let first = open(pa).await.expect("first connection");
+    let second = open(pa).await.expect("second connection");
+    assert!(open(pa).await.is_none(), "a third connection was served over the limit of two");
+    drop((first, second));
+    let (_, reply) = open(pb).await.expect("listener b");
+    assert!(reply.contains("connection: close"), "one request per connection: {reply}");
+}

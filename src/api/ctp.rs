@@ -27,11 +27,11 @@ pub struct ClientTrafficPolicySpec {
     pub health_check: Option<HealthCheckSettings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<ClientTimeout>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ClientConnection>,
     // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_ip_detection: Other,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_proxy_protocol: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,10 +58,9 @@ impl ClientTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 11] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 10] {
         [
             ("clientIPDetection", self.client_ip_detection.is_some()),
-            ("connection", self.connection.is_some()),
             ("enableProxyProtocol", self.enable_proxy_protocol.is_some()),
             ("grpc", self.grpc.is_some()),
             ("http1", self.http1.is_some()),
@@ -161,4 +160,41 @@ pub struct HttpClientTimeout {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(DURATION))]
     pub stream_idle_timeout: Option<String>,
+}
+
+/// Limits of the listener's connections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientConnection {
+    /// A quantity of bytes: the soft limit of each connection's buffers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_limit: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_limit: Option<ConnectionLimit>,
+    /// The CRD's default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_accept_per_socket_event: Option<u32>,
+    /// Not implemented yet: refused by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_buffer_limit: Other,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConnectionLimit {
+    /// Connections the listener holds at once; more are closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub value: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub close_delay: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub max_connection_duration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_connection: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub max_stream_duration: Option<String>,
 }

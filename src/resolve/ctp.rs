@@ -26,11 +26,37 @@ pub struct ClientSettings {
     pub health_check_path: Option<String>,
     pub idle_timeout_ms: Option<u64>,
     pub request_timeout_ms: Option<u64>,
+    /// Connections held at once, and how long Envoy waits before closing one over the limit.
+    pub connection_limit: Option<(u64, Option<u64>)>,
+    pub max_connection_duration_ms: Option<u64>,
+    pub max_requests_per_connection: Option<u32>,
+    pub max_stream_duration_ms: Option<u64>,
+    /// Soft limit of each connection's buffers, in bytes (the Envoy listener's).
+    pub buffer_limit: Option<u32>,
+    /// Connections accepted per socket event (the Envoy listener's).
+    pub max_accept_per_socket_event: Option<u32>,
 }
 
-fn settings(s: &ClientTrafficPolicySpec) -> ClientSettings {
+/// Envoy Gateway's translation of a policy, or its error message.
+fn settings(s: &ClientTrafficPolicySpec) -> Result<ClientSettings, String> {
     let h = s.timeout.as_ref().and_then(|t| t.http.as_ref());
-    ClientSettings {
+    let c = s.connection.as_ref();
+    let l = c.and_then(|c| c.connection_limit.as_ref());
+    let ms = |d: &Option<String>| d.as_deref().and_then(duration_ms);
+    let buffer_limit = match c.and_then(|c| c.buffer_limit.as_ref()) {
+        Some(q) => {
+            let bytes = super::traffic::quantity_bytes(q).ok_or("Connection: invalid BufferLimit value")?;
+            Some(u32::try_from(bytes).map_err(|_| format!("Connection: BufferLimit value {bytes} is out of range, must be between 0 and {}", u32::MAX))?)
+        }
+        None => None,
+    };
+    Ok(ClientSettings {
+        connection_limit: l.and_then(|l| l.value.map(|v| (v, ms(&l.close_delay)))),
+        max_connection_duration_ms: l.and_then(|l| ms(&l.max_connection_duration)),
+        max_requests_per_connection: l.and_then(|l| l.max_requests_per_connection),
+        max_stream_duration_ms: l.and_then(|l| ms(&l.max_stream_duration)),
+        buffer_limit,
+        max_accept_per_socket_event: c.and_then(|c| c.max_accept_per_socket_event),
         headers_with_underscores: s.headers.as_ref().and_then(|h| h.with_underscores_action.as_deref()).map(|a| match a {
             "Allow" => "ALLOW",
             "DropHeader" => "DROP_HEADER",
@@ -46,14 +72,14 @@ fn settings(s: &ClientTrafficPolicySpec) -> ClientSettings {
         health_check_path: s.health_check.as_ref().map(|h| h.path.clone()),
         idle_timeout_ms: h.and_then(|h| h.idle_timeout.as_deref()).and_then(duration_ms),
         request_timeout_ms: h.and_then(|h| h.request_received_timeout.as_deref()).and_then(duration_ms),
-    }
+    })
 }
 
 struct Policy<'a> {
     key: ObjectKey,
     loc: &'a crate::source::Locator,
     targets: Vec<TargetRef>,
-    settings: Arc<ClientSettings>,
+    settings: Result<Arc<ClientSettings>, String>,
 }
 
 /// Set a condition on the ancestor, reporting the problem once.
@@ -98,7 +124,7 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller
             let st = rec.status.policies.entry(key.clone()).or_default();
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
             let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind == Kind::Gateway).collect();
-            Policy { key, loc: &item.loc, targets, settings: Arc::new(settings(&item.obj.spec)) }
+            Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec).map(Arc::new) }
         })
         .collect();
     let gw_of: HashMap<ObjectKey, usize> = gateways.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
@@ -152,7 +178,13 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
             (0..g.listeners.len()).filter(|li| !sections.contains(&g.listeners[*li].id.section)).collect()
         }
     };
-    for li in listeners {
-        gateways[gi].listeners[li].client = Some(p.settings.clone());
+    match &p.settings {
+        Ok(s) => {
+            for li in listeners {
+                gateways[gi].listeners[li].client = Some(s.clone());
+            }
+        }
+        // Envoy Gateway leaves the listeners as they are.
+        Err(msg) => problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg.clone(), "/spec").sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid")),
     }
 }

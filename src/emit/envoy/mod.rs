@@ -286,18 +286,33 @@ const DOWNSTREAM_TLS: &str = "type.googleapis.com/envoy.extensions.transport_soc
 
 fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Listener {
     let domain = |table: &str| crate::names::rate_limit_domain(&g.namespace, &g.name, table);
+    // Socket settings are the Envoy listener's, so the port's: the first route table's policy.
+    let client = match &p.transport {
+        ir::Transport::Http { client, .. } => client.clone(),
+        ir::Transport::Tls { chains } => chains.iter().find_map(|c| match &c.serves {
+            ir::ChainServes::Http { client, .. } => client.clone(),
+            ir::ChainServes::Proxy(_) => None,
+        }),
+        ir::Transport::Tcp { .. } | ir::Transport::Udp { .. } => None,
+    };
+    let buffer_limit = client.as_ref().and_then(|c| c.buffer_limit).unwrap_or(BUFFER_LIMIT_BYTES);
+    let accept = match client.as_ref().and_then(|c| c.max_accept_per_socket_event) {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some(1),
+    };
     let tcp_listener = |listener_filters, filter_chains| Listener {
         name: p.name.clone(),
         address: Some(Address::new(&opts.bind_address, p.bind_port)),
         internal_listener: None,
         listener_filters,
         filter_chains,
-        per_connection_buffer_limit_bytes: Some(BUFFER_LIMIT_BYTES),
-        max_connections_to_accept_per_socket_event: Some(1),
+        per_connection_buffer_limit_bytes: Some(buffer_limit),
+        max_connections_to_accept_per_socket_event: accept,
     };
     let chain = |name, filters| FilterChain { name, filter_chain_match: None, filters, transport_socket: None };
     match &p.transport {
-        ir::Transport::Http { virtual_hosts, client } => tcp_listener(Vec::new(), vec![chain(None, vec![hcm_with(&p.name, virtual_hosts, None, &domain(&p.name), client.as_deref())])]),
+        ir::Transport::Http { virtual_hosts, client } => tcp_listener(Vec::new(), vec![chain(None, hcm_with(&p.name, virtual_hosts, None, &domain(&p.name), client.as_deref()))]),
         ir::Transport::Tls { chains } => {
             let inspector = ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: ListenerFilterConfig::Empty(TypedEmpty { type_: TLS_INSPECTOR }) };
             tcp_listener(vec![inspector], chains.iter().map(|c| tls_chain(c, &domain(&c.name), opts)).collect())
@@ -321,7 +336,7 @@ fn tls_chain(c: &ir::TlsChainIr, domain: &str, opts: &EnvoyOptions) -> FilterCha
     let (filters, transport_socket) = match &c.serves {
         ir::ChainServes::Http { virtual_hosts, http2, client, .. } => {
             let alpn = if *http2 { vec!["h2", "http/1.1"] } else { vec!["http/1.1"] };
-            (vec![hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain, client.as_deref())], Some(tls_context(c, alpn, opts)))
+            (hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain, client.as_deref()), Some(tls_context(c, alpn, opts)))
         }
         ir::ChainServes::Proxy(proxy) => (vec![stream::tcp_proxy(proxy)], (!c.certificates.is_empty()).then(|| tls_context(c, Vec::new(), opts))),
     };
@@ -392,13 +407,24 @@ fn misdirected_host(c: &ir::TlsChainIr) -> Option<VirtualHost> {
 
 /// The HTTP connection manager of one route table (a port, or one HTTPS listener's chain).
 /// A route table's HCM; `domain` names it to the rate-limit service.
-fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>, domain: &str, client: Option<&ClientSettings>) -> NetworkFilter {
+/// A route table's filters: the policy's connection limit, if any, then the HCM.
+fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>, domain: &str, client: Option<&ClientSettings>) -> Vec<NetworkFilter> {
     let mut h = hcm_config(name, vhosts, extra, domain);
+    let mut out = Vec::new();
     if let Some(c) = client {
         client_settings(&mut h, c);
+        if let Some((max, delay)) = c.connection_limit {
+            out.push(NetworkFilter {
+                name: "envoy.filters.network.connection_limit",
+                typed_config: NetworkConfig::ConnectionLimit(ConnectionLimit { type_: CONNECTION_LIMIT, stat_prefix: name.to_string(), max_connections: max, delay: delay.map(policy::duration) }),
+            });
+        }
     }
-    hcm_filter(h)
+    out.push(hcm_filter(h));
+    out
 }
+
+const CONNECTION_LIMIT: &str = "type.googleapis.com/envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit";
 
 /// A ClientTrafficPolicy's settings over Envoy Gateway's defaults.
 fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings) {
@@ -406,6 +432,9 @@ fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings) {
         h.common_http_protocol_options.headers_with_underscores_action = a;
     }
     h.common_http_protocol_options.idle_timeout = c.idle_timeout_ms.map(policy::duration);
+    h.common_http_protocol_options.max_connection_duration = c.max_connection_duration_ms.map(policy::duration);
+    h.common_http_protocol_options.max_requests_per_connection = c.max_requests_per_connection;
+    h.common_http_protocol_options.max_stream_duration = c.max_stream_duration_ms.map(policy::duration);
     h.request_timeout = c.request_timeout_ms.map(policy::duration);
     if let Some(m) = c.merge_slashes {
         h.merge_slashes = m;
@@ -445,6 +474,9 @@ fn hcm_config(
         common_http_protocol_options: CommonHttpProtocolOptions {
             headers_with_underscores_action: "REJECT_REQUEST",
             idle_timeout: None,
+            max_connection_duration: None,
+            max_requests_per_connection: None,
+            max_stream_duration: None,
         },
         http2_protocol_options: Http2ProtocolOptions {
             max_concurrent_streams: 100,

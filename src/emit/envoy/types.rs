@@ -218,6 +218,19 @@ pub struct NetworkFilter {
 pub enum NetworkConfig {
     Hcm(Box<HttpConnectionManager>),
     TcpProxy(super::stream::TcpProxy),
+    ConnectionLimit(ConnectionLimit),
+}
+
+/// At most `max_connections` connections at once on the filter chain; one more is closed
+/// (after `delay`).
+#[derive(Serialize)]
+pub struct ConnectionLimit {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub stat_prefix: String,
+    pub max_connections: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -246,6 +259,12 @@ pub struct CommonHttpProtocolOptions {
     pub headers_with_underscores_action: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connection_duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_connection: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_stream_duration: Option<String>,
 }
 
 #[derive(Serialize)]
