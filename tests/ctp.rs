@@ -163,3 +163,17 @@ async fn connection_limits() {
     let (_, reply) = open(pb).await.expect("listener b");
     assert!(reply.contains("connection: close"), "one request per connection: {reply}");
 }
+
+/// Connection settings reach only HTTP and HTTPS listeners yet: on a Gateway with a TCP
+/// listener they are refused by name, not dropped.
+#[test]
+fn connection_settings_on_stream_listeners_fail_closed() {
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: web, protocol: HTTP, port: 80}}\n  - {{name: db, protocol: TCP, port: 5432}}\n");
+    input.push_str(&ctp("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  connection: {connectionLimit: {value: 10}}\n"));
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unsupported::field") && err.contains("connection settings on TCP, TLS and UDP listeners"), "{err}");
+    let only_web = input.replace("kind: Gateway, name: gw}]", "kind: Gateway, name: gw, sectionName: web}]");
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &only_web);
+    assert_eq!(code, 0, "{err}");
+}

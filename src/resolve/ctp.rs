@@ -180,6 +180,14 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
     };
     match &p.settings {
         Ok(s) => {
+            // Envoy Gateway applies `connection` to TCP and TLS listeners too; gatewayc does
+            // not yet, and says so rather than drop it.
+            let streams = listeners.iter().any(|li| !matches!(gateways[gi].listeners[*li].protocol, super::Protocol::Http | super::Protocol::Https));
+            let connection = s.connection_limit.is_some() || s.buffer_limit.is_some() || s.max_accept_per_socket_event.is_some();
+            if streams && connection {
+                let msg = "ClientTrafficPolicy connection settings on TCP, TLS and UDP listeners are not supported yet";
+                rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/connection").help(crate::validate::UNSUPPORTED_HELP));
+            }
             for li in listeners {
                 gateways[gi].listeners[li].client = Some(s.clone());
             }
