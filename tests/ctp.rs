@@ -177,3 +177,27 @@ fn connection_settings_on_stream_listeners_fail_closed() {
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &only_web);
     assert_eq!(code, 0, "{err}");
 }
+
+/// headers.requestID: PreserveOrGenerate keeps the client's `x-request-id` (and makes one when
+/// it has none); without a policy Envoy replaces an external request's id, as Envoy Gateway's
+/// edge defaults do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_id_is_preserved_or_replaced() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = gateway(pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&ctp("ids", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  headers: {requestID: PreserveOrGenerate}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let seen = |port: u16, id: Option<&'static str>| async move {
+        let headers: Vec<(&str, &str)> = id.map(|i| ("x-request-id", i)).into_iter().collect();
+        let r = request(port, "GET", "app", "/", &headers).await.expect("request");
+        r.echo()["headers"]["x-request-id"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(seen(pa, Some("client-id-1")).await, "client-id-1");
+    assert!(!seen(pa, None).await.is_empty(), "no id generated");
+    let replaced = seen(pb, Some("client-id-1")).await;
+    assert!(!replaced.is_empty() && replaced != "client-id-1", "{replaced}");
+}

@@ -30,7 +30,7 @@ pub struct ClientTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<ClientConnection>,
     // Not implemented yet: refused by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "clientIPDetection", default, skip_serializing_if = "Option::is_none")]
     pub client_ip_detection: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_proxy_protocol: Option<bool>,
@@ -92,9 +92,10 @@ pub struct HeaderSettings {
     pub host: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_response_headers: Other,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Deprecated: true is requestID PreserveOrGenerate.
+    #[serde(rename = "preserveXRequestID", default, skip_serializing_if = "Option::is_none")]
     pub preserve_x_request_id: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "requestID", default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["PreserveOrGenerate", "Preserve", "Generate", "Disable"]))]
     pub request_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,15 +103,13 @@ pub struct HeaderSettings {
 }
 
 impl HeaderSettings {
-    pub fn unimplemented(&self) -> [(&'static str, bool); 8] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 6] {
         [
             ("disableRateLimitHeaders", self.disable_rate_limit_headers.is_some()),
             ("earlyRequestHeaders", self.early_request_headers.is_some()),
             ("enableEnvoyHeaders", self.enable_envoy_headers.is_some()),
             ("host", self.host.is_some()),
             ("lateResponseHeaders", self.late_response_headers.is_some()),
-            ("preserveXRequestID", self.preserve_x_request_id.is_some()),
-            ("requestID", self.request_id.is_some()),
             ("xForwardedClientCert", self.x_forwarded_client_cert.is_some()),
         ]
     }

@@ -31,6 +31,8 @@ pub struct ClientSettings {
     pub max_connection_duration_ms: Option<u64>,
     pub max_requests_per_connection: Option<u32>,
     pub max_stream_duration_ms: Option<u64>,
+    /// What Envoy does with `x-request-id`: (keep the client's, generate one when missing).
+    pub request_id: Option<(bool, bool)>,
     /// Soft limit of each connection's buffers, in bytes (the Envoy listener's).
     pub buffer_limit: Option<u32>,
     /// Connections accepted per socket event (the Envoy listener's).
@@ -57,6 +59,14 @@ fn settings(s: &ClientTrafficPolicySpec) -> Result<ClientSettings, String> {
         max_stream_duration_ms: l.and_then(|l| ms(&l.max_stream_duration)),
         buffer_limit,
         max_accept_per_socket_event: c.and_then(|c| c.max_accept_per_socket_event),
+        // requestID wins over the deprecated preserveXRequestID (true: PreserveOrGenerate).
+        request_id: s.headers.as_ref().and_then(|h| match (h.request_id.as_deref(), h.preserve_x_request_id) {
+            (Some("PreserveOrGenerate"), _) | (None, Some(true)) => Some((true, true)),
+            (Some("Preserve"), _) => Some((true, false)),
+            (Some("Generate"), _) => Some((false, true)),
+            (Some(_), _) => Some((false, false)),
+            (None, _) => None,
+        }),
         headers_with_underscores: s.headers.as_ref().and_then(|h| h.with_underscores_action.as_deref()).map(|a| match a {
             "Allow" => "ALLOW",
             "DropHeader" => "DROP_HEADER",

@@ -436,6 +436,9 @@ fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings) {
     h.common_http_protocol_options.max_requests_per_connection = c.max_requests_per_connection;
     h.common_http_protocol_options.max_stream_duration = c.max_stream_duration_ms.map(policy::duration);
     h.request_timeout = c.request_timeout_ms.map(policy::duration);
+    if let Some((preserve, generate)) = c.request_id {
+        (h.preserve_external_request_id, h.generate_request_id) = (Some(preserve), Some(generate));
+    }
     if let Some(m) = c.merge_slashes {
         h.merge_slashes = m;
     }
@@ -484,6 +487,8 @@ fn hcm_config(
             initial_connection_window_size: 1_048_576,
         },
         request_timeout: None,
+        preserve_external_request_id: None,
+        generate_request_id: None,
         // WebSocket upgrades pass through to backends (appProtocol kubernetes.io/ws or not),
         // as Envoy Gateway allows them.
         upgrade_configs: vec![UpgradeConfig {

@@ -248,6 +248,10 @@ pub struct HttpConnectionManager {
     /// The whole request must arrive within this (a ClientTrafficPolicy's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preserve_external_request_id: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generate_request_id: Option<bool>,
     pub upgrade_configs: Vec<UpgradeConfig>,
     pub access_log: Vec<AccessLog>,
     pub http_filters: Vec<HttpFilter>,
