@@ -16,6 +16,35 @@ fn ctp(name: &str, created: &str, target: &str, body: &str) -> String {
     format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {{name: {name}, namespace: default, creationTimestamp: \"{created}\"}}\nspec:\n  targetRefs: [{target}]\n{body}")
 }
 
+/// An echo backend behind listeners a and b of `gw` (one route to it) with `policies`, in a
+/// running Envoy: the backend, the two ports, the run and its input.
+async fn two_listeners(envoy: &std::path::Path, policies: &[String]) -> (Echo, u16, u16, Served, String) {
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = gateway(pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    for p in policies {
+        input.push_str(p);
+    }
+    let served = serve(envoy, &input, &[]).await;
+    (b, pa, pb, served, input)
+}
+
+/// One GET on an open connection: the reply (lower-cased), or None when Envoy closed it first
+/// (bounded to 5 s).
+async fn raw_get(s: &mut tokio::net::TcpStream) -> Option<String> {
+    s.write_all(b"GET / HTTP/1.1\r\nHost: app\r\n\r\n").await.ok()?;
+    let (mut buf, mut got) = ([0u8; 4096], Vec::new());
+    while !String::from_utf8_lossy(&got).contains("\"body_bytes\"") {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("reply or close in time") {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&got).to_ascii_lowercase())
+}
+
 /// (policy, sectionName or "") → (type, status, reason, message) of its ancestors' conditions.
 fn policy_conditions(input: &str) -> Vec<(String, String, String, String, String)> {
     let (code, out, err) = gatewayc(&["status", "-f", "-"], input);
@@ -40,14 +69,11 @@ fn policy_conditions(input: &str) -> Vec<(String, String, String, String, String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listener_policy_beats_gateway_policy() {
     let Some(envoy) = envoy() else { return };
-    let b = echo("b").await;
-    let (pa, pb) = (free_port(), free_port());
-    let mut input = gateway(pa, pb);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&ctp("gw", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  headers: {withUnderscoresAction: Allow}\n  healthCheck: {path: /healthz}\n"));
-    input.push_str(&ctp("only-b", "2025-02-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  headers: {withUnderscoresAction: DropHeader}\n  path: {disableMergeSlashes: true, escapedSlashesAction: KeepUnchanged}\n"));
-    let _served = serve(&envoy, &input, &[]).await;
+    let (b, pa, pb, _served, input) = two_listeners(&envoy, &[
+        ctp("gw", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  headers: {withUnderscoresAction: Allow}\n  healthCheck: {path: /healthz}\n"),
+        ctp("only-b", "2025-02-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  headers: {withUnderscoresAction: DropHeader}\n  path: {disableMergeSlashes: true, escapedSlashesAction: KeepUnchanged}\n"),
+    ])
+    .await;
 
     // Listener a: the Gateway's policy. Underscore headers pass; Envoy answers the health path.
     let r = request(pa, "GET", "app", "/x", &[("x_user", "ann")]).await.expect("a");
@@ -75,32 +101,19 @@ async fn listener_policy_beats_gateway_policy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_timeout_closes_idle_connections() {
     let Some(envoy) = envoy() else { return };
-    let b = echo("b").await;
-    let (pa, pb) = (free_port(), free_port());
-    let mut input = gateway(pa, pb);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&ctp("idle", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  timeout: {http: {idleTimeout: 300ms, requestReceivedTimeout: 500ms}}\n"));
-    let _served = serve(&envoy, &input, &[]).await;
+    let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
+        ctp("idle", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  timeout: {http: {idleTimeout: 300ms, requestReceivedTimeout: 500ms}}\n"),
+    ])
+    .await;
     // One request, a pause longer than the idle timeout, a second request on the connection:
     // Envoy has marked the idle connection for closing (it drains an HTTP/1.1 connection), so
     // the second reply says `connection: close`.
     let closes_after_idle = |port: u16| async move {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
-        let reply = async |s: &mut tokio::net::TcpStream| {
-            s.write_all(b"GET / HTTP/1.1\r\nHost: app\r\n\r\n").await.expect("write");
-            let (mut buf, mut got) = ([0u8; 4096], Vec::new());
-            while !String::from_utf8_lossy(&got).contains("\"body_bytes\"") {
-                let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("reply in time").expect("read");
-                assert!(n > 0, "closed before the reply");
-                got.extend_from_slice(&buf[..n]);
-            }
-            String::from_utf8_lossy(&got).to_ascii_lowercase()
-        };
-        let first = reply(&mut s).await;
+        let first = raw_get(&mut s).await.expect("closed before the reply");
         assert!(!first.contains("connection: close"), "{first}");
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        reply(&mut s).await.contains("connection: close")
+        raw_get(&mut s).await.expect("closed before the reply").contains("connection: close")
     };
     assert!(closes_after_idle(pa).await, "listener a's idle timeout (300ms) did not end the connection");
     assert!(!closes_after_idle(pb).await, "listener b has no such idle timeout");
@@ -134,27 +147,17 @@ fn conflicts_and_shared_ports_in_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_limits() {
     let Some(envoy) = envoy() else { return };
-    let b = echo("b").await;
-    let (pa, pb) = (free_port(), free_port());
-    let mut input = gateway(pa, pb);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&ctp("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  connection:\n    bufferLimit: 64Ki\n    maxAcceptPerSocketEvent: 4\n    connectionLimit: {value: 2}\n"));
-    input.push_str(&ctp("one-request", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  connection:\n    connectionLimit: {maxRequestsPerConnection: 1}\n"));
-    let served = serve(&envoy, &input, &[]).await;
+    let (_b, pa, pb, served, _) = two_listeners(&envoy, &[
+        ctp("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  connection:\n    bufferLimit: 64Ki\n    maxAcceptPerSocketEvent: 4\n    connectionLimit: {value: 2}\n"),
+        ctp("one-request", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  connection:\n    connectionLimit: {maxRequestsPerConnection: 1}\n"),
+    ])
+    .await;
     assert!(served.bootstrap.contains("per_connection_buffer_limit_bytes: 65536"), "{}", served.bootstrap);
     // A kept-open connection that has had one reply.
     let open = |port: u16| async move {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
-        s.write_all(b"GET / HTTP/1.1\r\nHost: app\r\n\r\n").await.ok()?;
-        let (mut buf, mut got) = ([0u8; 4096], Vec::new());
-        while !String::from_utf8_lossy(&got).contains("\"body_bytes\"") {
-            match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("reply or close in time") {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-        Some((s, String::from_utf8_lossy(&got).to_ascii_lowercase()))
+        let reply = raw_get(&mut s).await?;
+        Some((s, reply))
     };
     let first = open(pa).await.expect("first connection");
     let second = open(pa).await.expect("second connection");
@@ -184,13 +187,10 @@ fn connection_settings_on_stream_listeners_fail_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_id_is_preserved_or_replaced() {
     let Some(envoy) = envoy() else { return };
-    let b = echo("b").await;
-    let (pa, pb) = (free_port(), free_port());
-    let mut input = gateway(pa, pb);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&ctp("ids", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  headers: {requestID: PreserveOrGenerate}\n"));
-    let _served = serve(&envoy, &input, &[]).await;
+    let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
+        ctp("ids", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  headers: {requestID: PreserveOrGenerate}\n"),
+    ])
+    .await;
     let seen = |port: u16, id: Option<&'static str>| async move {
         let headers: Vec<(&str, &str)> = id.map(|i| ("x-request-id", i)).into_iter().collect();
         let r = request(port, "GET", "app", "/", &headers).await.expect("request");

@@ -178,17 +178,7 @@ struct Ctx<'a> {
 
 /// Set a condition on every ancestor, reporting the problem once.
 fn problem_for(rec: &mut Recorder, p: &Policy, ancestors: &[AncestorRef], pr: Problem) {
-    let site = Site { object: &p.key, loc: &p.item.loc };
-    let cond = pr.condition.clone();
-    let mut pr = pr;
-    pr.condition = None;
-    let message = pr.message.clone();
-    rec.report(site, pr);
-    if let Some((_, type_, status, reason)) = cond {
-        for a in ancestors {
-            rec.condition(Target::PolicyAncestor(p.key.clone(), a.clone()), Condition::new(type_, status, reason, message.clone()));
-        }
-    }
+    policy::report_for_ancestors(rec, Site { object: &p.key, loc: &p.item.loc }, ancestors, pr);
 }
 
 fn accepted(rec: &mut Recorder, p: &Policy, ancestors: &[AncestorRef]) {

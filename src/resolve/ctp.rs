@@ -94,14 +94,7 @@ struct Policy<'a> {
 
 /// Set a condition on the ancestor, reporting the problem once.
 fn problem(rec: &mut Recorder, p: &Policy, a: &AncestorRef, pr: Problem) {
-    let cond = pr.condition.clone();
-    let mut pr = pr;
-    pr.condition = None;
-    let message = pr.message.clone();
-    rec.report(Site { object: &p.key, loc: p.loc }, pr);
-    if let Some((_, type_, status, reason)) = cond {
-        rec.condition(Target::PolicyAncestor(p.key.clone(), a.clone()), Condition::new(type_, status, reason, message));
-    }
+    policy::report_for_ancestors(rec, Site { object: &p.key, loc: p.loc }, std::slice::from_ref(a), pr);
 }
 
 /// The other plain-HTTP listeners of the Gateway on listener `li`'s port (they share its

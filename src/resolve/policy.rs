@@ -4,7 +4,7 @@
 //! is written for.
 
 use super::ResolvedGateway;
-use super::status::AncestorRef;
+use super::status::{AncestorRef, Condition, Problem, Recorder, Site, Target};
 use crate::api::policy::PolicyTargets;
 use crate::api::{Kind, Resources};
 use crate::id::ObjectKey;
@@ -129,4 +129,19 @@ pub fn route_list(keys: impl Iterator<Item = ObjectKey>) -> String {
     v.sort();
     v.dedup();
     format!("[{}]", v.join(" "))
+}
+
+/// Report a policy's problem once, and set the condition it implies on each of `ancestors`
+/// (a policy's status is per ancestor).
+pub fn report_for_ancestors(rec: &mut Recorder, site: Site, ancestors: &[AncestorRef], pr: Problem) {
+    let mut pr = pr;
+    let cond = pr.condition.take();
+    let message = pr.message.clone();
+    let key = site.object.clone();
+    rec.report(site, pr);
+    if let Some((_, type_, status, reason)) = cond {
+        for a in ancestors {
+            rec.condition(Target::PolicyAncestor(key.clone(), a.clone()), Condition::new(type_, status, reason, message.clone()));
+        }
+    }
 }

@@ -129,7 +129,7 @@ pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
 }
 
 /// A quantity of bytes as the CRD's pattern takes it (digits, an optional unit).
-fn quantity(q: Option<&serde_json::Value>, field: &str, at: &str, ctx: &mut Ctx) {
+pub(super) fn quantity(q: Option<&serde_json::Value>, field: &str, at: &str, ctx: &mut Ctx) {
     if q.is_some_and(|q| crate::resolve::traffic::quantity_bytes(q).is_none()) {
         ctx.error(Code::SchemaPattern, format!("{field} must be a whole number of bytes, optionally with a unit (Ki, Mi, Gi, k, M, G)"), at);
     }

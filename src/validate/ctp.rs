@@ -26,9 +26,7 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
         if c.socket_buffer_limit.is_some() {
             ctx.unsupported("/spec/connection/socketBufferLimit", "ClientTrafficPolicy connection.socketBufferLimit");
         }
-        if c.buffer_limit.as_ref().is_some_and(|q| crate::resolve::traffic::quantity_bytes(q).is_none()) {
-            ctx.error(crate::diag::Code::SchemaPattern, "bufferLimit must be a whole number of bytes, optionally with a unit (Ki, Mi, Gi, k, M, G)", "/spec/connection/bufferLimit");
-        }
+        super::btp::quantity(c.buffer_limit.as_ref(), "bufferLimit", "/spec/connection/bufferLimit", ctx);
         if c.connection_limit.as_ref().is_some_and(|l| l.close_delay.is_some() && l.value.is_none()) {
             ctx.error(crate::diag::Code::SchemaRule, "closeDelay can only be configured when value is set", "/spec/connection/connectionLimit");
         }

@@ -177,5 +177,5 @@ pub fn service_configs(g: &GatewayIr) -> Vec<ServiceConfig> {
 
 /// Whether any route of `g` has global rate limits (the bootstrap then needs the service).
 pub fn used(g: &GatewayIr) -> bool {
-    !service_configs(g).is_empty()
+    g.ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).any(|r| matches!(&r.action, ir::Action::Forward { traffic: Some(t), .. } if t.global_rate_limit.is_some()))
 }
