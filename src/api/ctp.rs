@@ -50,7 +50,7 @@ pub struct ClientTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_keepalive: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Other,
+    pub tls: Option<ClientTls>,
 }
 
 impl ClientTrafficPolicySpec {
@@ -58,7 +58,7 @@ impl ClientTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 10] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 9] {
         [
             ("clientIPDetection", self.client_ip_detection.is_some()),
             ("enableProxyProtocol", self.enable_proxy_protocol.is_some()),
@@ -69,7 +69,6 @@ impl ClientTrafficPolicySpec {
             ("proxyProtocol", self.proxy_protocol.is_some()),
             ("scheme", self.scheme.is_some()),
             ("tcpKeepalive", self.tcp_keepalive.is_some()),
-            ("tls", self.tls.is_some()),
         ]
     }
 }
@@ -197,3 +196,58 @@ pub struct ConnectionLimit {
     #[schemars(pattern(DURATION))]
     pub max_stream_duration: Option<String>,
 }
+
+/// TLS versions the listener should accept, as the CRD spells them.
+pub const TLS_VERSIONS: [&str; 5] = ["Auto", "1.0", "1.1", "1.2", "1.3"];
+
+/// How the listener terminates TLS with its clients.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientTls {
+    /// The CRD's default: 1.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = TLS_VERSIONS))]
+    pub min_version: Option<String>,
+    /// The CRD's default: 1.3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = TLS_VERSIONS))]
+    pub max_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciphers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecdh_curves: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_algorithms: Option<Vec<String>>,
+    /// Offered in this order; empty turns ALPN off. Absent: h2 and http/1.1.
+    #[serde(rename = "alpnProtocols", default, skip_serializing_if = "Option::is_none")]
+    pub alpn_protocols: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<TlsSession>,
+    // Not implemented yet: refused by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_validation: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprints: Other,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsSession {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumption: Option<TlsResumption>,
+}
+
+/// Session resumption Envoy offers; Envoy Gateway turns both off unless asked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsResumption {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stateful: Option<Empty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stateless: Option<Empty>,
+}
+
+/// An object with no fields (its presence is the setting).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}

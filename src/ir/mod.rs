@@ -117,6 +117,8 @@ pub struct TlsChainIr {
     pub certificates: Vec<std::sync::Arc<resolve::tls::Certificate>>,
     /// Client certificates asked for and verified against a CA bundle (terminated TLS only).
     pub client_validation: Option<std::sync::Arc<resolve::tls::ClientValidation>>,
+    /// Versions, ciphers, ALPN and resumption (a ClientTrafficPolicy's, else the defaults).
+    pub tls: std::sync::Arc<resolve::ctp::DownstreamTls>,
     pub serves: ChainServes,
 }
 
@@ -473,6 +475,7 @@ fn tls_chains(g: &resolve::ResolvedGateway, port: u32, mut owned: BTreeMap<usize
             server_names: l.hostname.iter().cloned().collect(),
             certificates: l.certificates.clone(),
             client_validation: l.client_validation.clone(),
+            tls: resolve::ctp::listener_tls(l),
             serves: ChainServes::Http { virtual_hosts, misdirected, http2: !l.tls_overlaps, client: l.client.clone() },
         });
     }

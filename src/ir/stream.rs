@@ -122,6 +122,7 @@ pub(super) fn tls_chains(
                 Vec::new()
             },
             client_validation: if l.protocol == Protocol::TlsTerminate { l.client_validation.clone() } else { None },
+            tls: crate::resolve::ctp::listener_tls(l),
             serves: ChainServes::Proxy(proxy),
         });
     }

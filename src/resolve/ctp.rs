@@ -37,6 +37,63 @@ pub struct ClientSettings {
     pub buffer_limit: Option<u32>,
     /// Connections accepted per socket event (the Envoy listener's).
     pub max_accept_per_socket_event: Option<u32>,
+    /// How a terminating listener speaks TLS (HTTPS and TLS-terminate listeners only).
+    pub tls: Option<Arc<DownstreamTls>>,
+}
+
+/// TLS with the clients of a terminating listener, in Envoy's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownstreamTls {
+    pub min_version: &'static str,
+    pub max_version: &'static str,
+    pub ciphers: Vec<String>,
+    pub ecdh_curves: Vec<String>,
+    pub signature_algorithms: Vec<String>,
+    /// None: the listener's default (h2 and http/1.1 for HTTPS); empty: no ALPN.
+    pub alpn: Option<Vec<String>>,
+    pub stateful_resumption: bool,
+    pub stateless_resumption: bool,
+}
+
+impl Default for DownstreamTls {
+    /// Envoy Gateway's, with or without a policy: TLS 1.2 to 1.3, no session resumption.
+    fn default() -> Self {
+        DownstreamTls {
+            min_version: "TLSv1_2",
+            max_version: "TLSv1_3",
+            ciphers: Vec::new(),
+            ecdh_curves: Vec::new(),
+            signature_algorithms: Vec::new(),
+            alpn: None,
+            stateful_resumption: false,
+            stateless_resumption: false,
+        }
+    }
+}
+
+fn tls_version(v: &str) -> &'static str {
+    match v {
+        "1.0" => "TLSv1_0",
+        "1.1" => "TLSv1_1",
+        "1.2" => "TLSv1_2",
+        "1.3" => "TLSv1_3",
+        _ => "TLS_AUTO",
+    }
+}
+
+fn downstream_tls(t: &crate::api::ctp::ClientTls) -> DownstreamTls {
+    let d = DownstreamTls::default();
+    let resumption = t.session.as_ref().and_then(|s| s.resumption.as_ref());
+    DownstreamTls {
+        min_version: t.min_version.as_deref().map_or(d.min_version, tls_version),
+        max_version: t.max_version.as_deref().map_or(d.max_version, tls_version),
+        ciphers: t.ciphers.clone().unwrap_or_default(),
+        ecdh_curves: t.ecdh_curves.clone().unwrap_or_default(),
+        signature_algorithms: t.signature_algorithms.clone().unwrap_or_default(),
+        alpn: t.alpn_protocols.clone(),
+        stateful_resumption: resumption.is_some_and(|r| r.stateful.is_some()),
+        stateless_resumption: resumption.is_some_and(|r| r.stateless.is_some()),
+    }
 }
 
 /// Envoy Gateway's translation of a policy, or its error message.
@@ -59,10 +116,12 @@ fn settings(s: &ClientTrafficPolicySpec) -> Result<ClientSettings, String> {
         max_stream_duration_ms: l.and_then(|l| ms(&l.max_stream_duration)),
         buffer_limit,
         max_accept_per_socket_event: c.and_then(|c| c.max_accept_per_socket_event),
-        // requestID wins over the deprecated preserveXRequestID (true: PreserveOrGenerate).
+        tls: s.tls.as_ref().map(|t| Arc::new(downstream_tls(t))),
+        // requestID wins over the deprecated preserveXRequestID (true: Preserve, as Envoy
+        // Gateway maps it).
         request_id: s.headers.as_ref().and_then(|h| match (h.request_id.as_deref(), h.preserve_x_request_id) {
-            (Some("PreserveOrGenerate"), _) | (None, Some(true)) => Some((true, true)),
-            (Some("Preserve"), _) => Some((true, false)),
+            (Some("PreserveOrGenerate"), _) => Some((true, true)),
+            (Some("Preserve"), _) | (None, Some(true)) => Some((true, false)),
             (Some("Generate"), _) => Some((false, true)),
             (Some(_), _) => Some((false, false)),
             (None, _) => None,
@@ -198,4 +257,9 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
         // Envoy Gateway leaves the listeners as they are.
         Err(msg) => problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg.clone(), "/spec").sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid")),
     }
+}
+
+/// The TLS a listener speaks with its clients: its policy's, else Envoy Gateway's defaults.
+pub fn listener_tls(l: &super::ResolvedListener) -> Arc<DownstreamTls> {
+    l.client.as_ref().and_then(|c| c.tls.clone()).unwrap_or_default()
 }

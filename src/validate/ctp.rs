@@ -31,6 +31,9 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
             ctx.error(crate::diag::Code::SchemaRule, "closeDelay can only be configured when value is set", "/spec/connection/connectionLimit");
         }
     }
+    if let Some(t) = &s.tls {
+        check_tls(t, ctx);
+    }
     if let Some(t) = &s.timeout {
         if t.tcp.is_some() {
             ctx.unsupported("/spec/timeout/tcp", "ClientTrafficPolicy timeout.tcp");
@@ -41,6 +44,33 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
                     ctx.unsupported(format!("/spec/timeout/http/{field}"), &format!("ClientTrafficPolicy timeout.http.{field}"));
                 }
             }
+        }
+    }
+}
+
+/// The CRD's CEL rules on `tls`; the parts not implemented yet are refused by name.
+fn check_tls(t: &crate::api::ctp::ClientTls, ctx: &mut Ctx) {
+    use crate::diag::Code;
+    for (field, set) in [("clientValidation", t.client_validation.is_some()), ("fingerprints", t.fingerprints.is_some())] {
+        if set {
+            ctx.unsupported(format!("/spec/tls/{field}"), &format!("ClientTrafficPolicy tls.{field}"));
+        }
+    }
+    if t.min_version.as_deref() == Some("1.3") && t.ciphers.is_some() {
+        ctx.error(Code::SchemaRule, "setting ciphers has no effect if the minimum possible TLS version is 1.3", "/spec/tls");
+    }
+    // Auto is the lowest minimum and the highest maximum; an absent minimum is 1.2.
+    let rank = |v: &str, auto: u8| match v {
+        "1.0" => 1,
+        "1.1" => 2,
+        "1.2" => 3,
+        "1.3" => 4,
+        _ => auto,
+    };
+    if let Some(max) = t.max_version.as_deref() {
+        let min = t.min_version.as_deref().map_or(3, |m| rank(m, 0));
+        if min > rank(max, 5) {
+            ctx.error(Code::SchemaRule, "minVersion must be smaller or equal to maxVersion", "/spec/tls");
         }
     }
 }

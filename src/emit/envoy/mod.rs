@@ -335,10 +335,12 @@ fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Listener {
 fn tls_chain(c: &ir::TlsChainIr, domain: &str, opts: &EnvoyOptions) -> FilterChain {
     let (filters, transport_socket) = match &c.serves {
         ir::ChainServes::Http { virtual_hosts, http2, client, .. } => {
-            let alpn = if *http2 { vec!["h2", "http/1.1"] } else { vec!["http/1.1"] };
+            // The policy's ALPN list, else h2 and HTTP/1.1 (HTTP/1.1 alone where certificates
+            // overlap, against connection coalescing).
+            let alpn = c.tls.alpn.clone().unwrap_or_else(|| if *http2 { vec!["h2".into(), "http/1.1".into()] } else { vec!["http/1.1".into()] });
             (hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain, client.as_deref()), Some(tls_context(c, alpn, opts)))
         }
-        ir::ChainServes::Proxy(proxy) => (vec![stream::tcp_proxy(proxy)], (!c.certificates.is_empty()).then(|| tls_context(c, Vec::new(), opts))),
+        ir::ChainServes::Proxy(proxy) => (vec![stream::tcp_proxy(proxy)], (!c.certificates.is_empty()).then(|| tls_context(c, c.tls.alpn.clone().unwrap_or_default(), opts))),
     };
     FilterChain {
         name: Some(c.name.clone()),
@@ -361,12 +363,23 @@ fn certificate_sources(cert: &crate::resolve::tls::Certificate, opts: &EnvoyOpti
 }
 
 /// The chain's certificates, inline or as files under `--secrets-dir`.
-fn tls_context(c: &ir::TlsChainIr, alpn: Vec<&'static str>, opts: &EnvoyOptions) -> TransportSocket {
+fn tls_context(c: &ir::TlsChainIr, alpn: Vec<String>, opts: &EnvoyOptions) -> TransportSocket {
+    let t = &c.tls;
     TransportSocket {
         name: "envoy.transport_sockets.tls",
         typed_config: DownstreamTlsContext {
             type_: DOWNSTREAM_TLS,
+            // Session resumption is off unless a policy turns it on, as Envoy Gateway has it.
+            disable_stateful_session_resumption: !t.stateful_resumption,
+            disable_stateless_session_resumption: !t.stateless_resumption,
             common_tls_context: CommonTlsContext {
+                tls_params: TlsParameters {
+                    tls_minimum_protocol_version: t.min_version,
+                    tls_maximum_protocol_version: t.max_version,
+                    cipher_suites: t.ciphers.clone(),
+                    ecdh_curves: t.ecdh_curves.clone(),
+                    signature_algorithms: t.signature_algorithms.clone(),
+                },
                 tls_certificates: c.certificates.iter().map(|cert| certificate_sources(cert, opts)).collect(),
                 // Client certificates: asked for and verified against the CA bundle (public,
                 // so inline); required unless the mode is AllowInsecureFallback.

@@ -175,14 +175,32 @@ pub struct DownstreamTlsContext {
     pub common_tls_context: CommonTlsContext,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_client_certificate: Option<bool>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_stateful_session_resumption: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_stateless_session_resumption: bool,
 }
 
 #[derive(Serialize)]
 pub struct CommonTlsContext {
+    pub tls_params: TlsParameters,
     pub tls_certificates: Vec<TlsCertificate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_context: Option<CertificateValidationContext>,
-    pub alpn_protocols: Vec<&'static str>,
+    pub alpn_protocols: Vec<String>,
+}
+
+/// The TLS versions, cipher suites, curves and signature algorithms a listener accepts.
+#[derive(Serialize)]
+pub struct TlsParameters {
+    pub tls_minimum_protocol_version: &'static str,
+    pub tls_maximum_protocol_version: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cipher_suites: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ecdh_curves: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signature_algorithms: Vec<String>,
 }
 
 /// The CA bundle peers' certificates must chain to, and names they must carry.

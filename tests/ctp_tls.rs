@@ -1,0 +1,118 @@
+//! ClientTrafficPolicy `tls` through a real Envoy: versions, ALPN and session resumption on
+//! one HTTPS listener; the listener without a policy keeps Envoy Gateway's defaults (TLS 1.2
+//! and 1.3, h2 and HTTP/1.1, no resumption). The CRD's rules on `tls`.
+
+mod support;
+use std::sync::Arc;
+use std::time::Duration;
+use support::policy::*;
+use support::*;
+
+/// Two HTTPS listeners (a, b) on their own ports with one certificate for `app.example`.
+fn https_gateway(pki: &Pki, a: u16, b: u16) -> String {
+    let (crt, key) = pki.leaf(&["app.example"]);
+    let tls = "tls: {certificateRefs: [{name: cert}]}";
+    let mut s = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: a, protocol: HTTPS, port: {a}, hostname: app.example, {tls}}}\n  - {{name: b, protocol: HTTPS, port: {b}, hostname: app.example, {tls}}}\n");
+    s.push_str(&tls_secret("default", "cert", &crt, &key));
+    s
+}
+
+fn ctp(target: &str, body: &str) -> String {
+    format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {{name: tls, namespace: default}}\nspec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: Gateway, name: gw{target}}}]\n{body}")
+}
+
+/// A client config trusting `pki`, limited to `versions`, offering `alpn`.
+fn client(pki: &Pki, versions: &[&'static rustls::SupportedProtocolVersion], alpn: &[&str]) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca_der.clone()).expect("ca");
+    let mut c = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(versions)
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    c.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Arc::new(c)
+}
+
+/// One handshake to 127.0.0.1:`port` and a GET over it: (negotiated ALPN, resumed, status).
+async fn handshake(port: u16, config: &Arc<rustls::ClientConfig>) -> Result<(String, bool, u16), String> {
+    let connector = tokio_rustls::TlsConnector::from(config.clone());
+    let name = rustls::pki_types::ServerName::try_from("app.example").map_err(|e| e.to_string())?;
+    let fut = async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+        let tls = connector.connect(name, tcp).await.map_err(|e| format!("tls: {e}"))?;
+        let (_, conn) = tls.get_ref();
+        let alpn = conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
+        let resumed = conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        // HTTP/1.1 on the connection (h2 needs no test here: ALPN is the point).
+        let status = if alpn == "h2" { 0 } else { send(tls, "GET", "app.example", "/", &[]).await?.status };
+        Ok((alpn, resumed, status))
+    };
+    tokio::time::timeout(Duration::from_secs(10), fut).await.map_err(|_| "timeout".to_string())?
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_versions_alpn_and_resumption() {
+    let Some(envoy) = envoy() else { return };
+    let pki = Pki::new("ctp-ca");
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = https_gateway(&pki, pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&ctp(", sectionName: a", "  tls:\n    minVersion: \"1.3\"\n    alpnProtocols: [http/1.1]\n    session: {resumption: {stateless: {}}}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    use rustls::version::{TLS12, TLS13};
+    let both = [&TLS12, &TLS13];
+
+    // Listener a: TLS 1.3 only; a TLS 1.2 client is refused, a TLS 1.3 one served.
+    let old = handshake(pa, &client(&pki, &[&TLS12], &["http/1.1"])).await;
+    assert!(old.as_ref().is_err_and(|e| e.starts_with("tls:")), "a TLS 1.2 client was served: {old:?}");
+    assert_eq!(handshake(pa, &client(&pki, &[&TLS13], &["http/1.1"])).await, Ok(("http/1.1".into(), false, 200)));
+    // ALPN as configured: a client offering h2 first still gets HTTP/1.1.
+    let c = client(&pki, &both, &["h2", "http/1.1"]);
+    let first = handshake(pa, &c).await.expect("a");
+    assert_eq!(first.0, "http/1.1");
+    // Stateless resumption on: the second connection of the same client resumes.
+    assert!(handshake(pa, &c).await.expect("a again").1, "listener a did not resume the session");
+
+    // Listener b: Envoy Gateway's defaults. TLS 1.2 is served, h2 offered, no resumption.
+    assert_eq!(handshake(pb, &client(&pki, &[&TLS12], &["http/1.1"])).await, Ok(("http/1.1".into(), false, 200)));
+    let c = client(&pki, &both, &["h2", "http/1.1"]);
+    assert_eq!(handshake(pb, &c).await.expect("b").0, "h2");
+    assert!(!handshake(pb, &c).await.expect("b again").1, "listener b resumed a session");
+}
+
+/// Ciphers, curves and signature algorithms as the CRD's docs name them: Envoy takes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_ciphers_curves_and_signature_algorithms_run() {
+    let Some(envoy) = envoy() else { return };
+    let pki = Pki::new("ctp-ca");
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = https_gateway(&pki, pa, pb);
+    input.push_str(&ctp("", "  tls:\n    minVersion: \"1.2\"\n    maxVersion: Auto\n    ciphers: [ECDHE-ECDSA-AES128-GCM-SHA256, ECDHE-RSA-AES256-GCM-SHA384]\n    ecdhCurves: [X25519, P-256]\n    signatureAlgorithms: [ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256]\n"));
+    let served = serve(&envoy, &input, &[]).await;
+    assert!(served.bootstrap.contains("tls_maximum_protocol_version: TLS_AUTO") && served.bootstrap.contains("- P-256"), "{}", served.bootstrap);
+    use rustls::version::TLS12;
+    let c = client(&pki, &[&TLS12], &["http/1.1"]);
+    assert_eq!(handshake(pa, &c).await.expect("served").2, 404, "no route: Envoy answers 404 over TLS 1.2");
+}
+
+#[test]
+fn tls_rules_of_the_crd() {
+    let pki = Pki::new("ctp-ca");
+    let base = https_gateway(&pki, 8443, 9443);
+    let check = |body: &str| {
+        let (code, _, err) = gatewayc(&["validate", "-f", "-"], &format!("{base}{}", ctp("", body)));
+        (code, err)
+    };
+    let (code, err) = check("  tls: {minVersion: \"1.3\", ciphers: [ECDHE-RSA-AES128-GCM-SHA256]}\n");
+    assert!(code == 1 && err.contains("setting ciphers has no effect if the minimum possible TLS version is 1.3"), "{err}");
+    let (code, err) = check("  tls: {minVersion: \"1.3\", maxVersion: \"1.2\"}\n");
+    assert!(code == 1 && err.contains("minVersion must be smaller or equal to maxVersion"), "{err}");
+    // No minimum is 1.2: a maximum of 1.1 is below it.
+    let (code, err) = check("  tls: {maxVersion: \"1.1\"}\n");
+    assert!(code == 1 && err.contains("minVersion must be smaller or equal to maxVersion"), "{err}");
+    let (code, err) = check("  tls: {clientValidation: {caCertificateRefs: [{name: ca}]}}\n");
+    assert!(code == 1 && err.contains("ClientTrafficPolicy tls.clientValidation"), "{err}");
+}
