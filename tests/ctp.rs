@@ -201,3 +201,43 @@ async fn request_id_is_preserved_or_replaced() {
     let replaced = seen(pb, Some("client-id-1")).await;
     assert!(!replaced.is_empty() && replaced != "client-id-1", "{replaced}");
 }
+
+/// clientIPDetection: listener a takes the client from X-Forwarded-For (one trusted hop),
+/// listener b from a header (failing closed). A per-client rate limit on 10.0.0.0/8 sees the
+/// detected address: one request per client a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ip_detection_feeds_source_cidr_rules() {
+    let Some(envoy) = envoy() else { return };
+    let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
+        ctp("xff", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  clientIPDetection: {xForwardedFor: {numTrustedHops: 1}}\n"),
+        ctp("header", "2025-01-02T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  clientIPDetection: {customHeader: {name: x-client-ip, failClosed: true}}\n"),
+        policy("rl", "HTTPRoute", "app", "  rateLimit:\n    local:\n      rules:\n      - clientSelectors: [{sourceCIDR: {type: Distinct, value: 10.0.0.0/8}}]\n        limit: {requests: 1, unit: Minute}\n"),
+    ])
+    .await;
+    let status = |port: u16, headers: &'static [(&'static str, &'static str)]| async move { request(port, "GET", "app", "/", headers).await.expect("request").status };
+    // a: the XFF entry is the client. 10.1.1.1 has its one request; 10.1.1.2 is another client.
+    assert_eq!(status(pa, &[("x-forwarded-for", "10.1.1.1")]).await, 200);
+    assert_eq!(status(pa, &[("x-forwarded-for", "10.1.1.1")]).await, 429);
+    assert_eq!(status(pa, &[("x-forwarded-for", "10.1.1.2")]).await, 200);
+    // Without the header the client is the peer (127.0.0.1), outside the limited network.
+    assert_eq!((status(pa, &[]).await, status(pa, &[]).await), (200, 200));
+    // b: the header is the client and X-Forwarded-For means nothing; no header: 403.
+    assert_eq!(status(pb, &[("x-client-ip", "10.2.2.2")]).await, 200);
+    assert_eq!(status(pb, &[("x-client-ip", "10.2.2.2"), ("x-forwarded-for", "192.0.2.1")]).await, 429);
+    assert_eq!(status(pb, &[("x-client-ip", "127.0.0.9"), ("x-forwarded-for", "10.2.2.3")]).await, 200);
+    assert_eq!(status(pb, &[("x-client-ip", "127.0.0.9"), ("x-forwarded-for", "10.2.2.3")]).await, 200);
+    assert_eq!(status(pb, &[]).await, 403);
+}
+
+#[test]
+fn client_ip_detection_rules_of_the_crd() {
+    let check = |body: &str| gatewayc(&["validate", "-f", "-"], &format!("{}{}", gateway(8080, 8081), ctp("p", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", body)));
+    let (code, _, err) = check("  clientIPDetection: {xForwardedFor: {numTrustedHops: 1}, customHeader: {name: x-ip}}\n");
+    assert!(code == 1 && err.contains("exactly one of xForwardedFor, customHeader, or directSourceIP must be set"), "{err}");
+    let (code, _, err) = check("  clientIPDetection: {xForwardedFor: {numTrustedHops: 1, trustedCIDRs: [10.0.0.0/8]}}\n");
+    assert!(code == 1 && err.contains("only one of numTrustedHops or trustedCIDRs must be set"), "{err}");
+    let (code, _, err) = check("  clientIPDetection: {xForwardedFor: {trustedCIDRs: [10.0.0.0/33]}}\n");
+    assert!(code == 1 && err.contains("is not an IPv4 or IPv6 CIDR"), "{err}");
+    let (code, _, err) = check("  clientIPDetection: {xForwardedFor: {trustedCIDRs: [10.0.0.0/8, \"2001:db8::/32\"], disableXForwardedForAppend: true}}\n");
+    assert_eq!(code, 0, "{err}");
+}

@@ -29,9 +29,9 @@ pub struct ClientTrafficPolicySpec {
     pub timeout: Option<ClientTimeout>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<ClientConnection>,
-    // Not implemented yet: refused by name.
     #[serde(rename = "clientIPDetection", default, skip_serializing_if = "Option::is_none")]
-    pub client_ip_detection: Other,
+    pub client_ip_detection: Option<ClientIpDetection>,
+    // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_proxy_protocol: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,9 +58,8 @@ impl ClientTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 9] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 8] {
         [
-            ("clientIPDetection", self.client_ip_detection.is_some()),
             ("enableProxyProtocol", self.enable_proxy_protocol.is_some()),
             ("grpc", self.grpc.is_some()),
             ("http1", self.http1.is_some()),
@@ -251,3 +250,42 @@ pub struct TlsResumption {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
+
+/// Where the client's address comes from behind load balancers and proxies; exactly one of
+/// the three.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientIpDetection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_forwarded_for: Option<XForwardedFor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_header: Option<CustomHeader>,
+    /// The connection's own peer (Envoy's default).
+    #[serde(rename = "directSourceIP", default, skip_serializing_if = "Option::is_none")]
+    pub direct_source_ip: Option<Empty>,
+}
+
+/// The client is the entry of X-Forwarded-For that the trusted hops (a count, or the
+/// addresses of trusted proxies) point at.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct XForwardedFor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_trusted_hops: Option<u32>,
+    #[serde(rename = "trustedCIDRs", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub trusted_cidrs: Option<Vec<String>>,
+    #[serde(rename = "disableXForwardedForAppend", default, skip_serializing_if = "Option::is_none")]
+    pub disable_append: Option<bool>,
+}
+
+/// The client's address is the value of a header the load balancer sets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CustomHeader {
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"^[A-Za-z0-9-]+$"))]
+    pub name: String,
+    /// Refuse (403) a request whose header is missing or not an address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_closed: Option<bool>,
+}

@@ -39,6 +39,28 @@ pub struct ClientSettings {
     pub max_accept_per_socket_event: Option<u32>,
     /// How a terminating listener speaks TLS (HTTPS and TLS-terminate listeners only).
     pub tls: Option<Arc<DownstreamTls>>,
+    /// Where the client's address comes from; None: the connection's peer.
+    pub client_ip: Option<ClientIp>,
+}
+
+/// Envoy's original-IP detection for a route table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientIp {
+    /// X-Forwarded-For: Envoy's trusted-hop count (Envoy Gateway's count less one, as it
+    /// writes it), or the networks of trusted proxies (network, prefix length); and whether
+    /// Envoy leaves the header without its own entry.
+    Xff { trusted_hops: Option<u32>, trusted_cidrs: Vec<(String, u32)>, skip_append: bool },
+    /// A header holding the address; refuse (403) requests without a valid one.
+    Header { name: String, fail_closed: bool },
+}
+
+fn client_ip(d: &crate::api::ctp::ClientIpDetection) -> Option<ClientIp> {
+    if let Some(h) = &d.custom_header {
+        return Some(ClientIp::Header { name: h.name.clone(), fail_closed: h.fail_closed.unwrap_or(false) });
+    }
+    let x = d.x_forwarded_for.as_ref()?;
+    let trusted_cidrs = x.trusted_cidrs.iter().flatten().filter_map(|c| super::traffic::parse_cidr(c)).map(|(net, len, _)| (net, len)).collect();
+    Some(ClientIp::Xff { trusted_hops: x.num_trusted_hops.map(|n| n.saturating_sub(1)), trusted_cidrs, skip_append: x.disable_append.unwrap_or(false) })
 }
 
 /// TLS with the clients of a terminating listener, in Envoy's terms.
@@ -117,6 +139,7 @@ fn settings(s: &ClientTrafficPolicySpec) -> Result<ClientSettings, String> {
         buffer_limit,
         max_accept_per_socket_event: c.and_then(|c| c.max_accept_per_socket_event),
         tls: s.tls.as_ref().map(|t| Arc::new(downstream_tls(t))),
+        client_ip: s.client_ip_detection.as_ref().and_then(client_ip),
         // requestID wins over the deprecated preserveXRequestID (true: Preserve, as Envoy
         // Gateway maps it).
         request_id: s.headers.as_ref().and_then(|h| match (h.request_id.as_deref(), h.preserve_x_request_id) {

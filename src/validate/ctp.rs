@@ -34,6 +34,9 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
     if let Some(t) = &s.tls {
         check_tls(t, ctx);
     }
+    if let Some(d) = &s.client_ip_detection {
+        check_client_ip(d, ctx);
+    }
     if let Some(t) = &s.timeout {
         if t.tcp.is_some() {
             ctx.unsupported("/spec/timeout/tcp", "ClientTrafficPolicy timeout.tcp");
@@ -71,6 +74,24 @@ fn check_tls(t: &crate::api::ctp::ClientTls, ctx: &mut Ctx) {
         let min = t.min_version.as_deref().map_or(3, |m| rank(m, 0));
         if min > rank(max, 5) {
             ctx.error(Code::SchemaRule, "minVersion must be smaller or equal to maxVersion", "/spec/tls");
+        }
+    }
+}
+
+/// The CRD's CEL rules on `clientIPDetection`.
+fn check_client_ip(d: &crate::api::ctp::ClientIpDetection, ctx: &mut Ctx) {
+    use crate::diag::Code;
+    if [d.x_forwarded_for.is_some(), d.custom_header.is_some(), d.direct_source_ip.is_some()].iter().filter(|x| **x).count() != 1 {
+        ctx.error(Code::SchemaRule, "exactly one of xForwardedFor, customHeader, or directSourceIP must be set", "/spec/clientIPDetection");
+    }
+    if let Some(x) = &d.x_forwarded_for {
+        if x.num_trusted_hops.is_some() == x.trusted_cidrs.is_some() {
+            ctx.error(Code::SchemaRule, "only one of numTrustedHops or trustedCIDRs must be set", "/spec/clientIPDetection/xForwardedFor");
+        }
+        for (i, c) in x.trusted_cidrs.iter().flatten().enumerate() {
+            if crate::resolve::traffic::parse_cidr(c).is_none() {
+                ctx.error(Code::SchemaPattern, format!("trustedCIDRs[{i}] `{c}` is not an IPv4 or IPv6 CIDR"), format!("/spec/clientIPDetection/xForwardedFor/trustedCIDRs/{i}"));
+            }
         }
     }
 }

@@ -458,9 +458,38 @@ fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings) {
     if let Some(a) = c.escaped_slashes {
         h.path_with_escaped_slashes_action = a;
     }
+    if let Some(ip) = &c.client_ip {
+        // An extension finds the client; Envoy then does not take the peer's address.
+        h.use_remote_address = false;
+        h.original_ip_detection_extensions = vec![ip_detection(ip)];
+    }
     if let Some(path) = &c.health_check_path {
         // Answered by Envoy itself, before any other filter.
         h.http_filters.insert(0, HttpFilter { name: "envoy.filters.http.health_check".into(), typed_config: FilterConfig::HealthCheck(http_filters::health_check(path)), disabled: false });
+    }
+}
+
+fn ip_detection(ip: &crate::resolve::ctp::ClientIp) -> IpDetection {
+    use crate::resolve::ctp::ClientIp;
+    match ip {
+        ClientIp::Xff { trusted_hops, trusted_cidrs, skip_append } => IpDetection {
+            name: "envoy.extensions.http.original_ip_detection.xff",
+            typed_config: IpDetectionConfig::Xff(XffConfig {
+                type_: "type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig",
+                xff_num_trusted_hops: trusted_hops.filter(|n| *n > 0),
+                xff_trusted_cidrs: (!trusted_cidrs.is_empty()).then(|| XffTrustedCidrs { cidrs: trusted_cidrs.iter().map(|(net, len)| CidrRange { address_prefix: net.clone(), prefix_len: *len }).collect() }),
+                skip_xff_append: *skip_append,
+            }),
+        },
+        ClientIp::Header { name, fail_closed } => IpDetection {
+            name: "envoy.extensions.http.original_ip_detection.custom_header",
+            typed_config: IpDetectionConfig::Header(CustomHeaderConfig {
+                type_: "type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig",
+                header_name: name.clone(),
+                allow_extension_to_set_address_as_trusted: true,
+                reject_with_status: fail_closed.then_some(HttpStatus { code: 403 }),
+            }),
+        },
     }
 }
 
@@ -484,6 +513,7 @@ fn hcm_config(
         merge_slashes: true,
         path_with_escaped_slashes_action: "UNESCAPE_AND_REDIRECT",
         use_remote_address: true,
+        original_ip_detection_extensions: Vec::new(),
         // As Envoy Gateway: the Server header of backends passes through, headers with
         // underscores are refused, HTTP/2 limits streams and windows.
         server_header_transformation: "PASS_THROUGH",

@@ -260,6 +260,9 @@ pub struct HttpConnectionManager {
     pub merge_slashes: bool,
     pub path_with_escaped_slashes_action: &'static str,
     pub use_remote_address: bool,
+    /// How Envoy finds the client's address when it is not the connection's peer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub original_ip_detection_extensions: Vec<IpDetection>,
     pub server_header_transformation: &'static str,
     pub common_http_protocol_options: CommonHttpProtocolOptions,
     pub http2_protocol_options: Http2ProtocolOptions,
@@ -794,4 +797,56 @@ pub struct LbEndpoint {
 #[derive(Serialize)]
 pub struct Endpoint {
     pub address: Address,
+}
+
+#[derive(Serialize)]
+pub struct IpDetection {
+    pub name: &'static str,
+    pub typed_config: IpDetectionConfig,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum IpDetectionConfig {
+    Xff(XffConfig),
+    Header(CustomHeaderConfig),
+}
+
+/// The client is an entry of X-Forwarded-For: counted from the right past the trusted hops,
+/// or the first (from the right) not from a trusted network.
+#[derive(Serialize)]
+pub struct XffConfig {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xff_num_trusted_hops: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xff_trusted_cidrs: Option<XffTrustedCidrs>,
+    pub skip_xff_append: bool,
+}
+
+#[derive(Serialize)]
+pub struct XffTrustedCidrs {
+    pub cidrs: Vec<CidrRange>,
+}
+
+#[derive(Serialize)]
+pub struct CidrRange {
+    pub address_prefix: String,
+    pub prefix_len: u32,
+}
+
+#[derive(Serialize)]
+pub struct CustomHeaderConfig {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub header_name: String,
+    pub allow_extension_to_set_address_as_trusted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reject_with_status: Option<HttpStatus>,
+}
+
+#[derive(Serialize)]
+pub struct HttpStatus {
+    pub code: u32,
 }
