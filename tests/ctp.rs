@@ -241,3 +241,18 @@ fn client_ip_detection_rules_of_the_crd() {
     let (code, _, err) = check("  clientIPDetection: {xForwardedFor: {trustedCIDRs: [10.0.0.0/8, \"2001:db8::/32\"], disableXForwardedForAppend: true}}\n");
     assert_eq!(code, 0, "{err}");
 }
+
+/// A policy Envoy Gateway cannot translate leaves no listener as if it were not there: the
+/// routes of its listener answer 500 (the other listener serves), and its status says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untranslatable_policy_fails_its_listener_closed() {
+    let Some(envoy) = envoy() else { return };
+    let (_b, pa, pb, _served, input) = two_listeners(&envoy, &[
+        ctp("too-big", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  connection: {bufferLimit: 5Gi}\n"),
+    ])
+    .await;
+    assert_eq!(get(pa, "app", "/").await.expect("a").status, 500);
+    assert_eq!(get(pb, "app", "/").await.expect("b").backend(), "b");
+    let conds = policy_conditions(&input);
+    assert!(conds.iter().any(|c| c.0 == "too-big" && c.3 == "Invalid" && c.4.contains("BufferLimit value 5368709120 is out of range")), "{conds:?}");
+}

@@ -433,7 +433,13 @@ fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups, cluster
                 }
             }
         }
-        (owner, VirtualHostIr { name: names::virtual_host(port, host), routes: build_routes(cands), hostname: host.clone() })
+        let mut routes = build_routes(cands);
+        if owner.is_some_and(|o| g.listeners[o].client_failed) {
+            for r in &mut routes {
+                std::sync::Arc::make_mut(r).action = Action::DirectResponse { status: 500 };
+            }
+        }
+        (owner, VirtualHostIr { name: names::virtual_host(port, host), routes, hostname: host.clone() })
     });
     let tls = on_port(g, port).any(|(_, l)| l.is_https() || matches!(l.protocol, resolve::Protocol::TlsPassthrough | resolve::Protocol::TlsTerminate));
     if !tls {

@@ -74,6 +74,9 @@ fn holder(g: &ResolvedGateway, li: usize) -> Option<&AttachedStream> {
 
 /// A TCP or UDP port: the proxy of the route that holds its listener. None without one.
 pub(super) fn port_proxy(g: &ResolvedGateway, li: usize, udp: bool, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Option<StreamProxy> {
+    if g.listeners[li].client_failed {
+        return None;
+    }
     holder(g, li).and_then(|s| proxy(&s.route, udp, !udp, g.traffic.for_stream(li, &s.route.key, None), clusters))
 }
 
@@ -87,6 +90,9 @@ pub(super) fn tls_chains(
     clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
 ) -> Vec<TlsChainIr> {
     let l = &g.listeners[li];
+    if l.client_failed {
+        return Vec::new();
+    }
     let mut streams: Vec<&AttachedStream> = g
         .streams
         .iter()

@@ -277,8 +277,12 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
                 gateways[gi].listeners[li].client = Some(s.clone());
             }
         }
-        // Envoy Gateway leaves the listeners as they are.
-        Err(msg) => problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg.clone(), "/spec").sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid")),
+        Err(msg) => {
+            for li in listeners {
+                gateways[gi].listeners[li].client_failed = true;
+            }
+            problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg.clone(), "/spec").sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
+        }
     }
 }
 

@@ -86,6 +86,10 @@ pub struct ResolvedListener {
     pub client_validation: Option<Arc<super::tls::ClientValidation>>,
     /// How Envoy treats its clients (a ClientTrafficPolicy's settings).
     pub client: Option<Arc<super::ctp::ClientSettings>>,
+    /// A ClientTrafficPolicy on this listener could not be translated: as Envoy Gateway, its
+    /// routes answer 500 and its TCP and TLS routes carry nothing (never the listener as if
+    /// the policy were not there).
+    pub client_failed: bool,
 }
 
 impl ResolvedListener {
@@ -218,6 +222,7 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
             tls_overlaps: false,
             client_validation,
             client: None,
+            client_failed: false,
         });
     }
     overlapping_tls(&mut out, site, rec);
