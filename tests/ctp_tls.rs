@@ -113,6 +113,60 @@ fn tls_rules_of_the_crd() {
     // No minimum is 1.2: a maximum of 1.1 is below it.
     let (code, err) = check("  tls: {maxVersion: \"1.1\"}\n");
     assert!(code == 1 && err.contains("minVersion must be smaller or equal to maxVersion"), "{err}");
-    let (code, err) = check("  tls: {clientValidation: {caCertificateRefs: [{name: ca}]}}\n");
-    assert!(code == 1 && err.contains("ClientTrafficPolicy tls.clientValidation"), "{err}");
+    let (code, err) = check("  tls: {clientValidation: {subjectAltNames: {dnsNames: [{value: a}]}, crl: {refs: [{name: crl}]}}}\n");
+    assert!(code == 1 && err.contains("ClientTrafficPolicy tls.clientValidation.subjectAltNames") && err.contains("ClientTrafficPolicy tls.clientValidation.crl"), "{err}");
+    let (code, err) = check("  tls: {clientValidation: {mode: Request, allowExpiredCertificate: true}}\n");
+    assert!(code == 1 && err.contains("allowExpiredCertificate can only be set when mode is VerifyIfGiven or RequireAndVerify"), "{err}");
+    let (code, err) = check("  headers: {xForwardedClientCert: {mode: Sanitize, certDetailsToAdd: [Subject]}}\n");
+    assert!(code == 1 && err.contains("certDetailsToAdd can only be set when mode is AppendForward or SanitizeSet"), "{err}");
+}
+
+fn ctp_named(name: &str, section: &str, body: &str) -> String {
+    ctp(&format!(", sectionName: {section}"), body).replace("name: tls,", &format!("name: {name},"))
+}
+
+/// tls.clientValidation from a ConfigMap: listener a requires a certificate of the client CA
+/// and hands its subject and URI to the backend (XFCC, SanitizeSet); listener b (RequireAny)
+/// requires a certificate but not that it chain to the CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_validation_and_forwarded_client_cert() {
+    let Some(envoy) = envoy() else { return };
+    let (server, clients, strangers) = (Pki::new("server-ca"), Pki::new("client-ca"), Pki::new("other-ca"));
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = https_gateway(&server, pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&ca_config_map("default", "client-ca", &clients.ca_pem()));
+    input.push_str(&ctp_named("verify", "a", "  tls:\n    clientValidation: {caCertificateRefs: [{kind: ConfigMap, name: client-ca}]}\n  headers:\n    xForwardedClientCert: {mode: SanitizeSet, certDetailsToAdd: [Subject, URI]}\n"));
+    input.push_str(&ctp_named("any", "b", "  tls:\n    clientValidation: {mode: RequireAny, caCertificateRefs: [{kind: ConfigMap, name: client-ca}]}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let good = clients.leaf_sans(&["client.example"], &["spiffe://example/client"]);
+    let stranger = strangers.leaf(&["stranger.example"]);
+
+    assert!(mtls_get(pa, "app.example", &server.ca_der, None, "/").await.is_err(), "a client without a certificate was served");
+    assert!(mtls_get(pa, "app.example", &server.ca_der, Some(&stranger), "/").await.is_err(), "a certificate of another CA was served");
+    let r = mtls_get(pa, "app.example", &server.ca_der, Some(&good), "/").await.expect("the client CA's certificate");
+    assert_eq!(r.status, 200);
+    let xfcc = r.echo()["headers"]["x-forwarded-client-cert"].as_str().unwrap_or_default().to_string();
+    assert!(xfcc.contains("URI=spiffe://example/client") && xfcc.contains("Subject="), "{xfcc}");
+
+    assert!(mtls_get(pb, "app.example", &server.ca_der, None, "/").await.is_err(), "RequireAny served a client without a certificate");
+    let r = mtls_get(pb, "app.example", &server.ca_der, Some(&stranger), "/").await.expect("RequireAny takes any certificate");
+    assert_eq!(r.status, 200);
+    // b's default XFCC handling (Sanitize): a client's own header does not reach the backend.
+    assert!(r.echo()["headers"].get("x-forwarded-client-cert").is_none(), "{}", r.body);
+}
+
+/// A CA reference that does not resolve: the policy is Invalid and its listener fails closed.
+#[test]
+fn client_validation_without_its_ca_is_invalid() {
+    let server = Pki::new("server-ca");
+    let mut input = https_gateway(&server, 8443, 9443);
+    input.push_str(&ctp_named("verify", "a", "  tls:\n    clientValidation: {caCertificateRefs: [{name: missing}]}\n"));
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("reason: Invalid") && out.contains("TLS: Secret default/missing not found"), "{out}");
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
+    assert!(code == 1 && err.contains("policy::invalid") && err.contains("caCertificateRefs/0"), "{err}");
 }

@@ -97,18 +97,30 @@ pub struct HeaderSettings {
     #[schemars(extend("enum" = ["PreserveOrGenerate", "Preserve", "Generate", "Disable"]))]
     pub request_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x_forwarded_client_cert: Other,
+    pub x_forwarded_client_cert: Option<XForwardedClientCert>,
+}
+
+/// What Envoy does with the `x-forwarded-client-cert` header.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct XForwardedClientCert {
+    /// The CRD's default: Sanitize.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Sanitize", "ForwardOnly", "AppendForward", "SanitizeSet", "AlwaysForwardOnly"]))]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 5), extend("items" = {"type": "string", "enum": ["Subject", "Cert", "Chain", "DNS", "URI"]}))]
+    pub cert_details_to_add: Vec<String>,
 }
 
 impl HeaderSettings {
-    pub fn unimplemented(&self) -> [(&'static str, bool); 6] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 5] {
         [
             ("disableRateLimitHeaders", self.disable_rate_limit_headers.is_some()),
             ("earlyRequestHeaders", self.early_request_headers.is_some()),
             ("enableEnvoyHeaders", self.enable_envoy_headers.is_some()),
             ("host", self.host.is_some()),
             ("lateResponseHeaders", self.late_response_headers.is_some()),
-            ("xForwardedClientCert", self.x_forwarded_client_cert.is_some()),
         ]
     }
 }
@@ -222,11 +234,41 @@ pub struct ClientTls {
     pub alpn_protocols: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<TlsSession>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_validation: Option<ClientValidationContext>,
     // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_validation: Other,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprints: Other,
+}
+
+/// How the listener verifies the certificates of its clients.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientValidationContext {
+    /// ConfigMaps or Secrets (the default kind) holding `ca.crt`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub ca_certificate_refs: Vec<super::meta::SecretObjectReference>,
+    /// Deprecated: true accepts clients without a certificate (mode VerifyIfGiven).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    /// The CRD's default: RequireAndVerify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Request", "RequireAny", "VerifyIfGiven", "RequireAndVerify"]))]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_expired_certificate: Option<bool>,
+    /// Base64 SHA-256 of the certificate's SubjectPublicKeyInfo, one of which must match.
+    #[serde(rename = "spkiHashes", default, skip_serializing_if = "Option::is_none")]
+    pub spki_hashes: Option<Vec<String>>,
+    /// Hex SHA-256 of the DER certificate, one of which must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_hashes: Option<Vec<String>>,
+    // Not implemented yet: refused by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_alt_names: Other,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl: Other,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -480,7 +480,7 @@ fn tls_chains(g: &resolve::ResolvedGateway, port: u32, mut owned: BTreeMap<usize
             name: names::tls_chain(port, &l.id.section),
             server_names: l.hostname.iter().cloned().collect(),
             certificates: l.certificates.clone(),
-            client_validation: l.client_validation.clone(),
+            client_validation: resolve::ctp::listener_validation(l),
             tls: resolve::ctp::listener_tls(l),
             serves: ChainServes::Http { virtual_hosts, misdirected, http2: !l.tls_overlaps, client: l.client.clone() },
         });

@@ -127,7 +127,7 @@ pub(super) fn tls_chains(
             } else {
                 Vec::new()
             },
-            client_validation: if l.protocol == Protocol::TlsTerminate { l.client_validation.clone() } else { None },
+            client_validation: if l.protocol == Protocol::TlsTerminate { crate::resolve::ctp::listener_validation(l) } else { None },
             tls: crate::resolve::ctp::listener_tls(l),
             serves: ChainServes::Proxy(proxy),
         });

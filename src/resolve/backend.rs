@@ -124,9 +124,15 @@ impl<'a> Index<'a> {
 
     /// Does a ReferenceGrant in `to_ns` allow `from_kind` objects of `from_ns` to refer to it?
     pub fn granted(&self, from_kind: &str, from_ns: &str, to_group: &str, to_kind: &str, to_ns: &str, to_name: &str) -> bool {
+        self.granted_from(GATEWAY_GROUP, from_kind, from_ns, to_group, to_kind, to_ns, to_name)
+    }
+
+    /// [`Index::granted`] for a referrer of any group (Envoy Gateway's policies).
+    #[allow(clippy::too_many_arguments)]
+    pub fn granted_from(&self, from_group: &str, from_kind: &str, from_ns: &str, to_group: &str, to_kind: &str, to_ns: &str, to_name: &str) -> bool {
         self.grants.get(to_ns).is_some_and(|gs| {
             gs.iter().any(|g| {
-                g.spec.from.iter().any(|f| f.group == GATEWAY_GROUP && f.kind == from_kind && f.namespace == from_ns)
+                g.spec.from.iter().any(|f| f.group == from_group && f.kind == from_kind && f.namespace == from_ns)
                     && g.spec.to.iter().any(|t| t.group == to_group && t.kind == to_kind && t.name.as_deref().is_none_or(|n| n == to_name))
             })
         })

@@ -41,6 +41,42 @@ pub struct ClientSettings {
     pub tls: Option<Arc<DownstreamTls>>,
     /// Where the client's address comes from; None: the connection's peer.
     pub client_ip: Option<ClientIp>,
+    /// Client certificates verified on terminating listeners (replacing the Gateway's own
+    /// `tls.frontend` validation there, as Envoy Gateway does).
+    pub client_validation: Option<Arc<super::tls::ClientValidation>>,
+    /// Envoy's forward_client_cert_details and the details it sets.
+    pub xfcc: Option<(&'static str, Vec<String>)>,
+}
+
+/// The policy's client validation: its CA bundles (the first reference that fails is the
+/// policy's error, as Envoy Gateway reports it); None without any reference.
+fn client_validation(v: &crate::api::ctp::ClientValidationContext, ns: &str, index: &super::backend::Index) -> Result<Option<super::tls::ClientValidation>, Failed> {
+    let mut ca_pem = String::new();
+    let mut sources = Vec::new();
+    for (k, r) in v.ca_certificate_refs.iter().enumerate() {
+        let o = crate::api::gateway::ObjectReference { group: r.group.clone(), kind: r.kind.clone(), name: r.name.clone(), namespace: r.namespace.clone() };
+        let pem = super::tls::ca_bundle_for(index, (crate::api::ENVOY_GATEWAY_GROUP, "ClientTrafficPolicy"), ns, &o).map_err(|e| (format!("TLS: {}", e.message), format!("/spec/tls/clientValidation/caCertificateRefs/{k}")))?;
+        ca_pem.push_str(pem.trim_end());
+        ca_pem.push('\n');
+        sources.push(format!("{}/{}", r.namespace.as_deref().unwrap_or(ns), r.name));
+    }
+    if sources.is_empty() {
+        return Ok(None);
+    }
+    // Mode wins over the deprecated optional.
+    let (required, verified) = match v.mode.as_deref() {
+        Some("Request") => (false, false),
+        Some("RequireAny") => (true, false),
+        Some("VerifyIfGiven") => (false, true),
+        Some(_) => (true, true),
+        None => (!v.optional.unwrap_or(false), true),
+    };
+    let mut c = super::tls::ClientValidation::of_ca(sources, ca_pem, !required);
+    c.accept_untrusted = !verified;
+    c.allow_expired = v.allow_expired_certificate.unwrap_or(false);
+    c.spki_hashes = v.spki_hashes.clone().unwrap_or_default();
+    c.certificate_hashes = v.certificate_hashes.clone().unwrap_or_default();
+    Ok(Some(c))
 }
 
 /// Envoy's original-IP detection for a route table.
@@ -119,15 +155,23 @@ fn downstream_tls(t: &crate::api::ctp::ClientTls) -> DownstreamTls {
 }
 
 /// Envoy Gateway's translation of a policy, or its error message.
-fn settings(s: &ClientTrafficPolicySpec) -> Result<ClientSettings, String> {
+/// Why a policy cannot be translated (Envoy Gateway's message), and the field at fault.
+type Failed = (String, String);
+
+fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &super::backend::Index) -> Result<ClientSettings, Failed> {
+    let at = |msg: String| (msg, "/spec/connection/bufferLimit".to_string());
+    let validation = match s.tls.as_ref().and_then(|t| t.client_validation.as_ref()) {
+        Some(v) => client_validation(v, ns, index)?.map(Arc::new),
+        None => None,
+    };
     let h = s.timeout.as_ref().and_then(|t| t.http.as_ref());
     let c = s.connection.as_ref();
     let l = c.and_then(|c| c.connection_limit.as_ref());
     let ms = |d: &Option<String>| d.as_deref().and_then(duration_ms);
     let buffer_limit = match c.and_then(|c| c.buffer_limit.as_ref()) {
         Some(q) => {
-            let bytes = super::traffic::quantity_bytes(q).ok_or("Connection: invalid BufferLimit value")?;
-            Some(u32::try_from(bytes).map_err(|_| format!("Connection: BufferLimit value {bytes} is out of range, must be between 0 and {}", u32::MAX))?)
+            let bytes = super::traffic::quantity_bytes(q).ok_or_else(|| at("Connection: invalid BufferLimit value".into()))?;
+            Some(u32::try_from(bytes).map_err(|_| at(format!("Connection: BufferLimit value {bytes} is out of range, must be between 0 and {}", u32::MAX)))?)
         }
         None => None,
     };
@@ -140,6 +184,18 @@ fn settings(s: &ClientTrafficPolicySpec) -> Result<ClientSettings, String> {
         max_accept_per_socket_event: c.and_then(|c| c.max_accept_per_socket_event),
         tls: s.tls.as_ref().map(|t| Arc::new(downstream_tls(t))),
         client_ip: s.client_ip_detection.as_ref().and_then(client_ip),
+        client_validation: validation,
+        xfcc: s.headers.as_ref().and_then(|h| h.x_forwarded_client_cert.as_ref()).map(|x| {
+            let mode = match x.mode.as_deref() {
+                Some("ForwardOnly") => "FORWARD_ONLY",
+                Some("AppendForward") => "APPEND_FORWARD",
+                Some("SanitizeSet") => "SANITIZE_SET",
+                Some("AlwaysForwardOnly") => "ALWAYS_FORWARD_ONLY",
+                _ => "SANITIZE",
+            };
+            let details = if matches!(mode, "APPEND_FORWARD" | "SANITIZE_SET") { x.cert_details_to_add.clone() } else { Vec::new() };
+            (mode, details)
+        }),
         // requestID wins over the deprecated preserveXRequestID (true: Preserve, as Envoy
         // Gateway maps it).
         request_id: s.headers.as_ref().and_then(|h| match (h.request_id.as_deref(), h.preserve_x_request_id) {
@@ -171,7 +227,7 @@ struct Policy<'a> {
     key: ObjectKey,
     loc: &'a crate::source::Locator,
     targets: Vec<TargetRef>,
-    settings: Result<Arc<ClientSettings>, String>,
+    settings: Result<Arc<ClientSettings>, Failed>,
 }
 
 /// Set a condition on the ancestor, reporting the problem once.
@@ -197,7 +253,7 @@ fn sharing_port(g: &ResolvedGateway, li: usize) -> Vec<String> {
 /// Resolve every ClientTrafficPolicy (in canonical order: oldest first): those on a listener
 /// first, then those on a whole Gateway, as Envoy Gateway does; each listener gets the
 /// settings of the policy that holds it.
-pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller: &str, rec: &mut Recorder) {
+pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], index: &super::backend::Index, controller: &str, rec: &mut Recorder) {
     if res.client_traffic_policies.is_empty() {
         return;
     }
@@ -209,7 +265,7 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller
             let st = rec.status.policies.entry(key.clone()).or_default();
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
             let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind == Kind::Gateway).collect();
-            Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec).map(Arc::new) }
+            Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec, item.obj.metadata.ns(), index).map(Arc::new) }
         })
         .collect();
     let gw_of: HashMap<ObjectKey, usize> = gateways.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
@@ -277,11 +333,11 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
                 gateways[gi].listeners[li].client = Some(s.clone());
             }
         }
-        Err(msg) => {
+        Err((msg, pointer)) => {
             for li in listeners {
                 gateways[gi].listeners[li].client_failed = true;
             }
-            problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg.clone(), "/spec").sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
+            problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg.clone(), pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
         }
     }
 }
@@ -289,4 +345,9 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
 /// The TLS a listener speaks with its clients: its policy's, else Envoy Gateway's defaults.
 pub fn listener_tls(l: &super::ResolvedListener) -> Arc<DownstreamTls> {
     l.client.as_ref().and_then(|c| c.tls.clone()).unwrap_or_default()
+}
+
+/// The client validation a terminating listener enforces: its policy's, else the Gateway's.
+pub fn listener_validation(l: &super::ResolvedListener) -> Option<Arc<super::tls::ClientValidation>> {
+    l.client.as_ref().and_then(|c| c.client_validation.clone()).or_else(|| l.client_validation.clone())
 }

@@ -53,7 +53,7 @@ pub fn listener(g: &Gateway, l: &Listener, id: &ListenerId, index: &Index, site:
         ca_pem.push_str(b.trim_end());
         ca_pem.push('\n');
     }
-    Some(Arc::new(ClientValidation { sources, ca_pem, optional: v.mode == FrontendValidationMode::AllowInsecureFallback }))
+    Some(Arc::new(ClientValidation::of_ca(sources, ca_pem, v.mode == FrontendValidationMode::AllowInsecureFallback)))
 }
 
 /// The Gateway condition the spec asks for when any validation lets clients in without a

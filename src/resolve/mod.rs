@@ -194,7 +194,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     }
     l4route::resolve_all(res, &parents, &mut gateways, &index, opts, &mut rec);
     btp::resolve_all(res, &mut gateways, &opts.controller_name, opts.rate_limit_service.is_some(), &mut rec);
-    ctp::resolve_all(res, &mut gateways, &opts.controller_name, &mut rec);
+    ctp::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
     policy_ancestors(&gateways, &mut rec);
     gateway::finish(&gateways, &mut rec);
     let (status, diagnostics) = rec.finish();

@@ -125,17 +125,36 @@ pub struct ClientValidation {
     pub ca_pem: String,
     /// AllowInsecureFallback: a certificate is asked for, verified when presented, not required.
     pub optional: bool,
+    /// A certificate that does not chain to the CA is accepted (a ClientTrafficPolicy's
+    /// RequireAny and Request modes).
+    pub accept_untrusted: bool,
+    pub allow_expired: bool,
+    /// Base64 SHA-256 of SubjectPublicKeyInfo / hex SHA-256 of the certificate: one must match.
+    pub spki_hashes: Vec<String>,
+    pub certificate_hashes: Vec<String>,
+}
+
+impl ClientValidation {
+    /// Verification against `ca_pem` alone, required unless `optional`.
+    pub fn of_ca(sources: Vec<String>, ca_pem: String, optional: bool) -> ClientValidation {
+        ClientValidation { sources, ca_pem, optional, accept_untrusted: false, allow_expired: false, spki_hashes: Vec::new(), certificate_hashes: Vec::new() }
+    }
 }
 
 /// One caCertificateRef of a Gateway in `gw_ns`: the PEM bundle under `ca.crt` of a ConfigMap
 /// (or a Secret, as Envoy Gateway also accepts), or why not.
 pub fn ca_bundle(index: &Index, gw_ns: &str, r: &crate::api::gateway::ObjectReference) -> Result<String, Refused> {
+    ca_bundle_for(index, (crate::api::GATEWAY_GROUP, "Gateway"), gw_ns, r)
+}
+
+/// [`ca_bundle`] for a referrer of another kind (`(group, kind)`, as ReferenceGrants name it).
+pub fn ca_bundle_for(index: &Index, from: (&str, &str), gw_ns: &str, r: &crate::api::gateway::ObjectReference) -> Result<String, Refused> {
     let ns = r.namespace.as_deref().unwrap_or(gw_ns);
     let core = r.group.is_empty() || r.group == "core";
     if !core || !(r.kind == "ConfigMap" || r.kind == "Secret") {
         return Err(refused("InvalidCACertificateKind", format!("caCertificateRef kind {} of group `{}` is not supported; use a ConfigMap (or a Secret) with `ca.crt`", r.kind, r.group)));
     }
-    if ns != gw_ns && !index.granted("Gateway", gw_ns, "", &r.kind, ns, &r.name) {
+    if ns != gw_ns && !index.granted_from(from.0, from.1, gw_ns, "", &r.kind, ns, &r.name) {
         return Err(refused(
             "RefNotPermitted",
             format!("caCertificateRef to {} {ns}/{} is not permitted by any ReferenceGrant in namespace {ns}", r.kind, r.name),

@@ -15,6 +15,12 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
             ctx.unsupported(format!("/spec/{field}"), &format!("ClientTrafficPolicy {field}"));
         }
     }
+    if let Some(x) = s.headers.as_ref().and_then(|h| h.x_forwarded_client_cert.as_ref())
+        && !x.cert_details_to_add.is_empty()
+        && !matches!(x.mode.as_deref(), Some("AppendForward" | "SanitizeSet"))
+    {
+        ctx.error(crate::diag::Code::SchemaRule, "certDetailsToAdd can only be set when mode is AppendForward or SanitizeSet", "/spec/headers/xForwardedClientCert");
+    }
     if let Some(h) = &s.headers {
         for (field, set) in h.unimplemented() {
             if set {
@@ -54,9 +60,17 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
 /// The CRD's CEL rules on `tls`; the parts not implemented yet are refused by name.
 fn check_tls(t: &crate::api::ctp::ClientTls, ctx: &mut Ctx) {
     use crate::diag::Code;
-    for (field, set) in [("clientValidation", t.client_validation.is_some()), ("fingerprints", t.fingerprints.is_some())] {
-        if set {
-            ctx.unsupported(format!("/spec/tls/{field}"), &format!("ClientTrafficPolicy tls.{field}"));
+    if t.fingerprints.is_some() {
+        ctx.unsupported("/spec/tls/fingerprints", "ClientTrafficPolicy tls.fingerprints");
+    }
+    if let Some(v) = &t.client_validation {
+        for (field, set) in [("subjectAltNames", v.subject_alt_names.is_some()), ("crl", v.crl.is_some())] {
+            if set {
+                ctx.unsupported(format!("/spec/tls/clientValidation/{field}"), &format!("ClientTrafficPolicy tls.clientValidation.{field}"));
+            }
+        }
+        if v.allow_expired_certificate == Some(true) && v.mode.as_deref().is_some_and(|m| !matches!(m, "VerifyIfGiven" | "RequireAndVerify")) {
+            ctx.error(Code::SchemaRule, "allowExpiredCertificate can only be set when mode is VerifyIfGiven or RequireAndVerify", "/spec/tls/clientValidation");
         }
     }
     if t.min_version.as_deref() == Some("1.3") && t.ciphers.is_some() {

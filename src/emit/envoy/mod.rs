@@ -386,7 +386,14 @@ fn tls_context(c: &ir::TlsChainIr, alpn: Vec<String>, opts: &EnvoyOptions) -> Tr
                 validation_context: c
                     .client_validation
                     .as_ref()
-                    .map(|v| CertificateValidationContext { trusted_ca: DataSource { inline_string: Some(v.ca_pem.clone()), filename: None }, match_typed_subject_alt_names: Vec::new() }),
+                    .map(|v| CertificateValidationContext {
+                        trusted_ca: DataSource { inline_string: Some(v.ca_pem.clone()), filename: None },
+                        match_typed_subject_alt_names: Vec::new(),
+                        verify_certificate_spki: v.spki_hashes.clone(),
+                        verify_certificate_hash: v.certificate_hashes.clone(),
+                        allow_expired_certificate: v.allow_expired,
+                        trust_chain_verification: v.accept_untrusted.then_some("ACCEPT_UNTRUSTED"),
+                    }),
                 alpn_protocols: alpn,
             },
             require_client_certificate: c.client_validation.as_ref().map(|v| !v.optional),
@@ -458,6 +465,13 @@ fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings) {
     if let Some(a) = c.escaped_slashes {
         h.path_with_escaped_slashes_action = a;
     }
+    if let Some((mode, details)) = &c.xfcc {
+        h.forward_client_cert_details = Some(mode);
+        if !details.is_empty() {
+            let has = |d: &str| details.iter().any(|x| x == d);
+            h.set_current_client_cert_details = Some(ClientCertDetails { subject: has("Subject"), cert: has("Cert"), chain: has("Chain"), dns: has("DNS"), uri: has("URI") });
+        }
+    }
     if let Some(ip) = &c.client_ip {
         // An extension finds the client; Envoy then does not take the peer's address.
         h.use_remote_address = false;
@@ -514,6 +528,8 @@ fn hcm_config(
         path_with_escaped_slashes_action: "UNESCAPE_AND_REDIRECT",
         use_remote_address: true,
         original_ip_detection_extensions: Vec::new(),
+        forward_client_cert_details: None,
+        set_current_client_cert_details: None,
         // As Envoy Gateway: the Server header of backends passes through, headers with
         // underscores are refused, HTTP/2 limits streams and windows.
         server_header_transformation: "PASS_THROUGH",
@@ -692,7 +708,14 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
             common_tls_context: UpstreamCommonTlsContext {
                 // The Gateway's client certificate, for backends that ask for one.
                 tls_certificates: client_cert.map(|c| certificate_sources(c, opts)).into_iter().collect(),
-                validation_context: CertificateValidationContext { trusted_ca, match_typed_subject_alt_names },
+                validation_context: CertificateValidationContext {
+                    trusted_ca,
+                    match_typed_subject_alt_names,
+                    verify_certificate_spki: Vec::new(),
+                    verify_certificate_hash: Vec::new(),
+                    allow_expired_certificate: false,
+                    trust_chain_verification: None,
+                },
                 alpn_protocols: if h2 { vec!["h2"] } else { Vec::new() },
             },
         }),

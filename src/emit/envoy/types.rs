@@ -209,6 +209,14 @@ pub struct CertificateValidationContext {
     pub trusted_ca: DataSource,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub match_typed_subject_alt_names: Vec<SanMatcher>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub verify_certificate_spki: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub verify_certificate_hash: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_expired_certificate: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_chain_verification: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -260,6 +268,10 @@ pub struct HttpConnectionManager {
     pub merge_slashes: bool,
     pub path_with_escaped_slashes_action: &'static str,
     pub use_remote_address: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_client_cert_details: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_current_client_cert_details: Option<ClientCertDetails>,
     /// How Envoy finds the client's address when it is not the connection's peer.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub original_ip_detection_extensions: Vec<IpDetection>,
@@ -849,4 +861,14 @@ pub struct CustomHeaderConfig {
 #[derive(Serialize)]
 pub struct HttpStatus {
     pub code: u32,
+}
+
+/// The parts of the client certificate Envoy adds to `x-forwarded-client-cert`.
+#[derive(Serialize, Default)]
+pub struct ClientCertDetails {
+    pub subject: bool,
+    pub cert: bool,
+    pub chain: bool,
+    pub dns: bool,
+    pub uri: bool,
 }
