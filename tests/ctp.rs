@@ -176,6 +176,9 @@ fn connection_settings_on_stream_listeners_fail_closed() {
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("unsupported::field") && err.contains("connection settings on TCP, TLS and UDP listeners"), "{err}");
+    let pp = input.replace("connection: {connectionLimit: {value: 10}}", "enableProxyProtocol: true");
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &pp);
+    assert!(code == 1 && err.contains("PROXY protocol on TCP, TLS and UDP listeners"), "{err}");
     let only_web = input.replace("kind: Gateway, name: gw}]", "kind: Gateway, name: gw, sectionName: web}]");
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &only_web);
     assert_eq!(code, 0, "{err}");
@@ -255,4 +258,37 @@ async fn untranslatable_policy_fails_its_listener_closed() {
     assert_eq!(get(pb, "app", "/").await.expect("b").backend(), "b");
     let conds = policy_conditions(&input);
     assert!(conds.iter().any(|c| c.0 == "too-big" && c.3 == "Invalid" && c.4.contains("BufferLimit value 5368709120 is out of range")), "{conds:?}");
+}
+
+/// proxyProtocol: listener a requires the PROXY header (v1 or v2) and takes the client from
+/// it (the backend sees it as the external address); listener b (optional) serves clients
+/// without.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_protocol_hands_envoy_the_client_address() {
+    let Some(envoy) = envoy() else { return };
+    let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
+        ctp("pp", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  proxyProtocol: {}\n"),
+        ctp("pp-optional", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  proxyProtocol: {optional: true}\n"),
+    ])
+    .await;
+    let v1 = |ip: &str| format!("PROXY TCP4 {ip} 127.0.0.1 5555 80\r\n").into_bytes();
+    let v2 = |ip: [u8; 4]| {
+        let mut h = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+        h.extend_from_slice(&[0x21, 0x11, 0, 12]);
+        h.extend_from_slice(&ip);
+        h.extend_from_slice(&[127, 0, 0, 1, 0x15, 0xb3, 0, 80]);
+        h
+    };
+    // The client address the backend sees, or None when Envoy served nothing.
+    let seen = |port: u16, header: Vec<u8>| async move {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        s.write_all(&header).await.expect("write");
+        let r = send(s, "GET", "app", "/", &[]).await.ok()?;
+        Some(r.echo()["headers"]["x-envoy-external-address"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(seen(pa, v1("10.9.9.9")).await.as_deref(), Some("10.9.9.9"));
+    assert_eq!(seen(pa, v2([10, 8, 8, 8])).await.as_deref(), Some("10.8.8.8"));
+    assert_eq!(seen(pa, Vec::new()).await, None, "a client without the PROXY header was served");
+    assert_eq!(seen(pb, Vec::new()).await.as_deref(), Some("127.0.0.1"));
+    assert_eq!(seen(pb, v1("10.7.7.7")).await.as_deref(), Some("10.7.7.7"));
 }

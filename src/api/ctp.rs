@@ -43,7 +43,7 @@ pub struct ClientTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http3: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_protocol: Other,
+    pub proxy_protocol: Option<ProxyProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["Preserve", "MatchBackend"]))]
     pub scheme: Option<String>,
@@ -58,14 +58,12 @@ impl ClientTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 8] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 6] {
         [
-            ("enableProxyProtocol", self.enable_proxy_protocol.is_some()),
             ("grpc", self.grpc.is_some()),
             ("http1", self.http1.is_some()),
             ("http2", self.http2.is_some()),
             ("http3", self.http3.is_some()),
-            ("proxyProtocol", self.proxy_protocol.is_some()),
             ("scheme", self.scheme.is_some()),
             ("tcpKeepalive", self.tcp_keepalive.is_some()),
         ]
@@ -330,4 +328,14 @@ pub struct CustomHeader {
     /// Refuse (403) a request whose header is missing or not an address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_closed: Option<bool>,
+}
+
+/// The PROXY protocol (v1 or v2) header a load balancer sends first: its client address is
+/// the client's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyProtocol {
+    /// Also serve connections without the header (only for trusted networks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
 }

@@ -44,6 +44,9 @@ pub struct ClientSettings {
     /// Client certificates verified on terminating listeners (replacing the Gateway's own
     /// `tls.frontend` validation there, as Envoy Gateway does).
     pub client_validation: Option<Arc<super::tls::ClientValidation>>,
+    /// The PROXY protocol header is read first; `Some(true)`: connections without it are
+    /// served too (the Envoy listener's).
+    pub proxy_protocol: Option<bool>,
     /// Envoy's forward_client_cert_details and the details it sets.
     pub xfcc: Option<(&'static str, Vec<String>)>,
 }
@@ -185,6 +188,12 @@ fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &super::backend::Index
         tls: s.tls.as_ref().map(|t| Arc::new(downstream_tls(t))),
         client_ip: s.client_ip_detection.as_ref().and_then(client_ip),
         client_validation: validation,
+        // proxyProtocol wins over the older enableProxyProtocol.
+        proxy_protocol: match (&s.proxy_protocol, s.enable_proxy_protocol) {
+            (Some(p), _) => Some(p.optional.unwrap_or(false)),
+            (None, Some(true)) => Some(false),
+            (None, _) => None,
+        },
         xfcc: s.headers.as_ref().and_then(|h| h.x_forwarded_client_cert.as_ref()).map(|x| {
             let mode = match x.mode.as_deref() {
                 Some("ForwardOnly") => "FORWARD_ONLY",
@@ -328,6 +337,10 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
             if streams && connection {
                 let msg = "ClientTrafficPolicy connection settings on TCP, TLS and UDP listeners are not supported yet";
                 rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/connection").help(crate::validate::UNSUPPORTED_HELP));
+            }
+            if streams && s.proxy_protocol.is_some() {
+                let msg = "ClientTrafficPolicy PROXY protocol on TCP, TLS and UDP listeners is not supported yet";
+                rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/proxyProtocol").help(crate::validate::UNSUPPORTED_HELP));
             }
             for li in listeners {
                 gateways[gi].listeners[li].client = Some(s.clone());

@@ -301,11 +301,32 @@ fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Listener {
         Some(n) => Some(n),
         None => Some(1),
     };
-    let tcp_listener = |listener_filters, filter_chains| Listener {
+    // The PROXY protocol filter reads the header first, for every chain of the port: on when
+    // a route table of the port asks for it, optional only when all that ask allow that.
+    let tables: Vec<&ClientSettings> = match &p.transport {
+        ir::Transport::Http { client, .. } => client.as_deref().into_iter().collect(),
+        ir::Transport::Tls { chains } => chains
+            .iter()
+            .filter_map(|c| match &c.serves {
+                ir::ChainServes::Http { client, .. } => client.as_deref(),
+                ir::ChainServes::Proxy(_) => None,
+            })
+            .collect(),
+        ir::Transport::Tcp { .. } | ir::Transport::Udp { .. } => Vec::new(),
+    };
+    let asked: Vec<bool> = tables.iter().filter_map(|c| c.proxy_protocol).collect();
+    let proxy_protocol = (!asked.is_empty()).then(|| ListenerFilter {
+        name: "envoy.filters.listener.proxy_protocol",
+        typed_config: ListenerFilterConfig::ProxyProtocol(ProxyProtocolConfig {
+            type_: "type.googleapis.com/envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol",
+            allow_requests_without_proxy_protocol: asked.iter().all(|o| *o),
+        }),
+    });
+    let tcp_listener = |listener_filters: Vec<ListenerFilter>, filter_chains| Listener {
         name: p.name.clone(),
         address: Some(Address::new(&opts.bind_address, p.bind_port)),
         internal_listener: None,
-        listener_filters,
+        listener_filters: proxy_protocol.into_iter().chain(listener_filters).collect(),
         filter_chains,
         per_connection_buffer_limit_bytes: Some(buffer_limit),
         max_connections_to_accept_per_socket_event: accept,

@@ -143,6 +143,7 @@ pub struct ListenerFilter {
 #[serde(untagged)]
 pub enum ListenerFilterConfig {
     Empty(TypedEmpty),
+    ProxyProtocol(ProxyProtocolConfig),
     UdpProxy(super::stream::UdpProxyConfig),
 }
 
@@ -871,4 +872,12 @@ pub struct ClientCertDetails {
     pub chain: bool,
     pub dns: bool,
     pub uri: bool,
+}
+
+#[derive(Serialize)]
+pub struct ProxyProtocolConfig {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_requests_without_proxy_protocol: bool,
 }
