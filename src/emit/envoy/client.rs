@@ -1,0 +1,96 @@
+//! A ClientTrafficPolicy's settings in Envoy's terms: the connection manager's fields, the
+//! original-IP detection extension, the connection limit and the PROXY protocol filter.
+
+use super::{http_filters, policy};
+use super::types::*;
+use crate::ir;
+use crate::resolve::ctp::ClientSettings;
+
+pub(super) const CONNECTION_LIMIT: &str = "type.googleapis.com/envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit";
+
+/// A ClientTrafficPolicy's settings over Envoy Gateway's defaults.
+pub(super) fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings) {
+    if let Some(a) = c.headers_with_underscores {
+        h.common_http_protocol_options.headers_with_underscores_action = a;
+    }
+    h.common_http_protocol_options.idle_timeout = c.idle_timeout_ms.map(policy::duration);
+    h.common_http_protocol_options.max_connection_duration = c.max_connection_duration_ms.map(policy::duration);
+    h.common_http_protocol_options.max_requests_per_connection = c.max_requests_per_connection;
+    h.common_http_protocol_options.max_stream_duration = c.max_stream_duration_ms.map(policy::duration);
+    h.request_timeout = c.request_timeout_ms.map(policy::duration);
+    if let Some((preserve, generate)) = c.request_id {
+        (h.preserve_external_request_id, h.generate_request_id) = (Some(preserve), Some(generate));
+    }
+    if let Some(m) = c.merge_slashes {
+        h.merge_slashes = m;
+    }
+    if let Some(a) = c.escaped_slashes {
+        h.path_with_escaped_slashes_action = a;
+    }
+    if let Some((mode, details)) = &c.xfcc {
+        h.forward_client_cert_details = Some(mode);
+        if !details.is_empty() {
+            let has = |d: &str| details.iter().any(|x| x == d);
+            h.set_current_client_cert_details = Some(ClientCertDetails { subject: has("Subject"), cert: has("Cert"), chain: has("Chain"), dns: has("DNS"), uri: has("URI") });
+        }
+    }
+    if let Some(ip) = &c.client_ip {
+        // An extension finds the client; Envoy then does not take the peer's address.
+        h.use_remote_address = false;
+        h.original_ip_detection_extensions = vec![ip_detection(ip)];
+    }
+    if let Some(path) = &c.health_check_path {
+        // Answered by Envoy itself, before any other filter.
+        h.http_filters.insert(0, HttpFilter { name: "envoy.filters.http.health_check".into(), typed_config: FilterConfig::HealthCheck(http_filters::health_check(path)), disabled: false });
+    }
+}
+
+fn ip_detection(ip: &crate::resolve::ctp::ClientIp) -> IpDetection {
+    use crate::resolve::ctp::ClientIp;
+    match ip {
+        ClientIp::Xff { trusted_hops, trusted_cidrs, skip_append } => IpDetection {
+            name: "envoy.extensions.http.original_ip_detection.xff",
+            typed_config: IpDetectionConfig::Xff(XffConfig {
+                type_: "type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig",
+                xff_num_trusted_hops: trusted_hops.filter(|n| *n > 0),
+                xff_trusted_cidrs: (!trusted_cidrs.is_empty()).then(|| XffTrustedCidrs { cidrs: trusted_cidrs.iter().map(|(net, len)| CidrRange { address_prefix: net.clone(), prefix_len: *len }).collect() }),
+                skip_xff_append: *skip_append,
+            }),
+        },
+        ClientIp::Header { name, fail_closed } => IpDetection {
+            name: "envoy.extensions.http.original_ip_detection.custom_header",
+            typed_config: IpDetectionConfig::Header(CustomHeaderConfig {
+                type_: "type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig",
+                header_name: name.clone(),
+                allow_extension_to_set_address_as_trusted: true,
+                reject_with_status: fail_closed.then_some(HttpStatus { code: 403 }),
+            }),
+        },
+    }
+}
+
+
+/// The PROXY protocol listener filter of a port, if a route table of it asks for one.
+pub(super) fn proxy_protocol_filter(transport: &ir::Transport) -> Option<ListenerFilter> {
+    // The PROXY protocol filter reads the header first, for every chain of the port: on when
+    // a route table of the port asks for it, optional only when all that ask allow that.
+    let tables: Vec<&ClientSettings> = match transport {
+        ir::Transport::Http { client, .. } => client.as_deref().into_iter().collect(),
+        ir::Transport::Tls { chains } => chains
+            .iter()
+            .filter_map(|c| match &c.serves {
+                ir::ChainServes::Http { client, .. } => client.as_deref(),
+                ir::ChainServes::Proxy(_) => None,
+            })
+            .collect(),
+        ir::Transport::Tcp { .. } | ir::Transport::Udp { .. } => Vec::new(),
+    };
+    let asked: Vec<bool> = tables.iter().filter_map(|c| c.proxy_protocol).collect();
+    (!asked.is_empty()).then(|| ListenerFilter {
+        name: "envoy.filters.listener.proxy_protocol",
+        typed_config: ListenerFilterConfig::ProxyProtocol(ProxyProtocolConfig {
+            type_: "type.googleapis.com/envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol",
+            allow_requests_without_proxy_protocol: asked.iter().all(|o| *o),
+        }),
+    })
+}
