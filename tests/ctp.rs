@@ -292,3 +292,34 @@ async fn proxy_protocol_hands_envoy_the_client_address() {
     assert_eq!(seen(pb, Vec::new()).await.as_deref(), Some("127.0.0.1"));
     assert_eq!(seen(pb, v1("10.7.7.7")).await.as_deref(), Some("10.7.7.7"));
 }
+
+/// http1.http10: listener a serves HTTP/1.0 and gives a request without Host the listener's
+/// hostname; listener b, without the policy, refuses HTTP/1.0 (Envoy's 426). A listener with
+/// no hostname to give is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http10_with_the_listeners_host() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = gateway(pa, pb).replace(&format!("port: {pa}}}"), &format!("port: {pa}, hostname: app.example}}"));
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    let policy = ctp("h1", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  http1: {enableTrailers: true, http10: {useDefaultHost: true}}\n");
+    input.push_str(&policy);
+    let _served = serve(&envoy, &input, &[]).await;
+    let http10 = |port: u16| async move {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        s.write_all(b"GET / HTTP/1.0\r\n\r\n").await.expect("write");
+        let mut got = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut got)).await.expect("answered in time").expect("read");
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let a = http10(pa).await;
+    assert!(a.starts_with("HTTP/1.0 200") && a.contains("\"host\":\"app.example\""), "{a}");
+    let b_reply = http10(pb).await;
+    assert!(b_reply.starts_with("HTTP/1.1 426"), "{b_reply}");
+
+    let on_b = input.replace(&policy, &policy.replace("sectionName: a", "sectionName: b"));
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &on_b);
+    assert!(code == 1 && err.contains("useDefaultHost on listener b without a non-wildcard hostname"), "{err}");
+}

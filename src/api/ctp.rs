@@ -37,7 +37,7 @@ pub struct ClientTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grpc: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http1: Other,
+    pub http1: Option<Http1Settings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http2: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,10 +58,9 @@ impl ClientTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 6] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 5] {
         [
             ("grpc", self.grpc.is_some()),
-            ("http1", self.http1.is_some()),
             ("http2", self.http2.is_some()),
             ("http3", self.http3.is_some()),
             ("scheme", self.scheme.is_some()),
@@ -338,4 +337,30 @@ pub struct ProxyProtocol {
     /// Also serve connections without the header (only for trusted networks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
+}
+
+/// HTTP/1.1 (and 1.0) with the clients.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Http1Settings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_trailers: Option<bool>,
+    /// Serve HTTP/1.0 requests (Envoy refuses them otherwise).
+    #[serde(rename = "http10", default, skip_serializing_if = "Option::is_none")]
+    pub http10: Option<Http10Settings>,
+    // Not implemented yet: refused by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_header_case: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_safe_max_connection_duration: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored_upgrade_types: Other,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Http10Settings {
+    /// A request without Host gets the listener's hostname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_default_host: Option<bool>,
 }

@@ -47,6 +47,8 @@ pub struct ClientSettings {
     /// The PROXY protocol header is read first; `Some(true)`: connections without it are
     /// served too (the Envoy listener's).
     pub proxy_protocol: Option<bool>,
+    /// HTTP/1: trailers passed on; HTTP/1.0 served, with the Host given to requests without one.
+    pub http1: Option<Http1>,
     /// Envoy's forward_client_cert_details and the details it sets.
     pub xfcc: Option<(&'static str, Vec<String>)>,
 }
@@ -80,6 +82,12 @@ fn client_validation(v: &crate::api::ctp::ClientValidationContext, ns: &str, ind
     c.spki_hashes = v.spki_hashes.clone().unwrap_or_default();
     c.certificate_hashes = v.certificate_hashes.clone().unwrap_or_default();
     Ok(Some(c))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Http1 {
+    pub trailers: bool,
+    pub http10: Option<Option<String>>,
 }
 
 /// Envoy's original-IP detection for a route table.
@@ -188,6 +196,7 @@ fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &super::backend::Index
         tls: s.tls.as_ref().map(|t| Arc::new(downstream_tls(t))),
         client_ip: s.client_ip_detection.as_ref().and_then(client_ip),
         client_validation: validation,
+        http1: s.http1.as_ref().map(|h| Http1 { trailers: h.enable_trailers.unwrap_or(false), http10: h.http10.as_ref().map(|_| None) }),
         // proxyProtocol wins over the older enableProxyProtocol.
         proxy_protocol: match (&s.proxy_protocol, s.enable_proxy_protocol) {
             (Some(p), _) => Some(p.optional.unwrap_or(false)),
@@ -237,6 +246,8 @@ struct Policy<'a> {
     loc: &'a crate::source::Locator,
     targets: Vec<TargetRef>,
     settings: Result<Arc<ClientSettings>, Failed>,
+    /// http1.http10.useDefaultHost: each listener gives its hostname.
+    default_host: bool,
 }
 
 /// Set a condition on the ancestor, reporting the problem once.
@@ -274,7 +285,7 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], index: &su
             let st = rec.status.policies.entry(key.clone()).or_default();
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
             let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind == Kind::Gateway).collect();
-            Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec, item.obj.metadata.ns(), index).map(Arc::new) }
+            Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec, item.obj.metadata.ns(), index).map(Arc::new), default_host: item.obj.spec.http1.as_ref().and_then(|h| h.http10.as_ref()).and_then(|h| h.use_default_host).unwrap_or(false) }
         })
         .collect();
     let gw_of: HashMap<ObjectKey, usize> = gateways.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
@@ -342,8 +353,26 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
                 let msg = "ClientTrafficPolicy PROXY protocol on TCP, TLS and UDP listeners is not supported yet";
                 rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/proxyProtocol").help(crate::validate::UNSUPPORTED_HELP));
             }
+            let wants_host = s.http1.as_ref().is_some_and(|h| h.http10.is_some()) && p.default_host;
             for li in listeners {
-                gateways[gi].listeners[li].client = Some(s.clone());
+                let l = &mut gateways[gi].listeners[li];
+                if !wants_host {
+                    l.client = Some(s.clone());
+                    continue;
+                }
+                // HTTP/1.0's default host is the listener's hostname; Envoy Gateway's fallback to
+                // a single route's hostname is not implemented: refused, never guessed.
+                match l.hostname.clone().filter(|h| !h.contains('*')) {
+                    Some(host) => {
+                        let mut own = (**s).clone();
+                        own.http1 = own.http1.map(|h| Http1 { http10: Some(Some(host)), ..h });
+                        l.client = Some(Arc::new(own));
+                    }
+                    None => {
+                        let msg = format!("ClientTrafficPolicy http1.http10.useDefaultHost on listener {} without a non-wildcard hostname is not supported yet", l.id.section);
+                        rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/http1/http10/useDefaultHost").help(crate::validate::UNSUPPORTED_HELP));
+                    }
+                }
             }
         }
         Err((msg, pointer)) => {

@@ -27,6 +27,9 @@ pub(super) fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings)
     if let Some(a) = c.escaped_slashes {
         h.path_with_escaped_slashes_action = a;
     }
+    if let Some(h1) = &c.http1 {
+        h.http_protocol_options = Some(Http1ProtocolOptions { enable_trailers: h1.trailers, accept_http_10: h1.http10.is_some(), default_host_for_http_10: h1.http10.clone().flatten() });
+    }
     if let Some((mode, details)) = &c.xfcc {
         h.forward_client_cert_details = Some(mode);
         if !details.is_empty() {

@@ -480,6 +480,7 @@ fn hcm_config(
             max_requests_per_connection: None,
             max_stream_duration: None,
         },
+        http_protocol_options: None,
         http2_protocol_options: Http2ProtocolOptions {
             max_concurrent_streams: 100,
             initial_stream_window_size: 65_536,

@@ -278,6 +278,8 @@ pub struct HttpConnectionManager {
     pub original_ip_detection_extensions: Vec<IpDetection>,
     pub server_header_transformation: &'static str,
     pub common_http_protocol_options: CommonHttpProtocolOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_protocol_options: Option<Http1ProtocolOptions>,
     pub http2_protocol_options: Http2ProtocolOptions,
     /// The whole request must arrive within this (a ClientTrafficPolicy's).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -880,4 +882,14 @@ pub struct ProxyProtocolConfig {
     pub type_: &'static str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_requests_without_proxy_protocol: bool,
+}
+
+#[derive(Serialize)]
+pub struct Http1ProtocolOptions {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub enable_trailers: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub accept_http_10: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_host_for_http_10: Option<String>,
 }
