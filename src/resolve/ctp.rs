@@ -87,7 +87,10 @@ fn client_validation(v: &crate::api::ctp::ClientValidationContext, ns: &str, ind
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Http1 {
     pub trailers: bool,
+    /// HTTP/1.0 served, with this Host for requests without one.
     pub http10: Option<Option<String>>,
+    /// The Host is the listener's hostname (http10.useDefaultHost), filled in per listener.
+    pub http10_listener_host: bool,
 }
 
 /// Envoy's original-IP detection for a route table.
@@ -196,7 +199,11 @@ fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &super::backend::Index
         tls: s.tls.as_ref().map(|t| Arc::new(downstream_tls(t))),
         client_ip: s.client_ip_detection.as_ref().and_then(client_ip),
         client_validation: validation,
-        http1: s.http1.as_ref().map(|h| Http1 { trailers: h.enable_trailers.unwrap_or(false), http10: h.http10.as_ref().map(|_| None) }),
+        http1: s.http1.as_ref().map(|h| Http1 {
+            trailers: h.enable_trailers.unwrap_or(false),
+            http10: h.http10.as_ref().map(|_| None),
+            http10_listener_host: h.http10.as_ref().and_then(|x| x.use_default_host).unwrap_or(false),
+        }),
         // proxyProtocol wins over the older enableProxyProtocol.
         proxy_protocol: match (&s.proxy_protocol, s.enable_proxy_protocol) {
             (Some(p), _) => Some(p.optional.unwrap_or(false)),
@@ -246,8 +253,6 @@ struct Policy<'a> {
     loc: &'a crate::source::Locator,
     targets: Vec<TargetRef>,
     settings: Result<Arc<ClientSettings>, Failed>,
-    /// http1.http10.useDefaultHost: each listener gives its hostname.
-    default_host: bool,
 }
 
 /// Set a condition on the ancestor, reporting the problem once.
@@ -285,7 +290,7 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], index: &su
             let st = rec.status.policies.entry(key.clone()).or_default();
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
             let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind == Kind::Gateway).collect();
-            Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec, item.obj.metadata.ns(), index).map(Arc::new), default_host: item.obj.spec.http1.as_ref().and_then(|h| h.http10.as_ref()).and_then(|h| h.use_default_host).unwrap_or(false) }
+            Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec, item.obj.metadata.ns(), index).map(Arc::new) }
         })
         .collect();
     let gw_of: HashMap<ObjectKey, usize> = gateways.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
@@ -353,7 +358,7 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
                 let msg = "ClientTrafficPolicy PROXY protocol on TCP, TLS and UDP listeners is not supported yet";
                 rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/proxyProtocol").help(crate::validate::UNSUPPORTED_HELP));
             }
-            let wants_host = s.http1.as_ref().is_some_and(|h| h.http10.is_some()) && p.default_host;
+            let wants_host = s.http1.as_ref().is_some_and(|h| h.http10_listener_host);
             for li in listeners {
                 let l = &mut gateways[gi].listeners[li];
                 if !wants_host {

@@ -867,7 +867,7 @@ pub struct HttpStatus {
 }
 
 /// The parts of the client certificate Envoy adds to `x-forwarded-client-cert`.
-#[derive(Serialize, Default)]
+#[derive(Serialize)]
 pub struct ClientCertDetails {
     pub subject: bool,
     pub cert: bool,
