@@ -22,6 +22,14 @@ pub fn cluster(key: &crate::ir::ClusterKey) -> String {
     if key.tls.is_some() {
         name.push_str("/tls");
     }
+    if let Some(h) = key.http1 {
+        if h.trailers {
+            name.push_str("/trailers");
+        }
+        if h.preserve_case {
+            name.push_str("/preserve-case");
+        }
+    }
     if let Some(p) = &key.policy {
         name.push_str(&format!("/policy-{:08x}", settings_hash(p)));
     }

@@ -8,20 +8,12 @@ use support::policy::*;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn gateway(a: u16, b: u16) -> String {
-    format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: a, protocol: HTTP, port: {a}}}\n  - {{name: b, protocol: HTTP, port: {b}}}\n")
-}
-
-fn ctp(name: &str, created: &str, target: &str, body: &str) -> String {
-    format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {{name: {name}, namespace: default, creationTimestamp: \"{created}\"}}\nspec:\n  targetRefs: [{target}]\n{body}")
-}
-
 /// An echo backend behind listeners a and b of `gw` (one route to it) with `policies`, in a
 /// running Envoy: the backend, the two ports, the run and its input.
 async fn two_listeners(envoy: &std::path::Path, policies: &[String]) -> (Echo, u16, u16, Served, String) {
     let b = echo("b").await;
     let (pa, pb) = (free_port(), free_port());
-    let mut input = gateway(pa, pb);
+    let mut input = two_listener_gateway(pa, pb);
     input.push_str(&route("app", "/", "svc"));
     input.push_str(&service("default", "svc", &[b.addr.port()]));
     for p in policies {
@@ -70,8 +62,8 @@ fn policy_conditions(input: &str) -> Vec<(String, String, String, String, String
 async fn listener_policy_beats_gateway_policy() {
     let Some(envoy) = envoy() else { return };
     let (b, pa, pb, _served, input) = two_listeners(&envoy, &[
-        ctp("gw", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  headers: {withUnderscoresAction: Allow}\n  healthCheck: {path: /healthz}\n"),
-        ctp("only-b", "2025-02-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  headers: {withUnderscoresAction: DropHeader}\n  path: {disableMergeSlashes: true, escapedSlashesAction: KeepUnchanged}\n"),
+        client_policy("gw", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  headers: {withUnderscoresAction: Allow}\n  healthCheck: {path: /healthz}\n"),
+        client_policy("only-b", "2025-02-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  headers: {withUnderscoresAction: DropHeader}\n  path: {disableMergeSlashes: true, escapedSlashesAction: KeepUnchanged}\n"),
     ])
     .await;
 
@@ -102,7 +94,7 @@ async fn listener_policy_beats_gateway_policy() {
 async fn idle_timeout_closes_idle_connections() {
     let Some(envoy) = envoy() else { return };
     let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
-        ctp("idle", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  timeout: {http: {idleTimeout: 300ms, requestReceivedTimeout: 500ms}}\n"),
+        client_policy("idle", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  timeout: {http: {idleTimeout: 300ms, requestReceivedTimeout: 500ms}}\n"),
     ])
     .await;
     // One request, a pause longer than the idle timeout, a second request on the connection:
@@ -130,10 +122,10 @@ async fn idle_timeout_closes_idle_connections() {
 fn conflicts_and_shared_ports_in_status() {
     let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: a, protocol: HTTP, port: 80, hostname: a.example}}\n  - {{name: b, protocol: HTTP, port: 80, hostname: b.example}}\n");
     let gw = "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}";
-    input.push_str(&ctp("first", "2025-01-01T00:00:00Z", gw, "  path: {disableMergeSlashes: true}\n"));
-    input.push_str(&ctp("second", "2025-01-02T00:00:00Z", gw, "  path: {disableMergeSlashes: true}\n"));
-    input.push_str(&ctp("shared", "2025-01-03T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  path: {disableMergeSlashes: true}\n"));
-    input.push_str(&ctp("nowhere", "2025-01-04T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: c}", "  path: {disableMergeSlashes: true}\n"));
+    input.push_str(&client_policy("first", "2025-01-01T00:00:00Z", gw, "  path: {disableMergeSlashes: true}\n"));
+    input.push_str(&client_policy("second", "2025-01-02T00:00:00Z", gw, "  path: {disableMergeSlashes: true}\n"));
+    input.push_str(&client_policy("shared", "2025-01-03T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  path: {disableMergeSlashes: true}\n"));
+    input.push_str(&client_policy("nowhere", "2025-01-04T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: c}", "  path: {disableMergeSlashes: true}\n"));
     let conds = policy_conditions(&input);
     let has = |name: &str, reason: &str, message: &str| conds.iter().any(|c| c.0 == name && c.2 == "Accepted" && c.3 == reason && c.4 == message);
     assert!(has("first", "Accepted", "Policy has been accepted."), "{conds:?}");
@@ -148,8 +140,8 @@ fn conflicts_and_shared_ports_in_status() {
 async fn connection_limits() {
     let Some(envoy) = envoy() else { return };
     let (_b, pa, pb, served, _) = two_listeners(&envoy, &[
-        ctp("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  connection:\n    bufferLimit: 64Ki\n    maxAcceptPerSocketEvent: 4\n    connectionLimit: {value: 2}\n"),
-        ctp("one-request", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  connection:\n    connectionLimit: {maxRequestsPerConnection: 1}\n"),
+        client_policy("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  connection:\n    bufferLimit: 64Ki\n    maxAcceptPerSocketEvent: 4\n    connectionLimit: {value: 2}\n"),
+        client_policy("one-request", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  connection:\n    connectionLimit: {maxRequestsPerConnection: 1}\n"),
     ])
     .await;
     assert!(served.bootstrap.contains("per_connection_buffer_limit_bytes: 65536"), "{}", served.bootstrap);
@@ -172,7 +164,7 @@ async fn connection_limits() {
 #[test]
 fn connection_settings_on_stream_listeners_fail_closed() {
     let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: web, protocol: HTTP, port: 80}}\n  - {{name: db, protocol: TCP, port: 5432}}\n");
-    input.push_str(&ctp("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  connection: {connectionLimit: {value: 10}}\n"));
+    input.push_str(&client_policy("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  connection: {connectionLimit: {value: 10}}\n"));
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("unsupported::field") && err.contains("connection settings on TCP, TLS and UDP listeners"), "{err}");
@@ -191,7 +183,7 @@ fn connection_settings_on_stream_listeners_fail_closed() {
 async fn request_id_is_preserved_or_replaced() {
     let Some(envoy) = envoy() else { return };
     let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
-        ctp("ids", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  headers: {requestID: PreserveOrGenerate}\n"),
+        client_policy("ids", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  headers: {requestID: PreserveOrGenerate}\n"),
     ])
     .await;
     let seen = |port: u16, id: Option<&'static str>| async move {
@@ -212,8 +204,8 @@ async fn request_id_is_preserved_or_replaced() {
 async fn client_ip_detection_feeds_source_cidr_rules() {
     let Some(envoy) = envoy() else { return };
     let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
-        ctp("xff", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  clientIPDetection: {xForwardedFor: {numTrustedHops: 1}}\n"),
-        ctp("header", "2025-01-02T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  clientIPDetection: {customHeader: {name: x-client-ip, failClosed: true}}\n"),
+        client_policy("xff", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  clientIPDetection: {xForwardedFor: {numTrustedHops: 1}}\n"),
+        client_policy("header", "2025-01-02T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  clientIPDetection: {customHeader: {name: x-client-ip, failClosed: true}}\n"),
         policy("rl", "HTTPRoute", "app", "  rateLimit:\n    local:\n      rules:\n      - clientSelectors: [{sourceCIDR: {type: Distinct, value: 10.0.0.0/8}}]\n        limit: {requests: 1, unit: Minute}\n"),
     ])
     .await;
@@ -234,7 +226,7 @@ async fn client_ip_detection_feeds_source_cidr_rules() {
 
 #[test]
 fn client_ip_detection_rules_of_the_crd() {
-    let check = |body: &str| gatewayc(&["validate", "-f", "-"], &format!("{}{}", gateway(8080, 8081), ctp("p", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", body)));
+    let check = |body: &str| gatewayc(&["validate", "-f", "-"], &format!("{}{}", two_listener_gateway(8080, 8081), client_policy("p", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", body)));
     let (code, _, err) = check("  clientIPDetection: {xForwardedFor: {numTrustedHops: 1}, customHeader: {name: x-ip}}\n");
     assert!(code == 1 && err.contains("exactly one of xForwardedFor, customHeader, or directSourceIP must be set"), "{err}");
     let (code, _, err) = check("  clientIPDetection: {xForwardedFor: {numTrustedHops: 1, trustedCIDRs: [10.0.0.0/8]}}\n");
@@ -251,7 +243,7 @@ fn client_ip_detection_rules_of_the_crd() {
 async fn untranslatable_policy_fails_its_listener_closed() {
     let Some(envoy) = envoy() else { return };
     let (_b, pa, pb, _served, input) = two_listeners(&envoy, &[
-        ctp("too-big", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  connection: {bufferLimit: 5Gi}\n"),
+        client_policy("too-big", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  connection: {bufferLimit: 5Gi}\n"),
     ])
     .await;
     assert_eq!(get(pa, "app", "/").await.expect("a").status, 500);
@@ -267,8 +259,8 @@ async fn untranslatable_policy_fails_its_listener_closed() {
 async fn proxy_protocol_hands_envoy_the_client_address() {
     let Some(envoy) = envoy() else { return };
     let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
-        ctp("pp", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  proxyProtocol: {}\n"),
-        ctp("pp-optional", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  proxyProtocol: {optional: true}\n"),
+        client_policy("pp", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  proxyProtocol: {}\n"),
+        client_policy("pp-optional", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", "  proxyProtocol: {optional: true}\n"),
     ])
     .await;
     let v1 = |ip: &str| format!("PROXY TCP4 {ip} 127.0.0.1 5555 80\r\n").into_bytes();
@@ -301,10 +293,10 @@ async fn http10_with_the_listeners_host() {
     let Some(envoy) = envoy() else { return };
     let b = echo("b").await;
     let (pa, pb) = (free_port(), free_port());
-    let mut input = gateway(pa, pb).replace(&format!("port: {pa}}}"), &format!("port: {pa}, hostname: app.example}}"));
+    let mut input = two_listener_gateway(pa, pb).replace(&format!("port: {pa}}}"), &format!("port: {pa}, hostname: app.example}}"));
     input.push_str(&route("app", "/", "svc"));
     input.push_str(&service("default", "svc", &[b.addr.port()]));
-    let policy = ctp("h1", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  http1: {enableTrailers: true, http10: {useDefaultHost: true}}\n");
+    let policy = client_policy("h1", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  http1: {enableTrailers: true, http10: {useDefaultHost: true}}\n");
     input.push_str(&policy);
     let _served = serve(&envoy, &input, &[]).await;
     let http10 = |port: u16| async move {

@@ -39,7 +39,7 @@ pub struct ClientTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http1: Option<Http1Settings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http2: Other,
+    pub http2: Option<super::btp::Http2Settings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http3: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,10 +58,9 @@ impl ClientTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 5] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 4] {
         [
             ("grpc", self.grpc.is_some()),
-            ("http2", self.http2.is_some()),
             ("http3", self.http3.is_some()),
             ("scheme", self.scheme.is_some()),
             ("tcpKeepalive", self.tcp_keepalive.is_some()),
@@ -348,9 +347,10 @@ pub struct Http1Settings {
     /// Serve HTTP/1.0 requests (Envoy refuses them otherwise).
     #[serde(rename = "http10", default, skip_serializing_if = "Option::is_none")]
     pub http10: Option<Http10Settings>,
-    // Not implemented yet: refused by name.
+    /// Header names keep the letter case the client (and the backend) sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preserve_header_case: Option<bool>,
+    // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_safe_max_connection_duration: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

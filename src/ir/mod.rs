@@ -271,6 +271,8 @@ pub struct ClusterKey {
     pub tls: Option<std::sync::Arc<resolve::backendtls::UpstreamTls>>,
     /// Load balancing, timeouts and limits (a BackendTrafficPolicy).
     pub policy: Option<std::sync::Arc<resolve::traffic::ClusterPolicy>>,
+    /// HTTP/1 settings the listener's ClientTrafficPolicy carries to its backends.
+    pub http1: Option<resolve::ctp::UpstreamHttp1>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,6 +287,7 @@ pub struct ClusterIr {
     pub tls: Option<std::sync::Arc<resolve::backendtls::UpstreamTls>>,
     /// Load balancing, timeouts and limits (a BackendTrafficPolicy).
     pub policy: Option<std::sync::Arc<resolve::traffic::ClusterPolicy>>,
+    pub http1: Option<resolve::ctp::UpstreamHttp1>,
 }
 
 /// Hostnames that cover `host`, most specific first: itself, each wildcard suffix, `*`.
@@ -337,7 +340,8 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
             }
             // The routes do not depend on the hostname: build them once, share them.
             let mut built = Vec::new();
-            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic };
+            let upstream_http1 = l.client.as_ref().and_then(|c| c.upstream_http1());
+            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic, upstream_http1 };
             route::candidates(&attached.route, attached.order, &at, &mut built, &mut clusters);
             let built: Vec<_> = built.into_iter().map(Arc::new).collect();
             let groups = ports.entry(l.port).or_default();

@@ -28,6 +28,7 @@ pub(super) fn cluster_of(
     http2: bool,
     originate_tls: bool,
     policy: Option<Arc<crate::resolve::traffic::ClusterPolicy>>,
+    http1: Option<crate::resolve::ctp::UpstreamHttp1>,
     clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
 ) -> String {
     let tls = match &t.tls {
@@ -46,6 +47,8 @@ pub(super) fn cluster_of(
         route: None,
         tls: tls.clone(),
         policy: policy.clone(),
+        // HTTP/1 options do not apply to HTTP/2 connections.
+        http1: http1.filter(|_| !http2 && t.app_protocol.as_deref() != Some("kubernetes.io/h2c")),
     };
     clusters
         .entry(key.clone())
@@ -56,6 +59,7 @@ pub(super) fn cluster_of(
             shares: Vec::new(),
             tls,
             policy,
+            http1: key.http1,
         })
         .name
         .clone()
@@ -88,6 +92,8 @@ pub struct At<'a> {
     pub port: u32,
     pub https: bool,
     pub traffic: &'a crate::resolve::btp::TrafficTable,
+    /// HTTP/1 settings of the listener's ClientTrafficPolicy that its clusters carry.
+    pub upstream_http1: Option<crate::resolve::ctp::UpstreamHttp1>,
 }
 
 fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Action {
@@ -108,7 +114,7 @@ fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTre
                 .backends
                 .iter()
                 .map(|b| WeightedCluster {
-                    cluster: cluster_of(&b.target, f.http2, true, policy.clone(), clusters),
+                    cluster: cluster_of(&b.target, f.http2, true, policy.clone(), at.upstream_http1, clusters),
                     weight: b.weight,
                     request_headers: b.request_headers.clone(),
                     response_headers: b.response_headers.clone(),
@@ -129,7 +135,7 @@ fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTre
                 path_rewrite: f.path_rewrite.as_ref().and_then(|p| path_rewrite(p, matched)),
                 timeout_ms: f.timeout_ms,
                 backend_timeout_ms: f.backend_timeout_ms,
-                mirrors: f.mirrors.iter().map(|(t, share)| (cluster_of(t, f.http2, true, policy.clone(), clusters), *share)).collect(),
+                mirrors: f.mirrors.iter().map(|(t, share)| (cluster_of(t, f.http2, true, policy.clone(), at.upstream_http1, clusters), *share)).collect(),
                 retry: f.retry.clone(),
                 session: f.session.clone(),
                 traffic: traffic.map(|t| t.route.clone()).filter(|r| *r != Default::default()),

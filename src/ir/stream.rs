@@ -23,7 +23,7 @@ pub(super) fn proxy(
         let clusters = route
             .backends
             .iter()
-            .map(|(t, w)| (route::cluster_of(t, false, originate_tls, policy.clone(), clusters), *w))
+            .map(|(t, w)| (route::cluster_of(t, false, originate_tls, policy.clone(), None, clusters), *w))
             .collect();
         return Some(StreamProxy { name, clusters, source_ip_hash });
     }
@@ -35,6 +35,7 @@ pub(super) fn proxy(
         route: Some(route.key.clone()),
         tls: None,
         policy: policy.clone(),
+        http1: None,
     };
     let shares: Vec<(ClusterEndpoints, u32)> = route
         .backends
@@ -50,6 +51,7 @@ pub(super) fn proxy(
             shares,
             tls: None,
             policy,
+            http1: None,
         })
         .name
         .clone();

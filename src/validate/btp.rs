@@ -139,16 +139,7 @@ pub(super) fn quantity(q: Option<&serde_json::Value>, field: &str, at: &str, ctx
 /// are not implemented.
 fn http_settings(s: &crate::api::btp::BackendTrafficPolicySpec, ctx: &mut Ctx) {
     if let Some(h) = &s.http2 {
-        quantity(h.initial_stream_window_size.as_ref(), "initialStreamWindowSize", "/spec/http2/initialStreamWindowSize", ctx);
-        quantity(h.initial_connection_window_size.as_ref(), "initialConnectionWindowSize", "/spec/http2/initialConnectionWindowSize", ctx);
-        if let Some(k) = &h.connection_keepalive {
-            let ms = |d: &Option<String>| d.as_deref().and_then(crate::api::httproute::duration_ms);
-            if let (Some(t), Some(i)) = (ms(&k.timeout), ms(&k.interval))
-                && t >= i
-            {
-                ctx.error(Code::SchemaRule, "timeout must be less than interval", "/spec/http2/connectionKeepalive");
-            }
-        }
+        http2(h, ctx);
     }
     if let Some(b) = &s.request_buffer {
         quantity(Some(&b.limit), "limit", "/spec/requestBuffer/limit", ctx);
@@ -164,6 +155,21 @@ fn http_settings(s: &crate::api::btp::BackendTrafficPolicySpec, ctx: &mut Ctx) {
         }
         if connect {
             ctx.unsupported(format!("{at}/type"), "BackendTrafficPolicy httpUpgrade of type CONNECT");
+        }
+    }
+}
+
+/// `http2` (the same type in BackendTrafficPolicy and ClientTrafficPolicy): quantities and
+/// the keepalive's CEL rule.
+pub(super) fn http2(h: &crate::api::btp::Http2Settings, ctx: &mut Ctx) {
+    quantity(h.initial_stream_window_size.as_ref(), "initialStreamWindowSize", "/spec/http2/initialStreamWindowSize", ctx);
+    quantity(h.initial_connection_window_size.as_ref(), "initialConnectionWindowSize", "/spec/http2/initialConnectionWindowSize", ctx);
+    if let Some(k) = &h.connection_keepalive {
+        let ms = |d: &Option<String>| d.as_deref().and_then(crate::api::httproute::duration_ms);
+        if let (Some(t), Some(i)) = (ms(&k.timeout), ms(&k.interval))
+            && t >= i
+        {
+            ctx.error(Code::SchemaRule, "timeout must be less than interval", "/spec/http2/connectionKeepalive");
         }
     }
 }

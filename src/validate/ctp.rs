@@ -41,11 +41,14 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
         check_tls(t, ctx);
     }
     if let Some(h) = &s.http1 {
-        for (field, set) in [("preserveHeaderCase", h.preserve_header_case.is_some()), ("disableSafeMaxConnectionDuration", h.disable_safe_max_connection_duration.is_some()), ("ignoredUpgradeTypes", h.ignored_upgrade_types.is_some())] {
+        for (field, set) in [("disableSafeMaxConnectionDuration", h.disable_safe_max_connection_duration.is_some()), ("ignoredUpgradeTypes", h.ignored_upgrade_types.is_some())] {
             if set {
                 ctx.unsupported(format!("/spec/http1/{field}"), &format!("ClientTrafficPolicy http1.{field}"));
             }
         }
+    }
+    if let Some(h) = &s.http2 {
+        super::btp::http2(h, ctx);
     }
     if let Some(d) = &s.client_ip_detection {
         check_client_ip(d, ctx);
@@ -53,13 +56,6 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
     if let Some(t) = &s.timeout {
         if t.tcp.is_some() {
             ctx.unsupported("/spec/timeout/tcp", "ClientTrafficPolicy timeout.tcp");
-        }
-        if let Some(h) = &t.http {
-            for (field, set) in [("requestHeadersReceivedTimeout", h.request_headers_received_timeout.is_some()), ("streamIdleTimeout", h.stream_idle_timeout.is_some())] {
-                if set {
-                    ctx.unsupported(format!("/spec/timeout/http/{field}"), &format!("ClientTrafficPolicy timeout.http.{field}"));
-                }
-            }
         }
     }
 }

@@ -28,6 +28,17 @@ pub fn policy(name: &str, kind: &str, target: &str, body: &str) -> String {
     )
 }
 
+/// Gateway `gw` (class `eg`) with two HTTP listeners, `a` and `b`, on the given ports.
+pub fn two_listener_gateway(a: u16, b: u16) -> String {
+    format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: a, protocol: HTTP, port: {a}}}\n  - {{name: b, protocol: HTTP, port: {b}}}\n")
+}
+
+/// A ClientTrafficPolicy `name`, created at `created`, on `target` with `body` (YAML lines
+/// under spec).
+pub fn client_policy(name: &str, created: &str, target: &str, body: &str) -> String {
+    format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {{name: {name}, namespace: default, creationTimestamp: \"{created}\"}}\nspec:\n  targetRefs: [{target}]\n{body}")
+}
+
 /// One request from the loopback address `from` (127.0.0.x stands in for a client machine).
 pub async fn request_from(from: &str, port: u16, path: &str, headers: &[(&str, &str)]) -> Reply {
     let sock = tokio::net::TcpSocket::new_v4().expect("socket");

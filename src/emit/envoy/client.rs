@@ -28,8 +28,26 @@ pub(super) fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings)
         h.path_with_escaped_slashes_action = a;
     }
     if let Some(h1) = &c.http1 {
-        h.http_protocol_options = Some(Http1ProtocolOptions { enable_trailers: h1.trailers, accept_http_10: h1.http10.is_some(), default_host_for_http_10: h1.http10.clone().flatten() });
+        h.http_protocol_options = Some(Http1ProtocolOptions {
+            enable_trailers: h1.trailers,
+            accept_http_10: h1.http10.is_some(),
+            default_host_for_http_10: h1.http10.clone().flatten(),
+            header_key_format: h1.preserve_case.then(HeaderKeyFormat::preserve_case),
+        });
     }
+    if let Some(h2) = &c.http2 {
+        // Envoy Gateway's defaults where the policy is silent (as without a policy).
+        let up = policy::upstream_http2(Some(h2));
+        h.http2_protocol_options = Http2ProtocolOptions {
+            max_concurrent_streams: h2.max_concurrent_streams.unwrap_or(100),
+            initial_stream_window_size: up.initial_stream_window_size,
+            initial_connection_window_size: up.initial_connection_window_size,
+            override_stream_error_on_invalid_http_message: up.override_stream_error_on_invalid_http_message,
+            connection_keepalive: up.connection_keepalive,
+        };
+    }
+    h.stream_idle_timeout = c.stream_idle_timeout_ms.map(policy::duration);
+    h.request_headers_timeout = c.request_headers_timeout_ms.map(policy::duration);
     if let Some((mode, details)) = &c.xfcc {
         h.forward_client_cert_details = Some(mode);
         if !details.is_empty() {

@@ -268,6 +268,7 @@ fn readiness_cluster(opts: &EnvoyOptions) -> Option<Cluster> {
         shares: Vec::new(),
         tls: None,
         policy: None,
+        http1: None,
     }, None, opts))
 }
 
@@ -280,7 +281,7 @@ fn rate_limit_cluster(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Cluster> {
     }
     let at = vec![(host.clone(), u32::from(*port))];
     let endpoints = if host.parse::<std::net::IpAddr>().is_ok() { ClusterEndpoints::Static(at) } else { ClusterEndpoints::Dns(at) };
-    Some(cluster(&ir::ClusterIr { name: crate::names::rate_limit_cluster().into(), endpoints, protocol: ir::UpstreamProtocol::H2c, shares: Vec::new(), tls: None, policy: None }, None, opts))
+    Some(cluster(&ir::ClusterIr { name: crate::names::rate_limit_cluster().into(), endpoints, protocol: ir::UpstreamProtocol::H2c, shares: Vec::new(), tls: None, policy: None, http1: None }, None, opts))
 }
 
 const TLS_INSPECTOR: &str = "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
@@ -485,7 +486,11 @@ fn hcm_config(
             max_concurrent_streams: 100,
             initial_stream_window_size: 65_536,
             initial_connection_window_size: 1_048_576,
+            override_stream_error_on_invalid_http_message: None,
+            connection_keepalive: None,
         },
+        stream_idle_timeout: None,
+        request_headers_timeout: None,
         request_timeout: None,
         preserve_external_request_id: None,
         generate_request_id: None,
@@ -606,7 +611,7 @@ fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certific
         connect_timeout: policy.and_then(|p| p.connect_timeout_ms).map(policy::duration).unwrap_or_else(|| "10s".into()),
         lb: policy::cluster_lb(policy),
         dns_lookup_family,
-        typed_extension_protocol_options: policy::protocol_options(c.protocol == ir::UpstreamProtocol::H2c, policy.filter(|_| c.protocol != ir::UpstreamProtocol::Udp)),
+        typed_extension_protocol_options: policy::protocol_options(c.protocol == ir::UpstreamProtocol::H2c, policy.filter(|_| c.protocol != ir::UpstreamProtocol::Udp), c.http1),
         per_connection_buffer_limit_bytes: policy.and_then(|p| p.buffer_limit).unwrap_or(BUFFER_LIMIT_BYTES),
         dns_refresh_rate: policy.and_then(|p| p.dns.as_ref()).and_then(|d| d.refresh_rate_ms).filter(|_| by_dns).map(policy::duration),
         respect_dns_ttl: policy.and_then(|p| p.dns.as_ref()).and_then(|d| d.respect_dns_ttl).filter(|_| by_dns),

@@ -89,9 +89,10 @@ pub struct UpstreamCommonHttp {
     pub max_requests_per_connection: Option<u32>,
 }
 
-/// The cluster's HTTP protocol options: HTTP/2 for h2c backends, and a policy's connection
-/// limits. None when neither applies.
-pub fn protocol_options(h2: bool, p: Option<&ClusterPolicy>) -> Option<ProtocolOptions> {
+/// The cluster's HTTP protocol options: HTTP/2 for h2c backends, a policy's connection
+/// limits, and the HTTP/1 settings of the listener's ClientTrafficPolicy. None when none
+/// applies.
+pub fn protocol_options(h2: bool, p: Option<&ClusterPolicy>, http1: Option<crate::resolve::ctp::UpstreamHttp1>) -> Option<ProtocolOptions> {
     let common = p.map(|p| UpstreamCommonHttp {
         idle_timeout: p.idle_timeout_ms.map(duration),
         max_connection_duration: p.max_connection_duration_ms.map(duration),
@@ -100,20 +101,26 @@ pub fn protocol_options(h2: bool, p: Option<&ClusterPolicy>) -> Option<ProtocolO
     });
     let common = common.filter(|c| c.idle_timeout.is_some() || c.max_connection_duration.is_some() || c.max_stream_duration.is_some() || c.max_requests_per_connection.is_some());
     let downstream = p.and_then(|p| p.use_client_protocol).unwrap_or(false);
-    if !h2 && !downstream && common.is_none() {
+    if !h2 && !downstream && common.is_none() && http1.is_none() {
         return None;
     }
+    let h1_options = || Http1ProtocolOptions {
+        enable_trailers: http1.is_some_and(|h| h.trailers),
+        accept_http_10: false,
+        default_host_for_http_10: None,
+        header_key_format: http1.filter(|h| h.preserve_case).map(|_| HeaderKeyFormat::preserve_case()),
+    };
     let h2_options = || upstream_http2(p.and_then(|p| p.http2.as_ref()));
     let explicit = if h2 {
         ExplicitHttpConfig { http_protocol_options: None, http2_protocol_options: Some(h2_options()) }
     } else {
-        ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: None }
+        ExplicitHttpConfig { http_protocol_options: Some(h1_options()), http2_protocol_options: None }
     };
     Some(ProtocolOptions {
         http: HttpProtocolOptions {
             type_: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
             common_http_protocol_options: common,
-            use_downstream_protocol_config: downstream.then(|| ExplicitHttpConfig { http_protocol_options: Some(Empty {}), http2_protocol_options: Some(h2_options()) }),
+            use_downstream_protocol_config: downstream.then(|| ExplicitHttpConfig { http_protocol_options: Some(h1_options()), http2_protocol_options: Some(h2_options()) }),
             explicit_http_config: (!downstream).then_some(explicit),
         },
     })
@@ -145,7 +152,7 @@ pub struct KeepaliveSettings {
     pub connection_idle_interval: Option<String>,
 }
 
-fn upstream_http2(h: Option<&crate::resolve::traffic_http::Http2Options>) -> UpstreamHttp2 {
+pub(super) fn upstream_http2(h: Option<&crate::resolve::traffic_http::Http2Options>) -> UpstreamHttp2 {
     UpstreamHttp2 {
         initial_stream_window_size: h.and_then(|h| h.initial_stream_window).unwrap_or(65_536),
         initial_connection_window_size: h.and_then(|h| h.initial_connection_window).unwrap_or(1_048_576),

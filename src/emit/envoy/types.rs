@@ -285,6 +285,10 @@ pub struct HttpConnectionManager {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_idle_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_headers_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preserve_external_request_id: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generate_request_id: Option<bool>,
@@ -312,6 +316,10 @@ pub struct Http2ProtocolOptions {
     pub max_concurrent_streams: u32,
     pub initial_stream_window_size: u32,
     pub initial_connection_window_size: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_stream_error_on_invalid_http_message: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_keepalive: Option<super::policy::KeepaliveSettings>,
 }
 
 #[derive(Serialize)]
@@ -781,7 +789,7 @@ pub struct HttpProtocolOptions {
 #[derive(Serialize)]
 pub struct ExplicitHttpConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_protocol_options: Option<Empty>,
+    pub http_protocol_options: Option<Http1ProtocolOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http2_protocol_options: Option<super::policy::UpstreamHttp2>,
 }
@@ -892,4 +900,29 @@ pub struct Http1ProtocolOptions {
     pub accept_http_10: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_host_for_http_10: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_key_format: Option<HeaderKeyFormat>,
+}
+
+/// Header names written as first seen (Envoy's preserve_case formatter).
+#[derive(Serialize)]
+pub struct HeaderKeyFormat {
+    pub stateful_formatter: StatefulFormatter,
+}
+
+#[derive(Serialize)]
+pub struct StatefulFormatter {
+    pub name: &'static str,
+    pub typed_config: TypedEmpty,
+}
+
+impl HeaderKeyFormat {
+    pub fn preserve_case() -> Self {
+        HeaderKeyFormat {
+            stateful_formatter: StatefulFormatter {
+                name: "preserve_case",
+                typed_config: TypedEmpty { type_: "type.googleapis.com/envoy.extensions.http.header_formatters.preserve_case.v3.PreserveCaseFormatterConfig" },
+            },
+        }
+    }
 }

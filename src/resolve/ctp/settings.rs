@@ -1,17 +1,8 @@
-//! ClientTrafficPolicy: its targets (Gateways and their listeners) resolved the way Envoy
-//! Gateway resolves them, its precedence (a listener's policy beats its Gateway's; between two
-//! policies on one target the older wins, the other is `Conflicted`) and its status per
-//! ancestor. The effect is the [`ClientSettings`] of each listener, which the IR reads.
+//! A ClientTrafficPolicy's translation: what it asks of Envoy for the listeners it holds
+//! ([`ClientSettings`]), or Envoy Gateway's message for what it cannot translate.
 
-use super::ResolvedGateway;
-use super::policy::{self, TargetRef};
-use super::status::{AncestorRef, Condition, Problem, Recorder, Site, Target};
 use crate::api::ctp::ClientTrafficPolicySpec;
 use crate::api::httproute::duration_ms;
-use crate::api::{Kind, Resources};
-use crate::diag::Code;
-use crate::id::ObjectKey;
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// How Envoy treats the clients of one listener (its HTTP connection manager's settings).
@@ -43,7 +34,7 @@ pub struct ClientSettings {
     pub client_ip: Option<ClientIp>,
     /// Client certificates verified on terminating listeners (replacing the Gateway's own
     /// `tls.frontend` validation there, as Envoy Gateway does).
-    pub client_validation: Option<Arc<super::tls::ClientValidation>>,
+    pub client_validation: Option<Arc<crate::resolve::tls::ClientValidation>>,
     /// The PROXY protocol header is read first; `Some(true)`: connections without it are
     /// served too (the Envoy listener's).
     pub proxy_protocol: Option<bool>,
@@ -51,16 +42,38 @@ pub struct ClientSettings {
     pub http1: Option<Http1>,
     /// Envoy's forward_client_cert_details and the details it sets.
     pub xfcc: Option<(&'static str, Vec<String>)>,
+    /// HTTP/2 with the clients: windows, stream limit, reset handling, PING keepalive.
+    pub http2: Option<crate::resolve::traffic_http::Http2Options>,
+    /// A stream with no activity this long is reset.
+    pub stream_idle_timeout_ms: Option<u64>,
+    /// The request's headers must arrive within this.
+    pub request_headers_timeout_ms: Option<u64>,
+}
+
+impl ClientSettings {
+    /// What the listener's HTTP/1 settings ask of the connections to its backends too (as
+    /// Envoy Gateway sets them on the clusters): trailers passed on, header case kept.
+    pub fn upstream_http1(&self) -> Option<UpstreamHttp1> {
+        let h = self.http1.as_ref()?;
+        (h.trailers || h.preserve_case).then_some(UpstreamHttp1 { trailers: h.trailers, preserve_case: h.preserve_case })
+    }
+}
+
+/// HTTP/1 towards the backends of a listener with HTTP/1 settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UpstreamHttp1 {
+    pub trailers: bool,
+    pub preserve_case: bool,
 }
 
 /// The policy's client validation: its CA bundles (the first reference that fails is the
 /// policy's error, as Envoy Gateway reports it); None without any reference.
-fn client_validation(v: &crate::api::ctp::ClientValidationContext, ns: &str, index: &super::backend::Index) -> Result<Option<super::tls::ClientValidation>, Failed> {
+fn client_validation(v: &crate::api::ctp::ClientValidationContext, ns: &str, index: &crate::resolve::backend::Index) -> Result<Option<crate::resolve::tls::ClientValidation>, Failed> {
     let mut ca_pem = String::new();
     let mut sources = Vec::new();
     for (k, r) in v.ca_certificate_refs.iter().enumerate() {
         let o = crate::api::gateway::ObjectReference { group: r.group.clone(), kind: r.kind.clone(), name: r.name.clone(), namespace: r.namespace.clone() };
-        let pem = super::tls::ca_bundle_for(index, (crate::api::ENVOY_GATEWAY_GROUP, "ClientTrafficPolicy"), ns, &o).map_err(|e| (format!("TLS: {}", e.message), format!("/spec/tls/clientValidation/caCertificateRefs/{k}")))?;
+        let pem = crate::resolve::tls::ca_bundle_for(index, (crate::api::ENVOY_GATEWAY_GROUP, "ClientTrafficPolicy"), ns, &o).map_err(|e| (format!("TLS: {}", e.message), format!("/spec/tls/clientValidation/caCertificateRefs/{k}")))?;
         ca_pem.push_str(pem.trim_end());
         ca_pem.push('\n');
         sources.push(format!("{}/{}", r.namespace.as_deref().unwrap_or(ns), r.name));
@@ -76,7 +89,7 @@ fn client_validation(v: &crate::api::ctp::ClientValidationContext, ns: &str, ind
         Some(_) => (true, true),
         None => (!v.optional.unwrap_or(false), true),
     };
-    let mut c = super::tls::ClientValidation::of_ca(sources, ca_pem, !required);
+    let mut c = crate::resolve::tls::ClientValidation::of_ca(sources, ca_pem, !required);
     c.accept_untrusted = !verified;
     c.allow_expired = v.allow_expired_certificate.unwrap_or(false);
     c.spki_hashes = v.spki_hashes.clone().unwrap_or_default();
@@ -87,6 +100,8 @@ fn client_validation(v: &crate::api::ctp::ClientValidationContext, ns: &str, ind
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Http1 {
     pub trailers: bool,
+    /// Header names keep the case they were sent in (both ways).
+    pub preserve_case: bool,
     /// HTTP/1.0 served, with this Host for requests without one.
     pub http10: Option<Option<String>>,
     /// The Host is the listener's hostname (http10.useDefaultHost), filled in per listener.
@@ -109,7 +124,7 @@ fn client_ip(d: &crate::api::ctp::ClientIpDetection) -> Option<ClientIp> {
         return Some(ClientIp::Header { name: h.name.clone(), fail_closed: h.fail_closed.unwrap_or(false) });
     }
     let x = d.x_forwarded_for.as_ref()?;
-    let trusted_cidrs = x.trusted_cidrs.iter().flatten().filter_map(|c| super::traffic::parse_cidr(c)).map(|(net, len, _)| (net, len)).collect();
+    let trusted_cidrs = x.trusted_cidrs.iter().flatten().filter_map(|c| crate::resolve::traffic::parse_cidr(c)).map(|(net, len, _)| (net, len)).collect();
     Some(ClientIp::Xff { trusted_hops: x.num_trusted_hops.map(|n| n.saturating_sub(1)), trusted_cidrs, skip_append: x.disable_append.unwrap_or(false) })
 }
 
@@ -168,11 +183,11 @@ fn downstream_tls(t: &crate::api::ctp::ClientTls) -> DownstreamTls {
     }
 }
 
-/// Envoy Gateway's translation of a policy, or its error message.
 /// Why a policy cannot be translated (Envoy Gateway's message), and the field at fault.
-type Failed = (String, String);
+pub(super) type Failed = (String, String);
 
-fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &super::backend::Index) -> Result<ClientSettings, Failed> {
+/// Envoy Gateway's translation of a policy, or its error message.
+pub(super) fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &crate::resolve::backend::Index) -> Result<ClientSettings, Failed> {
     let at = |msg: String| (msg, "/spec/connection/bufferLimit".to_string());
     let validation = match s.tls.as_ref().and_then(|t| t.client_validation.as_ref()) {
         Some(v) => client_validation(v, ns, index)?.map(Arc::new),
@@ -182,9 +197,13 @@ fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &super::backend::Index
     let c = s.connection.as_ref();
     let l = c.and_then(|c| c.connection_limit.as_ref());
     let ms = |d: &Option<String>| d.as_deref().and_then(duration_ms);
+    let http2 = match &s.http2 {
+        Some(h) => Some(crate::resolve::traffic_http::http2(h).map_err(|m| (m, "/spec/http2".to_string()))?),
+        None => None,
+    };
     let buffer_limit = match c.and_then(|c| c.buffer_limit.as_ref()) {
         Some(q) => {
-            let bytes = super::traffic::quantity_bytes(q).ok_or_else(|| at("Connection: invalid BufferLimit value".into()))?;
+            let bytes = crate::resolve::traffic::quantity_bytes(q).ok_or_else(|| at("Connection: invalid BufferLimit value".into()))?;
             Some(u32::try_from(bytes).map_err(|_| at(format!("Connection: BufferLimit value {bytes} is out of range, must be between 0 and {}", u32::MAX)))?)
         }
         None => None,
@@ -201,6 +220,7 @@ fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &super::backend::Index
         client_validation: validation,
         http1: s.http1.as_ref().map(|h| Http1 {
             trailers: h.enable_trailers.unwrap_or(false),
+            preserve_case: h.preserve_header_case.unwrap_or(false),
             http10: h.http10.as_ref().map(|_| None),
             http10_listener_host: h.http10.as_ref().and_then(|x| x.use_default_host).unwrap_or(false),
         }),
@@ -245,156 +265,8 @@ fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &super::backend::Index
         health_check_path: s.health_check.as_ref().map(|h| h.path.clone()),
         idle_timeout_ms: h.and_then(|h| h.idle_timeout.as_deref()).and_then(duration_ms),
         request_timeout_ms: h.and_then(|h| h.request_received_timeout.as_deref()).and_then(duration_ms),
+        stream_idle_timeout_ms: h.and_then(|h| h.stream_idle_timeout.as_deref()).and_then(duration_ms),
+        request_headers_timeout_ms: h.and_then(|h| h.request_headers_received_timeout.as_deref()).and_then(duration_ms),
+        http2,
     })
-}
-
-struct Policy<'a> {
-    key: ObjectKey,
-    loc: &'a crate::source::Locator,
-    targets: Vec<TargetRef>,
-    settings: Result<Arc<ClientSettings>, Failed>,
-}
-
-/// Set a condition on the ancestor, reporting the problem once.
-fn problem(rec: &mut Recorder, p: &Policy, a: &AncestorRef, pr: Problem) {
-    policy::report_for_ancestors(rec, Site { object: &p.key, loc: p.loc }, std::slice::from_ref(a), pr);
-}
-
-/// The other plain-HTTP listeners of the Gateway on listener `li`'s port (they share its
-/// connection manager), as Envoy Gateway names them.
-fn sharing_port(g: &ResolvedGateway, li: usize) -> Vec<String> {
-    let l = &g.listeners[li];
-    if l.protocol != super::Protocol::Http {
-        return Vec::new();
-    }
-    g.listeners
-        .iter()
-        .enumerate()
-        .filter(|(j, o)| *j != li && o.protocol == super::Protocol::Http && o.port == l.port)
-        .map(|(_, o)| format!("{}/{}/{}", g.key.namespace, g.key.name, o.id.section))
-        .collect()
-}
-
-/// Resolve every ClientTrafficPolicy (in canonical order: oldest first): those on a listener
-/// first, then those on a whole Gateway, as Envoy Gateway does; each listener gets the
-/// settings of the policy that holds it.
-pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], index: &super::backend::Index, controller: &str, rec: &mut Recorder) {
-    if res.client_traffic_policies.is_empty() {
-        return;
-    }
-    let policies: Vec<Policy> = res
-        .client_traffic_policies
-        .iter()
-        .map(|item| {
-            let key = ObjectKey::of(Kind::ClientTrafficPolicy, &item.obj.metadata);
-            let st = rec.status.policies.entry(key.clone()).or_default();
-            (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
-            let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind == Kind::Gateway).collect();
-            Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec, item.obj.metadata.ns(), index).map(Arc::new) }
-        })
-        .collect();
-    let gw_of: HashMap<ObjectKey, usize> = gateways.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
-    // The sections each Gateway's policies hold; `None` is the whole Gateway.
-    let mut held: HashMap<usize, BTreeSet<Option<String>>> = HashMap::new();
-    for sectioned in [true, false] {
-        for p in &policies {
-            for t in p.targets.iter().filter(|t| t.section.is_some() == sectioned) {
-                let Some(&gi) = gw_of.get(&ObjectKey::new(Kind::Gateway, &p.key.namespace, &t.name)) else { continue };
-                target(p, t, gi, gateways, held.entry(gi).or_default(), rec);
-            }
-        }
-    }
-}
-
-fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway], held: &mut BTreeSet<Option<String>>, rec: &mut Recorder) {
-    let g = &gateways[gi];
-    let a = AncestorRef { gateway: g.key.clone(), section: t.section.clone() };
-    rec.status.policies.entry(p.key.clone()).or_default().ancestor(&a);
-    let conflict = |what: &str| Problem::new(Code::ConflictPolicy, format!("Unable to target {what}, another ClientTrafficPolicy has already attached to it"), t.pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Conflicted");
-    let listeners: Vec<usize> = match &t.section {
-        Some(s) => {
-            let Some(li) = g.listeners.iter().position(|l| &l.id.section == s) else {
-                let msg = format!("No section name {s} found for {}/{}", g.key.namespace, g.key.name);
-                problem(rec, p, &a, Problem::new(Code::ReferencePolicyTarget, msg, format!("{}/sectionName", t.pointer)).sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
-                return;
-            };
-            if !held.insert(Some(s.clone())) {
-                problem(rec, p, &a, conflict("section"));
-                return;
-            }
-            let others = sharing_port(g, li);
-            if !others.is_empty() {
-                let msg = format!("ClientTrafficPolicy is being applied to multiple http (non https) listeners ({}) on the same port, which is not allowed", others.join(", "));
-                problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg, t.pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
-                return;
-            }
-            vec![li]
-        }
-        None => {
-            if held.contains(&None) {
-                problem(rec, p, &a, conflict("Gateway"));
-                return;
-            }
-            let sections: Vec<String> = held.iter().flatten().cloned().collect();
-            if !sections.is_empty() {
-                let msg = format!("There are existing ClientTrafficPolicies that are overriding these sections [{}]", sections.join(" "));
-                rec.condition(Target::PolicyAncestor(p.key.clone(), a.clone()), Condition::new("Overridden", true, "Overridden", msg));
-            }
-            held.insert(None);
-            (0..g.listeners.len()).filter(|li| !sections.contains(&g.listeners[*li].id.section)).collect()
-        }
-    };
-    match &p.settings {
-        Ok(s) => {
-            // Envoy Gateway applies `connection` to TCP and TLS listeners too; gatewayc does
-            // not yet, and says so rather than drop it.
-            let streams = listeners.iter().any(|li| !matches!(gateways[gi].listeners[*li].protocol, super::Protocol::Http | super::Protocol::Https));
-            let connection = s.connection_limit.is_some() || s.buffer_limit.is_some() || s.max_accept_per_socket_event.is_some();
-            if streams && connection {
-                let msg = "ClientTrafficPolicy connection settings on TCP, TLS and UDP listeners are not supported yet";
-                rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/connection").help(crate::validate::UNSUPPORTED_HELP));
-            }
-            if streams && s.proxy_protocol.is_some() {
-                let msg = "ClientTrafficPolicy PROXY protocol on TCP, TLS and UDP listeners is not supported yet";
-                rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/proxyProtocol").help(crate::validate::UNSUPPORTED_HELP));
-            }
-            let wants_host = s.http1.as_ref().is_some_and(|h| h.http10_listener_host);
-            for li in listeners {
-                let l = &mut gateways[gi].listeners[li];
-                if !wants_host {
-                    l.client = Some(s.clone());
-                    continue;
-                }
-                // HTTP/1.0's default host is the listener's hostname; Envoy Gateway's fallback to
-                // a single route's hostname is not implemented: refused, never guessed.
-                match l.hostname.clone().filter(|h| !h.contains('*')) {
-                    Some(host) => {
-                        let mut own = (**s).clone();
-                        own.http1 = own.http1.map(|h| Http1 { http10: Some(Some(host)), ..h });
-                        l.client = Some(Arc::new(own));
-                    }
-                    None => {
-                        let msg = format!("ClientTrafficPolicy http1.http10.useDefaultHost on listener {} without a non-wildcard hostname is not supported yet", l.id.section);
-                        rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/http1/http10/useDefaultHost").help(crate::validate::UNSUPPORTED_HELP));
-                    }
-                }
-            }
-        }
-        Err((msg, pointer)) => {
-            for li in listeners {
-                gateways[gi].listeners[li].client_failed = true;
-            }
-            problem(rec, p, &a, Problem::new(Code::PolicyInvalid, msg.clone(), pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
-        }
-    }
-}
-
-/// The TLS a listener speaks with its clients: its policy's, else Envoy Gateway's defaults.
-pub fn listener_tls(l: &super::ResolvedListener) -> Arc<DownstreamTls> {
-    l.client.as_ref().and_then(|c| c.tls.clone()).unwrap_or_default()
-}
-
-/// The client validation a terminating listener enforces: its policy's, else the Gateway's.
-pub fn listener_validation(l: &super::ResolvedListener) -> Option<Arc<super::tls::ClientValidation>> {
-    l.client.as_ref().and_then(|c| c.client_validation.clone()).or_else(|| l.client_validation.clone())
 }

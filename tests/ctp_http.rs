@@ -1,0 +1,163 @@
+//! ClientTrafficPolicy's HTTP/1 and HTTP/2 settings through a real Envoy: header case kept
+//! both ways and trailers passed on (seen in the bytes a raw backend receives), HTTP/2
+//! SETTINGS and windows as the client sees them, stream and header timeouts.
+
+mod support;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::policy::*;
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ON_A: &str = "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}";
+
+/// A backend that records the bytes of each request as received (no HTTP library between)
+/// and answers `200 ok` with the header `X-Reply-Case`.
+async fn raw_backend() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let (mut buf, mut got) = ([0u8; 4096], Vec::new());
+                // The head, then a chunked body through its last chunk and trailers.
+                loop {
+                    let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let chunked = text[..end].contains("transfer-encoding: chunked");
+                        if !chunked || text[end..].contains("\r\n0\r\n") && text[end..].ends_with("\r\n\r\n") {
+                            break;
+                        }
+                    }
+                    match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+                        Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+                        _ => return,
+                    }
+                }
+                log.lock().expect("log").push(String::from_utf8_lossy(&got).into_owned());
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nX-Reply-Case: Yes\r\nContent-Length: 2\r\n\r\nok").await;
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// Gateway `gw` with listeners a and b to one Service of `port`, and `policies`, in a
+/// running Envoy: its two ports.
+async fn gateway_to(envoy: &std::path::Path, port: u16, policies: &[String]) -> (u16, u16, Served) {
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = two_listener_gateway(pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[port]));
+    for p in policies {
+        input.push_str(p);
+    }
+    let served = serve(envoy, &input, &[]).await;
+    (pa, pb, served)
+}
+
+/// Send `request` as is; the reply up to its body `ok` (bounded to 5 s).
+async fn raw_exchange(port: u16, request: &[u8]) -> String {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    s.write_all(request).await.expect("write");
+    let (mut buf, mut got) = ([0u8; 4096], Vec::new());
+    while !got.ends_with(b"ok") {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("reply in time") {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// http1.preserveHeaderCase and enableTrailers on listener a: the backend receives
+/// `X-CamelCase` as the client wrote it and the request's trailer, and the client gets
+/// `X-Reply-Case` as the backend wrote it. Listener b, without the policy, lower-cases both
+/// ways and drops the trailer (Envoy's default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_case_and_trailers_pass_as_sent() {
+    let Some(envoy) = envoy() else { return };
+    let (backend, seen) = raw_backend().await;
+    let policy = client_policy("h1", "2025-01-01T00:00:00Z", ON_A, "  http1: {preserveHeaderCase: true, enableTrailers: true}\n");
+    let (pa, pb, _served) = gateway_to(&envoy, backend, &[policy]).await;
+    let request = b"POST / HTTP/1.1\r\nHost: app\r\nX-CamelCase: 1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-Trailer-Case: t\r\n\r\n";
+
+    let reply = raw_exchange(pa, request).await;
+    assert!(reply.starts_with("HTTP/1.1 200") && reply.contains("X-Reply-Case: Yes"), "{reply}");
+    let got = seen.lock().expect("log").pop().expect("the backend got the request");
+    assert!(got.contains("X-CamelCase: 1"), "{got}");
+    assert!(got.to_ascii_lowercase().contains("x-trailer-case: t"), "the trailer did not reach the backend: {got}");
+
+    let reply = raw_exchange(pb, request).await;
+    assert!(reply.starts_with("HTTP/1.1 200") && reply.contains("x-reply-case: Yes"), "{reply}");
+    let got = seen.lock().expect("log").pop().expect("the backend got the request");
+    assert!(got.contains("x-camelcase: 1") && !got.contains("X-CamelCase"), "{got}");
+    assert!(!got.to_ascii_lowercase().contains("x-trailer-case"), "{got}");
+}
+
+/// An HTTP/2 (prior knowledge) connection to `port`: after one request has been answered,
+/// the streams the server lets the client open at once and the window of a new stream.
+async fn h2_limits(port: u16) -> (usize, usize) {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let (client, conn) = h2::client::handshake(tcp).await.expect("h2 handshake");
+    tokio::spawn(conn);
+    let mut client = client.ready().await.expect("ready");
+    let get = http::Request::get("http://app/").body(()).expect("request");
+    let (answer, _) = client.send_request(get, true).expect("send");
+    let answer = tokio::time::timeout(Duration::from_secs(5), answer).await.expect("answered in time").expect("answer");
+    assert_eq!(answer.status(), 200);
+    let streams = client.current_max_send_streams();
+    let mut client = client.ready().await.expect("ready");
+    let post = http::Request::post("http://app/").body(()).expect("request");
+    let (_, mut body) = client.send_request(post, false).expect("send");
+    body.reserve_capacity(1 << 20);
+    let window = tokio::time::timeout(Duration::from_secs(5), std::future::poll_fn(|cx| body.poll_capacity(cx))).await.expect("capacity in time").expect("capacity").expect("capacity");
+    (streams, window)
+}
+
+/// http2 on listener a: the client is told the policy's stream limit and stream window;
+/// listener b keeps Envoy Gateway's (100 streams, a 64 KiB window).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_settings_reach_clients() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let policy = client_policy("h2", "2025-01-01T00:00:00Z", ON_A, "  http2: {maxConcurrentStreams: 7, initialStreamWindowSize: 70000, initialConnectionWindowSize: 2Mi, onInvalidMessage: TerminateStream}\n");
+    let (pa, pb, _served) = gateway_to(&envoy, b.addr.port(), &[policy]).await;
+    assert_eq!(h2_limits(pa).await, (7, 70_000));
+    assert_eq!(h2_limits(pb).await, (100, 65_536));
+}
+
+/// timeout.http: on listener a, a client that stops half way through its headers is cut
+/// off after requestHeadersReceivedTimeout (408), while one that sent its headers and stops
+/// in its body is not; on listener b, streamIdleTimeout cuts that one off (408).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_and_stream_idle_timeouts() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let on_b = ON_A.replace("sectionName: a", "sectionName: b");
+    let policies = [
+        client_policy("headers", "2025-01-01T00:00:00Z", ON_A, "  timeout: {http: {requestHeadersReceivedTimeout: 300ms}}\n"),
+        client_policy("stream", "2025-01-01T00:00:00Z", &on_b, "  timeout: {http: {streamIdleTimeout: 300ms}}\n"),
+    ];
+    let (pa, pb, _served) = gateway_to(&envoy, b.addr.port(), &policies).await;
+    // Whether Envoy closed the connection within `wait` of a request stopped at `partial`,
+    // and what it answered.
+    let stalled = |port: u16, partial: &'static [u8], wait: u64| async move {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        s.write_all(partial).await.expect("write");
+        let mut got = Vec::new();
+        let read = tokio::time::timeout(Duration::from_millis(wait), s.read_to_end(&mut got)).await;
+        (read.is_ok(), String::from_utf8_lossy(&got).into_owned())
+    };
+    let half_head: &[u8] = b"GET / HTTP/1.1\r\nHost: app\r\n";
+    let half_body: &[u8] = b"POST / HTTP/1.1\r\nHost: app\r\nContent-Length: 10\r\n\r\nabc";
+    let (closed, reply) = stalled(pa, half_head, 5000).await;
+    assert!(closed && reply.starts_with("HTTP/1.1 408"), "{reply}");
+    let (closed, reply) = stalled(pa, half_body, 1000).await;
+    assert!(!closed && reply.is_empty(), "listener a cut off a client whose headers had arrived: {reply}");
+    let (closed, reply) = stalled(pb, half_body, 5000).await;
+    assert!(closed && reply.starts_with("HTTP/1.1 408"), "{reply}");
+}
