@@ -159,18 +159,21 @@ async fn connection_limits() {
     assert!(reply.contains("connection: close"), "one request per connection: {reply}");
 }
 
-/// Connection settings reach only HTTP and HTTPS listeners yet: on a Gateway with a TCP
-/// listener they are refused by name, not dropped.
+/// Connection, PROXY protocol and keepalive settings reach HTTP, HTTPS, TCP and TLS
+/// listeners; on a Gateway with a UDP listener they are refused by name, not dropped.
 #[test]
-fn connection_settings_on_stream_listeners_fail_closed() {
-    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: web, protocol: HTTP, port: 80}}\n  - {{name: db, protocol: TCP, port: 5432}}\n");
+fn connection_settings_on_udp_listeners_fail_closed() {
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: web, protocol: HTTP, port: 80}}\n  - {{name: dns, protocol: UDP, port: 53}}\n");
     input.push_str(&client_policy("limits", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  connection: {connectionLimit: {value: 10}}\n"));
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("unsupported::field") && err.contains("connection settings on TCP, TLS and UDP listeners"), "{err}");
+    assert!(err.contains("unsupported::field") && err.contains("connection settings on UDP listeners"), "{err}");
     let pp = input.replace("connection: {connectionLimit: {value: 10}}", "enableProxyProtocol: true");
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &pp);
-    assert!(code == 1 && err.contains("PROXY protocol on TCP, TLS and UDP listeners"), "{err}");
+    assert!(code == 1 && err.contains("PROXY protocol on UDP listeners"), "{err}");
+    let keepalive = input.replace("connection: {connectionLimit: {value: 10}}", "tcpKeepalive: {probes: 3}");
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &keepalive);
+    assert!(code == 1 && err.contains("TCP keepalive on UDP listeners"), "{err}");
     let only_web = input.replace("kind: Gateway, name: gw}]", "kind: Gateway, name: gw, sectionName: web}]");
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &only_web);
     assert_eq!(code, 0, "{err}");

@@ -48,7 +48,7 @@ pub struct ClientTrafficPolicySpec {
     #[schemars(extend("enum" = ["Preserve", "MatchBackend"]))]
     pub scheme: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp_keepalive: Other,
+    pub tcp_keepalive: Option<TcpKeepalive>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<ClientTls>,
 }
@@ -58,12 +58,11 @@ impl ClientTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 4] {
+    pub fn unimplemented(&self) -> [(&'static str, bool); 3] {
         [
             ("grpc", self.grpc.is_some()),
             ("http3", self.http3.is_some()),
             ("scheme", self.scheme.is_some()),
-            ("tcpKeepalive", self.tcp_keepalive.is_some()),
         ]
     }
 }
@@ -145,9 +144,39 @@ pub struct HealthCheckSettings {
 pub struct ClientTimeout {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpClientTimeout>,
-    /// Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp: Other,
+    pub tcp: Option<TcpClientTimeout>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TcpClientTimeout {
+    /// Time to inspect a new connection (TLS ClientHello, PROXY header); default 15s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub connection_inspection_timeout: Option<String>,
+    /// A TCP proxy's connection with no bytes either way this long is closed; default 1h.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub idle_timeout: Option<String>,
+    /// The TLS handshake must complete within this after the connection is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub tls_handshake_timeout: Option<String>,
+}
+
+/// TCP keepalive on the listener's connections (SO_KEEPALIVE).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TcpKeepalive {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub idle_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(DURATION))]
+    pub interval: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

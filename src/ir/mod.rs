@@ -96,6 +96,22 @@ impl PortIr {
             Transport::Tcp { proxy } | Transport::Udp { proxy } => vec![proxy],
         }
     }
+    /// The ClientTrafficPolicy settings of the port's route tables and TCP proxies, in chain
+    /// order (those without a policy left out).
+    pub fn client_settings(&self) -> Vec<&crate::resolve::ctp::ClientSettings> {
+        match &self.transport {
+            Transport::Http { client, .. } => client.as_deref().into_iter().collect(),
+            Transport::Tls { chains } => chains
+                .iter()
+                .filter_map(|c| match &c.serves {
+                    ChainServes::Http { client, .. } => client.as_deref(),
+                    ChainServes::Proxy(p) => p.client.as_deref(),
+                })
+                .collect(),
+            Transport::Tcp { proxy } => proxy.client.as_deref().into_iter().collect(),
+            Transport::Udp { .. } => Vec::new(),
+        }
+    }
     /// Carried over UDP (a UDP socket; its Service and container ports are UDP).
     pub fn is_udp(&self) -> bool {
         matches!(self.transport, Transport::Udp { .. })
@@ -151,6 +167,9 @@ pub struct StreamProxy {
     /// Consistent hashing (a BackendTrafficPolicy's ConsistentHash): a stream's key is its
     /// client's address.
     pub source_ip_hash: bool,
+    /// How Envoy treats the listener's clients (a ClientTrafficPolicy): the idle timeout and
+    /// connection limit of the proxy (TCP and TLS listeners).
+    pub client: Option<Arc<crate::resolve::ctp::ClientSettings>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -25,7 +25,7 @@ pub(super) fn proxy(
             .iter()
             .map(|(t, w)| (route::cluster_of(t, false, originate_tls, policy.clone(), None, clusters), *w))
             .collect();
-        return Some(StreamProxy { name, clusters, source_ip_hash });
+        return Some(StreamProxy { name, clusters, source_ip_hash, client: None });
     }
     let key = ClusterKey {
         namespace: route.key.namespace.clone(),
@@ -59,6 +59,7 @@ pub(super) fn proxy(
         name,
         clusters: vec![(cluster, 1)],
         source_ip_hash,
+        client: None,
     })
 }
 
@@ -79,7 +80,8 @@ pub(super) fn port_proxy(g: &ResolvedGateway, li: usize, udp: bool, clusters: &m
     if g.listeners[li].client_failed {
         return None;
     }
-    holder(g, li).and_then(|s| proxy(&s.route, udp, !udp, g.traffic.for_stream(li, &s.route.key, None), clusters))
+    let client = g.listeners[li].client.clone().filter(|_| !udp);
+    holder(g, li).and_then(|s| proxy(&s.route, udp, !udp, g.traffic.for_stream(li, &s.route.key, None), clusters)).map(|p| StreamProxy { client, ..p })
 }
 
 /// The chains of one TLS listener: one per route with the SNI names it holds there (a name
@@ -116,6 +118,7 @@ pub(super) fn tls_chains(
         let Some(proxy) = proxy(&s.route, false, l.protocol == Protocol::TlsTerminate, g.traffic.for_stream(li, &s.route.key, None), clusters) else {
             continue;
         };
+        let proxy = StreamProxy { client: l.client.clone(), ..proxy };
         let server_names = if hosts.iter().any(|h| h == "*") {
             Vec::new()
         } else {

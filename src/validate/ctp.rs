@@ -53,11 +53,6 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
     if let Some(d) = &s.client_ip_detection {
         check_client_ip(d, ctx);
     }
-    if let Some(t) = &s.timeout {
-        if t.tcp.is_some() {
-            ctx.unsupported("/spec/timeout/tcp", "ClientTrafficPolicy timeout.tcp");
-        }
-    }
 }
 
 /// The CRD's CEL rules on `tls`; the parts not implemented yet are refused by name.

@@ -91,22 +91,11 @@ fn ip_detection(ip: &crate::resolve::ctp::ClientIp) -> IpDetection {
 }
 
 
-/// The PROXY protocol listener filter of a port, if a route table of it asks for one.
-pub(super) fn proxy_protocol_filter(transport: &ir::Transport) -> Option<ListenerFilter> {
-    // The PROXY protocol filter reads the header first, for every chain of the port: on when
-    // a route table of the port asks for it, optional only when all that ask allow that.
-    let tables: Vec<&ClientSettings> = match transport {
-        ir::Transport::Http { client, .. } => client.as_deref().into_iter().collect(),
-        ir::Transport::Tls { chains } => chains
-            .iter()
-            .filter_map(|c| match &c.serves {
-                ir::ChainServes::Http { client, .. } => client.as_deref(),
-                ir::ChainServes::Proxy(_) => None,
-            })
-            .collect(),
-        ir::Transport::Tcp { .. } | ir::Transport::Udp { .. } => Vec::new(),
-    };
-    let asked: Vec<bool> = tables.iter().filter_map(|c| c.proxy_protocol).collect();
+/// The PROXY protocol listener filter of a port, if a route table or proxy of it asks for
+/// one: the filter reads the header first, for every chain of the port, so it is on when one
+/// asks and optional only when all that ask allow that.
+pub(super) fn proxy_protocol_filter(p: &ir::PortIr) -> Option<ListenerFilter> {
+    let asked: Vec<bool> = p.client_settings().iter().filter_map(|c| c.proxy_protocol).collect();
     (!asked.is_empty()).then(|| ListenerFilter {
         name: "envoy.filters.listener.proxy_protocol",
         typed_config: ListenerFilterConfig::ProxyProtocol(ProxyProtocolConfig {
@@ -114,4 +103,24 @@ pub(super) fn proxy_protocol_filter(transport: &ir::Transport) -> Option<Listene
             allow_requests_without_proxy_protocol: asked.iter().all(|o| *o),
         }),
     })
+}
+
+/// The connection limit filter of a chain whose policy sets one.
+pub(super) fn connection_limit(name: &str, c: Option<&ClientSettings>) -> Option<NetworkFilter> {
+    let (max, delay) = c?.connection_limit?;
+    Some(NetworkFilter {
+        name: "envoy.filters.network.connection_limit",
+        typed_config: NetworkConfig::ConnectionLimit(ConnectionLimit { type_: CONNECTION_LIMIT, stat_prefix: name.to_string(), max_connections: max, delay: delay.map(policy::duration) }),
+    })
+}
+
+/// TCP keepalive as listener socket options (Linux: SOL_SOCKET SO_KEEPALIVE; IPPROTO_TCP
+/// TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL), as Envoy Gateway writes them.
+pub(super) fn keepalive_options(k: &crate::resolve::ctp::Keepalive) -> Vec<SocketOption> {
+    let opt = |level: i64, name: i64, value: u64| SocketOption { level, name, int_value: value };
+    let mut out = vec![opt(1, 9, 1)];
+    out.extend(k.probes.map(|n| opt(6, 6, u64::from(n))));
+    out.extend(k.idle_s.map(|s| opt(6, 4, s)));
+    out.extend(k.interval_s.map(|s| opt(6, 5, s)));
+    out
 }

@@ -6,6 +6,7 @@ mod custom_response;
 pub mod global_rate_limit;
 mod health;
 mod http_filters;
+mod listener;
 mod policy;
 mod route;
 mod stream;
@@ -13,7 +14,7 @@ mod types;
 
 use crate::ir::{self, ClusterEndpoints, GatewayIr};
 use crate::resolve::ctp::ClientSettings;
-use client::{CONNECTION_LIMIT, client_settings};
+use client::client_settings;
 use route::virtual_host;
 use std::collections::BTreeMap;
 use types::*;
@@ -118,7 +119,7 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
             listeners: g
                 .ports
                 .iter()
-                .map(|p| listener(p, g, opts))
+                .map(|p| listener::listener(p, g, opts))
                 .chain(readiness_listener(opts))
                 .chain(g.invalid_backend.then(invalid_backend_listener))
                 .collect(),
@@ -184,9 +185,11 @@ fn invalid_backend_listener() -> Listener {
         address: None,
         internal_listener: Some(Empty {}),
         listener_filters: Vec::new(),
-        filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None }],
+        filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None, transport_socket_connect_timeout: None }],
         per_connection_buffer_limit_bytes: None,
         max_connections_to_accept_per_socket_event: None,
+        socket_options: Vec::new(),
+        listener_filters_timeout: None,
     }
 }
 
@@ -253,9 +256,11 @@ fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
         address: Some(Address::new(&opts.bind_address, port)),
         internal_listener: None,
         listener_filters: Vec::new(),
-        filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None }],
+        filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None, transport_socket_connect_timeout: None }],
         per_connection_buffer_limit_bytes: None,
         max_connections_to_accept_per_socket_event: None,
+        socket_options: Vec::new(),
+        listener_filters_timeout: None,
     })
 }
 
@@ -284,166 +289,16 @@ fn rate_limit_cluster(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Cluster> {
     Some(cluster(&ir::ClusterIr { name: crate::names::rate_limit_cluster().into(), endpoints, protocol: ir::UpstreamProtocol::H2c, shares: Vec::new(), tls: None, policy: None, http1: None }, None, opts))
 }
 
-const TLS_INSPECTOR: &str = "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
-const DOWNSTREAM_TLS: &str = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
-
-fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Listener {
-    let domain = |table: &str| crate::names::rate_limit_domain(&g.namespace, &g.name, table);
-    // Socket settings are the Envoy listener's, so the port's: the first route table's policy.
-    let client = match &p.transport {
-        ir::Transport::Http { client, .. } => client.clone(),
-        ir::Transport::Tls { chains } => chains.iter().find_map(|c| match &c.serves {
-            ir::ChainServes::Http { client, .. } => client.clone(),
-            ir::ChainServes::Proxy(_) => None,
-        }),
-        ir::Transport::Tcp { .. } | ir::Transport::Udp { .. } => None,
-    };
-    let buffer_limit = client.as_ref().and_then(|c| c.buffer_limit).unwrap_or(BUFFER_LIMIT_BYTES);
-    let accept = match client.as_ref().and_then(|c| c.max_accept_per_socket_event) {
-        Some(0) => None,
-        Some(n) => Some(n),
-        None => Some(1),
-    };
-    let proxy_protocol = client::proxy_protocol_filter(&p.transport);
-    let tcp_listener = |listener_filters: Vec<ListenerFilter>, filter_chains| Listener {
-        name: p.name.clone(),
-        address: Some(Address::new(&opts.bind_address, p.bind_port)),
-        internal_listener: None,
-        listener_filters: proxy_protocol.into_iter().chain(listener_filters).collect(),
-        filter_chains,
-        per_connection_buffer_limit_bytes: Some(buffer_limit),
-        max_connections_to_accept_per_socket_event: accept,
-    };
-    let chain = |name, filters| FilterChain { name, filter_chain_match: None, filters, transport_socket: None };
-    match &p.transport {
-        ir::Transport::Http { virtual_hosts, client } => tcp_listener(Vec::new(), vec![chain(None, hcm_with(&p.name, virtual_hosts, None, &domain(&p.name), client.as_deref()))]),
-        ir::Transport::Tls { chains } => {
-            let inspector = ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: ListenerFilterConfig::Empty(TypedEmpty { type_: TLS_INSPECTOR }) };
-            tcp_listener(vec![inspector], chains.iter().map(|c| tls_chain(c, &domain(&c.name), opts)).collect())
-        }
-        ir::Transport::Tcp { proxy } => tcp_listener(Vec::new(), vec![chain(Some(proxy.name.clone()), vec![stream::tcp_proxy(proxy)])]),
-        ir::Transport::Udp { proxy } => Listener {
-            name: p.name.clone(),
-            address: Some(Address::udp(&opts.bind_address, p.bind_port)),
-            internal_listener: None,
-            listener_filters: vec![stream::udp_proxy(proxy)],
-            filter_chains: Vec::new(),
-            per_connection_buffer_limit_bytes: None,
-            max_connections_to_accept_per_socket_event: None,
-        },
-    }
-}
-
-/// One TLS filter chain, selected by SNI: an HTTPS listener's route table, or a TCP proxy
-/// (terminating with the chain's certificates, or passing the bytes through without any).
-fn tls_chain(c: &ir::TlsChainIr, domain: &str, opts: &EnvoyOptions) -> FilterChain {
-    let (filters, transport_socket) = match &c.serves {
-        ir::ChainServes::Http { virtual_hosts, http2, client, .. } => {
-            // The policy's ALPN list, else h2 and HTTP/1.1 (HTTP/1.1 alone where certificates
-            // overlap, against connection coalescing).
-            let alpn = c.tls.alpn.clone().unwrap_or_else(|| if *http2 { vec!["h2".into(), "http/1.1".into()] } else { vec!["http/1.1".into()] });
-            (hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain, client.as_deref()), Some(tls_context(c, alpn, opts)))
-        }
-        ir::ChainServes::Proxy(proxy) => (vec![stream::tcp_proxy(proxy)], (!c.certificates.is_empty()).then(|| tls_context(c, c.tls.alpn.clone().unwrap_or_default(), opts))),
-    };
-    FilterChain {
-        name: Some(c.name.clone()),
-        filter_chain_match: (!c.server_names.is_empty()).then(|| FilterChainMatch { server_names: c.server_names.clone() }),
-        filters,
-        transport_socket,
-    }
-}
-
-/// A certificate and its key, inline or as files under `--secrets-dir`.
-fn certificate_sources(cert: &crate::resolve::tls::Certificate, opts: &EnvoyOptions) -> TlsCertificate {
-    let source = |key: bool| match &opts.secrets_dir {
-        None => DataSource { inline_string: Some(if key { cert.key_pem.clone() } else { cert.chain_pem.clone() }), filename: None },
-        Some(dir) => {
-            let (crt, k) = crate::names::certificate_files(dir, &cert.secret);
-            DataSource { inline_string: None, filename: Some((if key { k } else { crt }).display().to_string()) }
-        }
-    };
-    TlsCertificate { certificate_chain: source(false), private_key: source(true) }
-}
-
-/// The chain's certificates, inline or as files under `--secrets-dir`.
-fn tls_context(c: &ir::TlsChainIr, alpn: Vec<String>, opts: &EnvoyOptions) -> TransportSocket {
-    let t = &c.tls;
-    TransportSocket {
-        name: "envoy.transport_sockets.tls",
-        typed_config: DownstreamTlsContext {
-            type_: DOWNSTREAM_TLS,
-            // Session resumption is off unless a policy turns it on, as Envoy Gateway has it.
-            disable_stateful_session_resumption: !t.stateful_resumption,
-            disable_stateless_session_resumption: !t.stateless_resumption,
-            common_tls_context: CommonTlsContext {
-                tls_params: TlsParameters {
-                    tls_minimum_protocol_version: t.min_version,
-                    tls_maximum_protocol_version: t.max_version,
-                    cipher_suites: t.ciphers.clone(),
-                    ecdh_curves: t.ecdh_curves.clone(),
-                    signature_algorithms: t.signature_algorithms.clone(),
-                },
-                tls_certificates: c.certificates.iter().map(|cert| certificate_sources(cert, opts)).collect(),
-                // Client certificates: asked for and verified against the CA bundle (public,
-                // so inline); required unless the mode is AllowInsecureFallback.
-                validation_context: c
-                    .client_validation
-                    .as_ref()
-                    .map(|v| CertificateValidationContext {
-                        trusted_ca: DataSource { inline_string: Some(v.ca_pem.clone()), filename: None },
-                        match_typed_subject_alt_names: Vec::new(),
-                        verify_certificate_spki: v.spki_hashes.clone(),
-                        verify_certificate_hash: v.certificate_hashes.clone(),
-                        allow_expired_certificate: v.allow_expired,
-                        trust_chain_verification: v.accept_untrusted.then_some("ACCEPT_UNTRUSTED"),
-                    }),
-                alpn_protocols: alpn,
-            },
-            require_client_certificate: c.client_validation.as_ref().map(|v| !v.optional),
-        },
-    }
-}
-
-/// The virtual host answering 421 for hosts another HTTPS listener of the port owns.
-fn misdirected_host(c: &ir::TlsChainIr) -> Option<VirtualHost> {
-    let ir::ChainServes::Http { misdirected, .. } = &c.serves else {
-        return None;
-    };
-    if misdirected.is_empty() {
-        return None;
-    }
-    Some(VirtualHost {
-        name: format!("{}/misdirected", c.name),
-        domains: misdirected.clone(),
-        routes: vec![Route {
-            direct_response: Some(DirectResponse { status: 421 }),
-            ..Route::new(
-                format!("{}/misdirected", c.name),
-                RouteMatch {
-                    prefix: Some("/".into()),
-                    ..Default::default()
-                },
-            )
-        }],
-    })
-}
-
 /// The HTTP connection manager of one route table (a port, or one HTTPS listener's chain).
 /// A route table's HCM; `domain` names it to the rate-limit service.
 /// A route table's filters: the policy's connection limit, if any, then the HCM.
 fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>, domain: &str, client: Option<&ClientSettings>) -> Vec<NetworkFilter> {
     let mut h = hcm_config(name, vhosts, extra, domain);
-    let mut out = Vec::new();
+    let out: Vec<NetworkFilter> = client::connection_limit(name, client).into_iter().collect();
     if let Some(c) = client {
         client_settings(&mut h, c);
-        if let Some((max, delay)) = c.connection_limit {
-            out.push(NetworkFilter {
-                name: "envoy.filters.network.connection_limit",
-                typed_config: NetworkConfig::ConnectionLimit(ConnectionLimit { type_: CONNECTION_LIMIT, stat_prefix: name.to_string(), max_connections: max, delay: delay.map(policy::duration) }),
-            });
-        }
     }
+    let mut out = out;
     out.push(hcm_filter(h));
     out
 }
@@ -653,7 +508,7 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
             sni: t.sni.clone(),
             common_tls_context: UpstreamCommonTlsContext {
                 // The Gateway's client certificate, for backends that ask for one.
-                tls_certificates: client_cert.map(|c| certificate_sources(c, opts)).into_iter().collect(),
+                tls_certificates: client_cert.map(|c| listener::certificate_sources(c, opts)).into_iter().collect(),
                 validation_context: CertificateValidationContext {
                     trusted_ca,
                     match_typed_subject_alt_names,

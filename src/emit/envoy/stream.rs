@@ -26,6 +26,9 @@ pub struct TcpProxy {
     pub weighted_clusters: Option<WeightedClusters>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hash_policy: Vec<SourceIpHash>,
+    /// A connection with no bytes either way this long is closed (Envoy: 1h).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<String>,
     pub access_log: Vec<AccessLog>,
 }
 
@@ -133,7 +136,12 @@ pub struct Locality {
 }
 
 /// The TCP proxy filter of a route: one cluster, or weighted clusters.
-pub fn tcp_proxy(p: &StreamProxy) -> NetworkFilter {
+/// A TCP proxy chain's filters: its policy's connection limit, if any, then the proxy.
+pub fn tcp_filters(p: &StreamProxy) -> Vec<NetworkFilter> {
+    super::client::connection_limit(&p.name, p.client.as_deref()).into_iter().chain([tcp_proxy(p)]).collect()
+}
+
+fn tcp_proxy(p: &StreamProxy) -> NetworkFilter {
     let (cluster, weighted_clusters) = match p.clusters.as_slice() {
         [(c, _)] => (Some(c.clone()), None),
         many => (
@@ -157,6 +165,7 @@ pub fn tcp_proxy(p: &StreamProxy) -> NetworkFilter {
             cluster,
             weighted_clusters,
             hash_policy: if p.source_ip_hash { vec![SourceIpHash { source_ip: Empty {} }] } else { Vec::new() },
+            idle_timeout: p.client.as_ref().and_then(|c| c.tcp_idle_timeout_ms).map(super::policy::duration),
             access_log: vec![super::stdout_access_log()],
         }),
     }

@@ -131,6 +131,20 @@ pub struct Listener {
     pub per_connection_buffer_limit_bytes: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections_to_accept_per_socket_event: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub socket_options: Vec<SocketOption>,
+    /// How long listener filters (TLS inspector, PROXY protocol) may take (Envoy: 15s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listener_filters_timeout: Option<String>,
+}
+
+/// A socket option set on the listening socket before it is bound (accepted sockets
+/// inherit it).
+#[derive(Serialize)]
+pub struct SocketOption {
+    pub level: i64,
+    pub name: i64,
+    pub int_value: u64,
 }
 
 #[derive(Serialize)]
@@ -156,6 +170,9 @@ pub struct FilterChain {
     pub filters: Vec<NetworkFilter>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transport_socket: Option<TransportSocket>,
+    /// The TLS handshake must be done within this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_socket_connect_timeout: Option<String>,
 }
 
 #[derive(Serialize)]

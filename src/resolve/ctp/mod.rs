@@ -114,17 +114,15 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
     };
     match &p.settings {
         Ok(s) => {
-            // Envoy Gateway applies `connection` to TCP and TLS listeners too; gatewayc does
-            // not yet, and says so rather than drop it.
-            let streams = listeners.iter().any(|li| !matches!(gateways[gi].listeners[*li].protocol, super::Protocol::Http | super::Protocol::Https));
+            // UDP listeners take none of a policy's settings (Envoy Gateway ignores the policy
+            // there); gatewayc refuses what would otherwise be dropped.
+            let udp = listeners.iter().any(|li| gateways[gi].listeners[*li].protocol.is_udp());
             let connection = s.connection_limit.is_some() || s.buffer_limit.is_some() || s.max_accept_per_socket_event.is_some();
-            if streams && connection {
-                let msg = "ClientTrafficPolicy connection settings on TCP, TLS and UDP listeners are not supported yet";
-                rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/connection").help(crate::validate::UNSUPPORTED_HELP));
-            }
-            if streams && s.proxy_protocol.is_some() {
-                let msg = "ClientTrafficPolicy PROXY protocol on TCP, TLS and UDP listeners is not supported yet";
-                rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, "/spec/proxyProtocol").help(crate::validate::UNSUPPORTED_HELP));
+            for (set, field, what) in [(connection, "connection", "connection settings"), (s.proxy_protocol.is_some(), "proxyProtocol", "PROXY protocol"), (s.keepalive.is_some(), "tcpKeepalive", "TCP keepalive"), (s.tcp_idle_timeout_ms.is_some(), "timeout/tcp", "TCP timeouts")] {
+                if udp && set {
+                    let msg = format!("ClientTrafficPolicy {what} on UDP listeners are not supported");
+                    rec.report(Site { object: &p.key, loc: p.loc }, Problem::new(Code::UnsupportedField, msg, format!("/spec/{field}")).help(crate::validate::UNSUPPORTED_HELP));
+                }
             }
             let wants_host = s.http1.as_ref().is_some_and(|h| h.http10_listener_host);
             for li in listeners {

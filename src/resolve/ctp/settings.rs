@@ -48,6 +48,23 @@ pub struct ClientSettings {
     pub stream_idle_timeout_ms: Option<u64>,
     /// The request's headers must arrive within this.
     pub request_headers_timeout_ms: Option<u64>,
+    /// A TCP proxy's connection idle this long is closed (TCP and TLS listeners).
+    pub tcp_idle_timeout_ms: Option<u64>,
+    /// Listener filters (TLS inspector, PROXY protocol) must be done within this.
+    pub inspection_timeout_ms: Option<u64>,
+    /// The TLS handshake must be done within this (terminating chains).
+    pub tls_handshake_timeout_ms: Option<u64>,
+    /// TCP keepalive of the listener's sockets.
+    pub keepalive: Option<Keepalive>,
+}
+
+/// TCP keepalive as the kernel takes it: probes, and seconds idle before and between them
+/// (unset: the kernel's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keepalive {
+    pub probes: Option<u32>,
+    pub idle_s: Option<u64>,
+    pub interval_s: Option<u64>,
 }
 
 impl ClientSettings {
@@ -194,6 +211,7 @@ pub(super) fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &crate::res
         None => None,
     };
     let h = s.timeout.as_ref().and_then(|t| t.http.as_ref());
+    let tcp = s.timeout.as_ref().and_then(|t| t.tcp.as_ref());
     let c = s.connection.as_ref();
     let l = c.and_then(|c| c.connection_limit.as_ref());
     let ms = |d: &Option<String>| d.as_deref().and_then(duration_ms);
@@ -268,5 +286,10 @@ pub(super) fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &crate::res
         stream_idle_timeout_ms: h.and_then(|h| h.stream_idle_timeout.as_deref()).and_then(duration_ms),
         request_headers_timeout_ms: h.and_then(|h| h.request_headers_received_timeout.as_deref()).and_then(duration_ms),
         http2,
+        tcp_idle_timeout_ms: tcp.and_then(|t| ms(&t.idle_timeout)),
+        inspection_timeout_ms: tcp.and_then(|t| ms(&t.connection_inspection_timeout)),
+        tls_handshake_timeout_ms: tcp.and_then(|t| ms(&t.tls_handshake_timeout)),
+        // Whole seconds, as Envoy Gateway truncates them.
+        keepalive: s.tcp_keepalive.as_ref().map(|k| Keepalive { probes: k.probes, idle_s: ms(&k.idle_time).map(|m| m / 1000), interval_s: ms(&k.interval).map(|m| m / 1000) }),
     })
 }
