@@ -170,6 +170,9 @@ async fn retries_timeouts_and_circuit_breaker() {
     input.push_str(&policy("retry1", "HTTPRoute", "retry1", &retry(1)));
     input.push_str(&policy("timeout", "HTTPRoute", "timeout", "  timeout: {http: {requestTimeout: 400ms}}\n"));
     input.push_str(&policy("limited", "HTTPRoute", "limited", "  circuitBreaker: {maxConnections: 1, maxPendingRequests: 1, maxParallelRequests: 1}\n"));
+    // Envoy's own headers (x-envoy-overloaded below) are suppressed unless a
+    // ClientTrafficPolicy asks for them, as in Envoy Gateway.
+    input.push_str(&client_policy("envoy-headers", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  headers: {enableEnvoyHeaders: true}\n"));
     let _served = serve(&envoy, &input, &[]).await;
 
     // Three retries cover two failures: the client sees the third attempt's 200.

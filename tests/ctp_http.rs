@@ -45,14 +45,14 @@ async fn raw_backend() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, seen)
 }
 
-/// Gateway `gw` with listeners a and b to one Service of `port`, and `policies`, in a
-/// running Envoy: its two ports.
-async fn gateway_to(envoy: &std::path::Path, port: u16, policies: &[String]) -> (u16, u16, Served) {
+/// Gateway `gw` with listeners a and b, a route on both to one Service of `port`, and
+/// `extra` (policies, more routes), in a running Envoy: its two ports.
+async fn gateway_to(envoy: &std::path::Path, port: u16, extra: &[String]) -> (u16, u16, Served) {
     let (pa, pb) = (free_port(), free_port());
     let mut input = two_listener_gateway(pa, pb);
     input.push_str(&route("app", "/", "svc"));
     input.push_str(&service("default", "svc", &[port]));
-    for p in policies {
+    for p in extra {
         input.push_str(p);
     }
     let served = serve(envoy, &input, &[]).await;
@@ -160,4 +160,53 @@ async fn header_and_stream_idle_timeouts() {
     assert!(!closed && reply.is_empty(), "listener a cut off a client whose headers had arrived: {reply}");
     let (closed, reply) = stalled(pb, half_body, 5000).await;
     assert!(closed && reply.starts_with("HTTP/1.1 408"), "{reply}");
+}
+
+/// headers on listener a: earlyRequestHeaders change the request before routing (set, add,
+/// addIfAbsent, remove, removeOnMatch by prefix, any case), lateResponseHeaders every
+/// response (set, remove, removeOnMatch), enableEnvoyHeaders lets the router add its own,
+/// host.stripTrailingHostDot routes `dot.example.` as `dot.example`, and
+/// disableRateLimitHeaders leaves `x-ratelimit-*` off a 429. Listener b has none of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_changes_early_late_and_envoys_own() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let headers = "  headers:\n    enableEnvoyHeaders: true\n    disableRateLimitHeaders: true\n    host: {stripTrailingHostDot: true}\n    earlyRequestHeaders:\n      set: [{name: x-set, value: s}]\n      add: [{name: x-add, value: a}]\n      addIfAbsent: [{name: x-absent, value: default}, {name: x-missing, value: default}]\n      remove: [x-drop]\n      removeOnMatch: [{type: Prefix, value: X-Secret-}]\n    lateResponseHeaders:\n      set: [{name: x-late, value: l}]\n      remove: [server]\n      removeOnMatch: [{type: Prefix, value: X-Echo-}]\n";
+    let dot = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: dot, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  hostnames: [dot.example]\n  rules:\n    - filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-route, value: dot}]}}]\n      backendRefs: [{name: svc, port: 8080}]\n";
+    let limited = format!("{}{}", route("limited", "/limited", "svc"), policy("limited", "HTTPRoute", "limited", "  rateLimit:\n    local:\n      rules:\n      - limit: {requests: 1, unit: Hour}\n"));
+    let extra = [client_policy("headers", "2025-01-01T00:00:00Z", ON_A, headers), dot.to_string(), limited];
+    let (pa, pb, _served) = gateway_to(&envoy, b.addr.port(), &extra).await;
+    let sent = [("x-set", "client"), ("x-add", "client"), ("x-absent", "mine"), ("x-drop", "1"), ("x-secret-token", "t"), ("X-Secret-Other", "u")];
+
+    let r = request(pa, "GET", "app", "/", &sent).await.expect("a");
+    let seen = &r.echo()["headers"];
+    assert_eq!((seen["x-set"].as_str(), seen["x-add"].as_str()), (Some("s"), Some("client,a")), "{seen}");
+    assert_eq!((seen["x-absent"].as_str(), seen["x-missing"].as_str()), (Some("mine"), Some("default")), "{seen}");
+    for gone in ["x-drop", "x-secret-token", "x-secret-other"] {
+        assert!(seen.get(gone).is_none(), "{gone} reached the backend: {seen}");
+    }
+    assert_eq!(r.headers.get("x-late").map(String::as_str), Some("l"), "{:?}", r.headers);
+    assert!(!r.headers.contains_key("server") && !r.headers.contains_key("x-echo-backend"), "{:?}", r.headers);
+    assert!(r.headers.contains_key("x-envoy-upstream-service-time"), "{:?}", r.headers);
+    let r = request(pa, "GET", "dot.example.", "/", &[]).await.expect("a dot");
+    assert_eq!(r.echo()["headers"]["x-route"].as_str(), Some("dot"), "the trailing dot was not stripped: {}", r.body);
+
+    let r = request(pb, "GET", "app", "/", &sent).await.expect("b");
+    let seen = &r.echo()["headers"];
+    assert_eq!((seen["x-set"].as_str(), seen["x-drop"].as_str(), seen["x-secret-token"].as_str()), (Some("client"), Some("1"), Some("t")), "{seen}");
+    assert!(seen.get("x-missing").is_none(), "{seen}");
+    assert!(!r.headers.contains_key("x-late") && r.headers.contains_key("x-echo-backend"), "{:?}", r.headers);
+    assert!(!r.headers.contains_key("x-envoy-upstream-service-time"), "Envoy Gateway suppresses the router's headers: {:?}", r.headers);
+    let r = request(pb, "GET", "dot.example.", "/", &[]).await.expect("b dot");
+    assert!(r.echo()["headers"].get("x-route").is_none(), "{}", r.body);
+
+    // The local rate limit (one request an hour): the 429 says so only on b.
+    for (port, headers) in [(pa, false), (pb, true)] {
+        let mut last = get(port, "app", "/limited").await.expect("limited");
+        if last.status == 200 {
+            last = get(port, "app", "/limited").await.expect("limited");
+        }
+        assert_eq!(last.status, 429, "{last:?}");
+        assert_eq!(last.headers.contains_key("x-ratelimit-limit"), headers, "{:?}", last.headers);
+    }
 }

@@ -74,17 +74,20 @@ pub struct HeaderSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["Allow", "RejectRequest", "DropHeader"]))]
     pub with_underscores_action: Option<String>,
-    // Not implemented yet: refused by name.
+    /// Leave out the `X-RateLimit-*` response headers of rate limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_rate_limit_headers: Option<bool>,
+    /// Changes to requests before Envoy routes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub early_request_headers: Other,
+    pub early_request_headers: Option<HeaderMutations>,
+    /// Let the router add its `x-envoy-*` headers (Envoy Gateway suppresses them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_envoy_headers: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Other,
+    pub host: Option<HostSettings>,
+    /// Changes to every response, after everything else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub late_response_headers: Other,
+    pub late_response_headers: Option<HeaderMutations>,
     /// Deprecated: true is requestID PreserveOrGenerate.
     #[serde(rename = "preserveXRequestID", default, skip_serializing_if = "Option::is_none")]
     pub preserve_x_request_id: Option<bool>,
@@ -108,16 +111,46 @@ pub struct XForwardedClientCert {
     pub cert_details_to_add: Vec<String>,
 }
 
-impl HeaderSettings {
-    pub fn unimplemented(&self) -> [(&'static str, bool); 5] {
-        [
-            ("disableRateLimitHeaders", self.disable_rate_limit_headers.is_some()),
-            ("earlyRequestHeaders", self.early_request_headers.is_some()),
-            ("enableEnvoyHeaders", self.enable_envoy_headers.is_some()),
-            ("host", self.host.is_some()),
-            ("lateResponseHeaders", self.late_response_headers.is_some()),
-        ]
-    }
+/// Header changes (Envoy Gateway's HTTPHeaderFilter): names are case-insensitive.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HeaderMutations {
+    /// Appended to any values the header has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 64))]
+    pub add: Vec<Header>,
+    /// Added only when the header is absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 64))]
+    pub add_if_absent: Vec<Header>,
+    /// Replacing any values the header has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 64))]
+    pub set: Vec<Header>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 64))]
+    pub remove: Vec<String>,
+    /// Every header whose name matches is removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 64))]
+    pub remove_on_match: Vec<super::btp::HeaderValueMatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Header {
+    #[schemars(pattern(super::meta::HEADER_NAME), length(min = 1, max = 256))]
+    pub name: String,
+    #[schemars(length(min = 1, max = 4096))]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HostSettings {
+    /// `example.com.` is taken as `example.com` (for routing and upstream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strip_trailing_host_dot: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -79,6 +79,21 @@ pub fn upgrades(list: &[ProtocolUpgrade]) -> Vec<String> {
     out
 }
 
+/// Envoy Gateway's StringMatch (Exact by default), its regular expression judged as RE2
+/// judges it; Err: Envoy Gateway's message.
+pub fn value_match(m: &crate::api::btp::HeaderValueMatch) -> Result<ValueMatch, String> {
+    let v = m.value.clone();
+    Ok(match m.type_.as_deref() {
+        Some("Prefix") => ValueMatch::Prefix(v),
+        Some("Suffix") => ValueMatch::Suffix(v),
+        Some("RegularExpression") => {
+            crate::validate::regex::check_re2(&v).map_err(|e| format!("invalid regex {v}: {e}"))?;
+            ValueMatch::Regex(v)
+        }
+        _ => ValueMatch::Exact(v),
+    })
+}
+
 /// Which replies an override rule applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplySource {
@@ -88,8 +103,9 @@ pub enum ReplySource {
     Backend,
 }
 
-/// How a response header must look for a rule to apply.
-#[derive(Debug, Clone, PartialEq)]
+/// How a string (a header value, a header name) must look to match (Envoy Gateway's
+/// StringMatch).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValueMatch {
     Exact(String),
     Prefix(String),
@@ -141,16 +157,7 @@ pub fn response_overrides<'c>(list: &[ResponseOverride], config_map: &dyn Fn(&st
             .collect::<Vec<_>>();
         let mut headers = Vec::new();
         for h in o.match_.response_headers.iter().flatten() {
-            let v = h.value.value.clone();
-            let m = match h.value.type_.as_deref() {
-                Some("Prefix") => ValueMatch::Prefix(v),
-                Some("Suffix") => ValueMatch::Suffix(v),
-                Some("RegularExpression") => {
-                    crate::validate::regex::check_re2(&v).map_err(|e| format!("ResponseOverride: invalid regex {v}: {e}"))?;
-                    ValueMatch::Regex(v)
-                }
-                _ => ValueMatch::Exact(v),
-            };
+            let m = value_match(&h.value).map_err(|e| format!("ResponseOverride: {e}"))?;
             headers.push((h.name.to_ascii_lowercase(), m));
         }
         // Codes that no HTTP reply has: the rule can never apply.

@@ -22,9 +22,9 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
         ctx.error(crate::diag::Code::SchemaRule, "certDetailsToAdd can only be set when mode is AppendForward or SanitizeSet", "/spec/headers/xForwardedClientCert");
     }
     if let Some(h) = &s.headers {
-        for (field, set) in h.unimplemented() {
-            if set {
-                ctx.unsupported(format!("/spec/headers/{field}"), &format!("ClientTrafficPolicy headers.{field}"));
+        for (m, field) in [(&h.early_request_headers, "earlyRequestHeaders"), (&h.late_response_headers, "lateResponseHeaders")] {
+            if let Some(m) = m {
+                header_mutations(m, &format!("/spec/headers/{field}"), ctx);
             }
         }
     }
@@ -52,6 +52,24 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
     }
     if let Some(d) = &s.client_ip_detection {
         check_client_ip(d, ctx);
+    }
+}
+
+/// The lists of header changes are keyed by name (`remove` is a set): the API server refuses
+/// a name twice in one list.
+fn header_mutations(m: &crate::api::ctp::HeaderMutations, at: &str, ctx: &mut Ctx) {
+    let lists: [(&str, Vec<&str>); 4] = [
+        ("add", m.add.iter().map(|h| h.name.as_str()).collect()),
+        ("addIfAbsent", m.add_if_absent.iter().map(|h| h.name.as_str()).collect()),
+        ("set", m.set.iter().map(|h| h.name.as_str()).collect()),
+        ("remove", m.remove.iter().map(String::as_str).collect()),
+    ];
+    for (list, names) in lists {
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                ctx.error(crate::diag::Code::SchemaRule, &format!("Duplicate value: {n:?}"), format!("{at}/{list}/{i}"));
+            }
+        }
     }
 }
 

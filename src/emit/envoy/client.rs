@@ -1,7 +1,7 @@
 //! A ClientTrafficPolicy's settings in Envoy's terms: the connection manager's fields, the
 //! original-IP detection extension, the connection limit and the PROXY protocol filter.
 
-use super::{http_filters, policy};
+use super::{header_mutation, http_filters, policy};
 use super::types::*;
 use crate::ir;
 use crate::resolve::ctp::ClientSettings;
@@ -63,6 +63,29 @@ pub(super) fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings)
     if let Some(path) = &c.health_check_path {
         // Answered by Envoy itself, before any other filter.
         h.http_filters.insert(0, HttpFilter { name: "envoy.filters.http.health_check".into(), typed_config: FilterConfig::HealthCheck(http_filters::health_check(path)), disabled: false });
+    }
+    if let Some(early) = &c.early_request_headers {
+        h.early_header_mutation_extensions = vec![header_mutation::early(early)];
+    }
+    if let Some(late) = &c.late_response_headers {
+        // First in the chain, so it changes every response last.
+        h.http_filters.insert(0, header_mutation::late(late));
+    }
+    h.strip_trailing_host_dot = c.strip_trailing_host_dot;
+    for f in &mut h.http_filters {
+        match &mut f.typed_config {
+            FilterConfig::Router(r) => r.suppress_envoy_headers = !c.envoy_headers,
+            FilterConfig::RateLimit(r) if c.no_rate_limit_headers => r.enable_x_ratelimit_headers = "OFF",
+            _ => {}
+        }
+    }
+    if c.no_rate_limit_headers {
+        // The local limits' headers are each route's setting.
+        for r in h.route_config.virtual_hosts.iter_mut().flat_map(|v| v.routes.iter_mut()) {
+            if let Some(l) = r.typed_per_filter_config.as_mut().and_then(|p| p.local_ratelimit.as_mut()) {
+                l.enable_x_ratelimit_headers = None;
+            }
+        }
     }
 }
 

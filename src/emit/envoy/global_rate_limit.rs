@@ -19,7 +19,7 @@ pub struct RateLimitFilter {
     type_: &'static str,
     domain: String,
     rate_limit_service: RateLimitService,
-    enable_x_ratelimit_headers: &'static str,
+    pub enable_x_ratelimit_headers: &'static str,
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,7 @@ mod client;
 mod custom_response;
 pub mod global_rate_limit;
 mod health;
+mod header_mutation;
 mod http_filters;
 mod listener;
 mod policy;
@@ -324,6 +325,8 @@ fn hcm_config(
         path_with_escaped_slashes_action: "UNESCAPE_AND_REDIRECT",
         use_remote_address: true,
         original_ip_detection_extensions: Vec::new(),
+        early_header_mutation_extensions: Vec::new(),
+        strip_trailing_host_dot: false,
         forward_client_cert_details: None,
         set_current_client_cert_details: None,
         // As Envoy Gateway: the Server header of backends passes through, headers with
@@ -420,7 +423,7 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str) -> Vec<HttpFilter> {
             out.push(HttpFilter { name: http_filters::compressor_name(codec).into(), typed_config: FilterConfig::Compressor(http_filters::compressor(codec, min)), disabled: true });
         }
     }
-    out.push(empty("envoy.filters.http.router", ROUTER));
+    out.push(HttpFilter { name: "envoy.filters.http.router".into(), typed_config: FilterConfig::Router(Router { type_: ROUTER, suppress_envoy_headers: true }), disabled: false });
     out
 }
 

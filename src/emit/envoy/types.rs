@@ -290,6 +290,10 @@ pub struct HttpConnectionManager {
     pub forward_client_cert_details: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set_current_client_cert_details: Option<ClientCertDetails>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub early_header_mutation_extensions: Vec<super::header_mutation::EarlyMutation>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub strip_trailing_host_dot: bool,
     /// How Envoy finds the client's address when it is not the connection's peer.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub original_ip_detection_extensions: Vec<IpDetection>,
@@ -382,6 +386,16 @@ pub enum FilterConfig {
     CustomResponse(super::custom_response::CustomResponseFilter),
     RateLimit(super::global_rate_limit::RateLimitFilter),
     HealthCheck(super::http_filters::HealthCheckFilter),
+    HeaderMutation(super::header_mutation::LateFilter),
+    Router(Router),
+}
+
+/// The router; Envoy Gateway suppresses its `x-envoy-*` headers unless a policy asks.
+#[derive(Serialize)]
+pub struct Router {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub suppress_envoy_headers: bool,
 }
 
 impl From<TypedEmpty> for FilterConfig {

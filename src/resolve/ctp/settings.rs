@@ -56,6 +56,16 @@ pub struct ClientSettings {
     pub tls_handshake_timeout_ms: Option<u64>,
     /// TCP keepalive of the listener's sockets.
     pub keepalive: Option<Keepalive>,
+    /// Changes to requests before routing (Envoy's early header mutation).
+    pub early_request_headers: Option<HeaderChanges>,
+    /// Changes to every response, after the route table's own.
+    pub late_response_headers: Option<HeaderChanges>,
+    /// The router adds its `x-envoy-*` headers (Envoy Gateway suppresses them by default).
+    pub envoy_headers: bool,
+    /// Rate limits answer without `X-RateLimit-*` headers.
+    pub no_rate_limit_headers: bool,
+    /// `Host: example.com.` is taken as `example.com`.
+    pub strip_trailing_host_dot: bool,
 }
 
 /// TCP keepalive as the kernel takes it: probes, and seconds idle before and between them
@@ -81,6 +91,35 @@ impl ClientSettings {
 pub struct UpstreamHttp1 {
     pub trailers: bool,
     pub preserve_case: bool,
+}
+
+/// Header changes in the order Envoy applies them (Envoy Gateway's: additions, then
+/// removals).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderChanges(pub Vec<HeaderChange>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderChange {
+    /// (name, value): replacing any values, appending to them, or only when absent.
+    Set(String, String),
+    Append(String, String),
+    AddIfAbsent(String, String),
+    Remove(String),
+    /// Every header whose name matches.
+    RemoveMatching(crate::resolve::traffic_http::ValueMatch),
+}
+
+fn header_changes(m: &crate::api::ctp::HeaderMutations, at: &str) -> Result<HeaderChanges, Failed> {
+    let mut out: Vec<HeaderChange> = Vec::new();
+    out.extend(m.set.iter().map(|h| HeaderChange::Set(h.name.clone(), h.value.clone())));
+    out.extend(m.add.iter().map(|h| HeaderChange::Append(h.name.clone(), h.value.clone())));
+    out.extend(m.add_if_absent.iter().map(|h| HeaderChange::AddIfAbsent(h.name.clone(), h.value.clone())));
+    out.extend(m.remove.iter().map(|n| HeaderChange::Remove(n.clone())));
+    for (i, r) in m.remove_on_match.iter().enumerate() {
+        let v = crate::resolve::traffic_http::value_match(r).map_err(|e| (format!("Headers: {e}"), format!("{at}/removeOnMatch/{i}")))?;
+        out.push(HeaderChange::RemoveMatching(v));
+    }
+    Ok(HeaderChanges(out))
 }
 
 /// The policy's client validation: its CA bundles (the first reference that fails is the
@@ -212,6 +251,7 @@ pub(super) fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &crate::res
     };
     let h = s.timeout.as_ref().and_then(|t| t.http.as_ref());
     let tcp = s.timeout.as_ref().and_then(|t| t.tcp.as_ref());
+    let hs = s.headers.as_ref();
     let c = s.connection.as_ref();
     let l = c.and_then(|c| c.connection_limit.as_ref());
     let ms = |d: &Option<String>| d.as_deref().and_then(duration_ms);
@@ -290,6 +330,17 @@ pub(super) fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &crate::res
         inspection_timeout_ms: tcp.and_then(|t| ms(&t.connection_inspection_timeout)),
         tls_handshake_timeout_ms: tcp.and_then(|t| ms(&t.tls_handshake_timeout)),
         // Whole seconds, as Envoy Gateway truncates them.
+        early_request_headers: match hs.and_then(|h| h.early_request_headers.as_ref()) {
+            Some(m) => Some(header_changes(m, "/spec/headers/earlyRequestHeaders")?),
+            None => None,
+        },
+        late_response_headers: match hs.and_then(|h| h.late_response_headers.as_ref()) {
+            Some(m) => Some(header_changes(m, "/spec/headers/lateResponseHeaders")?),
+            None => None,
+        },
+        envoy_headers: hs.and_then(|h| h.enable_envoy_headers).unwrap_or(false),
+        no_rate_limit_headers: hs.and_then(|h| h.disable_rate_limit_headers).unwrap_or(false),
+        strip_trailing_host_dot: hs.and_then(|h| h.host.as_ref()).and_then(|h| h.strip_trailing_host_dot).unwrap_or(false),
         keepalive: s.tcp_keepalive.as_ref().map(|k| Keepalive { probes: k.probes, idle_s: ms(&k.idle_time).map(|m| m / 1000), interval_s: ms(&k.interval).map(|m| m / 1000) }),
     })
 }
