@@ -67,7 +67,7 @@ fn header_mutations(m: &crate::api::ctp::HeaderMutations, at: &str, ctx: &mut Ct
     for (list, names) in lists {
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
-                ctx.error(crate::diag::Code::SchemaRule, &format!("Duplicate value: {n:?}"), format!("{at}/{list}/{i}"));
+                ctx.error(crate::diag::Code::SchemaRule, format!("Duplicate value: {n:?}"), format!("{at}/{list}/{i}"));
             }
         }
     }

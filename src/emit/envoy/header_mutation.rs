@@ -4,7 +4,6 @@
 
 use super::types::*;
 use crate::resolve::ctp::{HeaderChange, HeaderChanges};
-use crate::resolve::traffic_http::ValueMatch;
 use serde::Serialize;
 
 const EARLY: &str = "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation";
@@ -23,21 +22,7 @@ pub struct MutationRule {
 
 #[derive(Serialize)]
 struct RemoveOnMatch {
-    key_matcher: NameMatcher,
-}
-
-/// Envoy's StringMatcher on a header name.
-#[derive(Serialize)]
-struct NameMatcher {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    exact: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prefix: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    suffix: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    safe_regex: Option<RegexMatcher>,
-    ignore_case: bool,
+    key_matcher: StringMatcher,
 }
 
 #[derive(Serialize)]
@@ -75,14 +60,8 @@ fn rules(c: &HeaderChanges) -> Vec<MutationRule> {
             HeaderChange::AddIfAbsent(k, v) => add(k, v, "ADD_IF_ABSENT"),
             HeaderChange::Remove(k) => rule(Some(k.clone()), None, None),
             HeaderChange::RemoveMatching(m) => {
-                let none = NameMatcher { exact: None, prefix: None, suffix: None, safe_regex: None, ignore_case: true };
-                let key_matcher = match m {
-                    ValueMatch::Exact(v) => NameMatcher { exact: Some(v.clone()), ..none },
-                    ValueMatch::Prefix(v) => NameMatcher { prefix: Some(v.clone()), ..none },
-                    ValueMatch::Suffix(v) => NameMatcher { suffix: Some(v.clone()), ..none },
-                    // ignore_case does not apply to regular expressions.
-                    ValueMatch::Regex(v) => NameMatcher { safe_regex: Some(RegexMatcher { regex: v.clone() }), ignore_case: false, ..none },
-                };
+                // Header names match without regard to case.
+                let key_matcher = StringMatcher::of_value(m, true);
                 rule(None, None, Some(RemoveOnMatch { key_matcher }))
             }
         })

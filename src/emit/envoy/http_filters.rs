@@ -166,22 +166,13 @@ pub fn local_rate_limit_filter() -> LocalRateLimitFilter {
     }
 }
 
-fn string_matcher(m: &crate::resolve::http::StringMatch) -> StringMatcher {
-    use crate::resolve::http::StringMatch;
-    match m {
-        StringMatch::Exact(v) => StringMatcher { exact: Some(v.clone()), safe_regex: None, suffix: None },
-        StringMatch::Regex(v) => StringMatcher { exact: None, safe_regex: Some(RegexMatcher { regex: v.clone() }), suffix: None },
-        StringMatch::Suffix(v) => StringMatcher { exact: None, safe_regex: None, suffix: Some(v.clone()) },
-    }
-}
-
 /// The actions of one selector of rule `ri` and the descriptor entries they produce, as
 /// Envoy Gateway writes them (a condition that does not hold produces no descriptor).
 pub fn selector_actions(ri: usize, sel: &t::RateSelector) -> (Vec<RateLimitAction>, Vec<DescriptorEntry>) {
     let (mut actions, mut entries) = (Vec::new(), Vec::new());
     let mut matcher = |key: String, name: &str, m: &crate::resolve::http::StringMatch, invert: bool| {
         actions.push(RateLimitAction {
-            header_value_match: Some(HeaderValueMatch { descriptor_key: key.clone(), descriptor_value: key.clone(), expect_match: !invert, headers: vec![HeaderMatcher { name: name.to_string(), string_match: string_matcher(m) }] }),
+            header_value_match: Some(HeaderValueMatch { descriptor_key: key.clone(), descriptor_value: key.clone(), expect_match: !invert, headers: vec![HeaderMatcher { name: name.to_string(), string_match: StringMatcher::of(m) }] }),
             ..Default::default()
         });
         entries.push(DescriptorEntry { key: key.clone(), value: Some(key) });
@@ -325,7 +316,7 @@ pub fn health_check(path: &str) -> HealthCheckFilter {
     HealthCheckFilter {
         type_: "type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck",
         pass_through_mode: false,
-        headers: vec![HeaderMatcher { name: ":path".into(), string_match: StringMatcher { exact: Some(path.to_string()), safe_regex: None, suffix: None } }],
+        headers: vec![HeaderMatcher { name: ":path".into(), string_match: StringMatcher::exact(path) }],
     }
 }
 

@@ -27,19 +27,11 @@ fn routes(r: &ir::RouteIr, vhost: &str) -> Vec<Route> {
     }
     let mut with_port = route(r);
     with_port.name = format!("{}/host-with-port", r.name);
-    with_port.match_.headers.push(HeaderMatcher { name: ":authority".into(), string_match: string_matcher(&StringMatch::Regex(r"^.*:[0-9]+$".into())) });
+    with_port.match_.headers.push(HeaderMatcher { name: ":authority".into(), string_match: StringMatcher::of(&StringMatch::Regex(r"^.*:[0-9]+$".into())) });
     if let Some(a) = with_port.redirect.as_mut() {
         a.port_redirect = Some(rd.port);
     }
     vec![with_port, route(r)]
-}
-
-fn string_matcher(m: &StringMatch) -> StringMatcher {
-    match m {
-        StringMatch::Exact(v) => StringMatcher { exact: Some(v.clone()), safe_regex: None, suffix: None },
-        StringMatch::Regex(v) => StringMatcher { exact: None, safe_regex: Some(RegexMatcher { regex: v.clone() }), suffix: None },
-        StringMatch::Suffix(v) => StringMatcher { exact: None, safe_regex: None, suffix: Some(v.clone()) },
-    }
 }
 
 fn header_options(ops: &HeaderOps) -> Vec<HeaderValueOption> {
@@ -98,10 +90,10 @@ fn route(r: &ir::RouteIr) -> Route {
         PathMatch::Regex(v) => m.safe_regex = Some(RegexMatcher { regex: v.clone() }),
     }
     if let Some(method) = &r.matches.method {
-        m.headers.push(HeaderMatcher { name: ":method".into(), string_match: string_matcher(&StringMatch::Exact(method.clone())) });
+        m.headers.push(HeaderMatcher { name: ":method".into(), string_match: StringMatcher::of(&StringMatch::Exact(method.clone())) });
     }
-    m.headers.extend(r.matches.headers.iter().map(|h| HeaderMatcher { name: h.name.clone(), string_match: string_matcher(&h.value) }));
-    m.query_parameters = r.matches.query.iter().map(|q| QueryParameterMatcher { name: q.name.clone(), string_match: string_matcher(&q.value) }).collect();
+    m.headers.extend(r.matches.headers.iter().map(|h| HeaderMatcher { name: h.name.clone(), string_match: StringMatcher::of(&h.value) }));
+    m.query_parameters = r.matches.query.iter().map(|q| QueryParameterMatcher { name: q.name.clone(), string_match: StringMatcher::of(&q.value) }).collect();
     let mut out = Route {
         name: r.name.clone(),
         match_: m,
@@ -117,7 +109,7 @@ fn route(r: &ir::RouteIr) -> Route {
             PerFilterConfig {
                 cors: Some(CorsPolicy {
                     type_: CORS_POLICY,
-                    allow_origin_string_match: c.origins.iter().map(string_matcher).collect(),
+                    allow_origin_string_match: c.origins.iter().map(StringMatcher::of).collect(),
                     allow_methods: join(&c.methods),
                     allow_headers: join(&c.headers),
                     expose_headers: join(&c.expose_headers),

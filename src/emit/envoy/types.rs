@@ -568,14 +568,45 @@ pub struct RegexMatcher {
     pub regex: String,
 }
 
-#[derive(Serialize)]
+/// Envoy's StringMatcher: exactly one of the patterns.
+#[derive(Serialize, Default)]
 pub struct StringMatcher {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub safe_regex: Option<RegexMatcher>,
+    pub prefix: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suffix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safe_regex: Option<RegexMatcher>,
+    /// Not for regular expressions.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_case: bool,
+}
+
+impl StringMatcher {
+    pub fn exact(v: &str) -> Self {
+        StringMatcher { exact: Some(v.to_string()), ..Default::default() }
+    }
+    /// A route's or a rate limit's match.
+    pub fn of(m: &crate::resolve::http::StringMatch) -> Self {
+        use crate::resolve::http::StringMatch;
+        match m {
+            StringMatch::Exact(v) => Self::exact(v),
+            StringMatch::Regex(v) => StringMatcher { safe_regex: Some(RegexMatcher { regex: v.clone() }), ..Default::default() },
+            StringMatch::Suffix(v) => StringMatcher { suffix: Some(v.clone()), ..Default::default() },
+        }
+    }
+    /// Envoy Gateway's StringMatch; `ignore_case` where the pattern is not a regular expression.
+    pub fn of_value(m: &crate::resolve::traffic_http::ValueMatch, ignore_case: bool) -> Self {
+        use crate::resolve::traffic_http::ValueMatch;
+        match m {
+            ValueMatch::Exact(v) => StringMatcher { exact: Some(v.clone()), ignore_case, ..Default::default() },
+            ValueMatch::Prefix(v) => StringMatcher { prefix: Some(v.clone()), ignore_case, ..Default::default() },
+            ValueMatch::Suffix(v) => StringMatcher { suffix: Some(v.clone()), ignore_case, ..Default::default() },
+            ValueMatch::Regex(v) => StringMatcher { safe_regex: Some(RegexMatcher { regex: v.clone() }), ..Default::default() },
+        }
+    }
 }
 
 #[derive(Serialize)]
