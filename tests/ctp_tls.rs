@@ -113,8 +113,6 @@ fn tls_rules_of_the_crd() {
     // No minimum is 1.2: a maximum of 1.1 is below it.
     let (code, err) = check("  tls: {maxVersion: \"1.1\"}\n");
     assert!(code == 1 && err.contains("minVersion must be smaller or equal to maxVersion"), "{err}");
-    let (code, err) = check("  tls: {clientValidation: {subjectAltNames: {dnsNames: [{value: a}]}, crl: {refs: [{name: crl}]}}}\n");
-    assert!(code == 1 && err.contains("ClientTrafficPolicy tls.clientValidation.subjectAltNames") && err.contains("ClientTrafficPolicy tls.clientValidation.crl"), "{err}");
     let (code, err) = check("  tls: {clientValidation: {mode: Request, allowExpiredCertificate: true}}\n");
     assert!(code == 1 && err.contains("allowExpiredCertificate can only be set when mode is VerifyIfGiven or RequireAndVerify"), "{err}");
     let (code, err) = check("  headers: {xForwardedClientCert: {mode: Sanitize, certDetailsToAdd: [Subject]}}\n");
@@ -169,4 +167,66 @@ fn client_validation_without_its_ca_is_invalid() {
     assert!(out.contains("reason: Invalid") && out.contains("TLS: Secret default/missing not found"), "{out}");
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
     assert!(code == 1 && err.contains("policy::invalid") && err.contains("caCertificateRefs/0"), "{err}");
+}
+
+/// tls.clientValidation.subjectAltNames on listener a: a certificate of the client CA is
+/// served only when one of its names matches (a DNS suffix, or an exact URI); listener b,
+/// validating the CA alone, serves all three. A regular expression RE2 refuses makes the
+/// policy Invalid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_validation_by_subject_alt_name() {
+    let Some(envoy) = envoy() else { return };
+    let (server, clients) = (Pki::new("server-ca"), Pki::new("client-ca"));
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = https_gateway(&server, pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&ca_config_map("default", "client-ca", &clients.ca_pem()));
+    let sans = "  tls:\n    clientValidation:\n      caCertificateRefs: [{kind: ConfigMap, name: client-ca}]\n      subjectAltNames:\n        dnsNames: [{type: Suffix, value: .good.example}]\n        uris: [{value: \"spiffe://example/ok\"}]\n";
+    input.push_str(&ctp_named("sans", "a", sans));
+    input.push_str(&ctp_named("ca", "b", "  tls:\n    clientValidation: {caCertificateRefs: [{kind: ConfigMap, name: client-ca}]}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let by_dns = clients.leaf_sans(&["c.good.example"], &[]);
+    let by_uri = clients.leaf_sans(&["c.bad.example"], &["spiffe://example/ok"]);
+    let neither = clients.leaf_sans(&["c.bad.example"], &["spiffe://example/other"]);
+    for (who, cert, served) in [("dns", &by_dns, true), ("uri", &by_uri, true), ("neither", &neither, false)] {
+        let a = mtls_get(pa, "app.example", &server.ca_der, Some(cert), "/").await;
+        assert_eq!(a.is_ok(), served, "{who} on a: {a:?}");
+        let b = mtls_get(pb, "app.example", &server.ca_der, Some(cert), "/").await;
+        assert!(b.is_ok(), "{who} on b: {b:?}");
+    }
+    let bad = input.replace("{type: Suffix, value: .good.example}", "{type: RegularExpression, value: \"(?=x)\"}");
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &bad);
+    assert!(code == 1 && err.contains("TLS: invalid regex") && err.contains("subjectAltNames/dnsNames/0"), "{err}");
+}
+
+/// tls.clientValidation.crl on listener a: a client certificate the CA revoked is refused, a
+/// sibling it did not revoke is served; listener b, without the revocation list, serves both.
+/// A reference to a ConfigMap without `ca.crl` makes the policy Invalid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_validation_refuses_revoked_certificates() {
+    let Some(envoy) = envoy() else { return };
+    let (server, clients) = (Pki::new("server-ca"), Pki::new("client-ca"));
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = https_gateway(&server, pa, pb);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&ca_config_map("default", "client-ca", &clients.ca_pem()));
+    input.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: revoked, namespace: default}}\ndata:\n  ca.crl: |\n{}", clients.crl_pem(&[41]).lines().map(|l| format!("    {l}\n")).collect::<String>()));
+    let refs = "caCertificateRefs: [{kind: ConfigMap, name: client-ca}]";
+    input.push_str(&ctp_named("crl", "a", &format!("  tls:\n    clientValidation:\n      {refs}\n      crl: {{refs: [{{kind: ConfigMap, name: revoked}}]}}\n")));
+    input.push_str(&ctp_named("ca", "b", &format!("  tls:\n    clientValidation: {{{refs}}}\n")));
+    let _served = serve(&envoy, &input, &[]).await;
+    let revoked = clients.leaf_numbered(&["revoked.example"], 41);
+    let fine = clients.leaf_numbered(&["fine.example"], 42);
+    assert!(mtls_get(pa, "app.example", &server.ca_der, Some(&revoked), "/").await.is_err(), "a revoked certificate was served");
+    assert_eq!(mtls_get(pa, "app.example", &server.ca_der, Some(&fine), "/").await.expect("not revoked").status, 200);
+    for c in [&revoked, &fine] {
+        assert_eq!(mtls_get(pb, "app.example", &server.ca_der, Some(c), "/").await.expect("b has no list").status, 200);
+    }
+    let wrong = input.replace("crl: {refs: [{kind: ConfigMap, name: revoked}]}", "crl: {refs: [{kind: ConfigMap, name: client-ca}]}");
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &wrong);
+    assert!(code == 1 && err.contains("ConfigMap default/client-ca has no `ca.crl`") && err.contains("crl/refs/0"), "{err}");
 }

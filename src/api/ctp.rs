@@ -322,11 +322,51 @@ pub struct ClientValidationContext {
     /// Hex SHA-256 of the DER certificate, one of which must match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_hashes: Option<Vec<String>>,
-    // Not implemented yet: refused by name.
+    /// One of the names must match the client certificate's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_alt_names: Other,
+    pub subject_alt_names: Option<SubjectAltNames>,
+    /// Revoked certificates are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crl: Other,
+    pub crl: Option<Crl>,
+}
+
+/// Certificate revocation lists (PEM, under `ca.crl`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Crl {
+    /// ConfigMaps or Secrets (the default kind).
+    #[schemars(length(min = 1, max = 8))]
+    pub refs: Vec<super::meta::SecretObjectReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_verify_leaf_certificate: Option<bool>,
+}
+
+/// Subject alternative names a client certificate may carry, by type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubjectAltNames {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_names: Vec<super::btp::HeaderValueMatch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub email_addresses: Vec<super::btp::HeaderValueMatch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_addresses: Vec<super::btp::HeaderValueMatch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uris: Vec<super::btp::HeaderValueMatch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_names: Vec<OtherName>,
+}
+
+/// A SAN of type otherName, by its OID.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OtherName {
+    pub oid: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Exact", "Prefix", "Suffix", "RegularExpression"]))]
+    pub type_: Option<String>,
+    #[schemars(length(min = 1, max = 1024))]
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

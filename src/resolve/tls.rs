@@ -132,12 +132,25 @@ pub struct ClientValidation {
     /// Base64 SHA-256 of SubjectPublicKeyInfo / hex SHA-256 of the certificate: one must match.
     pub spki_hashes: Vec<String>,
     pub certificate_hashes: Vec<String>,
+    /// Subject alternative names, one of which must match.
+    pub subject_alt_names: Vec<ClientSan>,
+    /// PEM revocation lists, and whether only the leaf is checked against them.
+    pub crl: Option<(String, bool)>,
+}
+
+/// A subject alternative name a client certificate may carry: Envoy's SAN type, the OID of
+/// an otherName, and how its value must look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSan {
+    pub san_type: &'static str,
+    pub oid: Option<String>,
+    pub value: crate::resolve::traffic_http::ValueMatch,
 }
 
 impl ClientValidation {
     /// Verification against `ca_pem` alone, required unless `optional`.
     pub fn of_ca(sources: Vec<String>, ca_pem: String, optional: bool) -> ClientValidation {
-        ClientValidation { sources, ca_pem, optional, accept_untrusted: false, allow_expired: false, spki_hashes: Vec::new(), certificate_hashes: Vec::new() }
+        ClientValidation { sources, ca_pem, optional, accept_untrusted: false, allow_expired: false, spki_hashes: Vec::new(), certificate_hashes: Vec::new(), subject_alt_names: Vec::new(), crl: None }
     }
 }
 
@@ -149,33 +162,7 @@ pub fn ca_bundle(index: &Index, gw_ns: &str, r: &crate::api::gateway::ObjectRefe
 
 /// [`ca_bundle`] for a referrer of another kind (`(group, kind)`, as ReferenceGrants name it).
 pub fn ca_bundle_for(index: &Index, from: (&str, &str), gw_ns: &str, r: &crate::api::gateway::ObjectReference) -> Result<String, Refused> {
-    let ns = r.namespace.as_deref().unwrap_or(gw_ns);
-    let core = r.group.is_empty() || r.group == "core";
-    if !core || !(r.kind == "ConfigMap" || r.kind == "Secret") {
-        return Err(refused("InvalidCACertificateKind", format!("caCertificateRef kind {} of group `{}` is not supported; use a ConfigMap (or a Secret) with `ca.crt`", r.kind, r.group)));
-    }
-    if ns != gw_ns && !index.granted_from(from.0, from.1, gw_ns, "", &r.kind, ns, &r.name) {
-        return Err(refused(
-            "RefNotPermitted",
-            format!("caCertificateRef to {} {ns}/{} is not permitted by any ReferenceGrant in namespace {ns}", r.kind, r.name),
-        ));
-    }
-    let missing = || refused("InvalidCACertificateRef", format!("{} {ns}/{} not found", r.kind, r.name));
-    let pem = if r.kind == "ConfigMap" {
-        let cm = index.config_map(ns, &r.name).ok_or_else(missing)?;
-        cm.data.get("ca.crt").cloned().ok_or_else(|| refused("InvalidCACertificateRef", format!("ConfigMap {ns}/{} has no `ca.crt`", r.name)))?
-    } else {
-        let secret = index.secret(ns, &r.name).ok_or_else(missing)?;
-        match (secret.string_data.get("ca.crt"), secret.data.get("ca.crt")) {
-            (Some(v), _) => v.clone(),
-            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| refused("InvalidCACertificateRef", format!("Secret {ns}/{}: `ca.crt` is not base64 of PEM text", r.name)))?,
-            (None, None) => return Err(refused("InvalidCACertificateRef", format!("Secret {ns}/{} has no `ca.crt`", r.name))),
-        }
-    };
+    let (ns, pem) = pem_entry(index, from, gw_ns, r, "caCertificateRef", "ca.crt")?;
     let certs: Vec<CertificateDer> = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<_, _>>()
         .map_err(|_| refused("InvalidCACertificateRef", format!("{} {ns}/{}: `ca.crt` is not a valid PEM certificate bundle", r.kind, r.name)))?;
@@ -183,4 +170,49 @@ pub fn ca_bundle_for(index: &Index, from: (&str, &str), gw_ns: &str, r: &crate::
         return Err(refused("InvalidCACertificateRef", format!("{} {ns}/{}: `ca.crt` holds no valid X.509 certificate", r.kind, r.name)));
     }
     Ok(pem)
+}
+
+/// The PEM certificate revocation lists under `ca.crl` of a ConfigMap or Secret a
+/// ClientTrafficPolicy refers to (`crl.refs`), or why not.
+pub fn crl_for(index: &Index, from: (&str, &str), ns: &str, r: &crate::api::gateway::ObjectReference) -> Result<String, Refused> {
+    use rustls::pki_types::CertificateRevocationListDer;
+    let (ns, pem) = pem_entry(index, from, ns, r, "crl ref", "ca.crl")?;
+    let lists: Vec<CertificateRevocationListDer> = CertificateRevocationListDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|_| refused("InvalidCACertificateRef", format!("{} {ns}/{}: `ca.crl` is not a valid PEM revocation list", r.kind, r.name)))?;
+    if lists.is_empty() || lists.iter().any(|c| x509_parser::parse_x509_crl(c).is_err()) {
+        return Err(refused("InvalidCACertificateRef", format!("{} {ns}/{}: `ca.crl` holds no valid certificate revocation list", r.kind, r.name)));
+    }
+    Ok(pem)
+}
+
+/// The text under `key` of the ConfigMap or Secret `r` (default namespace `gw_ns`) names,
+/// with its namespace; refused for another kind, another namespace without a ReferenceGrant
+/// from `from`, a missing object or key. `what` names the reference in messages.
+fn pem_entry(index: &Index, from: (&str, &str), gw_ns: &str, r: &crate::api::gateway::ObjectReference, what: &str, key: &str) -> Result<(String, String), Refused> {
+    let ns = r.namespace.as_deref().unwrap_or(gw_ns);
+    let core = r.group.is_empty() || r.group == "core";
+    if !core || !(r.kind == "ConfigMap" || r.kind == "Secret") {
+        return Err(refused("InvalidCACertificateKind", format!("{what} kind {} of group `{}` is not supported; use a ConfigMap (or a Secret) with `{key}`", r.kind, r.group)));
+    }
+    if ns != gw_ns && !index.granted_from(from.0, from.1, gw_ns, "", &r.kind, ns, &r.name) {
+        return Err(refused("RefNotPermitted", format!("{what} to {} {ns}/{} is not permitted by any ReferenceGrant in namespace {ns}", r.kind, r.name)));
+    }
+    let missing = || refused("InvalidCACertificateRef", format!("{} {ns}/{} not found", r.kind, r.name));
+    let text = if r.kind == "ConfigMap" {
+        let cm = index.config_map(ns, &r.name).ok_or_else(missing)?;
+        cm.data.get(key).cloned().ok_or_else(|| refused("InvalidCACertificateRef", format!("ConfigMap {ns}/{} has no `{key}`", r.name)))?
+    } else {
+        let secret = index.secret(ns, &r.name).ok_or_else(missing)?;
+        match (secret.string_data.get(key), secret.data.get(key)) {
+            (Some(v), _) => v.clone(),
+            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| refused("InvalidCACertificateRef", format!("Secret {ns}/{}: `{key}` is not base64 of PEM text", r.name)))?,
+            (None, None) => return Err(refused("InvalidCACertificateRef", format!("Secret {ns}/{} has no `{key}`", r.name))),
+        }
+    };
+    Ok((ns.to_string(), text))
 }

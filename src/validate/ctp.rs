@@ -79,15 +79,11 @@ fn check_tls(t: &crate::api::ctp::ClientTls, ctx: &mut Ctx) {
     if t.fingerprints.is_some() {
         ctx.unsupported("/spec/tls/fingerprints", "ClientTrafficPolicy tls.fingerprints");
     }
-    if let Some(v) = &t.client_validation {
-        for (field, set) in [("subjectAltNames", v.subject_alt_names.is_some()), ("crl", v.crl.is_some())] {
-            if set {
-                ctx.unsupported(format!("/spec/tls/clientValidation/{field}"), &format!("ClientTrafficPolicy tls.clientValidation.{field}"));
-            }
-        }
-        if v.allow_expired_certificate == Some(true) && v.mode.as_deref().is_some_and(|m| !matches!(m, "VerifyIfGiven" | "RequireAndVerify")) {
-            ctx.error(Code::SchemaRule, "allowExpiredCertificate can only be set when mode is VerifyIfGiven or RequireAndVerify", "/spec/tls/clientValidation");
-        }
+    if let Some(v) = &t.client_validation
+        && v.allow_expired_certificate == Some(true)
+        && v.mode.as_deref().is_some_and(|m| !matches!(m, "VerifyIfGiven" | "RequireAndVerify"))
+    {
+        ctx.error(Code::SchemaRule, "allowExpiredCertificate can only be set when mode is VerifyIfGiven or RequireAndVerify", "/spec/tls/clientValidation");
     }
     if t.min_version.as_deref() == Some("1.3") && t.ciphers.is_some() {
         ctx.error(Code::SchemaRule, "setting ciphers has no effect if the minimum possible TLS version is 1.3", "/spec/tls");

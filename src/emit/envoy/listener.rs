@@ -116,11 +116,13 @@ fn tls_context(c: &ir::TlsChainIr, alpn: Vec<String>, opts: &EnvoyOptions) -> Tr
                     .as_ref()
                     .map(|v| CertificateValidationContext {
                         trusted_ca: DataSource { inline_string: Some(v.ca_pem.clone()), filename: None },
-                        match_typed_subject_alt_names: Vec::new(),
+                        match_typed_subject_alt_names: v.subject_alt_names.iter().map(|n| SanMatcher { san_type: n.san_type, matcher: StringMatcher::of_value(&n.value, false), oid: n.oid.clone() }).collect(),
                         verify_certificate_spki: v.spki_hashes.clone(),
                         verify_certificate_hash: v.certificate_hashes.clone(),
                         allow_expired_certificate: v.allow_expired,
                         trust_chain_verification: v.accept_untrusted.then_some("ACCEPT_UNTRUSTED"),
+                        crl: v.crl.as_ref().map(|(pem, _)| DataSource { inline_string: Some(pem.clone()), filename: None }),
+                        only_verify_leaf_cert_crl: v.crl.as_ref().is_some_and(|(_, leaf)| *leaf),
                     }),
                 alpn_protocols: alpn,
             },

@@ -500,8 +500,8 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
         .sans
         .iter()
         .map(|s| match s {
-            SanMatch::Dns(h) => SanMatcher { san_type: "DNS", matcher: ExactMatcher { exact: h.clone() } },
-            SanMatch::Uri(u) => SanMatcher { san_type: "URI", matcher: ExactMatcher { exact: u.clone() } },
+            SanMatch::Dns(h) => SanMatcher { san_type: "DNS", matcher: StringMatcher::exact(h), oid: None },
+            SanMatch::Uri(u) => SanMatcher { san_type: "URI", matcher: StringMatcher::exact(u), oid: None },
         })
         .collect();
     UpstreamTransportSocket {
@@ -518,6 +518,8 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
                     verify_certificate_spki: Vec::new(),
                     verify_certificate_hash: Vec::new(),
                     allow_expired_certificate: false,
+                    crl: None,
+                    only_verify_leaf_cert_crl: false,
                     trust_chain_verification: None,
                 },
                 alpn_protocols: if h2 { vec!["h2"] } else { Vec::new() },

@@ -235,6 +235,11 @@ pub struct CertificateValidationContext {
     pub allow_expired_certificate: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_chain_verification: Option<&'static str>,
+    /// Revocation lists (PEM); revoked certificates are refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crl: Option<DataSource>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub only_verify_leaf_cert_crl: bool,
 }
 
 #[derive(Serialize)]
@@ -821,12 +826,9 @@ pub struct UpstreamCommonTlsContext {
 #[derive(Serialize)]
 pub struct SanMatcher {
     pub san_type: &'static str,
-    pub matcher: ExactMatcher,
-}
-
-#[derive(Serialize)]
-pub struct ExactMatcher {
-    pub exact: String,
+    pub matcher: StringMatcher,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oid: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -150,7 +150,39 @@ fn client_validation(v: &crate::api::ctp::ClientValidationContext, ns: &str, ind
     c.allow_expired = v.allow_expired_certificate.unwrap_or(false);
     c.spki_hashes = v.spki_hashes.clone().unwrap_or_default();
     c.certificate_hashes = v.certificate_hashes.clone().unwrap_or_default();
+    if let Some(n) = &v.subject_alt_names {
+        c.subject_alt_names = subject_alt_names(n)?;
+    }
+    if let Some(crl) = &v.crl {
+        let mut pem = String::new();
+        for (k, r) in crl.refs.iter().enumerate() {
+            let o = crate::api::gateway::ObjectReference { group: r.group.clone(), kind: r.kind.clone(), name: r.name.clone(), namespace: r.namespace.clone() };
+            let list = crate::resolve::tls::crl_for(index, (crate::api::ENVOY_GATEWAY_GROUP, "ClientTrafficPolicy"), ns, &o).map_err(|e| (format!("TLS: {}", e.message), format!("/spec/tls/clientValidation/crl/refs/{k}")))?;
+            pem.push_str(list.trim_end());
+            pem.push('\n');
+        }
+        c.crl = Some((pem, crl.only_verify_leaf_certificate.unwrap_or(false)));
+    }
     Ok(Some(c))
+}
+
+/// The SAN matches in Envoy Gateway's order (DNS, email, IP, URI, otherName); a regular
+/// expression RE2 refuses is the policy's error.
+fn subject_alt_names(n: &crate::api::ctp::SubjectAltNames) -> Result<Vec<crate::resolve::tls::ClientSan>, Failed> {
+    use crate::resolve::tls::ClientSan;
+    use crate::resolve::traffic_http::value_match;
+    let at = "/spec/tls/clientValidation/subjectAltNames";
+    let mut out = Vec::new();
+    for (list, field, san) in [(&n.dns_names, "dnsNames", "DNS"), (&n.email_addresses, "emailAddresses", "EMAIL"), (&n.ip_addresses, "ipAddresses", "IP_ADDRESS"), (&n.uris, "uris", "URI")] {
+        for (i, m) in list.iter().enumerate() {
+            out.push(ClientSan { san_type: san, oid: None, value: value_match(m).map_err(|e| (format!("TLS: {e}"), format!("{at}/{field}/{i}")))? });
+        }
+    }
+    for (i, o) in n.other_names.iter().enumerate() {
+        let m = crate::api::btp::HeaderValueMatch { type_: o.type_.clone(), value: o.value.clone() };
+        out.push(ClientSan { san_type: "OTHER_NAME", oid: Some(o.oid.clone()), value: value_match(&m).map_err(|e| (format!("TLS: {e}"), format!("{at}/otherNames/{i}")))? });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
