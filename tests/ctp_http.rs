@@ -210,3 +210,131 @@ async fn header_changes_early_late_and_envoys_own() {
         assert_eq!(last.headers.contains_key("x-ratelimit-limit"), headers, "{:?}", last.headers);
     }
 }
+
+/// A Service `name` whose port 8080 speaks HTTP/2 in clear text (appProtocol
+/// kubernetes.io/h2c), with one endpoint at 127.0.0.1:`port`.
+fn h2c_service(name: &str, port: u16) -> String {
+    format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  ports: [{{name: h2c, port: 8080, appProtocol: kubernetes.io/h2c}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {name}-1\n  namespace: default\n  labels: {{kubernetes.io/service-name: {name}}}\naddressType: IPv4\nports: [{{name: h2c, port: {port}, appProtocol: kubernetes.io/h2c}}]\nendpoints: [{{addresses: [127.0.0.1]}}]\n")
+}
+
+/// grpc.enableWeb on listener a: a gRPC-Web call (HTTP/1.1, one framed message) through an
+/// HTTPRoute reaches the gRPC backend as gRPC and comes back as gRPC-Web, its status in a
+/// trailer frame. Listener b, without the policy, does not translate it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_web_through_an_http_route() {
+    let Some(envoy) = envoy() else { return };
+    let backend = support::grpc::grpc_backend("g").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = two_listener_gateway(pa, pb);
+    input.push_str(&route("app", "/", "grpc"));
+    input.push_str(&h2c_service("grpc", backend.addr.port()));
+    input.push_str(&client_policy("web", "2025-01-01T00:00:00Z", ON_A, "  grpc: {enableWeb: true}\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let message = b"hello";
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    frame.extend_from_slice(message);
+    let web_call = |port: u16| {
+        let frame = frame.clone();
+        async move {
+            let s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+            send_body(s, "POST", "app", "/svc.v1.Api/Get", &[("content-type", "application/grpc-web+proto"), ("x-grpc-web", "1")], frame).await.expect("reply")
+        }
+    };
+    let r = web_call(pa).await;
+    assert_eq!(r.headers.get("content-type").map(String::as_str), Some("application/grpc-web+proto"), "{:?}", r.headers);
+    // A message frame with the backend's answer, then the trailer frame (flag 0x80).
+    let trailer_at = r.raw.iter().rposition(|b| *b == 0x80).expect("a trailer frame");
+    assert!(String::from_utf8_lossy(&r.raw[..trailer_at]).contains("\"backend\":\"g\""), "{:?}", r.body);
+    assert!(String::from_utf8_lossy(&r.raw[trailer_at..]).contains("grpc-status:0"), "{:?}", r.body);
+    assert_eq!(backend.calls().len(), 1);
+    let r = web_call(pb).await;
+    assert_ne!(r.headers.get("content-type").map(String::as_str), Some("application/grpc-web+proto"), "listener b translated gRPC-Web: {:?}", r.headers);
+}
+
+/// scheme MatchBackend on HTTPS listener a: the backend, reached over clear-text HTTP/2,
+/// sees `:scheme http`; listener b keeps the client's `https` (Preserve, the default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheme_of_the_backend_or_the_client() {
+    let Some(envoy) = envoy() else { return };
+    let pki = Pki::new("ca");
+    let (crt, key) = pki.leaf(&["app.example"]);
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let tls = "tls: {certificateRefs: [{name: cert}]}";
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: a, protocol: HTTPS, port: {pa}, hostname: app.example, {tls}}}\n  - {{name: b, protocol: HTTPS, port: {pb}, hostname: app.example, {tls}}}\n");
+    input.push_str(&tls_secret("default", "cert", &crt, &key));
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&h2c_service("svc", b.addr.port()));
+    input.push_str(&client_policy("scheme", "2025-01-01T00:00:00Z", ON_A, "  scheme: MatchBackend\n"));
+    let _served = serve(&envoy, &input, &[]).await;
+    let seen = |port: u16| {
+        let ca = pki.ca_der.clone();
+        async move {
+            let r = https_request(port, "app.example", &ca, "app.example", "/").await.expect("https");
+            (r.echo()["version"].as_str().unwrap_or_default().to_string(), r.echo()["scheme"].as_str().unwrap_or_default().to_string())
+        }
+    };
+    assert_eq!(seen(pa).await, ("HTTP/2.0".to_string(), "http".to_string()));
+    assert_eq!(seen(pb).await, ("HTTP/2.0".to_string(), "https".to_string()));
+}
+
+/// An open HTTP/1.1 connection to `port` after one answered GET.
+async fn kept_alive(port: u16) -> tokio::net::TcpStream {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let reply = get_on(&mut s).await.expect("first request");
+    assert!(reply.starts_with("http/1.1 200"), "{reply}");
+    s
+}
+
+/// One GET on an open connection: the reply head and body (lower-cased), or None when Envoy
+/// closed the connection first (bounded to 10 s).
+async fn get_on(s: &mut tokio::net::TcpStream) -> Option<String> {
+    s.write_all(b"GET / HTTP/1.1\r\nHost: app\r\n\r\n").await.ok()?;
+    let (mut buf, mut got) = ([0u8; 4096], Vec::new());
+    while !String::from_utf8_lossy(&got).contains("\"body_bytes\"") {
+        match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await.expect("reply or close in time") {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&got).to_ascii_lowercase())
+}
+
+/// connectionLimit.maxConnectionDuration: on listener a (Envoy Gateway's safe default) an
+/// HTTP/1 connection past it stays open until its next request, answered with
+/// `connection: close`; on listener b (http1.disableSafeMaxConnectionDuration) Envoy closes
+/// the idle connection itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn safe_max_connection_duration() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let on_b = ON_A.replace("sectionName: a", "sectionName: b");
+    let limit = "  connection: {connectionLimit: {maxConnectionDuration: 300ms}}\n";
+    let policies = [client_policy("safe", "2025-01-01T00:00:00Z", ON_A, limit), client_policy("unsafe", "2025-01-01T00:00:00Z", &on_b, &format!("{limit}  http1: {{disableSafeMaxConnectionDuration: true}}\n"))];
+    let (pa, pb, _served) = gateway_to(&envoy, b.addr.port(), &policies).await;
+    let (mut a, mut b) = (kept_alive(pa).await, kept_alive(pb).await);
+    // b is closed by Envoy past the duration (its drain may take a few seconds)...
+    let mut byte = [0u8; 1];
+    let closed = tokio::time::timeout(Duration::from_secs(10), b.read(&mut byte)).await.expect("b closed in time");
+    assert!(matches!(closed, Ok(0) | Err(_)), "b stayed open");
+    // ...while a, by now past its duration too, still serves one last request.
+    let reply = get_on(&mut a).await.expect("a served after its duration");
+    assert!(reply.starts_with("http/1.1 200") && reply.contains("connection: close"), "{reply}");
+}
+
+/// http1.ignoredUpgradeTypes on listener a: an Upgrade to `TLS/1.2` (a Prefix match) is
+/// served as a plain request, the backend seeing no upgrade; listener b refuses it (403),
+/// as Envoy refuses upgrades it has no configuration for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignored_upgrade_types_are_served_plain() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let policy = client_policy("up", "2025-01-01T00:00:00Z", ON_A, "  http1: {ignoredUpgradeTypes: [{type: Prefix, value: TLS/}]}\n");
+    let (pa, pb, _served) = gateway_to(&envoy, b.addr.port(), &[policy]).await;
+    let upgrade = [("connection", "upgrade"), ("upgrade", "TLS/1.2")];
+    let r = request(pa, "GET", "app", "/", &upgrade).await.expect("a");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.echo()["headers"].get("upgrade").is_none(), "{}", r.body);
+    assert_eq!(request(pb, "GET", "app", "/", &upgrade).await.expect("b").status, 403);
+}

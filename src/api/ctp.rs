@@ -35,7 +35,7 @@ pub struct ClientTrafficPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_proxy_protocol: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grpc: Other,
+    pub grpc: Option<GrpcSettings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http1: Option<Http1Settings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,13 +58,18 @@ impl ClientTrafficPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 3] {
-        [
-            ("grpc", self.grpc.is_some()),
-            ("http3", self.http3.is_some()),
-            ("scheme", self.scheme.is_some()),
-        ]
+    pub fn unimplemented(&self) -> [(&'static str, bool); 1] {
+        [("http3", self.http3.is_some())]
     }
+}
+
+/// gRPC on the listener.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GrpcSettings {
+    /// Translate gRPC-Web (browsers) to gRPC for HTTPRoutes too (GRPCRoutes always are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_web: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -452,11 +457,13 @@ pub struct Http1Settings {
     /// Header names keep the letter case the client (and the backend) sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preserve_header_case: Option<bool>,
-    // Not implemented yet: refused by name.
+    /// Close a connection as soon as its maxConnectionDuration passes, rather than after the
+    /// next request (with `Connection: close`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_safe_max_connection_duration: Option<bool>,
+    /// Upgrade requests of these types are served as plain requests, the upgrade dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ignored_upgrade_types: Other,
+    pub ignored_upgrade_types: Option<Vec<super::btp::HeaderValueMatch>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -40,13 +40,6 @@ pub fn check(p: &ClientTrafficPolicy, ctx: &mut Ctx) {
     if let Some(t) = &s.tls {
         check_tls(t, ctx);
     }
-    if let Some(h) = &s.http1 {
-        for (field, set) in [("disableSafeMaxConnectionDuration", h.disable_safe_max_connection_duration.is_some()), ("ignoredUpgradeTypes", h.ignored_upgrade_types.is_some())] {
-            if set {
-                ctx.unsupported(format!("/spec/http1/{field}"), &format!("ClientTrafficPolicy http1.{field}"));
-            }
-        }
-    }
     if let Some(h) = &s.http2 {
         super::btp::http2(h, ctx);
     }

@@ -201,6 +201,8 @@ pub async fn echo(name: &str) -> Echo {
                         let body = serde_json::json!({
                             "backend": n,
                             "version": format!("{:?}", req.version()),
+                            // HTTP/2 requests carry `:scheme`; HTTP/1 ones none.
+                            "scheme": req.uri().scheme_str(),
                             "method": req.method().as_str(),
                             "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
                             "host": headers.get("host").cloned().unwrap_or_default(),

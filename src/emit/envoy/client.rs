@@ -15,6 +15,7 @@ pub(super) fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings)
     }
     h.common_http_protocol_options.idle_timeout = c.idle_timeout_ms.map(policy::duration);
     h.common_http_protocol_options.max_connection_duration = c.max_connection_duration_ms.map(policy::duration);
+    h.http1_safe_max_connection_duration = c.max_connection_duration_ms.is_some() && c.http1_safe_max_connection_duration;
     h.common_http_protocol_options.max_requests_per_connection = c.max_requests_per_connection;
     h.common_http_protocol_options.max_stream_duration = c.max_stream_duration_ms.map(policy::duration);
     h.request_timeout = c.request_timeout_ms.map(policy::duration);
@@ -33,6 +34,7 @@ pub(super) fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings)
             accept_http_10: h1.http10.is_some(),
             default_host_for_http_10: h1.http10.clone().flatten(),
             header_key_format: h1.preserve_case.then(HeaderKeyFormat::preserve_case),
+            ignore_http_11_upgrade: h1.ignored_upgrades.iter().map(|m| StringMatcher::of_value(m, false)).collect(),
         });
     }
     if let Some(h2) = &c.http2 {
@@ -59,6 +61,12 @@ pub(super) fn client_settings(h: &mut HttpConnectionManager, c: &ClientSettings)
         // An extension finds the client; Envoy then does not take the peer's address.
         h.use_remote_address = false;
         h.original_ip_detection_extensions = vec![ip_detection(ip)];
+    }
+    if c.grpc_web && !h.http_filters.iter().any(|f| f.name == "envoy.filters.http.grpc_web") {
+        h.http_filters.insert(0, super::grpc_web_filter());
+    }
+    if c.scheme_matches_backend {
+        h.scheme_header_transformation = Some(SchemeTransformation { match_upstream: true });
     }
     if let Some(path) = &c.health_check_path {
         // Answered by Envoy itself, before any other filter.

@@ -327,6 +327,8 @@ fn hcm_config(
         original_ip_detection_extensions: Vec::new(),
         early_header_mutation_extensions: Vec::new(),
         strip_trailing_host_dot: false,
+        http1_safe_max_connection_duration: false,
+        scheme_header_transformation: None,
         forward_client_cert_details: None,
         set_current_client_cert_details: None,
         // As Envoy Gateway: the Server header of backends passes through, headers with
@@ -431,7 +433,11 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str) -> Vec<HttpFilter> {
 /// to gRPC for the backend, as Envoy Gateway enables it.
 fn grpc_web(vhosts: &[ir::VirtualHostIr]) -> Option<HttpFilter> {
     let grpc = vhosts.iter().flat_map(|v| &v.routes).any(|r| r.origin.rule.route.kind == crate::api::Kind::GRPCRoute);
-    grpc.then_some(HttpFilter { name: "envoy.filters.http.grpc_web".into(), typed_config: TypedEmpty { type_: GRPC_WEB }.into(), disabled: false })
+    grpc.then(grpc_web_filter)
+}
+
+fn grpc_web_filter() -> HttpFilter {
+    HttpFilter { name: "envoy.filters.http.grpc_web".into(), typed_config: TypedEmpty { type_: GRPC_WEB }.into(), disabled: false }
 }
 
 fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certificate>, opts: &EnvoyOptions) -> Cluster {

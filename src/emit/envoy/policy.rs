@@ -109,6 +109,7 @@ pub fn protocol_options(h2: bool, p: Option<&ClusterPolicy>, http1: Option<crate
         accept_http_10: false,
         default_host_for_http_10: None,
         header_key_format: http1.filter(|h| h.preserve_case).map(|_| HeaderKeyFormat::preserve_case()),
+        ignore_http_11_upgrade: Vec::new(),
     };
     let h2_options = || upstream_http2(p.and_then(|p| p.http2.as_ref()));
     let explicit = if h2 {

@@ -299,6 +299,10 @@ pub struct HttpConnectionManager {
     pub early_header_mutation_extensions: Vec<super::header_mutation::EarlyMutation>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub strip_trailing_host_dot: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub http1_safe_max_connection_duration: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme_header_transformation: Option<SchemeTransformation>,
     /// How Envoy finds the client's address when it is not the connection's peer.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub original_ip_detection_extensions: Vec<IpDetection>,
@@ -393,6 +397,12 @@ pub enum FilterConfig {
     HealthCheck(super::http_filters::HealthCheckFilter),
     HeaderMutation(super::header_mutation::LateFilter),
     Router(Router),
+}
+
+/// `:scheme` towards backends: their transport's (`match_upstream`).
+#[derive(Serialize)]
+pub struct SchemeTransformation {
+    pub match_upstream: bool,
 }
 
 /// The router; Envoy Gateway suppresses its `x-envoy-*` headers unless a policy asks.
@@ -966,6 +976,8 @@ pub struct Http1ProtocolOptions {
     pub default_host_for_http_10: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header_key_format: Option<HeaderKeyFormat>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignore_http_11_upgrade: Vec<StringMatcher>,
 }
 
 /// Header names written as first seen (Envoy's preserve_case formatter).

@@ -66,6 +66,14 @@ pub struct ClientSettings {
     pub no_rate_limit_headers: bool,
     /// `Host: example.com.` is taken as `example.com`.
     pub strip_trailing_host_dot: bool,
+    /// Past max_connection_duration an HTTP/1 connection closes only after its next request
+    /// (Envoy Gateway's default), not at once.
+    pub http1_safe_max_connection_duration: bool,
+    /// gRPC-Web is translated for every route of the table, not only GRPCRoutes.
+    pub grpc_web: bool,
+    /// The `:scheme` sent to backends is that of the connection to them (MatchBackend), not
+    /// the client's.
+    pub scheme_matches_backend: bool,
 }
 
 /// TCP keepalive as the kernel takes it: probes, and seconds idle before and between them
@@ -194,6 +202,8 @@ pub struct Http1 {
     pub http10: Option<Option<String>>,
     /// The Host is the listener's hostname (http10.useDefaultHost), filled in per listener.
     pub http10_listener_host: bool,
+    /// Upgrade requests of these types are served as plain requests.
+    pub ignored_upgrades: Vec<crate::resolve::traffic_http::ValueMatch>,
 }
 
 /// Envoy's original-IP detection for a route table.
@@ -308,12 +318,23 @@ pub(super) fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &crate::res
         tls: s.tls.as_ref().map(|t| Arc::new(downstream_tls(t))),
         client_ip: s.client_ip_detection.as_ref().and_then(client_ip),
         client_validation: validation,
-        http1: s.http1.as_ref().map(|h| Http1 {
-            trailers: h.enable_trailers.unwrap_or(false),
-            preserve_case: h.preserve_header_case.unwrap_or(false),
-            http10: h.http10.as_ref().map(|_| None),
-            http10_listener_host: h.http10.as_ref().and_then(|x| x.use_default_host).unwrap_or(false),
-        }),
+        http1: match &s.http1 {
+            Some(h) => Some(Http1 {
+                trailers: h.enable_trailers.unwrap_or(false),
+                preserve_case: h.preserve_header_case.unwrap_or(false),
+                http10: h.http10.as_ref().map(|_| None),
+                http10_listener_host: h.http10.as_ref().and_then(|x| x.use_default_host).unwrap_or(false),
+                ignored_upgrades: h
+                    .ignored_upgrade_types
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(i, m)| crate::resolve::traffic_http::value_match(m).map_err(|e| (format!("HTTP1: {e}"), format!("/spec/http1/ignoredUpgradeTypes/{i}"))))
+                    .collect::<Result<_, _>>()?,
+            }),
+            None => None,
+        },
+        http1_safe_max_connection_duration: !s.http1.as_ref().and_then(|h| h.disable_safe_max_connection_duration).unwrap_or(false),
         // proxyProtocol wins over the older enableProxyProtocol.
         proxy_protocol: match (&s.proxy_protocol, s.enable_proxy_protocol) {
             (Some(p), _) => Some(p.optional.unwrap_or(false)),
@@ -372,6 +393,8 @@ pub(super) fn settings(s: &ClientTrafficPolicySpec, ns: &str, index: &crate::res
         },
         envoy_headers: hs.and_then(|h| h.enable_envoy_headers).unwrap_or(false),
         no_rate_limit_headers: hs.and_then(|h| h.disable_rate_limit_headers).unwrap_or(false),
+        grpc_web: s.grpc.as_ref().and_then(|g| g.enable_web).unwrap_or(false),
+        scheme_matches_backend: s.scheme.as_deref() == Some("MatchBackend"),
         strip_trailing_host_dot: hs.and_then(|h| h.host.as_ref()).and_then(|h| h.strip_trailing_host_dot).unwrap_or(false),
         keepalive: s.tcp_keepalive.as_ref().map(|k| Keepalive { probes: k.probes, idle_s: ms(&k.idle_time).map(|m| m / 1000), interval_s: ms(&k.interval).map(|m| m / 1000) }),
     })
