@@ -280,6 +280,28 @@ fn render_envoyproxy_customised_service_and_deployment() {
     assert!(out.contains("reason: InvalidParameters"), "{out}");
 }
 
+/// A ClientTrafficPolicy's PROXY protocol behind a load balancer that can send it (here AWS,
+/// by the EnvoyProxy's Service annotations): the Service asks for it. Not when a port of the
+/// Gateway does not read the header (the load balancer would send it to every port), nor
+/// when the Service already says.
+#[test]
+fn render_asks_a_cloud_load_balancer_for_the_proxy_protocol() {
+    let text = std::fs::read_to_string("fixtures/render/envoyproxy/input.yaml").expect("read");
+    let policy = |section: &str| format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {{name: pp, namespace: default}}\nspec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: Gateway, name: edge{section}}}]\n  proxyProtocol: {{}}\n");
+    let annotation = |input: &str| {
+        let (code, out, err) = gatewayc(&["render", "-f", "-"], input);
+        assert_eq!(code, 0, "{err}");
+        let objs = docs(&out);
+        let svc = objs.iter().find(|o| o["kind"] == "Service").expect("service").clone();
+        svc["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-proxy-protocol"].as_str().map(str::to_string)
+    };
+    assert_eq!(annotation(&format!("{text}{}", policy(""))).as_deref(), Some("*"));
+    assert_eq!(annotation(&text), None, "no policy, no PROXY protocol");
+    let two_ports = text.replace("listeners: [{name: http, protocol: HTTP, port: 80}]", "listeners: [{name: http, protocol: HTTP, port: 80}, {name: alt, protocol: HTTP, port: 8080}]");
+    assert_eq!(annotation(&format!("{two_ports}{}", policy(", sectionName: http"))), None, "port 8080 does not read the header");
+    assert_eq!(annotation(&format!("{two_ports}{}", policy(""))).as_deref(), Some("*"));
+}
+
 #[test]
 fn status_reports_static_addresses_and_dns_hostnames() {
     let (code, out, err) = gatewayc(&["status", "-f", "fixtures/render/metallb", "--external-dns"], "");

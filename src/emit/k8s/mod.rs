@@ -177,6 +177,9 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
     {
         annotations.insert("metallb.io/address-pool".to_string(), pool);
     }
+    if let Some((k, v)) = proxy_protocol_annotation(g, &annotations) {
+        annotations.insert(k.to_string(), v.to_string());
+    }
     if opts.external_dns && !g.infra.hostnames.is_empty() {
         annotations.insert("external-dns.alpha.kubernetes.io/hostname".to_string(), g.infra.hostnames.join(","));
     }
@@ -212,6 +215,30 @@ pub fn envoy_args() -> Vec<String> {
 
 /// The pool a Gateway's Service draws from: the one holding its first address, or the first
 /// pool declared.
+/// Cloud load balancers that send the PROXY protocol header when their Service asks: the
+/// prefix of their annotations (which says the Service is theirs) and the annotation that
+/// turns the header on.
+const PROXY_PROTOCOL_LBS: [(&str, &str, &str); 3] = [
+    ("service.beta.kubernetes.io/aws-load-balancer-", "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol", "*"),
+    ("service.beta.kubernetes.io/do-loadbalancer-", "service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol", "true"),
+    ("load-balancer.hetzner.cloud/", "load-balancer.hetzner.cloud/uses-proxyprotocol", "true"),
+];
+
+/// The annotation the Service's load balancer needs to send the PROXY protocol header, when
+/// every TCP port of the Gateway reads it (a ClientTrafficPolicy's proxyProtocol) and the
+/// Service's annotations name a load balancer that can send it (AWS, DigitalOcean, Hetzner)
+/// but do not say yet. The header goes to every port of the Service, so a port that does not
+/// read it gets none. MetalLB sends no header: nothing to add (docs/features.md).
+fn proxy_protocol_annotation(g: &GatewayIr, annotations: &BTreeMap<String, String>) -> Option<(&'static str, &'static str)> {
+    let tcp: Vec<&crate::ir::PortIr> = g.ports.iter().filter(|p| !p.is_udp()).collect();
+    let reads = |p: &crate::ir::PortIr| p.client_settings().iter().any(|c| c.proxy_protocol.is_some());
+    if tcp.is_empty() || !tcp.iter().all(|p| reads(p)) {
+        return None;
+    }
+    let (_, key, value) = PROXY_PROTOCOL_LBS.iter().find(|(prefix, _, _)| annotations.keys().any(|k| k.starts_with(prefix)))?;
+    (!annotations.contains_key(*key)).then_some((*key, *value))
+}
+
 fn pool_for(g: &GatewayIr, m: &MetalLb) -> Option<String> {
     match g.infra.addresses.first() {
         Some(a) => m.pools.iter().find(|(_, ranges)| ranges.iter().any(|r| in_range(a, r))).map(|(n, _)| n.clone()),
