@@ -12,6 +12,8 @@ mod policy;
 mod route;
 mod stream;
 mod types;
+mod types_client;
+mod types_route;
 
 use crate::ir::{self, ClusterEndpoints, GatewayIr};
 use crate::resolve::ctp::ClientSettings;
