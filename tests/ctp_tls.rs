@@ -119,6 +119,16 @@ fn tls_rules_of_the_crd() {
     assert!(code == 1 && err.contains("certDetailsToAdd can only be set when mode is AppendForward or SanitizeSet"), "{err}");
 }
 
+/// [`https_gateway`] with a route on both listeners to a backend at 127.0.0.1:`backend` and
+/// the client CA in ConfigMap `client-ca`.
+fn mtls_gateway(server: &Pki, clients: &Pki, a: u16, b: u16, backend: u16) -> String {
+    let mut input = https_gateway(server, a, b);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[backend]));
+    input.push_str(&ca_config_map("default", "client-ca", &clients.ca_pem()));
+    input
+}
+
 fn ctp_named(name: &str, section: &str, body: &str) -> String {
     ctp(&format!(", sectionName: {section}"), body).replace("name: tls,", &format!("name: {name},"))
 }
@@ -132,10 +142,7 @@ async fn client_validation_and_forwarded_client_cert() {
     let (server, clients, strangers) = (Pki::new("server-ca"), Pki::new("client-ca"), Pki::new("other-ca"));
     let b = echo("b").await;
     let (pa, pb) = (free_port(), free_port());
-    let mut input = https_gateway(&server, pa, pb);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&ca_config_map("default", "client-ca", &clients.ca_pem()));
+    let mut input = mtls_gateway(&server, &clients, pa, pb, b.addr.port());
     input.push_str(&ctp_named("verify", "a", "  tls:\n    clientValidation: {caCertificateRefs: [{kind: ConfigMap, name: client-ca}]}\n  headers:\n    xForwardedClientCert: {mode: SanitizeSet, certDetailsToAdd: [Subject, URI]}\n"));
     input.push_str(&ctp_named("any", "b", "  tls:\n    clientValidation: {mode: RequireAny, caCertificateRefs: [{kind: ConfigMap, name: client-ca}]}\n"));
     let _served = serve(&envoy, &input, &[]).await;
@@ -179,10 +186,7 @@ async fn client_validation_by_subject_alt_name() {
     let (server, clients) = (Pki::new("server-ca"), Pki::new("client-ca"));
     let b = echo("b").await;
     let (pa, pb) = (free_port(), free_port());
-    let mut input = https_gateway(&server, pa, pb);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&ca_config_map("default", "client-ca", &clients.ca_pem()));
+    let mut input = mtls_gateway(&server, &clients, pa, pb, b.addr.port());
     let sans = "  tls:\n    clientValidation:\n      caCertificateRefs: [{kind: ConfigMap, name: client-ca}]\n      subjectAltNames:\n        dnsNames: [{type: Suffix, value: .good.example}]\n        uris: [{value: \"spiffe://example/ok\"}]\n";
     input.push_str(&ctp_named("sans", "a", sans));
     input.push_str(&ctp_named("ca", "b", "  tls:\n    clientValidation: {caCertificateRefs: [{kind: ConfigMap, name: client-ca}]}\n"));
@@ -210,10 +214,7 @@ async fn client_validation_refuses_revoked_certificates() {
     let (server, clients) = (Pki::new("server-ca"), Pki::new("client-ca"));
     let b = echo("b").await;
     let (pa, pb) = (free_port(), free_port());
-    let mut input = https_gateway(&server, pa, pb);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&ca_config_map("default", "client-ca", &clients.ca_pem()));
+    let mut input = mtls_gateway(&server, &clients, pa, pb, b.addr.port());
     input.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: revoked, namespace: default}}\ndata:\n  ca.crl: |\n{}", clients.crl_pem(&[41]).lines().map(|l| format!("    {l}\n")).collect::<String>()));
     let refs = "caCertificateRefs: [{kind: ConfigMap, name: client-ca}]";
     input.push_str(&ctp_named("crl", "a", &format!("  tls:\n    clientValidation:\n      {refs}\n      crl: {{refs: [{{kind: ConfigMap, name: revoked}}]}}\n")));
