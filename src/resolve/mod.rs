@@ -27,6 +27,7 @@ pub mod listener;
 pub mod policy;
 pub mod status;
 pub mod tls;
+pub mod precedence;
 pub mod traffic;
 pub mod traffic_http;
 pub mod traffic_ratelimit;

@@ -217,11 +217,7 @@ pub struct Traffic {
 
 /// What a policy does where it applies: its settings, or (a value Envoy Gateway cannot
 /// translate) a 500 for every route it covers, as Envoy Gateway answers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Apply(Arc<Traffic>),
-    Invalid,
-}
+pub type Effect = super::precedence::Effect<Traffic>;
 
 fn is_prime(n: u64) -> bool {
     n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
