@@ -206,7 +206,7 @@ async fn request_id_is_preserved_or_replaced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_ip_detection_feeds_source_cidr_rules() {
     let Some(envoy) = envoy() else { return };
-    let (_b, pa, pb, _served, _) = two_listeners(&envoy, &[
+    let (_b, pa, pb, served, _) = two_listeners(&envoy, &[
         client_policy("xff", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: a}", "  clientIPDetection: {xForwardedFor: {numTrustedHops: 1}}\n"),
         client_policy("header", "2025-01-02T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  clientIPDetection: {customHeader: {name: x-client-ip, failClosed: true}}\n"),
         policy("rl", "HTTPRoute", "app", "  rateLimit:\n    local:\n      rules:\n      - clientSelectors: [{sourceCIDR: {type: Distinct, value: 10.0.0.0/8}}]\n        limit: {requests: 1, unit: Minute}\n"),
@@ -225,6 +225,13 @@ async fn client_ip_detection_feeds_source_cidr_rules() {
     assert_eq!(status(pb, &[("x-client-ip", "127.0.0.9"), ("x-forwarded-for", "10.2.2.3")]).await, 200);
     assert_eq!(status(pb, &[("x-client-ip", "127.0.0.9"), ("x-forwarded-for", "10.2.2.3")]).await, 200);
     assert_eq!(status(pb, &[]).await, 403);
+    // The access log's client is the detected one too (the peer when detection failed closed):
+    // ten requests, in order.
+    let clients: Vec<String> = served.envoy.access_log_lines(10).await.iter().map(|l| {
+        let a = l["downstream_remote_address"].as_str().unwrap_or_default();
+        a.rsplit_once(':').map_or(a, |(ip, _)| ip).to_string()
+    }).collect();
+    assert_eq!(clients, ["10.1.1.1", "10.1.1.1", "10.1.1.2", "127.0.0.1", "127.0.0.1", "10.2.2.2", "10.2.2.2", "127.0.0.9", "127.0.0.9", "127.0.0.1"].map(String::from), "{clients:?}");
 }
 
 #[test]

@@ -319,18 +319,38 @@ impl EnvoyProc {
         std::fs::read_to_string(self._dir.path().join("envoy.log")).unwrap_or_default()
     }
 
-    /// Start Envoy on a bootstrap and wait (bounded) until `/ready` answers 200.
+    /// The access log lines Envoy wrote so far (its stdout), as JSON.
+    pub fn access_log(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self._dir.path().join("access.log")).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    /// Wait (bounded, 10 s) until the access log has at least `n` lines and return them.
+    pub async fn access_log_lines(&self, n: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = self.access_log();
+            if lines.len() >= n || Instant::now() > deadline {
+                return lines;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Start Envoy on a bootstrap and wait (bounded) until `/ready` answers 200. The test
+    /// harness flushes access logs every 50 ms (Envoy's default is 10 s) so tests can read them.
     pub async fn start(envoy: &Path, bootstrap: &str, admin_port: u16) -> EnvoyProc {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = dir.path().join("envoy.yaml");
         std::fs::write(&cfg, bootstrap).expect("write bootstrap");
         let log = std::fs::File::create(dir.path().join("envoy.log")).expect("log");
+        let out = std::fs::File::create(dir.path().join("access.log")).expect("access log");
         let child = Command::new(envoy)
-            .args(["--disable-hot-restart", "--concurrency", "1", "--log-level"])
+            .args(["--disable-hot-restart", "--concurrency", "1", "--file-flush-interval-msec", "50", "--log-level"])
             .arg(std::env::var("GATEWAYC_ENVOY_LOG_LEVEL").unwrap_or_else(|_| "warn".into()))
             .arg("-c")
             .arg(&cfg)
-            .stdout(Stdio::null())
+            .stdout(out)
             .stderr(log)
             .spawn()
             .expect("spawn envoy");
