@@ -217,6 +217,16 @@ pub fn label_value(v: &str) -> String {
     format!("{head}-{}", &hash[..8])
 }
 
+/// The name of a SecurityPolicy's authorization rule that has none: Envoy Gateway's.
+pub fn authorization_rule(policy: &crate::id::ObjectKey, index: usize) -> String {
+    format!("securitypolicy/{}/{}/authorization/rule/{index}", policy.namespace, policy.name)
+}
+
+/// The file of a SecurityPolicy's htpasswd Secret (`namespace/name`) when secrets go to files.
+pub fn htpasswd_file(dir: &std::path::Path, secret: &str) -> std::path::PathBuf {
+    dir.join(secret).join("htpasswd")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

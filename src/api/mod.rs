@@ -17,6 +17,7 @@ pub mod l4route;
 pub mod meta;
 pub mod policy;
 pub mod refgrant;
+pub mod sp;
 
 use crate::diag::Code;
 use crate::source::Locator;
@@ -179,6 +180,7 @@ kinds! {
     EnvoyProxy => envoy_proxies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     BackendTrafficPolicy => backend_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     ClientTrafficPolicy => client_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
+    SecurityPolicy => security_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
 }
 
 impl Object {
@@ -210,6 +212,7 @@ impl Object {
             Object::EnvoyProxy(o) => Kept::EnvoyProxy(o),
             Object::BackendTrafficPolicy(o) => Kept::BackendTrafficPolicy(o),
             Object::ClientTrafficPolicy(o) => Kept::ClientTrafficPolicy(o),
+            Object::SecurityPolicy(o) => Kept::SecurityPolicy(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
             Object::EndpointSlice(e) => Kept::EndpointSlice(core::EndpointSliceInfo::from_slice(*e, strings)),
             Object::Namespace(mut n) => {
@@ -242,7 +245,6 @@ impl Kind {
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
     (GATEWAY_GROUP, "ListenerSet", &["v1"]),
     (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
-    (ENVOY_GATEWAY_GROUP, "SecurityPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "HTTPRouteFilter", &["v1alpha1"]),
@@ -390,6 +392,13 @@ resource!(
     /// listeners it targets.
     ClientTrafficPolicy, "ClientTrafficPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
         pub spec: ctp::ClientTrafficPolicySpec,
+    }
+);
+resource!(
+    /// SecurityPolicy (Envoy Gateway): authentication and authorization at the Gateways,
+    /// listeners, routes or rules it targets.
+    SecurityPolicy, "SecurityPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
+        pub spec: sp::SecurityPolicySpec,
     }
 );
 resource!(

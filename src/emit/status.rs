@@ -85,6 +85,9 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
     for p in &res.client_traffic_policies {
         out.push(with_status(&p.obj, policy_status(st, &ObjectKey::of(Kind::ClientTrafficPolicy, &p.obj.metadata))));
     }
+    for p in &res.security_policies {
+        out.push(with_status(&p.obj, policy_status(st, &ObjectKey::of(Kind::SecurityPolicy, &p.obj.metadata))));
+    }
     for g in &res.reference_grants {
         out.push(with_status(&g.obj, None));
     }

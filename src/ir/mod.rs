@@ -170,6 +170,9 @@ pub struct StreamProxy {
     /// How Envoy treats the listener's clients (a ClientTrafficPolicy): the idle timeout and
     /// connection limit of the proxy (TCP and TLS listeners).
     pub client: Option<Arc<crate::resolve::ctp::ClientSettings>>,
+    /// Who may connect (a SecurityPolicy's authorization on the listener or Gateway), judged
+    /// by the client address alone (TCP and TLS listeners).
+    pub authorization: Option<Arc<crate::resolve::security::Authorization>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -258,6 +261,8 @@ pub struct RouteIr {
     pub request_headers: HeaderOps,
     pub response_headers: HeaderOps,
     pub cors: Option<CorsIr>,
+    /// What Envoy checks before the route's action (a SecurityPolicy's translation).
+    pub security: Option<Arc<resolve::security::Security>>,
     pub origin: Origin,
 }
 
@@ -360,7 +365,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
             // The routes do not depend on the hostname: build them once, share them.
             let mut built = Vec::new();
             let upstream_http1 = l.client.as_ref().and_then(|c| c.upstream_http1());
-            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic, upstream_http1 };
+            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic, security: &g.security, upstream_http1 };
             route::candidates(&attached.route, attached.order, &at, &mut built, &mut clusters);
             let built: Vec<_> = built.into_iter().map(Arc::new).collect();
             let groups = ports.entry(l.port).or_default();

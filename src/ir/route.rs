@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::resolve::http::{self as rh, HttpRoute, RuleAction};
+use crate::resolve::precedence::Effect;
 
 /// A route before ordering, with its precedence key.
 pub struct Candidate {
@@ -92,12 +93,12 @@ pub struct At<'a> {
     pub port: u32,
     pub https: bool,
     pub traffic: &'a crate::resolve::btp::TrafficTable,
+    pub security: &'a crate::resolve::sp::SecurityTable,
     /// HTTP/1 settings of the listener's ClientTrafficPolicy that its clusters carry.
     pub upstream_http1: Option<crate::resolve::ctp::UpstreamHttp1>,
 }
 
 fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Action {
-    use crate::resolve::traffic::Effect;
     let traffic = match at.traffic.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()) {
         // A policy Envoy Gateway cannot translate: every route it covers answers 500.
         Some(Effect::Invalid) => return Action::DirectResponse { status: 500 },
@@ -163,15 +164,23 @@ pub fn candidates(route: &HttpRoute, order: usize, at: &At, out: &mut Vec<Candid
                 rule.id.index,
                 mi,
             );
+            // A SecurityPolicy Envoy Gateway cannot translate closes its routes: 500.
+            let (security, action) = match at.security.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()) {
+                Some(Effect::Invalid) => (None, Action::DirectResponse { status: 500 }),
+                Some(Effect::Apply(s)) => (Some(s.clone()), action(rule, &m.path, at, clusters)),
+                None => (None, action(rule, &m.path, at, clusters)),
+            };
             out.push(Candidate {
                 key,
                 route: Arc::new(RouteIr {
                     name: crate::names::route(&rule.id, mi),
                     matches: m.clone(),
-                    action: action(rule, &m.path, at, clusters),
+                    action,
                     request_headers: rule.request_headers.clone(),
                     response_headers: rule.response_headers.clone(),
-                    cors: rule.cors.clone(),
+                    // The rule's own CORS filter (Gateway API) takes precedence over a policy's.
+                    cors: rule.cors.clone().or_else(|| security.as_ref().and_then(|s| s.cors.clone())),
+                    security,
                     origin: Origin { rule: rule.id.clone(), match_index: mi, loc: route.loc.clone() },
                 }),
             });

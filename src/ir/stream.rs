@@ -25,7 +25,7 @@ pub(super) fn proxy(
             .iter()
             .map(|(t, w)| (route::cluster_of(t, false, originate_tls, policy.clone(), None, clusters), *w))
             .collect();
-        return Some(StreamProxy { name, clusters, source_ip_hash, client: None });
+        return Some(StreamProxy { name, clusters, source_ip_hash, client: None, authorization: None });
     }
     let key = ClusterKey {
         namespace: route.key.namespace.clone(),
@@ -60,6 +60,7 @@ pub(super) fn proxy(
         clusters: vec![(cluster, 1)],
         source_ip_hash,
         client: None,
+        authorization: None,
     })
 }
 
@@ -81,7 +82,10 @@ pub(super) fn port_proxy(g: &ResolvedGateway, li: usize, udp: bool, clusters: &m
         return None;
     }
     let client = g.listeners[li].client.clone().filter(|_| !udp);
-    holder(g, li).and_then(|s| proxy(&s.route, udp, !udp, g.traffic.for_stream(li, &s.route.key, None), clusters)).map(|p| StreamProxy { client, ..p })
+    let s = holder(g, li)?;
+    // UDP listeners with an authorization are refused in resolve (`sp::check_streams`).
+    let authorization = if udp { None } else { authorization(g, li, &s.route.key) };
+    proxy(&s.route, udp, !udp, g.traffic.for_stream(li, &s.route.key, None), clusters).map(|p| StreamProxy { client, authorization, ..p })
 }
 
 /// The chains of one TLS listener: one per route with the SNI names it holds there (a name
@@ -118,7 +122,7 @@ pub(super) fn tls_chains(
         let Some(proxy) = proxy(&s.route, false, l.protocol == Protocol::TlsTerminate, g.traffic.for_stream(li, &s.route.key, None), clusters) else {
             continue;
         };
-        let proxy = StreamProxy { client: l.client.clone(), ..proxy };
+        let proxy = StreamProxy { client: l.client.clone(), authorization: authorization(g, li, &s.route.key), ..proxy };
         let server_names = if hosts.iter().any(|h| h == "*") {
             Vec::new()
         } else {
@@ -140,3 +144,14 @@ pub(super) fn tls_chains(
     out
 }
 
+
+/// The authorization of the SecurityPolicy over a stream route on listener `li` (a Gateway's
+/// or listener's: TCPRoute targets are refused). A policy that could not be translated lets
+/// nobody connect.
+fn authorization(g: &ResolvedGateway, li: usize, route: &crate::id::ObjectKey) -> Option<Arc<crate::resolve::security::Authorization>> {
+    use crate::resolve::precedence::Effect;
+    match g.security.for_rule(li, route, None)? {
+        Effect::Apply(s) => s.authorization.clone().map(Arc::new),
+        Effect::Invalid => Some(Arc::new(crate::resolve::security::Authorization { default_allow: false, rules: Vec::new() })),
+    }
+}

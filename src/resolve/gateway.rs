@@ -101,6 +101,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             unserved: Vec::new(),
             backend_client_certificate,
             traffic: Default::default(),
+            security: Default::default(),
         });
     }
     out

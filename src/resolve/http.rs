@@ -92,7 +92,8 @@ pub struct CorsIr {
     pub methods: Vec<String>,
     pub headers: Vec<String>,
     pub expose_headers: Vec<String>,
-    pub max_age: u32,
+    /// Seconds a preflight's answer may be cached; unset: no Access-Control-Max-Age.
+    pub max_age: Option<u32>,
     pub credentials: bool,
 }
 

@@ -334,7 +334,7 @@ fn path_modifier(pm: &h::PathModifier) -> PathModifier {
 
 /// An allowed origin as a matcher: `*` alone matches all; `*` in a host matches any labels
 /// to its left (greedy), as the CORS filter's documentation describes.
-fn origin_match(o: &str) -> StringMatch {
+pub(crate) fn origin_match(o: &str) -> StringMatch {
     if o == "*" {
         return StringMatch::Regex(".*".into());
     }
@@ -362,7 +362,7 @@ fn cors_ir(c: &h::Cors) -> CorsIr {
         methods: c.allow_methods.clone(),
         headers: c.allow_headers.clone(),
         expose_headers: c.expose_headers.clone(),
-        max_age: c.max_age,
+        max_age: Some(c.max_age),
         credentials: c.allow_credentials.unwrap_or(false),
     }
 }

@@ -28,6 +28,8 @@ pub mod policy;
 pub mod status;
 pub mod tls;
 pub mod precedence;
+pub mod security;
+pub mod sp;
 pub mod traffic;
 pub mod traffic_http;
 pub mod traffic_ratelimit;
@@ -115,6 +117,8 @@ pub struct ResolvedGateway {
     pub backend_client_certificate: Option<Arc<tls::Certificate>>,
     /// The BackendTrafficPolicies in effect, by scope.
     pub traffic: btp::TrafficTable,
+    /// The SecurityPolicies in effect, by scope.
+    pub security: sp::SecurityTable,
 }
 
 /// What attaching one HTTPRoute or GRPCRoute needs.
@@ -196,6 +200,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     l4route::resolve_all(res, &parents, &mut gateways, &index, opts, &mut rec);
     btp::resolve_all(res, &mut gateways, &opts.controller_name, opts.rate_limit_service.is_some(), &mut rec);
     ctp::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
+    sp::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
     policy_ancestors(&gateways, &mut rec);
     gateway::finish(&gateways, &mut rec);
     let (status, diagnostics) = rec.finish();

@@ -34,7 +34,7 @@ pub fn check_targets(t: crate::api::policy::PolicyTargets, kinds: &[&str], kinds
     let refs = t.target_ref.map(|r| ("/spec/targetRef".to_string(), r)).into_iter().chain(t.target_refs.iter().enumerate().map(|(i, r)| (format!("/spec/targetRefs/{i}"), r)));
     for (at, r) in refs {
         if r.kind == "ListenerSet" {
-            ctx.unsupported(format!("{at}/kind"), "Policies targeting a ListenerSet are");
+            ctx.unsupported(format!("{at}/kind"), "Targeting a ListenerSet");
         }
     }
     for (i, s) in t.target_selectors.iter().enumerate() {
@@ -48,11 +48,11 @@ pub fn check_targets(t: crate::api::policy::PolicyTargets, kinds: &[&str], kinds
                 ctx.error(Code::SchemaRule, "selector must be specified when from is Selector", format!("{at}/namespaces"));
             }
             if from != "Same" {
-                ctx.unsupported(format!("{at}/namespaces"), "targetSelectors of other namespaces are");
+                ctx.unsupported(format!("{at}/namespaces"), "Selecting targets in other namespaces");
             }
         }
         if s.kind == "ListenerSet" {
-            ctx.unsupported(format!("{at}/kind"), "Policies targeting a ListenerSet are");
+            ctx.unsupported(format!("{at}/kind"), "Targeting a ListenerSet");
         }
     }
 }

@@ -9,6 +9,7 @@
 mod backendtls;
 mod btp;
 mod ctp;
+mod sp;
 mod envoyproxy;
 mod gateway;
 mod grpcroute;
@@ -148,6 +149,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Object::EnvoyProxy(e) => envoyproxy::check(e, &mut ctx),
         Object::BackendTrafficPolicy(p) => btp::check(p, &mut ctx),
         Object::ClientTrafficPolicy(p) => ctp::check(p, &mut ctx),
+        Object::SecurityPolicy(p) => sp::check(p, &mut ctx),
         _ => {}
     }
     mark_sensitive(kind, &mut ctx.diags);

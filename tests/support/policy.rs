@@ -56,3 +56,32 @@ pub async fn backends(n: usize) -> (Vec<Echo>, Vec<u16>) {
     (v, ports)
 }
 
+
+/// A SecurityPolicy `name`, created at `created`, on `target` (a targetRef in flow style)
+/// with `body` (YAML lines under spec).
+pub fn security_policy(name: &str, created: &str, target: &str, body: &str) -> String {
+    format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: SecurityPolicy\nmetadata: {{name: {name}, namespace: default, creationTimestamp: \"{created}\"}}\nspec:\n  targetRefs: [{target}]\n{body}")
+}
+
+/// An Opaque Secret `name` in `default` with `data` (values given as text, written base64).
+pub fn opaque_secret(name: &str, data: &[(&str, &str)]) -> String {
+    use base64::Engine;
+    let mut s = format!("---\napiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: default}}\ntype: Opaque\ndata:\n");
+    for (k, v) in data {
+        s.push_str(&format!("  {k:?}: {}\n", base64::engine::general_purpose::STANDARD.encode(v)));
+    }
+    s
+}
+
+/// An htpasswd line for `user` with the `{SHA}` hash of `password` (what Envoy supports).
+pub fn htpasswd_line(user: &str, password: &str) -> String {
+    use base64::Engine;
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, password.as_bytes());
+    format!("{user}:{{SHA}}{}", base64::engine::general_purpose::STANDARD.encode(digest.as_ref()))
+}
+
+/// `Authorization: Basic` for `user:password`.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}

@@ -33,7 +33,7 @@ pub(super) fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Li
     };
     let chain = |name, filters| FilterChain { name, filter_chain_match: None, filters, transport_socket: None, transport_socket_connect_timeout: None };
     match &p.transport {
-        ir::Transport::Http { virtual_hosts, client } => tcp_listener(Vec::new(), vec![chain(None, hcm_with(&p.name, virtual_hosts, None, &domain(&p.name), client.as_deref()))]),
+        ir::Transport::Http { virtual_hosts, client } => tcp_listener(Vec::new(), vec![chain(None, hcm_with(&p.name, virtual_hosts, None, &domain(&p.name), client.as_deref(), opts.secrets_dir.as_deref()))]),
         ir::Transport::Tls { chains } => {
             let inspector = ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: ListenerFilterConfig::Empty(TypedEmpty { type_: TLS_INSPECTOR }) };
             tcp_listener(vec![inspector], chains.iter().map(|c| tls_chain(c, &domain(&c.name), opts)).collect())
@@ -65,7 +65,7 @@ fn tls_chain(c: &ir::TlsChainIr, domain: &str, opts: &EnvoyOptions) -> FilterCha
             // The policy's ALPN list, else h2 and HTTP/1.1 (HTTP/1.1 alone where certificates
             // overlap, against connection coalescing).
             let alpn = c.tls.alpn.clone().unwrap_or_else(|| if *http2 { vec!["h2".into(), "http/1.1".into()] } else { vec!["http/1.1".into()] });
-            (hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain, client.as_deref()), Some(tls_context(c, alpn, opts)))
+            (hcm_with(&c.name, virtual_hosts, misdirected_host(c), domain, client.as_deref(), opts.secrets_dir.as_deref()), Some(tls_context(c, alpn, opts)))
         }
         ir::ChainServes::Proxy(proxy) => (stream::tcp_filters(proxy), (!c.certificates.is_empty()).then(|| tls_context(c, c.tls.alpn.clone().unwrap_or_default(), opts))),
     };

@@ -10,6 +10,7 @@ mod http_filters;
 mod listener;
 mod policy;
 mod route;
+mod security;
 mod stream;
 mod types;
 mod types_client;
@@ -97,7 +98,6 @@ fn access_log_format() -> BTreeMap<&'static str, &'static str> {
     ])
 }
 
-/// The certificate files a bootstrap refers to when secrets go to files: (path, PEM).
 /// The rate-limit service's configuration files of `g` (envoyproxy/ratelimit's YAML, one per
 /// domain), relative to the Gateway's directory: (path, text).
 pub fn rate_limit_files(g: &GatewayIr) -> Result<Vec<(std::path::PathBuf, String)>, String> {
@@ -107,12 +107,20 @@ pub fn rate_limit_files(g: &GatewayIr) -> Result<Vec<(std::path::PathBuf, String
         .collect()
 }
 
+/// The files a bootstrap refers to when secrets go to files: (path, content): certificates
+/// and keys (PEM), htpasswd lists.
 pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
     let mut out = std::collections::BTreeMap::new();
     for c in g.ports.iter().flat_map(|p| p.tls_chains()).flat_map(|c| &c.certificates).chain(&g.backend_client_certificate) {
         let (crt, key) = crate::names::certificate_files(dir, &c.secret);
         out.insert(crt, c.chain_pem.clone());
         out.insert(key, c.key_pem.clone());
+    }
+    // SecurityPolicies' htpasswd Secrets.
+    for sec in g.ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.security.as_deref()) {
+        if let Some(b) = &sec.basic_auth {
+            out.insert(crate::names::htpasswd_file(dir, &b.secret), b.htpasswd.clone());
+        }
     }
     out.into_iter().collect()
 }
@@ -178,7 +186,7 @@ fn invalid_backend_listener() -> Listener {
         hostname: "*".into(),
         routes: Vec::new(),
     };
-    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None, "");
+    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None, "", None);
     h.access_log.clear();
     h.route_config.virtual_hosts[0].domains = vec!["*".into()];
     h.route_config.virtual_hosts[0].routes.push(Route {
@@ -247,7 +255,7 @@ fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
         hostname: "*".into(),
         routes: Vec::new(),
     };
-    let mut h = hcm_config(crate::names::readiness(), std::slice::from_ref(&vhost), None, "");
+    let mut h = hcm_config(crate::names::readiness(), std::slice::from_ref(&vhost), None, "", None);
     h.access_log.clear();
     h.route_config.virtual_hosts[0].routes.push(Route {
         route: Some(RouteAction {
@@ -304,8 +312,8 @@ fn rate_limit_cluster(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Cluster> {
 /// The HTTP connection manager of one route table (a port, or one HTTPS listener's chain).
 /// A route table's HCM; `domain` names it to the rate-limit service.
 /// A route table's filters: the policy's connection limit, if any, then the HCM.
-fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>, domain: &str, client: Option<&ClientSettings>) -> Vec<NetworkFilter> {
-    let mut h = hcm_config(name, vhosts, extra, domain);
+fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>, domain: &str, client: Option<&ClientSettings>, secrets: Option<&std::path::Path>) -> Vec<NetworkFilter> {
+    let mut h = hcm_config(name, vhosts, extra, domain, secrets);
     let out: Vec<NetworkFilter> = client::connection_limit(name, client).into_iter().collect();
     if let Some(c) = client {
         client_settings(&mut h, c);
@@ -327,6 +335,7 @@ fn hcm_config(
     vhosts: &[ir::VirtualHostIr],
     extra: Option<VirtualHost>,
     domain: &str,
+    secrets: Option<&std::path::Path>,
 ) -> HttpConnectionManager {
     HttpConnectionManager {
         type_: HCM,
@@ -371,20 +380,20 @@ fn hcm_config(
             upgrade_type: "websocket",
         }],
         access_log: vec![stdout_access_log()],
-        http_filters: http_filters(vhosts, domain),
+        http_filters: http_filters(vhosts, domain, secrets),
         route_config: RouteConfiguration {
             name: name.to_string(),
             // Virtual hosts match with and without the port; the Host header reaches the
             // backend as the client sent it.
             ignore_port_in_host_matching: true,
-            virtual_hosts: vhosts.iter().map(virtual_host).chain(extra).collect(),
+            virtual_hosts: vhosts.iter().map(|v| virtual_host(v, secrets)).chain(extra).collect(),
         },
     }
 }
 
 /// The HTTP filters of a route table, in Envoy Gateway's order; those only some routes use
 /// are present when a route of the table uses them (each route configures its own).
-fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str) -> Vec<HttpFilter> {
+fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std::path::Path>) -> Vec<HttpFilter> {
     use crate::resolve::traffic::Codec;
     let uses = |f: &dyn Fn(&crate::resolve::traffic::RouteTraffic) -> bool| {
         vhosts.iter().flat_map(|v| &v.routes).any(|r| matches!(&r.action, ir::Action::Forward { traffic: Some(t), .. } if f(t)))
@@ -396,6 +405,19 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str) -> Vec<HttpFilter> {
     }
     // CORS acts only on routes that carry a CORS policy; session persistence likewise.
     out.push(empty("envoy.filters.http.cors", CORS));
+    // A SecurityPolicy's checks: CSRF, API keys, basic auth here; RBAC after the filters that
+    // identify the client, before the rate limits (Envoy Gateway's order).
+    let sec = security::uses(vhosts);
+    if sec.csrf {
+        out.push(HttpFilter { name: security::CSRF_FILTER.into(), typed_config: FilterConfig::Csrf(security::csrf_filter()), disabled: false });
+    }
+    if let Some(k) = sec.api_keys {
+        out.push(HttpFilter { name: security::API_KEY_FILTER.into(), typed_config: FilterConfig::ApiKeyAuth(security::api_key_filter(k)), disabled: true });
+    }
+    for b in &sec.basic_auth {
+        let name = security::basic_auth_filter_name(b.forward_username_header.as_deref());
+        out.push(HttpFilter { name: name.into(), typed_config: FilterConfig::BasicAuth(security::basic_auth_filter(b, secrets)), disabled: true });
+    }
     out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
     // The buffer filter, off, with the limit of the first route that buffers, as Envoy Gateway
     // writes it; each such route turns it on with its own limit.
@@ -405,6 +427,9 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str) -> Vec<HttpFilter> {
     });
     if let Some(limit) = first_buffer {
         out.push(HttpFilter { name: "envoy.filters.http.buffer".into(), typed_config: FilterConfig::Buffer(http_filters::buffer(limit)), disabled: true });
+    }
+    if sec.rbac {
+        out.push(empty(security::RBAC_FILTER, security::RBAC));
     }
     if uses(&|t| t.rate_limit.is_some()) {
         out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit".into(), typed_config: FilterConfig::LocalRateLimit(http_filters::local_rate_limit_filter()), disabled: false });

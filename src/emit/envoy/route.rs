@@ -5,33 +5,33 @@ use super::types::*;
 use super::*;
 use crate::ir::{Action, HeaderOps, PathMatch, PathRewrite, StringMatch};
 
-pub(super) fn virtual_host(v: &ir::VirtualHostIr) -> VirtualHost {
-    VirtualHost { name: v.name.clone(), domains: vec![v.hostname.clone()], routes: v.routes.iter().flat_map(|r| routes(r, &v.hostname)).collect() }
+pub(super) fn virtual_host(v: &ir::VirtualHostIr, secrets: Option<&std::path::Path>) -> VirtualHost {
+    VirtualHost { name: v.name.clone(), domains: vec![v.hostname.clone()], routes: v.routes.iter().flat_map(|r| routes(r, &v.hostname, secrets)).collect() }
 }
 
 /// The Envoy routes of one IR route. A redirect to a scheme's well-known port must drop the
 /// port the client put in Host, which Envoy keeps unless it rewrites the host or the port: on an
 /// exact hostname the redirect names that host; on a wildcard one, a first route for Hosts that
 /// carry a port sets the well-known port explicitly (`host:443`), a second serves the rest.
-fn routes(r: &ir::RouteIr, vhost: &str) -> Vec<Route> {
-    let Action::Redirect(rd) = &r.action else { return vec![route(r)] };
+fn routes(r: &ir::RouteIr, vhost: &str, secrets: Option<&std::path::Path>) -> Vec<Route> {
+    let Action::Redirect(rd) = &r.action else { return vec![route(r, secrets)] };
     if !rd.default_port || rd.hostname.is_some() {
-        return vec![route(r)];
+        return vec![route(r, secrets)];
     }
     if !vhost.starts_with('*') {
-        let mut out = route(r);
+        let mut out = route(r, secrets);
         if let Some(a) = out.redirect.as_mut() {
             a.host_redirect = Some(vhost.to_string());
         }
         return vec![out];
     }
-    let mut with_port = route(r);
+    let mut with_port = route(r, secrets);
     with_port.name = format!("{}/host-with-port", r.name);
     with_port.match_.headers.push(HeaderMatcher { name: ":authority".into(), string_match: StringMatcher::of(&StringMatch::Regex(r"^.*:[0-9]+$".into())) });
     if let Some(a) = with_port.redirect.as_mut() {
         a.port_redirect = Some(rd.port);
     }
-    vec![with_port, route(r)]
+    vec![with_port, route(r, secrets)]
 }
 
 fn header_options(ops: &HeaderOps) -> Vec<HeaderValueOption> {
@@ -81,7 +81,7 @@ fn redirect_code(status: u16) -> &'static str {
     }
 }
 
-fn route(r: &ir::RouteIr) -> Route {
+fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
     let mut m = RouteMatch::default();
     match &r.matches.path {
         PathMatch::Exact(v) => m.path = Some(v.clone()),
@@ -113,7 +113,7 @@ fn route(r: &ir::RouteIr) -> Route {
                     allow_methods: join(&c.methods),
                     allow_headers: join(&c.headers),
                     expose_headers: join(&c.expose_headers),
-                    max_age: c.max_age.to_string(),
+                    max_age: c.max_age.map(|a| a.to_string()),
                     allow_credentials: c.credentials,
                     // A preflight from an origin not allowed is answered here, never forwarded.
                     forward_not_matching_preflights: false,
@@ -122,6 +122,9 @@ fn route(r: &ir::RouteIr) -> Route {
             }
         }),
     };
+    if let Some(sec) = &r.security {
+        security_config(&mut out, sec, secrets);
+    }
     match &r.action {
         Action::DirectResponse { status } => out.direct_response = Some(DirectResponse { status: *status }),
         Action::Redirect(rd) => {
@@ -249,3 +252,17 @@ fn route(r: &ir::RouteIr) -> Route {
     out
 }
 
+
+/// A SecurityPolicy's checks on one route (CORS is the route's `cors`).
+fn security_config(out: &mut Route, sec: &crate::resolve::security::Security, secrets: Option<&std::path::Path>) {
+    if sec.csrf.is_none() && sec.api_keys.is_none() && sec.basic_auth.is_none() && sec.authorization.is_none() {
+        return;
+    }
+    let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
+    cfg.csrf = sec.csrf.as_ref().map(super::security::csrf_route);
+    cfg.api_key_auth = sec.api_keys.as_ref().map(super::security::api_key_route);
+    cfg.rbac = sec.authorization.as_ref().map(super::security::rbac_route);
+    if let Some(b) = &sec.basic_auth {
+        cfg.basic_auth.insert(super::security::basic_auth_filter_name(b.forward_username_header.as_deref()), super::security::basic_auth_route(b, secrets));
+    }
+}

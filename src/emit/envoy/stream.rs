@@ -135,12 +135,14 @@ pub struct Locality {
     pub region: String,
 }
 
-/// The TCP proxy filter of a route: one cluster, or weighted clusters.
-/// A TCP proxy chain's filters: its policy's connection limit, if any, then the proxy.
+/// A TCP proxy chain's filters: its policy's connection limit, if any, who may connect (a
+/// SecurityPolicy's authorization), then the proxy.
 pub fn tcp_filters(p: &StreamProxy) -> Vec<NetworkFilter> {
-    super::client::connection_limit(&p.name, p.client.as_deref()).into_iter().chain([tcp_proxy(p)]).collect()
+    let rbac = p.authorization.as_deref().map(|a| NetworkFilter { name: "envoy.filters.network.rbac", typed_config: NetworkConfig::Rbac(super::security::network_rbac(&p.name, a)) });
+    super::client::connection_limit(&p.name, p.client.as_deref()).into_iter().chain(rbac).chain([tcp_proxy(p)]).collect()
 }
 
+/// The TCP proxy filter of a route: one cluster, or weighted clusters.
 fn tcp_proxy(p: &StreamProxy) -> NetworkFilter {
     let (cluster, weighted_clusters) = match p.clusters.as_slice() {
         [(c, _)] => (Some(c.clone()), None),

@@ -270,6 +270,7 @@ pub enum NetworkConfig {
     Hcm(Box<HttpConnectionManager>),
     TcpProxy(super::stream::TcpProxy),
     ConnectionLimit(ConnectionLimit),
+    Rbac(super::security::NetworkRbac),
 }
 
 /// At most `max_connections` connections at once on the filter chain; one more is closed
@@ -398,6 +399,9 @@ pub enum FilterConfig {
     RateLimit(super::global_rate_limit::RateLimitFilter),
     HealthCheck(super::http_filters::HealthCheckFilter),
     HeaderMutation(super::header_mutation::LateFilter),
+    Csrf(super::security::CsrfPolicy),
+    BasicAuth(super::security::BasicAuthFilter),
+    ApiKeyAuth(super::security::ApiKeyAuth),
     Router(Router),
 }
 

@@ -64,6 +64,15 @@ pub struct PerFilterConfig {
     /// The custom_response filters the route turns on, by name.
     #[serde(flatten)]
     pub custom_response: std::collections::BTreeMap<String, super::custom_response::CustomResponseFilter>,
+    #[serde(rename = "envoy.filters.http.csrf", skip_serializing_if = "Option::is_none")]
+    pub csrf: Option<super::security::CsrfPolicy>,
+    #[serde(rename = "envoy.filters.http.api_key_auth", skip_serializing_if = "Option::is_none")]
+    pub api_key_auth: Option<super::security::ApiKeyAuth>,
+    #[serde(rename = "envoy.filters.http.rbac", skip_serializing_if = "Option::is_none")]
+    pub rbac: Option<super::security::RbacPerRoute>,
+    /// The basic_auth filter the route turns on (one per forwarded-username header), by name.
+    #[serde(flatten)]
+    pub basic_auth: std::collections::BTreeMap<String, super::security::BasicAuthPerRoute>,
 }
 
 #[derive(Serialize)]
@@ -118,7 +127,8 @@ pub struct CorsPolicy {
     pub allow_headers: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expose_headers: Option<String>,
-    pub max_age: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<String>,
     pub allow_credentials: bool,
     pub forward_not_matching_preflights: bool,
 }

@@ -1,0 +1,281 @@
+//! A SecurityPolicy's translation: what Envoy must check before a request reaches its route's
+//! backends (CORS, CSRF, basic auth, API keys, authorization), free of Envoy's types. Secret
+//! material (htpasswd lines, API keys) lives here and in the bootstrap only: `Debug` of these
+//! types never prints it, and no message names it.
+
+use super::backend::Index;
+use super::http::{CorsIr, StringMatch};
+use crate::api::sp::{self as s, AuthorizationAction};
+use base64::Engine;
+
+/// What one SecurityPolicy asks of the routes it covers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Security {
+    pub cors: Option<CorsIr>,
+    pub csrf: Option<Csrf>,
+    pub basic_auth: Option<BasicAuth>,
+    pub api_keys: Option<ApiKeys>,
+    pub authorization: Option<Authorization>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csrf {
+    /// Hosts (with port) besides the request's own that may send state-changing requests.
+    pub additional_origins: Vec<StringMatch>,
+    /// The share of requests checked and refused when cross-origin, in millionths; the rest
+    /// are checked in shadow (counted, let through) when `shadow`.
+    pub enforced_per_million: u32,
+    pub shadow: bool,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct BasicAuth {
+    /// The Secret it came from (`namespace/name`), which names its file.
+    pub secret: String,
+    /// htpasswd lines, `{SHA}` only (what Envoy supports).
+    pub htpasswd: String,
+    pub forward_username_header: Option<String>,
+}
+
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuth").field("secret", &self.secret).field("users", &self.htpasswd.lines().count()).field("forward_username_header", &self.forward_username_header).finish()
+    }
+}
+
+#[derive(Clone, PartialEq)]
+pub struct ApiKeys {
+    /// (client ID, key), by client ID.
+    pub credentials: Vec<(String, String)>,
+    pub sources: Vec<KeySource>,
+    pub forward_client_id_header: Option<String>,
+    pub sanitize: bool,
+}
+
+impl std::fmt::Debug for ApiKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let clients: Vec<&str> = self.credentials.iter().map(|(c, _)| c.as_str()).collect();
+        f.debug_struct("ApiKeys").field("clients", &clients).field("sources", &self.sources).field("forward_client_id_header", &self.forward_client_id_header).field("sanitize", &self.sanitize).finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Header(String),
+    Query(String),
+    Cookie(String),
+}
+
+/// Rules in order; the first that matches decides, else the default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authorization {
+    pub default_allow: bool,
+    pub rules: Vec<AuthorizationRule>,
+}
+
+/// Every part set must match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizationRule {
+    pub name: String,
+    pub allow: bool,
+    /// Any of these methods.
+    pub methods: Vec<String>,
+    pub path: Option<PathCheck>,
+    /// The client address (as clientIPDetection found it) is in one of these: (address, length).
+    pub cidrs: Vec<(String, u32)>,
+    /// Each header has one of its values.
+    pub headers: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathCheck {
+    /// A regex over `:path` (RE2), or `None` for "any path" (the prefix `/`).
+    pub regex: Option<String>,
+    pub invert: bool,
+}
+
+/// Translate a policy's spec, looking up the Secrets it names in `ns`. The error is Envoy
+/// Gateway's message (the policy's Accepted=False condition); the routes it covers answer 500.
+pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &Index) -> Result<Security, String> {
+    let ns = key.namespace.as_str();
+    let mut errs: Vec<String> = Vec::new();
+    let mut out = Security { cors: spec.cors.as_ref().map(cors), csrf: spec.csrf.as_ref().map(csrf), ..Default::default() };
+    if let Some(b) = &spec.basic_auth {
+        match basic_auth(b, ns, index) {
+            Ok(b) => out.basic_auth = Some(b),
+            Err(e) => errs.push(format!("BasicAuth: {e}")),
+        }
+    }
+    if let Some(k) = &spec.api_key_auth {
+        match api_keys(k, ns, index) {
+            Ok(k) => out.api_keys = Some(k),
+            Err(e) => errs.push(format!("APIKeyAuth: {e}")),
+        }
+    }
+    if let Some(a) = &spec.authorization {
+        match authorization(a, key) {
+            Ok(a) => out.authorization = Some(a),
+            Err(e) => errs.push(format!("Authorization: {e}")),
+        }
+    }
+    if errs.is_empty() { Ok(out) } else { Err(errs.join("; ")) }
+}
+
+fn cors(c: &s::Cors) -> CorsIr {
+    CorsIr {
+        origins: c.allow_origins.iter().map(|o| super::httproute::origin_match(o)).collect(),
+        methods: c.allow_methods.clone(),
+        headers: c.allow_headers.clone(),
+        expose_headers: c.expose_headers.clone(),
+        max_age: c.max_age.as_deref().and_then(crate::api::httproute::duration_ms).map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX)),
+        credentials: c.allow_credentials.unwrap_or(false),
+    }
+}
+
+/// Envoy's CSRF filter compares host and port only: an origin's scheme is dropped.
+fn csrf(c: &s::Csrf) -> Csrf {
+    let additional_origins = c
+        .additional_origins
+        .iter()
+        .map(|o| match o.split_once("://") {
+            Some((_, host)) => super::httproute::origin_match(host),
+            None => super::httproute::origin_match(o),
+        })
+        .collect();
+    let (enforced_per_million, shadow) = match c.shadow_fraction {
+        None => (1_000_000, false),
+        Some(f) => {
+            let d = i64::from(f.denominator.unwrap_or(100).max(1));
+            let n = i64::from(f.numerator).clamp(0, d);
+            (u32::try_from((d - n) * 1_000_000 / d).unwrap_or(0), true)
+        }
+    };
+    Csrf { additional_origins, enforced_per_million, shadow }
+}
+
+/// The bytes under `key` of a Secret the policy names (its namespace unless the reference
+/// says, then only with a ReferenceGrant), or Envoy Gateway's message.
+fn secret_entries<'a>(r: &crate::api::meta::SecretObjectReference, ns: &str, index: &Index<'a>) -> Result<(&'a crate::api::Secret, String), String> {
+    let sns = r.namespace.as_deref().unwrap_or(ns);
+    if !(r.group.is_empty() && r.kind == "Secret") {
+        return Err(format!("unsupported kind {} of group `{}`: only a Secret can be referenced", r.kind, r.group));
+    }
+    if sns != ns && !index.granted_from(crate::api::ENVOY_GATEWAY_GROUP, "SecurityPolicy", ns, "", "Secret", sns, &r.name) {
+        return Err(format!("secret ref to Secret {sns}/{} is not permitted by any ReferenceGrant", r.name));
+    }
+    let secret = index.secret(sns, &r.name).ok_or_else(|| format!("secret {sns}/{} does not exist", r.name))?;
+    Ok((secret, format!("{sns}/{}", r.name)))
+}
+
+/// A Secret's value under `key` (stringData wins over data, as the API server merges them).
+fn secret_value(secret: &crate::api::Secret, key: &str) -> Option<Result<Vec<u8>, ()>> {
+    if let Some(v) = secret.string_data.get(key) {
+        return Some(Ok(v.as_bytes().to_vec()));
+    }
+    secret.data.get(key).map(|b64| base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| ()))
+}
+
+fn basic_auth(b: &s::BasicAuth, ns: &str, index: &Index) -> Result<BasicAuth, String> {
+    let (secret, name) = secret_entries(&b.users, ns, index)?;
+    let missing = || format!("users secret not found in secret {name}");
+    let bytes = secret_value(secret, ".htpasswd").ok_or_else(missing)?.map_err(|_| format!("secret {name}: `.htpasswd` is not base64"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("secret {name}: `.htpasswd` is not text"))?.replace("\r\n", "\n");
+    if text.trim().is_empty() {
+        return Err(missing());
+    }
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((_, password)) = line.split_once(':') else {
+            return Err("invalid htpasswd format: each line must be in the format 'username:password'".into());
+        };
+        let Some(hash) = password.strip_prefix("{SHA}") else {
+            return Err("unsupported htpasswd format: please use {SHA}".into());
+        };
+        match base64::engine::general_purpose::STANDARD.decode(hash) {
+            Ok(h) if h.len() == 20 => {}
+            Ok(_) => return Err("invalid htpasswd format: {SHA} must be SHA1 (20 bytes)".into()),
+            Err(_) => return Err("invalid htpasswd format: {SHA} must be base64-encoded SHA1".into()),
+        }
+    }
+    Ok(BasicAuth { secret: name, htpasswd: text, forward_username_header: b.forward_username_header.clone() })
+}
+
+fn api_keys(k: &s::ApiKeyAuth, ns: &str, index: &Index) -> Result<ApiKeys, String> {
+    let mut credentials: Vec<(String, String)> = Vec::new();
+    for r in &k.credential_refs {
+        let (secret, name) = secret_entries(r, ns, index)?;
+        let mut clients: Vec<&String> = secret.data.keys().chain(secret.string_data.keys()).collect();
+        clients.sort();
+        clients.dedup();
+        for client in clients {
+            // The first Secret that names a client gives its key.
+            if credentials.iter().any(|(c, _)| c == client) {
+                continue;
+            }
+            let key = secret_value(secret, client)
+                .and_then(Result::ok)
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| format!("secret {name}: the key of client {client} is not base64 of text"))?;
+            if credentials.iter().any(|(_, k)| *k == key) {
+                return Err("duplicated API key".into());
+            }
+            credentials.push((client.clone(), key));
+        }
+    }
+    credentials.sort();
+    let mut sources = Vec::new();
+    for e in &k.extract_from {
+        sources.extend(e.headers.iter().flatten().map(|h| KeySource::Header(h.clone())));
+        sources.extend(e.params.iter().flatten().map(|h| KeySource::Query(h.clone())));
+        sources.extend(e.cookies.iter().flatten().map(|h| KeySource::Cookie(h.clone())));
+    }
+    Ok(ApiKeys { credentials, sources, forward_client_id_header: k.forward_client_id_header.clone().filter(|h| !h.is_empty()), sanitize: k.sanitize.unwrap_or(false) })
+}
+
+fn authorization(a: &s::Authorization, key: &crate::id::ObjectKey) -> Result<Authorization, String> {
+    let mut rules = Vec::with_capacity(a.rules.len());
+    for (i, r) in a.rules.iter().enumerate() {
+        let p = r.principal.clone().unwrap_or_default();
+        let mut cidrs = Vec::new();
+        for c in p.client_cidrs.iter().flatten() {
+            cidrs.push(cidr(c).ok_or_else(|| format!("unable to translate authorization rule: invalid CIDR address: {c}"))?);
+        }
+        let (methods, path) = match &r.operation {
+            Some(o) => (o.methods.iter().map(|m| m.as_str().to_string()).collect(), o.path.as_ref().map(path_check).transpose()?),
+            None => (Vec::new(), None),
+        };
+        rules.push(AuthorizationRule {
+            name: r.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| crate::names::authorization_rule(key, i)),
+            allow: r.action == AuthorizationAction::Allow,
+            methods,
+            path,
+            cidrs,
+            headers: p.headers.iter().flatten().map(|h| (h.name.clone(), h.values.clone())).collect(),
+        });
+    }
+    Ok(Authorization { default_allow: a.default_action == Some(AuthorizationAction::Allow), rules })
+}
+
+/// `10.0.0.0/8` as (address, length); None when it is not a CIDR.
+fn cidr(c: &str) -> Option<(String, u32)> {
+    let (addr, len) = c.split_once('/')?;
+    let ip: std::net::IpAddr = addr.parse().ok()?;
+    let len: u32 = len.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (len <= max).then(|| (ip.to_string(), len))
+}
+
+/// An operation's path as a regex over `:path` (which carries the query), as Envoy Gateway
+/// matches it.
+fn path_check(p: &s::OperationPath) -> Result<PathCheck, String> {
+    let esc = crate::validate::regex::escape;
+    let regex = match p.type_.as_deref().unwrap_or("PathPrefix") {
+        "Exact" => Some(format!("^{}([?#].*)?$", esc(&p.value))),
+        "RegularExpression" => {
+            crate::validate::regex::check_re2(&p.value).map_err(|e| format!("invalid path regex {:?}: {e}", p.value))?;
+            Some(p.value.clone())
+        }
+        _ if p.value == "/" => None,
+        _ => Some(format!("^{}(/.*|[?#].*)?$", esc(p.value.trim_end_matches('/')))),
+    };
+    Ok(PathCheck { regex, invert: p.invert.unwrap_or(false) })
+}

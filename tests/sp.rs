@@ -1,0 +1,286 @@
+//! SecurityPolicy through a real Envoy: basic auth, API keys, authorization by client address
+//! and headers, CORS, CSRF; a route-level policy over a Gateway-level one, in traffic and in
+//! status; a policy that cannot be translated closes its routes.
+
+mod support;
+
+use support::policy::*;
+use support::*;
+
+const GW: &str = "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}";
+
+fn on_route(name: &str) -> String {
+    format!("{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: {name}}}")
+}
+
+/// Gateway `gw` on `port`, routes `app` (/) and `open` (/open) to one echo backend, and `extra`.
+async fn served(envoy: &std::path::Path, port: u16, extra: &[String]) -> (Echo, Served, String) {
+    let b = echo("b").await;
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&route("open", "/open", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    for e in extra {
+        input.push_str(e);
+    }
+    let s = serve(envoy, &input, &[]).await;
+    (b, s, input)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_auth_lets_in_the_listed_users_and_names_them() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let htpasswd = format!("{}\n{}\n", htpasswd_line("alice", "wonderland"), htpasswd_line("bob", "builder"));
+    let (_b, s, _) = served(&envoy, port, &[
+        opaque_secret("users", &[(".htpasswd", &htpasswd)]),
+        security_policy("basic", "2025-01-01T00:00:00Z", &on_route("app"), "  basicAuth:\n    users: {name: users}\n    forwardUsernameHeader: x-user\n"),
+    ])
+    .await;
+    // The password never reaches the bootstrap; only its hash does.
+    assert!(!s.bootstrap.contains("wonderland"));
+    let get = |auth: Option<String>| async move {
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        request(port, "GET", "app", "/", &headers).await.expect("request")
+    };
+    assert_eq!(get(None).await.status, 401);
+    assert_eq!(get(Some(basic("alice", "wrong"))).await.status, 401);
+    assert_eq!(get(Some(basic("mallory", "wonderland"))).await.status, 401);
+    let ok = get(Some(basic("alice", "wonderland"))).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.echo()["headers"]["x-user"], "alice");
+    assert_eq!(get(Some(basic("bob", "builder"))).await.echo()["headers"]["x-user"], "bob");
+    // A client cannot name itself: the header is Envoy's.
+    let forged = request(port, "GET", "app", "/", &[("authorization", &basic("bob", "builder")), ("x-user", "alice")]).await.expect("forged");
+    assert_eq!(forged.echo()["headers"]["x-user"], "bob");
+    // The policy is on route `app` only.
+    assert_eq!(request(port, "GET", "app", "/open", &[]).await.expect("open").status, 200);
+}
+
+/// One request from loopback address `from` with `headers`.
+async fn from(addr: &str, port: u16, path: &str, headers: &[(&str, &str)]) -> u16 {
+    request_from(addr, port, path, headers).await.status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_by_address_and_header_and_a_route_policy_over_the_gateway_one() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let gateway_rules = "  authorization:\n    defaultAction: Deny\n    rules:\n    - {name: office, action: Allow, principal: {clientCIDRs: [127.0.0.2/32, 127.0.1.0/24]}}\n    - {action: Deny, principal: {headers: [{name: x-role, values: [intruder]}]}}\n    - {action: Allow, principal: {headers: [{name: x-role, values: [admin, ops]}]}}\n";
+    let (_b, _s, input) = served(&envoy, port, &[
+        security_policy("gw", "2025-01-01T00:00:00Z", GW, gateway_rules),
+        security_policy("open", "2025-01-02T00:00:00Z", &on_route("open"), "  authorization: {defaultAction: Allow, rules: [{action: Deny, principal: {clientCIDRs: [127.0.0.9/32]}}]}\n"),
+    ])
+    .await;
+    assert_eq!(from("127.0.0.2", port, "/", &[]).await, 200);
+    assert_eq!(from("127.0.1.7", port, "/", &[]).await, 200);
+    assert_eq!(from("127.0.0.3", port, "/", &[]).await, 403);
+    assert_eq!(from("127.0.0.3", port, "/", &[("x-role", "ops")]).await, 200);
+    assert_eq!(from("127.0.0.3", port, "/", &[("x-role", "guest")]).await, 403);
+    // Rules apply in order: the office address passes before the header rule could deny.
+    assert_eq!(from("127.0.0.2", port, "/", &[("x-role", "intruder")]).await, 200);
+    assert_eq!(from("127.0.0.3", port, "/", &[("x-role", "intruder")]).await, 403);
+    // Route `open` has its own policy: everyone but 127.0.0.9.
+    assert_eq!(from("127.0.0.3", port, "/open", &[]).await, 200);
+    assert_eq!(from("127.0.0.9", port, "/open", &[]).await, 403);
+
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    let docs: Vec<&str> = out.split("\n---\n").collect();
+    let of = |name: &str| docs.iter().find(|d| d.contains("kind: SecurityPolicy") && d.contains(&format!("name: {name}\n"))).copied().unwrap_or("");
+    assert!(of("gw").contains("This policy is being overridden by other securityPolicies for these routes: [default/open]"), "{}", of("gw"));
+    assert!(of("open").contains("reason: Accepted") && !of("open").contains("Overridden"), "{}", of("open"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_addresses_follow_client_ip_detection() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let (_b, _s, _) = served(&envoy, port, &[
+        client_policy("xff", "2025-01-01T00:00:00Z", GW, "  clientIPDetection: {xForwardedFor: {numTrustedHops: 1}}\n"),
+        security_policy("gw", "2025-01-01T00:00:00Z", GW, "  authorization: {defaultAction: Deny, rules: [{action: Allow, principal: {clientCIDRs: [10.0.0.0/8]}}]}\n"),
+    ])
+    .await;
+    // The peer (127.0.0.1) is not allowed; the client X-Forwarded-For names is.
+    assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("direct").status, 403);
+    assert_eq!(request(port, "GET", "app", "/", &[("x-forwarded-for", "10.1.2.3")]).await.expect("xff").status, 200);
+    assert_eq!(request(port, "GET", "app", "/", &[("x-forwarded-for", "192.0.2.1")]).await.expect("outside").status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_from_a_header_or_a_query_parameter() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let (_b, _s, _) = served(&envoy, port, &[
+        opaque_secret("keys", &[("client-1", "k3y-one"), ("client-2", "k3y-two")]),
+        security_policy(
+            "keys",
+            "2025-01-01T00:00:00Z",
+            &on_route("app"),
+            "  apiKeyAuth:\n    credentialRefs: [{name: keys}]\n    extractFrom: [{headers: [x-api-key]}, {params: [api_key]}]\n    forwardClientIDHeader: x-client\n    sanitize: true\n",
+        ),
+    ])
+    .await;
+    assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("none").status, 401);
+    assert_eq!(request(port, "GET", "app", "/", &[("x-api-key", "nope")]).await.expect("wrong").status, 401);
+    let h = request(port, "GET", "app", "/", &[("x-api-key", "k3y-one")]).await.expect("header");
+    assert_eq!(h.status, 200, "{h:?}");
+    assert_eq!(h.echo()["headers"]["x-client"], "client-1");
+    // sanitize: the key does not reach the backend.
+    assert!(h.echo()["headers"].get("x-api-key").is_none(), "{h:?}");
+    let q = request(port, "GET", "app", "/?api_key=k3y-two", &[]).await.expect("query");
+    assert_eq!(q.status, 200, "{q:?}");
+    assert_eq!(q.echo()["headers"]["x-client"], "client-2");
+    assert!(!q.echo()["path"].as_str().unwrap_or_default().contains("k3y-two"), "{q:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_preflights_and_requests() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let (_b, _s, _) = served(&envoy, port, &[security_policy(
+        "cors",
+        "2025-01-01T00:00:00Z",
+        GW,
+        "  cors:\n    allowOrigins: [\"https://*.example.com\", \"http://app.test:8080\"]\n    allowMethods: [GET, POST]\n    allowHeaders: [x-custom]\n    exposeHeaders: [x-exposed]\n    maxAge: 1h\n    allowCredentials: true\n",
+    )])
+    .await;
+    let preflight = |origin: &'static str| async move {
+        request(port, "OPTIONS", "app", "/", &[("origin", origin), ("access-control-request-method", "POST"), ("access-control-request-headers", "x-custom")]).await.expect("preflight")
+    };
+    let ok = preflight("https://www.example.com").await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.headers.get("access-control-allow-origin").map(String::as_str), Some("https://www.example.com"));
+    assert_eq!(ok.headers.get("access-control-allow-methods").map(String::as_str), Some("GET, POST"));
+    assert_eq!(ok.headers.get("access-control-allow-headers").map(String::as_str), Some("x-custom"));
+    assert_eq!(ok.headers.get("access-control-max-age").map(String::as_str), Some("3600"));
+    assert_eq!(ok.headers.get("access-control-allow-credentials").map(String::as_str), Some("true"));
+    // The preflight is answered by Envoy, not forwarded.
+    assert!(ok.echo().is_null(), "{ok:?}");
+    assert_eq!(preflight("http://app.test:8080").await.headers.get("access-control-allow-origin").map(String::as_str), Some("http://app.test:8080"));
+    for bad in ["https://example.org", "http://www.example.com", "https://example.com.evil.org"] {
+        let r = preflight(bad).await;
+        assert!(!r.headers.contains_key("access-control-allow-origin"), "{bad}: {r:?}");
+    }
+    let actual = request(port, "GET", "app", "/", &[("origin", "https://a.example.com")]).await.expect("actual");
+    assert_eq!(actual.status, 200);
+    assert_eq!(actual.headers.get("access-control-allow-origin").map(String::as_str), Some("https://a.example.com"));
+    assert_eq!(actual.headers.get("access-control-expose-headers").map(String::as_str), Some("x-exposed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_refuses_cross_origin_writes() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let (_b, _s, _) = served(&envoy, port, &[security_policy("csrf", "2025-01-01T00:00:00Z", &on_route("app"), "  csrf:\n    additionalOrigins: [\"https://trusted.example.com\"]\n")]).await;
+    let post = |origin: &'static str, path: &'static str| async move { request(port, "POST", "app", path, &[("origin", origin)]).await.expect("post").status };
+    assert_eq!(post("https://evil.example.com", "/").await, 403);
+    assert_eq!(post("http://app", "/").await, 200);
+    assert_eq!(post("https://trusted.example.com", "/").await, 200);
+    // Reads are not checked; nor is the route without the policy.
+    assert_eq!(request(port, "GET", "app", "/", &[("origin", "https://evil.example.com")]).await.expect("get").status, 200);
+    assert_eq!(post("https://evil.example.com", "/open").await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_that_cannot_be_translated_closes_its_routes() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let (_b, s, input) = served(&envoy, port, &[security_policy("basic", "2025-01-01T00:00:00Z", &on_route("app"), "  basicAuth:\n    users: {name: missing}\n")]).await;
+    assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("closed").status, 500);
+    assert_eq!(request(port, "GET", "app", "/open", &[]).await.expect("open").status, 200);
+    assert!(s.stderr.contains("secret default/missing does not exist"), "{}", s.stderr);
+    let (_, out, _) = gatewayc(&["status", "-f", "-"], &input);
+    assert!(out.contains("BasicAuth: secret default/missing does not exist") && out.contains("reason: Invalid"), "{out}");
+}
+
+#[test]
+fn refused_by_name_and_the_crd_rules() {
+    let check = |body: &str| {
+        let mut input = http_gateway(8080);
+        input.push_str(&security_policy("p", "2025-01-01T00:00:00Z", GW, body));
+        gatewayc(&["validate", "-f", "-"], &input)
+    };
+    for (body, msg) in [
+        ("  jwt: {providers: [{name: p, remoteJWKS: {uri: \"https://x/jwks\"}}]}\n", "SecurityPolicy jwt is not supported yet"),
+        ("  extAuth: {http: {backendRefs: [{name: a, port: 80}]}}\n", "SecurityPolicy extAuth is not supported yet"),
+        ("  oidc: {provider: {issuer: \"https://x\"}, clientID: c, clientSecret: {name: s}}\n", "SecurityPolicy oidc is not supported yet"),
+        ("  authorization: {rules: [{action: Allow, cel: \"true\"}]}\n", "authorization.rules.cel is not supported yet"),
+        ("  authorization: {rules: [{action: Allow, principal: {clientIPGeoLocations: [{country: US}]}}]}\n", "clientIPGeoLocations is not supported yet"),
+        ("  mergeType: StrategicMerge\n  cors: {allowOrigins: [\"*\"]}\n", "mergeType can only be used with xRoute targets"),
+        ("  authorization: {rules: [{action: Allow, principal: {jwt: {provider: p, scopes: [a]}}}]}\n", "if authorization.rules.principal.jwt is used, jwt must be defined"),
+        ("  apiKeyAuth: {credentialRefs: [{name: k}], extractFrom: [{headers: [a], params: [b]}]}\n", "exactly one of headers, params, or cookies must be specified"),
+        ("  authorization: {rules: [{action: Allow, principal: {}}]}\n", "at least one of clientCIDRs, jwt, headers, or clientIPGeoLocations must be specified"),
+        ("  csrf: {shadowFraction: {numerator: 5, denominator: 4}}\n", "numerator must be less than or equal to denominator"),
+    ] {
+        let (code, _, err) = check(body);
+        assert!(code == 1 && err.contains(msg), "{body}: {err}");
+    }
+    let (code, _, err) = check("  authorization: {rules: [{action: Allow, principal: {clientCIDRs: [127.0.0.0/8]}}]}\n");
+    assert_eq!(code, 0, "{err}");
+}
+
+/// The greeting of the TCP backend a connection from loopback address `from` reaches, once
+/// the backend has echoed what the client sent; None when Envoy closes the connection first
+/// (bounded to 5 s). Envoy's RBAC filter judges a connection on its first bytes, so only the
+/// echo proves the connection was let through.
+async fn tcp_from(addr: &str, port: u16) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.bind(format!("{addr}:0").parse().expect("addr")).expect("bind client");
+    let fut = async {
+        let mut s = sock.connect(([127, 0, 0, 1], port).into()).await.ok()?;
+        s.write_all(b"ping").await.ok()?;
+        let name = support::streams::read_line(&mut s).await.ok()?;
+        let mut echo = [0u8; 4];
+        s.read_exact(&mut echo).await.ok()?;
+        (&echo == b"ping").then_some(name)
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), fut).await.expect("greeting or close in time")
+}
+
+/// A Gateway's authorization covers its TCP listeners too, by client address alone; a rule
+/// that needs HTTP facts fails closed there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_authorization_covers_tcp_listeners_by_address() {
+    let Some(envoy) = envoy() else { return };
+    let (ph, pt, pd) = (free_port(), free_port(), free_port());
+    let b = echo("b").await;
+    let db = support::streams::tcp_backend("db").await;
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: http, protocol: HTTP, port: {ph}}}\n  - {{name: tcp, protocol: TCP, port: {pt}}}\n  - {{name: denied, protocol: TCP, port: {pd}}}\n");
+    for l in ["tcp", "denied"] {
+        input.push_str(&format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: TCPRoute\nmetadata: {{name: {l}, namespace: default}}\nspec:\n  parentRefs: [{{name: gw, sectionName: {l}}}]\n  rules: [{{backendRefs: [{{name: db, port: 8080}}]}}]\n"));
+    }
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&slice("default", "db", db.port()));
+    let rules = "  authorization:\n    defaultAction: Deny\n    rules:\n    - {action: Allow, principal: {clientCIDRs: [127.0.0.2/32]}}\n    - {action: Allow, principal: {headers: [{name: x-role, values: [admin]}]}}\n";
+    input.push_str(&security_policy("gw", "2025-01-01T00:00:00Z", GW, rules));
+    // Listener `denied`: a Deny rule on a header cannot be judged on TCP, so it denies all.
+    let deny = "  authorization:\n    defaultAction: Allow\n    rules: [{action: Deny, principal: {headers: [{name: x-role, values: [intruder]}]}}]\n";
+    input.push_str(&security_policy("denied", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: denied}", deny));
+    let _s = serve(&envoy, &input, &[]).await;
+    assert_eq!(tcp_from("127.0.0.2", pt).await.as_deref(), Some("db"));
+    assert_eq!(tcp_from("127.0.0.3", pt).await, None);
+    assert_eq!(tcp_from("127.0.0.2", pd).await, None);
+    // On HTTP the header rule is judged.
+    assert_eq!(from("127.0.0.3", ph, "/", &[("x-role", "admin")]).await, 200);
+    assert_eq!(from("127.0.0.3", ph, "/", &[]).await, 403);
+}
+
+#[test]
+fn authorization_over_a_udp_listener_is_refused() {
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: dns, protocol: UDP, port: 5353}}\n");
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: UDPRoute\nmetadata: {name: dns, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: dns, port: 8080}]}]\n");
+    input.push_str(&slice("default", "dns", 5354));
+    input.push_str(&security_policy("gw", "2025-01-01T00:00:00Z", GW, "  authorization: {defaultAction: Deny}\n"));
+    for verb in ["validate", "translate"] {
+        let (code, _, err) = gatewayc(&[verb, "-f", "-"], &input);
+        assert!(code == 1 && err.contains("SecurityPolicy authorization on UDP listener dns is not supported yet"), "{verb}: {err}");
+    }
+    // A TCPRoute target is refused by name.
+    let mut tcp = http_gateway(8080);
+    tcp.push_str(&security_policy("r", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: TCPRoute, name: t}", "  authorization: {defaultAction: Deny}\n"));
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &tcp);
+    assert!(code == 1 && err.contains("A SecurityPolicy on a TCPRoute is not supported yet"), "{err}");
+}
