@@ -59,6 +59,11 @@ pub fn rate_limit_config_map(infra: &str) -> String {
     format!("{infra}-ratelimit")
 }
 
+/// The Secret that holds a bootstrap carrying credentials (API keys), instead of its ConfigMap.
+pub fn bootstrap_secret(infra: &str) -> String {
+    format!("{infra}-bootstrap")
+}
+
 /// The custom_response filter of one set of response overrides:
 /// `envoy.filters.http.custom_response/<digest>`, one filter for equal sets.
 pub fn custom_response(ro: &crate::resolve::traffic_http::ResponseOverrides) -> String {

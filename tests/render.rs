@@ -367,3 +367,37 @@ fn render_writes_the_rate_limit_service_configuration() {
     let bootstrap = objs.iter().find_map(|o| o["data"]["envoy.yaml"].as_str()).expect("bootstrap");
     assert!(bootstrap.contains("ratelimit_cluster") && bootstrap.contains("ratelimit.envoy-gateway-system"), "{bootstrap}");
 }
+
+/// SecurityPolicy credentials never land in a ConfigMap: the htpasswd list goes to the mounted
+/// Secret (the bootstrap names its file); a bootstrap holding API keys is a Secret itself.
+#[test]
+fn render_keeps_security_credentials_out_of_configmaps() {
+    use support::policy::*;
+    let mut input = http_gateway(80);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[8080]));
+    input.push_str(&opaque_secret("users", &[(".htpasswd", &htpasswd_line("alice", "wonderland"))]));
+    let basic = security_policy("basic", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  basicAuth: {users: {name: users}}\n");
+    let (code, out, err) = gatewayc(&["render", "-f", "-"], &format!("{input}{basic}"));
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let cm = objs.iter().find(|o| o["kind"] == "ConfigMap").expect("configmap");
+    let bootstrap = cm["data"]["envoy.yaml"].as_str().expect("bootstrap");
+    assert!(!bootstrap.contains("{SHA}") && bootstrap.contains("/etc/envoy/secrets/default/users/htpasswd"), "{bootstrap}");
+    let secret = objs.iter().find(|o| o["kind"] == "Secret").expect("secret");
+    assert!(secret["data"]["default.users.htpasswd"].is_string(), "{secret}");
+
+    let keys = security_policy("keys", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  apiKeyAuth: {credentialRefs: [{name: keys}], extractFrom: [{headers: [x-api-key]}]}\n");
+    let (code, out, err) = gatewayc(&["render", "-f", "-"], &format!("{input}{}{keys}", opaque_secret("keys", &[("client", "s3cret-key")])));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("s3cret-key"), "the key appears only base64 in a Secret");
+    let objs = docs(&out);
+    check_strict(&objs);
+    assert!(objs.iter().all(|o| o["kind"] != "ConfigMap"), "no ConfigMap holds the bootstrap");
+    let secret = objs.iter().find(|o| o["kind"] == "Secret" && o["metadata"]["name"].as_str().is_some_and(|n| n.ends_with("-bootstrap"))).expect("bootstrap secret");
+    assert!(secret["data"]["envoy.yaml"].is_string());
+    let deploy = objs.iter().find(|o| o["kind"] == "Deployment").expect("deployment");
+    let volumes = deploy["spec"]["template"]["spec"]["volumes"].as_array().expect("volumes");
+    assert!(volumes.iter().any(|v| v["name"] == "config" && v["secret"]["secretName"] == secret["metadata"]["name"]), "{volumes:?}");
+}

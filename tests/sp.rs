@@ -284,3 +284,31 @@ fn authorization_over_a_udp_listener_is_refused() {
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &tcp);
     assert!(code == 1 && err.contains("A SecurityPolicy on a TCPRoute is not supported yet"), "{err}");
 }
+
+/// `--tls-secrets files`: the htpasswd list goes to a 0600 file beside the certificates, the
+/// bootstrap refers to it by path, and Envoy checks users against it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_auth_users_as_a_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (port, admin) = (free_port(), free_port());
+    let line = htpasswd_line("alice", "wonderland");
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&opaque_secret("users", &[(".htpasswd", &line)]));
+    input.push_str(&security_policy("basic", "2025-01-01T00:00:00Z", GW, "  basicAuth: {users: {name: users}}\n"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let secrets = dir.path().join("secrets");
+    let (secrets_arg, admin_arg) = (secrets.to_string_lossy().to_string(), format!("127.0.0.1:{admin}"));
+    let (code, bootstrap, err) = gatewayc(&["translate", "-f", "-", "--bind-address", "127.0.0.1", "--admin-address", &admin_arg, "--tls-secrets", "files", "--secrets-dir", &secrets_arg], &input);
+    assert_eq!(code, 0, "{err}");
+    let file = secrets.join("default/users/htpasswd");
+    assert!(!bootstrap.contains(&line) && bootstrap.contains(&file.display().to_string()), "{bootstrap}");
+    assert_eq!(std::fs::read_to_string(&file).expect("htpasswd file"), line);
+    assert_eq!(std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777, 0o600);
+    let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
+    assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("anonymous").status, 401);
+    assert_eq!(request(port, "GET", "app", "/", &[("authorization", &basic("alice", "wonderland"))]).await.expect("alice").status, 200);
+}

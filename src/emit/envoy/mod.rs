@@ -107,6 +107,12 @@ pub fn rate_limit_files(g: &GatewayIr) -> Result<Vec<(std::path::PathBuf, String
         .collect()
 }
 
+/// Whether `g`'s bootstrap itself holds credentials (API keys, which Envoy reads from no
+/// file): `render` then keeps it in a Secret, not a ConfigMap.
+pub fn holds_credentials(g: &GatewayIr) -> bool {
+    g.ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).any(|r| r.security.as_ref().is_some_and(|s| s.api_keys.is_some()))
+}
+
 /// The files a bootstrap refers to when secrets go to files: (path, content): certificates
 /// and keys (PEM), htpasswd lists.
 pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {

@@ -85,12 +85,23 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
             data,
         }));
     }
-    out.push(Object::ConfigMap(ConfigMap {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        metadata: meta(g, &name, BTreeMap::new()),
-        data: BTreeMap::from([(BOOTSTRAP_KEY.to_string(), bootstrap.to_string())]),
-    }));
+    // A bootstrap that holds credentials Envoy reads from no file (API keys) is a Secret.
+    let bootstrap_secret = crate::emit::envoy::holds_credentials(g).then(|| crate::names::bootstrap_secret(&name));
+    match &bootstrap_secret {
+        None => out.push(Object::ConfigMap(ConfigMap {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            metadata: meta(g, &name, BTreeMap::new()),
+            data: BTreeMap::from([(BOOTSTRAP_KEY.to_string(), bootstrap.to_string())]),
+        })),
+        Some(secret) => out.push(Object::Secret(Secret {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            metadata: meta(g, secret, BTreeMap::new()),
+            type_: "Opaque".into(),
+            data: BTreeMap::from([(BOOTSTRAP_KEY.to_string(), base64::engine::general_purpose::STANDARD.encode(bootstrap))]),
+        })),
+    }
     if !rate_limits.is_empty() {
         out.push(Object::ConfigMap(ConfigMap {
             api_version: "v1".into(),
@@ -102,7 +113,11 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
     let selector = owner_labels(g);
     let mut pod_labels = g.infra.labels.clone();
     pod_labels.extend(selector.clone());
-    let mut volumes = vec![Volume { name: "config".into(), config_map: Some(ConfigMapVolume { name: name.clone() }), secret: None }];
+    let config = match bootstrap_secret {
+        None => Volume { name: "config".into(), config_map: Some(ConfigMapVolume { name: name.clone() }), secret: None },
+        Some(secret_name) => Volume { name: "config".into(), config_map: None, secret: Some(SecretVolume { secret_name, default_mode: 0o400, items: vec![KeyToPath { key: BOOTSTRAP_KEY.into(), path: BOOTSTRAP_KEY.into() }] }) },
+    };
+    let mut volumes = vec![config];
     let mut mounts = vec![VolumeMount { name: "config".into(), mount_path: CONFIG_DIR.into(), read_only: true }];
     if !items.is_empty() {
         volumes.push(Volume {
