@@ -59,6 +59,11 @@ pub fn rate_limit_config_map(infra: &str) -> String {
     format!("{infra}-ratelimit")
 }
 
+/// The cluster of a remote JWKS (its URI's host and port), as Envoy Gateway names it.
+pub fn jwks_cluster(host: &str, port: u32) -> String {
+    format!("{}_{port}", host.replace('.', "_"))
+}
+
 /// The Secret that holds a bootstrap carrying credentials (API keys), instead of its ConfigMap.
 pub fn bootstrap_secret(infra: &str) -> String {
     format!("{infra}-bootstrap")

@@ -202,7 +202,11 @@ fn refused_by_name_and_the_crd_rules() {
         gatewayc(&["validate", "-f", "-"], &input)
     };
     for (body, msg) in [
-        ("  jwt: {providers: [{name: p, remoteJWKS: {uri: \"https://x/jwks\"}}]}\n", "SecurityPolicy jwt is not supported yet"),
+        ("  jwt: {providers: [{name: p, remoteJWKS: {uri: \"https://x/jwks\", backendRefs: [{name: idp, port: 443}]}}]}\n", "SecurityPolicy jwt remoteJWKS.backendRefs is not supported yet"),
+        ("  jwt: {optional: true, failOpen: true, providers: [{name: p, remoteJWKS: {uri: \"https://x/jwks\"}}]}\n", "optional and failOpen cannot both be set"),
+        ("  jwt: {providers: [{name: p, recomputeRoute: true, remoteJWKS: {uri: \"https://x/jwks\"}}]}\n", "claimToHeaders must be specified if recomputeRoute is enabled."),
+        ("  jwt: {providers: [{name: p}]}\n", "either remoteJWKS or localJWKS must be specified."),
+        ("  jwt: {providers: [{name: p, localJWKS: {type: ValueRef, inline: x}}]}\n", "Exactly one of inline or valueRef must be set with correct type."),
         ("  extAuth: {http: {backendRefs: [{name: a, port: 80}]}}\n", "SecurityPolicy extAuth is not supported yet"),
         ("  oidc: {provider: {issuer: \"https://x\"}, clientID: c, clientSecret: {name: s}}\n", "SecurityPolicy oidc is not supported yet"),
         ("  authorization: {rules: [{action: Allow, cel: \"true\"}]}\n", "authorization.rules.cel is not supported yet"),

@@ -38,9 +38,9 @@ pub struct SecurityPolicySpec {
     pub api_key_auth: Option<ApiKeyAuth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
-    // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt: Other,
+    pub jwt: Option<Jwt>,
+    // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ext_auth: Other,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,8 +52,8 @@ impl SecurityPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 3] {
-        [("jwt", self.jwt.is_some()), ("extAuth", self.ext_auth.is_some()), ("oidc", self.oidc.is_some())]
+    pub fn unimplemented(&self) -> [(&'static str, bool); 2] {
+        [("extAuth", self.ext_auth.is_some()), ("oidc", self.oidc.is_some())]
     }
 }
 
@@ -238,9 +238,9 @@ pub struct Principal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 256))]
     pub headers: Option<Vec<HeaderPrincipal>>,
-    /// JWT claims and scopes: not implemented (needs `jwt`).
+    /// Claims and scopes of the request's JWT (verified by one of `jwt`'s providers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt: Other,
+    pub jwt: Option<JwtPrincipal>,
     /// GeoIP: not implemented.
     #[serde(rename = "clientIPGeoLocations", default, skip_serializing_if = "Option::is_none")]
     pub client_ip_geo_locations: Other,
@@ -252,5 +252,132 @@ pub struct HeaderPrincipal {
     #[schemars(length(min = 1, max = 256))]
     pub name: String,
     #[schemars(length(min = 1, max = 256))]
+    pub values: Vec<String>,
+}
+
+/// JWT authentication: a request must carry a token one of the providers verifies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Jwt {
+    /// A request without a token passes (one with an invalid token does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    /// A request with a missing or invalid token passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_open: Option<bool>,
+    #[schemars(length(min = 1, max = 16))]
+    pub providers: Vec<JwtProvider>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtProvider {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub audiences: Vec<String>,
+    #[serde(rename = "remoteJWKS", default, skip_serializing_if = "Option::is_none")]
+    pub remote_jwks: Option<RemoteJwks>,
+    #[serde(rename = "localJWKS", default, skip_serializing_if = "Option::is_none")]
+    pub local_jwks: Option<LocalJwks>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claim_to_headers: Vec<ClaimToHeader>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recompute_route: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extract_from: Option<JwtExtractFrom>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RemoteJwks {
+    #[schemars(length(min = 1, max = 253))]
+    pub uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"))]
+    pub cache_duration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"))]
+    pub failed_refetch_duration: Option<String>,
+    /// The CRD refuses it (`backendRefs` instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_ref: Other,
+    /// Not implemented (`unsupported::field`): the URI's host is reached directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_refs: Other,
+    /// Not implemented (`unsupported::field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_settings: Other,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LocalJwks {
+    /// Inline when not set.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Inline", "ValueRef"]))]
+    pub type_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<String>,
+    /// A ConfigMap (key `jwks`, else its one entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_ref: Option<super::meta::LocalObjectReference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClaimToHeader {
+    pub header: String,
+    /// A claim name; nested claims with dots (`a.b`).
+    pub claim: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtExtractFrom {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<JwtHeader>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtHeader {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_prefix: Option<String>,
+}
+
+/// A JWT principal: every claim and every scope must match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtPrincipal {
+    #[schemars(length(min = 1, max = 253))]
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 16))]
+    pub claims: Vec<JwtClaim>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 16), inner(length(min = 1, max = 253)))]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtClaim {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// String when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["String", "StringArray"]))]
+    pub value_type: Option<String>,
+    #[schemars(length(min = 1, max = 128))]
     pub values: Vec<String>,
 }

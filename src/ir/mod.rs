@@ -413,15 +413,36 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
         Action::Forward { clusters, .. } => clusters.iter().any(|c| c.cluster == names::invalid_backend()),
         _ => false,
     });
+    let clusters = clusters.into_values().chain(auth_clusters(g, &ports)).collect();
     GatewayIr {
         namespace: g.key.namespace.clone(),
         name: g.key.name.clone(),
         ports,
-        clusters: clusters.into_values().collect(),
+        clusters,
         infra,
         invalid_backend,
         backend_client_certificate: g.backend_client_certificate.clone(),
     }
+}
+
+/// The clusters SecurityPolicies reach on their own: remote JWKS hosts, by name.
+fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterIr> {
+    use resolve::security::Jwks;
+    let mut out: BTreeMap<String, ClusterIr> = BTreeMap::new();
+    let remotes = ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.security.as_deref()).flat_map(|s| s.jwt.iter().flat_map(|j| &j.providers));
+    for p in remotes {
+        let Jwks::Remote(r) = &p.jwks else { continue };
+        out.entry(r.cluster.clone()).or_insert_with(|| {
+            let at = vec![(r.host.clone(), r.port)];
+            let endpoints = if r.host.parse::<std::net::IpAddr>().is_ok() { ClusterEndpoints::Static(at) } else { ClusterEndpoints::Dns(at) };
+            // https: the host's certificate, verified against the system trust store.
+            let tls = r.tls.then(|| {
+                Arc::new(resolve::backendtls::UpstreamTls { policy: g.key.clone(), sni: r.host.clone(), ca: resolve::backendtls::TrustedCa::System, sans: vec![resolve::backendtls::SanMatch::Dns(r.host.clone())] })
+            });
+            ClusterIr { name: r.cluster.clone(), endpoints, protocol: UpstreamProtocol::Http1, shares: Vec::new(), tls, policy: None, http1: None }
+        });
+    }
+    out.into_values().collect()
 }
 
 /// The programmed, TCP-carried listeners of one port, with their indices.

@@ -15,7 +15,52 @@ pub struct Security {
     pub csrf: Option<Csrf>,
     pub basic_auth: Option<BasicAuth>,
     pub api_keys: Option<ApiKeys>,
+    pub jwt: Option<Jwt>,
     pub authorization: Option<Authorization>,
+}
+
+/// JWT authentication: a token one of the providers verifies (any of them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jwt {
+    pub providers: Vec<JwtProvider>,
+    /// A request without a token passes.
+    pub allow_missing: bool,
+    /// A request with a missing or invalid token passes.
+    pub fail_open: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtProvider {
+    pub name: String,
+    pub issuer: Option<String>,
+    pub audiences: Vec<String>,
+    pub jwks: Jwks,
+    /// (header, claim).
+    pub claim_to_headers: Vec<(String, String)>,
+    pub recompute_route: bool,
+    /// (header, value prefix); none of the three: `Authorization: Bearer`.
+    pub from_headers: Vec<(String, String)>,
+    pub from_cookies: Vec<String>,
+    pub from_params: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Jwks {
+    /// The key set itself (public keys).
+    Local(String),
+    Remote(RemoteJwks),
+}
+
+/// Keys fetched from `uri` through the cluster `cluster` (its host and port, TLS for https).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteJwks {
+    pub uri: String,
+    pub cluster: String,
+    pub host: String,
+    pub port: u32,
+    pub tls: bool,
+    pub cache_ms: u64,
+    pub failed_refetch_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +130,16 @@ pub struct AuthorizationRule {
     pub cidrs: Vec<(String, u32)>,
     /// Each header has one of its values.
     pub headers: Vec<(String, Vec<String>)>,
+    pub jwt: Option<JwtCheck>,
+}
+
+/// Claims and scopes of the token a provider verified: all must match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtCheck {
+    pub provider: String,
+    /// (claim path, the claim is a list, any of these values).
+    pub claims: Vec<(Vec<String>, bool, Vec<String>)>,
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +165,12 @@ pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &I
         match api_keys(k, ns, index) {
             Ok(k) => out.api_keys = Some(k),
             Err(e) => errs.push(format!("APIKeyAuth: {e}")),
+        }
+    }
+    if let Some(j) = &spec.jwt {
+        match jwt(j, ns, index) {
+            Ok(j) => out.jwt = Some(j),
+            Err(e) => errs.push(format!("JWT: {e}")),
         }
     }
     if let Some(a) = &spec.authorization {
@@ -250,6 +311,11 @@ fn authorization(a: &s::Authorization, key: &crate::id::ObjectKey) -> Result<Aut
             path,
             cidrs,
             headers: p.headers.iter().flatten().map(|h| (h.name.clone(), h.values.clone())).collect(),
+            jwt: p.jwt.as_ref().map(|j| JwtCheck {
+                provider: j.provider.clone(),
+                claims: j.claims.iter().map(|c| (c.name.split('.').map(str::to_string).collect(), c.value_type.as_deref() == Some("StringArray"), c.values.clone())).collect(),
+                scopes: j.scopes.clone(),
+            }),
         });
     }
     Ok(Authorization { default_allow: a.default_action == Some(AuthorizationAction::Allow), rules })
@@ -278,4 +344,101 @@ fn path_check(p: &s::OperationPath) -> Result<PathCheck, String> {
         _ => Some(format!("^{}(/.*|[?#].*)?$", esc(p.value.trim_end_matches('/')))),
     };
     Ok(PathCheck { regex, invert: p.invert.unwrap_or(false) })
+}
+
+fn jwt(j: &s::Jwt, ns: &str, index: &Index) -> Result<Jwt, String> {
+    let mut providers: Vec<JwtProvider> = Vec::with_capacity(j.providers.len());
+    for p in &j.providers {
+        if providers.iter().any(|q| q.name == p.name) {
+            return Err(format!("provider name {} must be unique", p.name));
+        }
+        if let Some(iss) = &p.issuer {
+            if iss.contains(':') && parse_uri(iss).is_none() {
+                return Err("invalid issuer; when issuer contains ':' character, it MUST be a valid URI".into());
+            }
+            if !iss.contains(':') && iss.contains('@') && !iss.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.')) {
+                return Err("invalid issuer; when issuer contains '@' character, it MUST be a valid Email Address format".into());
+            }
+        }
+        let jwks = match (&p.remote_jwks, &p.local_jwks) {
+            (Some(r), _) => Jwks::Remote(remote_jwks(r)?),
+            (None, Some(l)) => Jwks::Local(local_jwks(l, &p.name, ns, index)?),
+            (None, None) => return Err(format!("either remoteJWKS or localJWKS must be specified for jwt provider: {}", p.name)),
+        };
+        let from = p.extract_from.clone().unwrap_or_default();
+        providers.push(JwtProvider {
+            name: p.name.clone(),
+            issuer: p.issuer.clone().filter(|i| !i.is_empty()),
+            audiences: p.audiences.clone(),
+            jwks,
+            claim_to_headers: p.claim_to_headers.iter().map(|c| (c.header.clone(), c.claim.clone())).collect(),
+            recompute_route: p.recompute_route.unwrap_or(false),
+            from_headers: from.headers.iter().map(|h| (h.name.clone(), h.value_prefix.clone().unwrap_or_default())).collect(),
+            from_cookies: from.cookies,
+            from_params: from.params,
+        });
+    }
+    Ok(Jwt { providers, allow_missing: j.optional.unwrap_or(false), fail_open: j.fail_open.unwrap_or(false) })
+}
+
+fn local_jwks(l: &s::LocalJwks, provider: &str, ns: &str, index: &Index) -> Result<String, String> {
+    if l.type_.as_deref().unwrap_or("Inline") == "Inline" {
+        return l.inline.clone().ok_or_else(|| format!("inline JWKS must be set for local JWKS provider: {provider} if type is Inline"));
+    }
+    let r = l.value_ref.as_ref().ok_or_else(|| format!("valueRef must be set for local JWKS provider: {provider} if type is ValueRef"))?;
+    if !(r.group.is_empty() && r.kind == "ConfigMap") {
+        return Err(format!("local JWKS valueRef kind {} of group `{}` is not supported: only a ConfigMap", r.kind, r.group));
+    }
+    let cm = index.config_map(ns, &r.name).ok_or_else(|| format!("local JWKS ConfigMap {ns}/{} not found", r.name))?;
+    match cm.data.get("jwks") {
+        Some(v) => Ok(v.clone()),
+        // Envoy Gateway falls back to the entry when there is one (of several, it would pick
+        // at random: refused here).
+        None if cm.data.len() == 1 => Ok(cm.data.values().next().cloned().unwrap_or_default()),
+        None => Err(format!("JWKS data not found in ConfigMap {ns}/{}, no \"jwks\" key and no other data found", r.name)),
+    }
+}
+
+fn remote_jwks(r: &s::RemoteJwks) -> Result<RemoteJwks, String> {
+    let (tls, host, port) = parse_uri(&r.uri).ok_or_else(|| format!("invalid remote JWKS URI: {}", r.uri))?;
+    let ms = |d: &Option<String>| d.as_deref().and_then(crate::api::httproute::duration_ms);
+    Ok(RemoteJwks {
+        uri: r.uri.clone(),
+        cluster: crate::names::jwks_cluster(&host, port),
+        host,
+        port,
+        tls,
+        cache_ms: ms(&r.cache_duration).unwrap_or(300_000),
+        failed_refetch_ms: ms(&r.failed_refetch_duration),
+    })
+}
+
+/// An http or https URI as (TLS, host, port); None when it is not one.
+fn parse_uri(uri: &str) -> Option<(bool, String, u32)> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let tls = match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => false,
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']')?;
+        (h.to_string(), after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        }
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return None;
+    }
+    let port = match port {
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0)?.into(),
+        None if tls => 443,
+        None => 80,
+    };
+    Some((tls, host, port))
 }

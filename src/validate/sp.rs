@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use crate::api::SecurityPolicy;
-use crate::api::sp::{Authorization, Csrf};
+use crate::api::sp::{Authorization, Csrf, Jwt};
 use crate::diag::Code;
 
 /// The target kinds the CRD allows, and the route kinds among them.
@@ -52,6 +52,9 @@ pub fn check(p: &SecurityPolicy, ctx: &mut Ctx) {
     if let Some(c) = &s.csrf {
         csrf(c, ctx);
     }
+    if let Some(j) = &s.jwt {
+        jwt(j, ctx);
+    }
     if let Some(a) = &s.authorization {
         authorization(a, ctx);
     }
@@ -84,11 +87,47 @@ fn authorization(a: &Authorization, ctx: &mut Ctx) {
         if p.client_cidrs.is_none() && p.jwt.is_none() && p.headers.is_none() && p.client_ip_geo_locations.is_none() {
             ctx.error(Code::SchemaRule, "at least one of clientCIDRs, jwt, headers, or clientIPGeoLocations must be specified", format!("{at}/principal"));
         }
-        if p.jwt.is_some() {
-            ctx.unsupported(format!("{at}/principal/jwt"), "SecurityPolicy authorization.rules.principal.jwt");
+        if let Some(j) = &p.jwt
+            && j.claims.is_empty()
+            && j.scopes.is_empty()
+        {
+            ctx.error(Code::SchemaRule, "at least one of claims or scopes must be specified", format!("{at}/principal/jwt"));
         }
         if p.client_ip_geo_locations.is_some() {
             ctx.unsupported(format!("{at}/principal/clientIPGeoLocations"), "SecurityPolicy authorization.rules.principal.clientIPGeoLocations");
+        }
+    }
+}
+
+fn jwt(j: &Jwt, ctx: &mut Ctx) {
+    if j.optional.is_some() && j.fail_open.is_some() {
+        ctx.error(Code::SchemaRule, "optional and failOpen cannot both be set; failOpen already tolerates a missing JWT", "/spec/jwt");
+    }
+    for (i, p) in j.providers.iter().enumerate() {
+        let at = format!("/spec/jwt/providers/{i}");
+        if p.recompute_route == Some(true) && p.claim_to_headers.is_empty() {
+            ctx.error(Code::SchemaRule, "claimToHeaders must be specified if recomputeRoute is enabled.", at.clone());
+        }
+        match (&p.remote_jwks, &p.local_jwks) {
+            (None, None) => ctx.error(Code::SchemaRule, "either remoteJWKS or localJWKS must be specified.", at.clone()),
+            (Some(_), Some(_)) => ctx.error(Code::SchemaRule, "remoteJWKS and localJWKS cannot both be specified.", at.clone()),
+            _ => {}
+        }
+        if let Some(l) = &p.local_jwks {
+            let inline = l.type_.as_deref().unwrap_or("Inline") == "Inline";
+            if !((inline && l.inline.is_some() && l.value_ref.is_none()) || (!inline && l.inline.is_none() && l.value_ref.is_some())) {
+                ctx.error(Code::SchemaRule, "Exactly one of inline or valueRef must be set with correct type.", format!("{at}/localJWKS"));
+            }
+        }
+        if let Some(r) = &p.remote_jwks {
+            if r.backend_ref.is_some() {
+                ctx.error(Code::SchemaRule, "BackendRefs must be used, backendRef is not supported.", format!("{at}/remoteJWKS"));
+            }
+            for (field, set) in [("backendRefs", r.backend_refs.is_some()), ("backendSettings", r.backend_settings.is_some())] {
+                if set {
+                    ctx.unsupported(format!("{at}/remoteJWKS/{field}"), &format!("SecurityPolicy jwt remoteJWKS.{field}"));
+                }
+            }
         }
     }
 }

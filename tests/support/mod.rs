@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod grpc;
+pub mod jwt;
 pub mod policy;
 pub mod ratelimit;
 pub mod streams;

@@ -7,8 +7,10 @@ pub mod global_rate_limit;
 mod health;
 mod header_mutation;
 mod http_filters;
+mod jwt;
 mod listener;
 mod policy;
+mod rbac;
 mod route;
 mod security;
 mod stream;
@@ -424,6 +426,9 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
         let name = security::basic_auth_filter_name(b.forward_username_header.as_deref());
         out.push(HttpFilter { name: name.into(), typed_config: FilterConfig::BasicAuth(security::basic_auth_filter(b, secrets)), disabled: true });
     }
+    if let Some(j) = jwt::filter(vhosts) {
+        out.push(HttpFilter { name: jwt::JWT_FILTER.into(), typed_config: FilterConfig::Jwt(Box::new(j)), disabled: false });
+    }
     out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
     // The buffer filter, off, with the limit of the first route that buffers, as Envoy Gateway
     // writes it; each such route turns it on with its own limit.
@@ -435,7 +440,7 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
         out.push(HttpFilter { name: "envoy.filters.http.buffer".into(), typed_config: FilterConfig::Buffer(http_filters::buffer(limit)), disabled: true });
     }
     if sec.rbac {
-        out.push(empty(security::RBAC_FILTER, security::RBAC));
+        out.push(empty(rbac::RBAC_FILTER, rbac::RBAC));
     }
     if uses(&|t| t.rate_limit.is_some()) {
         out.push(HttpFilter { name: "envoy.filters.http.local_ratelimit".into(), typed_config: FilterConfig::LocalRateLimit(http_filters::local_rate_limit_filter()), disabled: false });

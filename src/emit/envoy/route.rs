@@ -123,7 +123,7 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
         }),
     };
     if let Some(sec) = &r.security {
-        security_config(&mut out, sec, secrets);
+        security_config(&mut out, &r.name, sec, secrets);
     }
     match &r.action {
         Action::DirectResponse { status } => out.direct_response = Some(DirectResponse { status: *status }),
@@ -253,15 +253,17 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
 }
 
 
-/// A SecurityPolicy's checks on one route (CORS is the route's `cors`).
-fn security_config(out: &mut Route, sec: &crate::resolve::security::Security, secrets: Option<&std::path::Path>) {
-    if sec.csrf.is_none() && sec.api_keys.is_none() && sec.basic_auth.is_none() && sec.authorization.is_none() {
+/// A SecurityPolicy's checks on one route (CORS is the route's `cors`); `name` is the IR
+/// route's, which names its JWT requirement.
+fn security_config(out: &mut Route, name: &str, sec: &crate::resolve::security::Security, secrets: Option<&std::path::Path>) {
+    if sec.csrf.is_none() && sec.api_keys.is_none() && sec.basic_auth.is_none() && sec.jwt.is_none() && sec.authorization.is_none() {
         return;
     }
     let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
     cfg.csrf = sec.csrf.as_ref().map(super::security::csrf_route);
     cfg.api_key_auth = sec.api_keys.as_ref().map(super::security::api_key_route);
-    cfg.rbac = sec.authorization.as_ref().map(super::security::rbac_route);
+    cfg.rbac = sec.authorization.as_ref().map(super::rbac::rbac_route);
+    cfg.jwt_authn = sec.jwt.as_ref().map(|_| super::jwt::per_route(name));
     if let Some(b) = &sec.basic_auth {
         cfg.basic_auth.insert(super::security::basic_auth_filter_name(b.forward_username_header.as_deref()), super::security::basic_auth_route(b, secrets));
     }

@@ -138,7 +138,7 @@ pub struct Locality {
 /// A TCP proxy chain's filters: its policy's connection limit, if any, who may connect (a
 /// SecurityPolicy's authorization), then the proxy.
 pub fn tcp_filters(p: &StreamProxy) -> Vec<NetworkFilter> {
-    let rbac = p.authorization.as_deref().map(|a| NetworkFilter { name: "envoy.filters.network.rbac", typed_config: NetworkConfig::Rbac(super::security::network_rbac(&p.name, a)) });
+    let rbac = p.authorization.as_deref().map(|a| NetworkFilter { name: "envoy.filters.network.rbac", typed_config: NetworkConfig::Rbac(super::rbac::network_rbac(&p.name, a)) });
     super::client::connection_limit(&p.name, p.client.as_deref()).into_iter().chain(rbac).chain([tcp_proxy(p)]).collect()
 }
 

@@ -270,7 +270,7 @@ pub enum NetworkConfig {
     Hcm(Box<HttpConnectionManager>),
     TcpProxy(super::stream::TcpProxy),
     ConnectionLimit(ConnectionLimit),
-    Rbac(super::security::NetworkRbac),
+    Rbac(super::rbac::NetworkRbac),
 }
 
 /// At most `max_connections` connections at once on the filter chain; one more is closed
@@ -402,6 +402,7 @@ pub enum FilterConfig {
     Csrf(super::security::CsrfPolicy),
     BasicAuth(super::security::BasicAuthFilter),
     ApiKeyAuth(super::security::ApiKeyAuth),
+    Jwt(Box<super::jwt::JwtAuthentication>),
     Router(Router),
 }
 

@@ -68,8 +68,10 @@ pub struct PerFilterConfig {
     pub csrf: Option<super::security::CsrfPolicy>,
     #[serde(rename = "envoy.filters.http.api_key_auth", skip_serializing_if = "Option::is_none")]
     pub api_key_auth: Option<super::security::ApiKeyAuth>,
+    #[serde(rename = "envoy.filters.http.jwt_authn", skip_serializing_if = "Option::is_none")]
+    pub jwt_authn: Option<super::jwt::PerRouteConfig>,
     #[serde(rename = "envoy.filters.http.rbac", skip_serializing_if = "Option::is_none")]
-    pub rbac: Option<super::security::RbacPerRoute>,
+    pub rbac: Option<super::rbac::RbacPerRoute>,
     /// The basic_auth filter the route turns on (one per forwarded-username header), by name.
     #[serde(flatten)]
     pub basic_auth: std::collections::BTreeMap<String, super::security::BasicAuthPerRoute>,
