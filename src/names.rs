@@ -64,6 +64,16 @@ pub fn jwks_cluster(host: &str, port: u32) -> String {
     format!("{}_{port}", host.replace('.', "_"))
 }
 
+/// The ext_authz filter of a SecurityPolicy, as Envoy Gateway names it.
+pub fn ext_auth_filter(policy: &crate::id::ObjectKey) -> String {
+    format!("envoy.filters.http.ext_authz/securitypolicy/{}/{}", policy.namespace, policy.name)
+}
+
+/// The cluster of a SecurityPolicy's external authorization service.
+pub fn ext_auth_cluster(policy: &crate::id::ObjectKey) -> String {
+    format!("securitypolicy/{}/{}/extauth/0", policy.namespace, policy.name)
+}
+
 /// The Secret that holds a bootstrap carrying credentials (API keys), instead of its ConfigMap.
 pub fn bootstrap_secret(infra: &str) -> String {
     format!("{infra}-bootstrap")

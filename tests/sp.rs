@@ -207,7 +207,10 @@ fn refused_by_name_and_the_crd_rules() {
         ("  jwt: {providers: [{name: p, recomputeRoute: true, remoteJWKS: {uri: \"https://x/jwks\"}}]}\n", "claimToHeaders must be specified if recomputeRoute is enabled."),
         ("  jwt: {providers: [{name: p}]}\n", "either remoteJWKS or localJWKS must be specified."),
         ("  jwt: {providers: [{name: p, localJWKS: {type: ValueRef, inline: x}}]}\n", "Exactly one of inline or valueRef must be set with correct type."),
-        ("  extAuth: {http: {backendRefs: [{name: a, port: 80}]}}\n", "SecurityPolicy extAuth is not supported yet"),
+        ("  extAuth: {http: {backendRefs: [{name: a, port: 80}]}, contextExtensions: [{name: a, type: Value, value: b}]}\n", "SecurityPolicy extAuth.contextExtensions is not supported yet"),
+        ("  extAuth: {failOpen: true}\n", "one of grpc or http must be specified"),
+        ("  extAuth: {http: {backendRefs: [{name: a}]}}\n", "Must have port for Service reference"),
+        ("  extAuth: {grpc: {backendRefs: [{name: a, port: 80, kind: Backend, group: gateway.envoyproxy.io}]}}\n", "An extAuth backendRef of kind Backend is not supported yet"),
         ("  oidc: {provider: {issuer: \"https://x\"}, clientID: c, clientSecret: {name: s}}\n", "SecurityPolicy oidc is not supported yet"),
         ("  authorization: {rules: [{action: Allow, cel: \"true\"}]}\n", "authorization.rules.cel is not supported yet"),
         ("  authorization: {rules: [{action: Allow, principal: {clientIPGeoLocations: [{country: US}]}}]}\n", "clientIPGeoLocations is not supported yet"),
@@ -315,4 +318,78 @@ async fn basic_auth_users_as_a_file() {
     let _envoy = EnvoyProc::start(&envoy, &bootstrap, admin).await;
     assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("anonymous").status, 401);
     assert_eq!(request(port, "GET", "app", "/", &[("authorization", &basic("alice", "wonderland"))]).await.expect("alice").status, 200);
+}
+
+/// An HTTP authorization service on 127.0.0.1: allows requests whose `x-allow` header is
+/// `yes` (answering `x-auth-user` from their `x-user`), denies the rest with 403; it records
+/// the paths it was asked.
+async fn http_authorizer() -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use http_body_util::Full;
+    use hyper::service::service_fn;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = listener.accept().await else { return };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    seen.lock().expect("lock").push(req.uri().path().to_string());
+                    let allow = req.headers().get("x-allow").is_some_and(|v| v == "yes");
+                    let user = req.headers().get("x-user").and_then(|v| v.to_str().ok()).unwrap_or("nobody").to_string();
+                    async move {
+                        let r = if allow { hyper::Response::builder().status(200).header("x-auth-user", user).header("x-not-forwarded", "1") } else { hyper::Response::builder().status(403) };
+                        Ok::<_, hyper::Error>(r.body(Full::new(bytes::Bytes::from_static(b""))).expect("response"))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(s), svc).await;
+            });
+        }
+    });
+    (addr, asked)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ext_auth_over_http_allows_denies_and_adds_headers() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let (authz, asked) = http_authorizer().await;
+    let closed = free_port();
+    let body = "  extAuth:\n    headersToExtAuth: [x-allow, x-user]\n    http:\n      backendRefs: [{name: authz, port: 8080}]\n      path: /check\n      headersToBackend: [x-auth-user]\n";
+    let down = |open: bool| format!("  extAuth:\n    failOpen: {open}\n    http: {{backendRefs: [{{name: down, port: 8080}}]}}\n");
+    let mut extra = vec![service("default", "authz", &[authz.port()]), service("default", "down", &[closed]), security_policy("authz", "2025-01-01T00:00:00Z", &on_route("app"), body)];
+    extra.push(route("open-route", "/failopen", "svc"));
+    extra.push(route("closed-route", "/failclosed", "svc"));
+    extra.push(security_policy("open", "2025-01-01T00:00:00Z", &on_route("open-route"), &down(true)));
+    extra.push(security_policy("closed", "2025-01-01T00:00:00Z", &on_route("closed-route"), &down(false)));
+    let (_b, _s, _) = served(&envoy, port, &extra).await;
+    let ok = request(port, "GET", "app", "/items?x=1", &[("x-allow", "yes"), ("x-user", "carol")]).await.expect("allowed");
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.echo()["headers"]["x-auth-user"], "carol");
+    assert!(ok.echo()["headers"].get("x-not-forwarded").is_none(), "only headersToBackend reach the backend");
+    assert_eq!(request(port, "GET", "app", "/items", &[("x-user", "carol")]).await.expect("denied").status, 403);
+    assert!(asked.lock().expect("lock").iter().any(|p| p == "/check/items"), "{:?}", asked.lock().expect("lock"));
+    // The service is down: failOpen lets requests through, else they are refused (403).
+    assert_eq!(request(port, "GET", "app", "/failopen", &[]).await.expect("fail open").status, 200);
+    assert_eq!(request(port, "GET", "app", "/failclosed", &[]).await.expect("fail closed").status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ext_auth_over_grpc() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let authz = support::grpc::grpc_authorizer().await;
+    // The Service's port says HTTP/2 (gRPC); the policy's grpc service is spoken as such.
+    let svc = format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: authz, namespace: default}}\nspec:\n  ports: [{{name: grpc, port: 9000, appProtocol: kubernetes.io/h2c}}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {{name: authz-0, namespace: default, labels: {{kubernetes.io/service-name: authz}}}}\naddressType: IPv4\nports: [{{name: grpc, port: {}}}]\nendpoints: [{{addresses: [127.0.0.1]}}]\n", authz.addr.port());
+    let body = "  extAuth:\n    grpc: {backendRefs: [{name: authz, port: 9000}]}\n";
+    let (_b, _s, _) = served(&envoy, port, &[svc, security_policy("authz", "2025-01-01T00:00:00Z", GW, body)]).await;
+    let ok = request(port, "GET", "app", "/", &[("x-allow", "yes"), ("x-user", "dave")]).await.expect("allowed");
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.echo()["headers"]["x-auth-user"], "dave");
+    assert_eq!(request(port, "GET", "app", "/", &[("x-user", "dave")]).await.expect("denied").status, 403);
+    let calls = authz.calls();
+    assert!(calls.iter().all(|c| c.path == "/envoy.service.auth.v3.Authorization/Check"), "{calls:?}");
+    assert!(calls.iter().any(|c| c.headers.get("x-user").is_some_and(|u| u == "dave")), "every header goes to a gRPC service: {calls:?}");
 }

@@ -40,9 +40,9 @@ pub struct SecurityPolicySpec {
     pub authorization: Option<Authorization>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt: Option<Jwt>,
-    // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_auth: Other,
+    pub ext_auth: Option<ExtAuth>,
+    // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc: Other,
 }
@@ -52,8 +52,8 @@ impl SecurityPolicySpec {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
     /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 2] {
-        [("extAuth", self.ext_auth.is_some()), ("oidc", self.oidc.is_some())]
+    pub fn unimplemented(&self) -> [(&'static str, bool); 1] {
+        [("oidc", self.oidc.is_some())]
     }
 }
 
@@ -380,4 +380,97 @@ pub struct JwtClaim {
     pub value_type: Option<String>,
     #[schemars(length(min = 1, max = 128))]
     pub values: Vec<String>,
+}
+
+/// External authorization: each request is first asked of an HTTP or gRPC service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExtAuth {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc: Option<ExtAuthService>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<ExtAuthService>,
+    /// Request headers sent to the service (HTTP services always get Host, Method, Path,
+    /// Content-Length and Authorization; gRPC services get all when unset).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers_to_ext_auth: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_to_ext_auth: Option<BodyToExtAuth>,
+    /// Let requests through when the service cannot be asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_open: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"))]
+    pub timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recompute_route: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = [400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 423, 424, 426, 428, 429, 431, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511]))]
+    pub status_on_error: Option<u16>,
+    /// Not implemented (`unsupported::field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_extensions: Other,
+    /// Not implemented (`unsupported::field`) when true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_route_metadata: Option<bool>,
+}
+
+/// The HTTP or gRPC service; `path` and `headersToBackend` are HTTP's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExtAuthService {
+    /// Deprecated single form of `backendRefs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_ref: Option<ExtBackendRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub backend_refs: Vec<ExtBackendRef>,
+    /// Not implemented (`unsupported::field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_settings: Other,
+    /// Prefix of the path of the check request (HTTP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Not implemented (`unsupported::field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_override: Other,
+    /// Headers of the service's answer that go on to the backend (HTTP).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers_to_backend: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExtBackendRef {
+    #[serde(default)]
+    #[schemars(pattern(super::meta::GROUP), length(max = 253))]
+    pub group: String,
+    #[serde(default = "service_kind")]
+    #[schemars(pattern(super::meta::KIND), length(min = 1, max = 63))]
+    pub kind: String,
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::meta::DNS_LABEL), length(min = 1, max = 63))]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1000000))]
+    pub weight: Option<u32>,
+    /// Not implemented (`unsupported::field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<bool>,
+}
+
+fn service_kind() -> String {
+    "Service".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BodyToExtAuth {
+    #[schemars(range(min = 1))]
+    pub max_request_bytes: u32,
 }

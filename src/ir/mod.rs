@@ -425,11 +425,27 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
     }
 }
 
-/// The clusters SecurityPolicies reach on their own: remote JWKS hosts, by name.
+/// The clusters SecurityPolicies reach on their own: remote JWKS hosts and external
+/// authorization services, by name.
 fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterIr> {
     use resolve::security::Jwks;
     let mut out: BTreeMap<String, ClusterIr> = BTreeMap::new();
-    let remotes = ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.security.as_deref()).flat_map(|s| s.jwt.iter().flat_map(|j| &j.providers));
+    let policies = || ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.security.as_deref());
+    for e in policies().filter_map(|s| s.ext_auth.as_ref()) {
+        out.entry(e.cluster.clone()).or_insert_with(|| {
+            let tls = e.backends.iter().find_map(|(t, _)| match &t.tls {
+                Some(resolve::backendtls::BackendTls::Verify(v)) => Some(v.clone()),
+                _ => None,
+            });
+            let (endpoints, shares) = match e.backends.as_slice() {
+                [(t, _)] => (t.endpoints.clone(), Vec::new()),
+                many => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w)).collect()),
+            };
+            let protocol = if e.grpc { UpstreamProtocol::H2c } else { UpstreamProtocol::Http1 };
+            ClusterIr { name: e.cluster.clone(), endpoints, protocol, shares, tls, policy: None, http1: None }
+        });
+    }
+    let remotes = policies().flat_map(|s| s.jwt.iter().flat_map(|j| &j.providers));
     for p in remotes {
         let Jwks::Remote(r) = &p.jwks else { continue };
         out.entry(r.cluster.clone()).or_insert_with(|| {

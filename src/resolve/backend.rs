@@ -171,7 +171,7 @@ impl<'a> Index<'a> {
             return Err(Unresolved { reason: "InvalidKind", message: format!("backendRef kind {kind} of group `{group}` is not supported; only Services are") });
         }
         let ns = ns.unwrap_or(route_ns);
-        if ns != route_ns && !self.granted(route_kind.name(), route_ns, "", "Service", ns, name) {
+        if ns != route_ns && !self.granted_from(route_kind.group(), route_kind.name(), route_ns, "", "Service", ns, name) {
             return Err(Unresolved {
                 reason: "RefNotPermitted",
                 message: format!("backendRef to Service {ns}/{name} is not permitted by any ReferenceGrant in namespace {ns}"),

@@ -53,7 +53,7 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller
             let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res);
             let cm = config_maps(res, item.obj.metadata.ns());
             let effect = traffic::build(&item.obj.spec, &traffic::Env { config_map: &cm, rate_limit_service }).map(Arc::new);
-            Entry { key, loc: &item.loc, targets, merge: item.obj.spec.merge_type, effect }
+            Entry { key, loc: &item.loc, targets, merge: item.obj.spec.merge_type, effect, degraded: None }
         })
         .collect();
     let merged = |parent: usize, child: usize, json_merge: bool| merged(res, rate_limit_service, &res.backend_traffic_policies[parent].obj, &res.backend_traffic_policies[child].obj, json_merge);

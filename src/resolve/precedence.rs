@@ -82,6 +82,9 @@ pub struct Entry<'a, T> {
     pub merge: Option<MergeType>,
     /// The translation, or Envoy Gateway's message for why there is none.
     pub effect: Result<Arc<T>, String>,
+    /// A part that could not be translated but may be left out (a SecurityPolicy's extAuth
+    /// with failOpen): the policy is Invalid in status, its translation still applies.
+    pub degraded: Option<String>,
 }
 
 impl<T> Entry<'_, T> {
@@ -179,7 +182,7 @@ fn accepted<T>(rec: &mut Recorder, p: &Entry<T>, ancestors: &[AncestorRef]) {
     for a in ancestors {
         rec.status.policies.entry(p.key.clone()).or_default().ancestor(a);
     }
-    if let Err(msg) = &p.effect {
+    if let Some(msg) = p.effect.as_ref().err().or(p.degraded.as_ref()) {
         let pr = Problem::new(Code::PolicyInvalid, msg.clone(), "/spec").sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid");
         problem_for(rec, p, ancestors, pr);
     }

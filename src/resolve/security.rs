@@ -16,7 +16,31 @@ pub struct Security {
     pub basic_auth: Option<BasicAuth>,
     pub api_keys: Option<ApiKeys>,
     pub jwt: Option<Jwt>,
+    pub ext_auth: Option<ExtAuth>,
     pub authorization: Option<Authorization>,
+}
+
+/// External authorization: each request is first asked of a service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtAuth {
+    /// The ext_authz filter of this policy (one per policy, off unless a route turns it on).
+    pub filter: String,
+    pub cluster: String,
+    /// The service's backends and their weights.
+    pub backends: Vec<(std::sync::Arc<super::backend::BackendTarget>, u32)>,
+    pub grpc: bool,
+    /// `Host` of the check requests: the first backend's `name.namespace:port`.
+    pub authority: String,
+    /// HTTP: prefix of the check request's path.
+    pub path: String,
+    /// HTTP: headers of the service's answer that go on to the backend.
+    pub headers_to_backend: Vec<String>,
+    pub headers_to_ext_auth: Vec<String>,
+    pub fail_open: bool,
+    pub body_max_bytes: Option<u32>,
+    pub timeout_ms: u64,
+    pub status_on_error: Option<u16>,
+    pub recompute_route: bool,
 }
 
 /// JWT authentication: a token one of the providers verifies (any of them).
@@ -151,7 +175,9 @@ pub struct PathCheck {
 
 /// Translate a policy's spec, looking up the Secrets it names in `ns`. The error is Envoy
 /// Gateway's message (the policy's Accepted=False condition); the routes it covers answer 500.
-pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &Index) -> Result<Security, String> {
+/// With Ok, a message when the external authorization alone failed and fails open: the
+/// policy applies without it (and is Invalid in status), as Envoy Gateway does.
+pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &Index) -> Result<(Security, Option<String>), String> {
     let ns = key.namespace.as_str();
     let mut errs: Vec<String> = Vec::new();
     let mut out = Security { cors: spec.cors.as_ref().map(cors), csrf: spec.csrf.as_ref().map(csrf), ..Default::default() };
@@ -179,7 +205,51 @@ pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &I
             Err(e) => errs.push(format!("Authorization: {e}")),
         }
     }
-    if errs.is_empty() { Ok(out) } else { Err(errs.join("; ")) }
+    let mut degraded = None;
+    if let Some(e) = &spec.ext_auth {
+        match ext_auth(e, key, index) {
+            Ok(e) => out.ext_auth = Some(e),
+            Err(e) if errs.is_empty() && spec.ext_auth.as_ref().and_then(|e| e.fail_open) == Some(true) => degraded = Some(format!("ExtAuth: {e}")),
+            Err(e) => errs.push(format!("ExtAuth: {e}")),
+        }
+    }
+    if errs.is_empty() { Ok((out, degraded)) } else { Err(errs.join("; ")) }
+}
+
+fn ext_auth(e: &s::ExtAuth, key: &crate::id::ObjectKey, index: &Index) -> Result<ExtAuth, String> {
+    use super::backend::BackendRef;
+    use crate::api::core::PortProtocol;
+    let (svc, grpc) = match (&e.grpc, &e.http) {
+        (Some(g), None) => (g, true),
+        (None, Some(h)) => (h, false),
+        _ => return Err("one of grpc or http must be specified".into()),
+    };
+    let mut backends = Vec::new();
+    for r in svc.backend_ref.iter().chain(&svc.backend_refs) {
+        let to = BackendRef { group: &r.group, kind: &r.kind, name: &r.name, namespace: r.namespace.as_deref(), port: r.port };
+        let t = index.service_backend((crate::api::Kind::SecurityPolicy, &key.namespace), to, PortProtocol::Tcp).map_err(|u| u.message)?;
+        if let Some(super::backendtls::BackendTls::Refused(p)) = &t.tls {
+            return Err(format!("the BackendTLSPolicy {}/{} of Service {}/{} has no valid CA", p.namespace, p.name, t.namespace, t.service));
+        }
+        backends.push((t, r.weight.unwrap_or(1)));
+    }
+    let Some((first, _)) = backends.first() else { return Err("backendRefs must be specified".into()) };
+    let authority = format!("{}.{}:{}", first.service, first.namespace, first.port);
+    Ok(ExtAuth {
+        filter: crate::names::ext_auth_filter(key),
+        cluster: crate::names::ext_auth_cluster(key),
+        grpc,
+        authority,
+        path: svc.path.clone().unwrap_or_default(),
+        headers_to_backend: svc.headers_to_backend.clone(),
+        headers_to_ext_auth: e.headers_to_ext_auth.clone(),
+        fail_open: e.fail_open.unwrap_or(false),
+        body_max_bytes: e.body_to_ext_auth.map(|b| b.max_request_bytes),
+        timeout_ms: e.timeout.as_deref().and_then(crate::api::httproute::duration_ms).unwrap_or(10_000),
+        status_on_error: e.status_on_error,
+        recompute_route: e.recompute_route.unwrap_or(false),
+        backends,
+    })
 }
 
 fn cors(c: &s::Cors) -> CorsIr {

@@ -32,8 +32,11 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], index: &In
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
             // TCPRoute targets are refused by validation (not translated for TCP yet).
             let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind != Kind::TCPRoute).collect();
-            let effect = security::build(&item.obj.spec, &key, index).map(Arc::new);
-            Entry { key, loc: &item.loc, targets, merge: item.obj.spec.merge_type, effect }
+            let (effect, degraded) = match security::build(&item.obj.spec, &key, index) {
+                Ok((s, degraded)) => (Ok(Arc::new(s)), degraded),
+                Err(e) => (Err(e), None),
+            };
+            Entry { key, loc: &item.loc, targets, merge: item.obj.spec.merge_type, effect, degraded }
         })
         .collect();
     let merged = |parent: usize, child: usize, json_merge: bool| merged(index, &res.security_policies[parent].obj, &res.security_policies[child].obj, json_merge);
@@ -87,7 +90,7 @@ fn merged(index: &Index, parent: &crate::api::SecurityPolicy, child: &crate::api
     }
     let key = ObjectKey::of(Kind::SecurityPolicy, &child.metadata);
     match serde_json::from_value::<crate::api::sp::SecurityPolicySpec>(m).map_err(|e| e.to_string()).and_then(|s| security::build(&s, &key, index)) {
-        Ok(t) => Effect::Apply(Arc::new(t)),
+        Ok((t, _)) => Effect::Apply(Arc::new(t)),
         Err(_) => Effect::Invalid,
     }
 }

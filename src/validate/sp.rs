@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use crate::api::SecurityPolicy;
-use crate::api::sp::{Authorization, Csrf, Jwt};
+use crate::api::sp::{Authorization, Csrf, ExtAuth, Jwt};
 use crate::diag::Code;
 
 /// The target kinds the CRD allows, and the route kinds among them.
@@ -54,6 +54,9 @@ pub fn check(p: &SecurityPolicy, ctx: &mut Ctx) {
     }
     if let Some(j) = &s.jwt {
         jwt(j, ctx);
+    }
+    if let Some(e) = &s.ext_auth {
+        ext_auth(e, ctx);
     }
     if let Some(a) = &s.authorization {
         authorization(a, ctx);
@@ -128,6 +131,53 @@ fn jwt(j: &Jwt, ctx: &mut Ctx) {
                     ctx.unsupported(format!("{at}/remoteJWKS/{field}"), &format!("SecurityPolicy jwt remoteJWKS.{field}"));
                 }
             }
+        }
+    }
+}
+
+fn ext_auth(e: &ExtAuth, ctx: &mut Ctx) {
+    let at = "/spec/extAuth";
+    match (&e.grpc, &e.http) {
+        (None, None) => ctx.error(Code::SchemaRule, "one of grpc or http must be specified", at),
+        (Some(_), Some(_)) => ctx.error(Code::SchemaRule, "only one of grpc or http can be specified", at),
+        _ => {}
+    }
+    for (field, set) in [("contextExtensions", e.context_extensions.is_some()), ("includeRouteMetadata", e.include_route_metadata == Some(true))] {
+        if set {
+            ctx.unsupported(format!("{at}/{field}"), &format!("SecurityPolicy extAuth.{field}"));
+        }
+    }
+    for (kind, svc) in [("grpc", &e.grpc), ("http", &e.http)] {
+        let Some(svc) = svc else { continue };
+        let at = format!("{at}/{kind}");
+        if svc.backend_ref.is_none() && svc.backend_refs.is_empty() {
+            ctx.error(Code::SchemaRule, "backendRef or backendRefs needs to be set", at.clone());
+        }
+        if svc.backend_refs.iter().any(|r| !matches!(r.kind.as_str(), "Service" | "ServiceImport" | "Backend")) {
+            ctx.error(Code::SchemaRule, "BackendRefs only supports Service, ServiceImport, and Backend kind.", at.clone());
+        }
+        if svc.backend_refs.iter().any(|r| !matches!(r.group.as_str(), "" | "multicluster.x-k8s.io" | "gateway.envoyproxy.io")) {
+            ctx.error(Code::SchemaRule, "BackendRefs only supports Core, multicluster.x-k8s.io, and gateway.envoyproxy.io groups.", at.clone());
+        }
+        let refs = svc.backend_ref.iter().map(|r| (format!("{at}/backendRef"), r)).chain(svc.backend_refs.iter().enumerate().map(|(i, r)| (format!("{at}/backendRefs/{i}"), r)));
+        for (rat, r) in refs {
+            if r.group.is_empty() && r.kind == "Service" && r.port.is_none() {
+                ctx.error(Code::SchemaRule, "Must have port for Service reference", rat.clone());
+            }
+            if r.kind != "Service" {
+                ctx.unsupported(format!("{rat}/kind"), &format!("An extAuth backendRef of kind {}", r.kind));
+            }
+            if r.fallback.is_some() {
+                ctx.unsupported(format!("{rat}/fallback"), "SecurityPolicy extAuth backendRefs fallback");
+            }
+        }
+        for (field, set) in [("backendSettings", svc.backend_settings.is_some()), ("pathOverride", svc.path_override.is_some())] {
+            if set {
+                ctx.unsupported(format!("{at}/{field}"), &format!("SecurityPolicy extAuth.{kind}.{field}"));
+            }
+        }
+        if kind == "grpc" && (svc.path.is_some() || !svc.headers_to_backend.is_empty()) {
+            ctx.error(Code::SchemaRule, "path and headersToBackend are fields of an http service", at.clone());
         }
     }
 }

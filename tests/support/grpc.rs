@@ -213,3 +213,141 @@ pub async fn call_with(client: &mut tonic::client::Grpc<tonic::transport::Channe
     let body = serde_json::from_slice(resp.get_ref()).map_err(|e| Status::internal(e.to_string()))?;
     Ok(GrpcReply { body, metadata })
 }
+
+/// The fields of a protobuf message: (number, wire type, varint value or bytes).
+fn proto_fields(mut b: &[u8]) -> Vec<(u64, u8, u64, &[u8])> {
+    fn varint(b: &mut &[u8]) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = b.split_first()?;
+            *b = rest;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    let mut out = Vec::new();
+    while let Some(key) = varint(&mut b) {
+        let (num, wire) = (key >> 3, (key & 7) as u8);
+        match wire {
+            0 => match varint(&mut b) {
+                Some(v) => out.push((num, 0, v, &[][..])),
+                None => break,
+            },
+            2 => {
+                let Some(len) = varint(&mut b).and_then(|l| usize::try_from(l).ok()).filter(|l| *l <= b.len()) else { break };
+                let (data, rest) = b.split_at(len);
+                out.push((num, 2, 0, data));
+                b = rest;
+            }
+            1 if b.len() >= 8 => b = &b[8..],
+            5 if b.len() >= 4 => b = &b[4..],
+            _ => break,
+        }
+    }
+    out
+}
+
+fn proto_bytes(b: &[u8], num: u64) -> Vec<&[u8]> {
+    proto_fields(b).into_iter().filter(|(n, w, _, _)| *n == num && *w == 2).map(|(_, _, _, d)| d).collect()
+}
+
+/// The request headers of an ext_authz CheckRequest (attributes.request.http.headers).
+pub fn check_request_headers(msg: &[u8]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for attrs in proto_bytes(msg, 1) {
+        for req in proto_bytes(attrs, 4) {
+            for http in proto_bytes(req, 2) {
+                for entry in proto_bytes(http, 3) {
+                    let (k, v) = (proto_bytes(entry, 1), proto_bytes(entry, 2));
+                    if let (Some(k), Some(v)) = (k.first(), v.first()) {
+                        out.insert(String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(v).into_owned());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn put_len(out: &mut Vec<u8>, num: u64, data: &[u8]) {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    varint(out, (num << 3) | 2);
+    varint(out, data.len() as u64);
+    out.extend_from_slice(data);
+}
+
+/// An ext_authz CheckResponse: OK with `headers` for the upstream request, or
+/// PERMISSION_DENIED (code 7).
+pub fn check_response(allow: bool, headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if allow {
+        let mut ok = Vec::new();
+        for (k, v) in headers {
+            let mut hv = Vec::new();
+            put_len(&mut hv, 1, k.as_bytes());
+            put_len(&mut hv, 2, v.as_bytes());
+            let mut opt = Vec::new();
+            put_len(&mut opt, 1, &hv);
+            put_len(&mut ok, 2, &opt);
+        }
+        put_len(&mut out, 1, &[]);
+        put_len(&mut out, 3, &ok);
+    } else {
+        put_len(&mut out, 1, &[0x08, 7]);
+        put_len(&mut out, 2, &[]);
+    }
+    out
+}
+
+struct Authorize {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    path: String,
+}
+
+impl tonic::server::UnaryService<Vec<u8>> for Authorize {
+    type Response = Vec<u8>;
+    type Future = std::future::Ready<Result<Response<Vec<u8>>, Status>>;
+    fn call(&mut self, req: Request<Vec<u8>>) -> Self::Future {
+        let headers = check_request_headers(req.get_ref());
+        let allow = headers.get("x-allow").is_some_and(|v| v == "yes");
+        let user = headers.get("x-user").cloned().unwrap_or_else(|| "nobody".into());
+        if let Ok(mut s) = self.seen.lock() {
+            s.push(Seen { path: self.path.clone(), headers });
+        }
+        std::future::ready(Ok(Response::new(check_response(allow, &[("x-auth-user", &user)]))))
+    }
+}
+
+/// A gRPC ext_authz service (envoy.service.auth.v3.Authorization) on 127.0.0.1: allows
+/// requests whose `x-allow` header is `yes`, adding `x-auth-user` from their `x-user`; denies
+/// the rest. Records each check (the method path and the request's headers).
+pub async fn grpc_authorizer() -> GrpcBackend {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc authorizer");
+    let addr = listener.local_addr().expect("addr");
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let seen2 = seen.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let _ = stream.set_nodelay(true);
+            let seen = seen2.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let a = Authorize { seen: seen.clone(), path: req.uri().path().to_string() };
+                    async move { Ok::<_, std::convert::Infallible>(tonic::server::Grpc::new(Raw).unary(a, req).await) }
+                });
+                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
+            });
+        }
+    });
+    GrpcBackend { addr, seen, task }
+}

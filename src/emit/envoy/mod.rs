@@ -3,6 +3,7 @@
 
 mod client;
 mod custom_response;
+mod ext_auth;
 pub mod global_rate_limit;
 mod health;
 mod header_mutation;
@@ -418,6 +419,10 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
     let sec = security::uses(vhosts);
     if sec.csrf {
         out.push(HttpFilter { name: security::CSRF_FILTER.into(), typed_config: FilterConfig::Csrf(security::csrf_filter()), disabled: false });
+    }
+    // External authorization before the other checks (Envoy Gateway's order).
+    for e in ext_auth::filters(vhosts) {
+        out.push(HttpFilter { name: e.filter.clone().into(), typed_config: FilterConfig::ExtAuthz(Box::new(ext_auth::filter(e))), disabled: true });
     }
     if let Some(k) = sec.api_keys {
         out.push(HttpFilter { name: security::API_KEY_FILTER.into(), typed_config: FilterConfig::ApiKeyAuth(security::api_key_filter(k)), disabled: true });

@@ -403,6 +403,7 @@ pub enum FilterConfig {
     BasicAuth(super::security::BasicAuthFilter),
     ApiKeyAuth(super::security::ApiKeyAuth),
     Jwt(Box<super::jwt::JwtAuthentication>),
+    ExtAuthz(Box<super::ext_auth::ExtAuthz>),
     Router(Router),
 }
 
