@@ -357,7 +357,7 @@ async fn ext_auth_over_http_allows_denies_and_adds_headers() {
     let port = free_port();
     let (authz, asked) = http_authorizer().await;
     let closed = free_port();
-    let body = "  extAuth:\n    headersToExtAuth: [x-allow, x-user]\n    http:\n      backendRefs: [{name: authz, port: 8080}]\n      path: /check\n      headersToBackend: [x-auth-user]\n";
+    let body = "  extAuth:\n    headersToExtAuth: [x-allow, x-user]\n    bodyToExtAuth: {maxRequestBytes: 64}\n    http:\n      backendRefs: [{name: authz, port: 8080}]\n      path: /check\n      headersToBackend: [x-auth-user]\n";
     let down = |open: bool| format!("  extAuth:\n    failOpen: {open}\n    http: {{backendRefs: [{{name: down, port: 8080}}]}}\n");
     let mut extra = vec![service("default", "authz", &[authz.port()]), service("default", "down", &[closed]), security_policy("authz", "2025-01-01T00:00:00Z", &on_route("app"), body)];
     extra.push(route("open-route", "/failopen", "svc"));
@@ -371,6 +371,13 @@ async fn ext_auth_over_http_allows_denies_and_adds_headers() {
     assert!(ok.echo()["headers"].get("x-not-forwarded").is_none(), "only headersToBackend reach the backend");
     assert_eq!(request(port, "GET", "app", "/items", &[("x-user", "carol")]).await.expect("denied").status, 403);
     assert!(asked.lock().expect("lock").iter().any(|p| p == "/check/items"), "{:?}", asked.lock().expect("lock"));
+    // The body goes to the service, up to maxRequestBytes: a larger one is refused first.
+    let post = |n: usize| async move {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        send_body(stream, "POST", "app", "/items", &[("x-allow", "yes")], vec![b'a'; n]).await.expect("post").status
+    };
+    assert_eq!(post(32).await, 200);
+    assert_eq!(post(1000).await, 413);
     // The service is down: failOpen lets requests through, else they are refused (403).
     assert_eq!(request(port, "GET", "app", "/failopen", &[]).await.expect("fail open").status, 200);
     assert_eq!(request(port, "GET", "app", "/failclosed", &[]).await.expect("fail closed").status, 403);
