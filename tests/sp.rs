@@ -400,3 +400,40 @@ async fn ext_auth_over_grpc() {
     assert!(calls.iter().all(|c| c.path == "/envoy.service.auth.v3.Authorization/Check"), "{calls:?}");
     assert!(calls.iter().any(|c| c.headers.get("x-user").is_some_and(|u| u == "dave")), "every header goes to a gRPC service: {calls:?}");
 }
+
+/// A rule-level policy beats its route's; a listener-level policy beats the Gateway's; a
+/// route policy with mergeType merges with the Gateway's (both checks apply).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_listener_and_merged_policies() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (pa, pb) = (free_port(), free_port());
+    let mut input = two_listener_gateway(pa, pb);
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n    - name: public\n      matches: [{path: {type: PathPrefix, value: /public}}]\n      backendRefs: [{name: svc, port: 8080}]\n    - matches: [{path: {type: PathPrefix, value: /}}]\n      backendRefs: [{name: svc, port: 8080}]\n");
+    input.push_str(&route("merged", "/merged", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&opaque_secret("users", &[(".htpasswd", &htpasswd_line("alice", "wonderland"))]));
+    let only = |cidr: &str| format!("  authorization: {{defaultAction: Deny, rules: [{{action: Allow, principal: {{clientCIDRs: [{cidr}]}}}}]}}\n");
+    input.push_str(&security_policy("gw", "2025-01-01T00:00:00Z", GW, &only("127.0.0.2/32")));
+    input.push_str(&security_policy("listener-b", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: b}", &only("127.0.0.3/32")));
+    input.push_str(&security_policy("app", "2025-01-01T00:00:00Z", &on_route("app"), &only("127.0.0.4/32")));
+    input.push_str(&security_policy("public", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app, sectionName: public}", "  authorization: {defaultAction: Allow}\n"));
+    input.push_str(&security_policy("merged", "2025-01-01T00:00:00Z", &on_route("merged"), "  mergeType: StrategicMerge\n  basicAuth: {users: {name: users}}\n"));
+    let _s = serve(&envoy, &input, &[]).await;
+    // Route `app`: its own policy (127.0.0.4), its rule `public` open to all.
+    assert_eq!(from("127.0.0.4", pa, "/x", &[]).await, 200);
+    assert_eq!(from("127.0.0.2", pa, "/x", &[]).await, 403);
+    assert_eq!(from("127.0.0.9", pa, "/public", &[]).await, 200);
+    // Route `merged`: the Gateway's authorization and its own basic auth (on listener a);
+    // on listener b the listener's policy is the parent it merges with.
+    let alice = basic("alice", "wonderland");
+    assert_eq!(from("127.0.0.2", pa, "/merged", &[("authorization", &alice)]).await, 200);
+    assert_eq!(from("127.0.0.2", pa, "/merged", &[]).await, 401);
+    assert_eq!(from("127.0.0.5", pa, "/merged", &[("authorization", &alice)]).await, 403);
+    assert_eq!(from("127.0.0.3", pb, "/merged", &[("authorization", &alice)]).await, 200);
+    assert_eq!(from("127.0.0.2", pb, "/merged", &[("authorization", &alice)]).await, 403);
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Merged with policy default/gw") && out.contains("Merged with policy default/listener-b"), "{out}");
+    assert!(out.contains("these route rules: [public]"), "{out}");
+}
