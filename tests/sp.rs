@@ -437,3 +437,25 @@ async fn rule_listener_and_merged_policies() {
     assert!(out.contains("Merged with policy default/gw") && out.contains("Merged with policy default/listener-b"), "{out}");
     assert!(out.contains("these route rules: [public]"), "{out}");
 }
+
+/// Authorization rules on what the request does: methods and paths (prefix, exact, regular
+/// expression, inverted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_by_method_and_path() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let rules = "  authorization:\n    defaultAction: Allow\n    rules:\n    - {action: Deny, operation: {methods: [DELETE, PUT], path: {type: PathPrefix, value: /admin}}, principal: {clientCIDRs: [0.0.0.0/0]}}\n    - {action: Deny, operation: {path: {type: Exact, value: /secret}}, principal: {clientCIDRs: [0.0.0.0/0]}}\n    - {action: Deny, operation: {path: {type: RegularExpression, value: \"/v[0-9]+/internal.*\"}}, principal: {clientCIDRs: [0.0.0.0/0]}}\n    - {action: Deny, operation: {path: {value: /public, invert: true}}, principal: {headers: [{name: x-anon, values: [\"yes\"]}]}}\n";
+    let (_b, _s, _) = served(&envoy, port, &[security_policy("ops", "2025-01-01T00:00:00Z", GW, rules)]).await;
+    let status = |method: &'static str, path: &'static str, headers: &'static [(&'static str, &'static str)]| async move { request(port, method, "app", path, headers).await.expect(path).status };
+    assert_eq!(status("DELETE", "/admin/users", &[]).await, 403);
+    assert_eq!(status("PUT", "/admin", &[]).await, 403);
+    assert_eq!(status("GET", "/admin/users", &[]).await, 200);
+    assert_eq!(status("DELETE", "/administrator", &[]).await, 200, "a prefix is whole path segments");
+    assert_eq!(status("GET", "/secret", &[]).await, 403);
+    assert_eq!(status("GET", "/secret?x=1", &[]).await, 403);
+    assert_eq!(status("GET", "/secret/more", &[]).await, 200);
+    assert_eq!(status("GET", "/v2/internal/x", &[]).await, 403);
+    assert_eq!(status("GET", "/v2/public", &[]).await, 200);
+    assert_eq!(status("GET", "/elsewhere", &[("x-anon", "yes")]).await, 403);
+    assert_eq!(status("GET", "/public/page", &[("x-anon", "yes")]).await, 200);
+}

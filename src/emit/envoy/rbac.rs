@@ -89,9 +89,32 @@ pub struct PredicateList {
 pub struct SinglePredicate {
     pub input: Extension<Input>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_match: Option<StringMatcher>,
+    pub value_match: Option<XdsStringMatcher>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_match: Option<Extension<CustomMatch>>,
+}
+
+/// The matching API's string matcher (xds.type.matcher.v3): its regexes name their engine.
+#[derive(Serialize, Default)]
+pub struct XdsStringMatcher {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safe_regex: Option<XdsRegex>,
+}
+
+#[derive(Serialize)]
+pub struct XdsRegex {
+    pub google_re2: Empty,
+    pub regex: String,
+}
+
+impl XdsStringMatcher {
+    fn exact(v: &str) -> Self {
+        XdsStringMatcher { exact: Some(v.to_string()), ..Default::default() }
+    }
 }
 
 /// A header, the client address, or a path into a filter's dynamic metadata.
@@ -157,7 +180,7 @@ fn action(name: String, allow: bool) -> OnMatch {
     OnMatch { action: Extension { name, typed_config } }
 }
 
-fn header(name: &str, m: StringMatcher) -> Predicate {
+fn header(name: &str, m: XdsStringMatcher) -> Predicate {
     Predicate::Single(Box::new(SinglePredicate {
         input: Extension { name: "http_header".into(), typed_config: Input { type_: HEADER_INPUT, header_name: Some(name.to_string()), filter: None, path: Vec::new() } },
         value_match: Some(m),
@@ -221,11 +244,11 @@ fn jwt_predicates(j: &s::JwtCheck) -> Vec<Predicate> {
 
 fn rule_predicate(r: &s::AuthorizationRule) -> Predicate {
     let mut ps = Vec::new();
-    ps.extend(any(r.methods.iter().map(|m| header(":method", StringMatcher::exact(m))).collect()));
+    ps.extend(any(r.methods.iter().map(|m| header(":method", XdsStringMatcher::exact(m))).collect()));
     if let Some(p) = &r.path {
         let m = match &p.regex {
-            Some(re) => StringMatcher { safe_regex: Some(RegexMatcher { regex: re.clone() }), ..Default::default() },
-            None => StringMatcher { prefix: Some("/".into()), ..Default::default() },
+            Some(re) => XdsStringMatcher { safe_regex: Some(XdsRegex { google_re2: Empty {}, regex: re.clone() }), ..Default::default() },
+            None => XdsStringMatcher { prefix: Some("/".into()), ..Default::default() },
         };
         let p = if p.invert { Predicate::Not(Box::new(header(":path", m))) } else { header(":path", m) };
         ps.push(p);
@@ -234,13 +257,13 @@ fn rule_predicate(r: &s::AuthorizationRule) -> Predicate {
         ps.push(client_ip(&r.cidrs));
     }
     for (name, values) in &r.headers {
-        ps.extend(any(values.iter().map(|v| header(name, StringMatcher::exact(v))).collect()));
+        ps.extend(any(values.iter().map(|v| header(name, XdsStringMatcher::exact(v))).collect()));
     }
     if let Some(j) = &r.jwt {
         ps.extend(jwt_predicates(j));
     }
     // A rule with nothing to match (validation refuses it) matches nobody: fail closed.
-    all(ps).unwrap_or_else(|| Predicate::Not(Box::new(header(":path", StringMatcher { prefix: Some(String::new()), ..Default::default() }))))
+    all(ps).unwrap_or_else(|| Predicate::Not(Box::new(header(":path", XdsStringMatcher { safe_regex: Some(XdsRegex { google_re2: Empty {}, regex: ".*".into() }), ..Default::default() }))))
 }
 
 pub fn rbac_route(a: &s::Authorization) -> RbacPerRoute {
