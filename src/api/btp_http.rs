@@ -148,18 +148,8 @@ pub struct CustomResponse {
     pub status_code: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CustomResponseBody {
-    /// Inline (the CRD's default) or ValueRef.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["Inline", "ValueRef"]))]
-    pub type_: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inline: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_ref: Option<super::meta::LocalObjectReference>,
-}
+/// A response body: inline, or a ConfigMap's.
+pub type CustomResponseBody = super::policy::InlineOrRef;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

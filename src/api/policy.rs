@@ -62,3 +62,17 @@ pub struct PolicyTargets<'a> {
     pub target_refs: &'a [LocalPolicyTargetReference],
     pub target_selectors: &'a [TargetSelector],
 }
+
+/// Text given inline (`type: Inline`, the default) or by a ConfigMap (`type: ValueRef`), as
+/// Envoy Gateway's policies take response bodies and key sets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InlineOrRef {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Inline", "ValueRef"]))]
+    pub type_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_ref: Option<LocalObjectReference>,
+}

@@ -314,19 +314,8 @@ pub struct RemoteJwks {
     pub backend_settings: Other,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LocalJwks {
-    /// Inline when not set.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["Inline", "ValueRef"]))]
-    pub type_: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inline: Option<String>,
-    /// A ConfigMap (key `jwks`, else its one entry).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_ref: Option<super::meta::LocalObjectReference>,
-}
+/// A key set: inline, or a ConfigMap's (key `jwks`, else its one entry).
+pub type LocalJwks = super::policy::InlineOrRef;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

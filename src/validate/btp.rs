@@ -57,14 +57,16 @@ pub fn check_targets(t: crate::api::policy::PolicyTargets, kinds: &[&str], kinds
     }
 }
 
+/// Whether every target (reference or selector) is of one of `kinds` (`mergeType`'s rule).
+pub fn targets_only(t: crate::api::policy::PolicyTargets, kinds: &[&str]) -> bool {
+    let of = |k: &str| kinds.contains(&k);
+    t.target_ref.is_none_or(|r| of(&r.kind)) && t.target_refs.iter().all(|r| of(&r.kind)) && t.target_selectors.iter().all(|r| of(&r.kind))
+}
+
 pub fn check(p: &BackendTrafficPolicy, ctx: &mut Ctx) {
     let s = &p.spec;
     check_targets(s.targets(), TARGET_KINDS, "Gateway/ListenerSet/HTTPRoute/GRPCRoute/TCPRoute/UDPRoute/TLSRoute", ctx);
-    let t = s.targets();
-    let only_routes = t.target_ref.is_none_or(|r| ROUTE_KINDS.contains(&r.kind.as_str()))
-        && t.target_refs.iter().all(|r| ROUTE_KINDS.contains(&r.kind.as_str()))
-        && t.target_selectors.iter().all(|r| ROUTE_KINDS.contains(&r.kind.as_str()));
-    if s.merge_type.is_some() && !only_routes {
+    if s.merge_type.is_some() && !targets_only(s.targets(), ROUTE_KINDS) {
         ctx.error(Code::SchemaRule, "mergeType can only be used with xRoute targets", "/spec");
     }
     if s.compression.is_some() && s.compressor.is_some() {

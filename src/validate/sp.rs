@@ -14,10 +14,7 @@ pub fn check(p: &SecurityPolicy, ctx: &mut Ctx) {
     let s = &p.spec;
     super::btp::check_targets(s.targets(), TARGET_KINDS, "Gateway/ListenerSet/HTTPRoute/GRPCRoute/TCPRoute", ctx);
     let t = s.targets();
-    let only_routes = t.target_ref.is_none_or(|r| ROUTE_KINDS.contains(&r.kind.as_str()))
-        && t.target_refs.iter().all(|r| ROUTE_KINDS.contains(&r.kind.as_str()))
-        && t.target_selectors.iter().all(|r| ROUTE_KINDS.contains(&r.kind.as_str()));
-    if s.merge_type.is_some() && !only_routes {
+    if s.merge_type.is_some() && !super::btp::targets_only(t, ROUTE_KINDS) {
         ctx.error(Code::SchemaRule, "mergeType can only be used with xRoute targets", "/spec");
     }
     let jwt_principal = s.authorization.as_ref().is_some_and(|a| a.rules.iter().any(|r| r.principal.as_ref().is_some_and(|p| p.jwt.is_some())));
