@@ -279,17 +279,63 @@ async fn gateway_authorization_covers_tcp_listeners_by_address() {
 fn authorization_over_a_udp_listener_is_refused() {
     let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: dns, protocol: UDP, port: 5353}}\n");
     input.push_str("---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: UDPRoute\nmetadata: {name: dns, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: dns, port: 8080}]}]\n");
-    input.push_str(&slice("default", "dns", 5354));
+    input.push_str("---\napiVersion: v1\nkind: Service\nmetadata: {name: dns, namespace: default}\nspec: {ports: [{name: d, port: 8080, protocol: UDP}]}\n");
+    let (_, without, _) = gatewayc(&["translate", "-f", "-"], &input);
+    assert!(without.contains("udp_proxy"), "{without}");
     input.push_str(&security_policy("gw", "2025-01-01T00:00:00Z", GW, "  authorization: {defaultAction: Deny}\n"));
     for verb in ["validate", "translate"] {
         let (code, _, err) = gatewayc(&[verb, "-f", "-"], &input);
         assert!(code == 1 && err.contains("SecurityPolicy authorization on UDP listener dns is not supported yet"), "{verb}: {err}");
     }
-    // A TCPRoute target is refused by name.
-    let mut tcp = http_gateway(8080);
-    tcp.push_str(&security_policy("r", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: TCPRoute, name: t}", "  authorization: {defaultAction: Deny}\n"));
-    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &tcp);
-    assert!(code == 1 && err.contains("A SecurityPolicy on a TCPRoute is not supported yet"), "{err}");
+    // Allowed anyway, the UDP listener is not served rather than served to all.
+    let (code, out, err) = gatewayc(&["translate", "-f", "-", "--allow-unsupported"], &input);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("udp_proxy"), "{out}");
+}
+
+/// With --allow-unsupported a policy with a part gatewayc does not implement is not applied
+/// without it: its routes answer 500 and its status says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_unsupported_parts_close_the_routes() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&route("open", "/open", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&security_policy("oidc", "2025-01-01T00:00:00Z", &on_route("app"), "  oidc: {provider: {issuer: \"https://idp.test\"}, clientID: c, clientSecret: {name: s}}\n"));
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
+    assert!(code == 1 && err.contains("SecurityPolicy oidc is not supported yet"), "{err}");
+    let s = serve(&envoy, &input, &["--allow-unsupported"]).await;
+    assert!(s.stderr.contains("SecurityPolicy oidc is not supported yet"), "{}", s.stderr);
+    assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("closed").status, 500);
+    assert_eq!(request(port, "GET", "app", "/open", &[]).await.expect("open").status, 200);
+    let (_, out, _) = gatewayc(&["status", "-f", "-", "--allow-unsupported"], &input);
+    assert!(out.contains("SecurityPolicy oidc is not supported by gatewayc"), "{out}");
+}
+
+/// A policy on a TCPRoute: authorization by client address; anything else is Invalid (as
+/// Envoy Gateway) and closes the route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_route_policies() {
+    let Some(envoy) = envoy() else { return };
+    let (pa, pb) = (free_port(), free_port());
+    let db = support::streams::tcp_backend("db").await;
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: a, protocol: TCP, port: {pa}}}\n  - {{name: b, protocol: TCP, port: {pb}}}\n");
+    for l in ["a", "b"] {
+        input.push_str(&format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: TCPRoute\nmetadata: {{name: {l}, namespace: default}}\nspec:\n  parentRefs: [{{name: gw, sectionName: {l}}}]\n  rules: [{{backendRefs: [{{name: db, port: 8080}}]}}]\n"));
+    }
+    input.push_str(&slice("default", "db", db.port()));
+    let tcp_route = |n: &str| format!("{{group: gateway.networking.k8s.io, kind: TCPRoute, name: {n}}}");
+    input.push_str(&security_policy("a", "2025-01-01T00:00:00Z", &tcp_route("a"), "  authorization: {defaultAction: Deny, rules: [{action: Allow, principal: {clientCIDRs: [127.0.0.2/32]}}]}\n"));
+    input.push_str(&security_policy("b", "2025-01-01T00:00:00Z", &tcp_route("b"), "  authorization: {defaultAction: Allow, rules: [{action: Deny, principal: {headers: [{name: x, values: [y]}]}}]}\n"));
+    let _s = serve(&envoy, &input, &[]).await;
+    assert_eq!(tcp_from("127.0.0.2", pa).await.as_deref(), Some("db"));
+    assert_eq!(tcp_from("127.0.0.3", pa).await, None);
+    assert_eq!(tcp_from("127.0.0.2", pb).await, None, "an Invalid policy lets nobody connect");
+    let (_, out, _) = gatewayc(&["status", "-f", "-"], &input);
+    assert!(out.contains("invalid SecurityPolicy for TCP route: rule 0: headers not supported for TCP"), "{out}");
 }
 
 /// `--tls-secrets files`: the htpasswd list goes to a 0600 file beside the certificates, the

@@ -51,9 +51,57 @@ impl SecurityPolicySpec {
     pub fn targets(&self) -> PolicyTargets<'_> {
         PolicyTargets { target_ref: self.target_ref.as_ref(), target_refs: &self.target_refs, target_selectors: &self.target_selectors }
     }
-    /// The fields of the CRD gatewayc does not implement yet, with their JSON names, set or not.
-    pub fn unimplemented(&self) -> [(&'static str, bool); 1] {
-        [("oidc", self.oidc.is_some())]
+    /// The parts of the policy gatewayc does not implement yet that it sets: (JSON pointer,
+    /// what). Validation refuses each by name; with `--allow-unsupported` the policy closes
+    /// its routes instead of applying without them.
+    pub fn unsupported_parts(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut add = |at: String, what: &str| out.push((at, what.to_string()));
+        if self.oidc.is_some() {
+            add("/spec/oidc".into(), "SecurityPolicy oidc");
+        }
+        for (i, r) in self.authorization.iter().flat_map(|a| a.rules.iter().enumerate()) {
+            let at = format!("/spec/authorization/rules/{i}");
+            if r.cel.is_some() {
+                add(format!("{at}/cel"), "SecurityPolicy authorization.rules.cel");
+            }
+            if r.principal.as_ref().is_some_and(|p| p.client_ip_geo_locations.is_some()) {
+                add(format!("{at}/principal/clientIPGeoLocations"), "SecurityPolicy authorization.rules.principal.clientIPGeoLocations");
+            }
+        }
+        for (i, p) in self.jwt.iter().flat_map(|j| j.providers.iter().enumerate()) {
+            let Some(r) = &p.remote_jwks else { continue };
+            for (field, set) in [("backendRefs", r.backend_refs.is_some()), ("backendSettings", r.backend_settings.is_some())] {
+                if set {
+                    add(format!("/spec/jwt/providers/{i}/remoteJWKS/{field}"), &format!("SecurityPolicy jwt remoteJWKS.{field}"));
+                }
+            }
+        }
+        let Some(e) = &self.ext_auth else { return out };
+        for (field, set) in [("contextExtensions", e.context_extensions.is_some()), ("includeRouteMetadata", e.include_route_metadata == Some(true))] {
+            if set {
+                add(format!("/spec/extAuth/{field}"), &format!("SecurityPolicy extAuth.{field}"));
+            }
+        }
+        for (kind, svc) in [("grpc", &e.grpc), ("http", &e.http)] {
+            let Some(svc) = svc else { continue };
+            let at = format!("/spec/extAuth/{kind}");
+            let refs = svc.backend_ref.iter().map(|r| (format!("{at}/backendRef"), r)).chain(svc.backend_refs.iter().enumerate().map(|(i, r)| (format!("{at}/backendRefs/{i}"), r)));
+            for (rat, r) in refs {
+                if r.kind != "Service" {
+                    add(format!("{rat}/kind"), &format!("An extAuth backendRef of kind {}", r.kind));
+                }
+                if r.fallback.is_some() {
+                    add(format!("{rat}/fallback"), "SecurityPolicy extAuth backendRefs fallback");
+                }
+            }
+            for (field, set) in [("backendSettings", svc.backend_settings.is_some()), ("pathOverride", svc.path_override.is_some())] {
+                if set {
+                    add(format!("{at}/{field}"), &format!("SecurityPolicy extAuth.{kind}.{field}"));
+                }
+            }
+        }
+        out
     }
 }
 

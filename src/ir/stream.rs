@@ -83,9 +83,13 @@ pub(super) fn port_proxy(g: &ResolvedGateway, li: usize, udp: bool, clusters: &m
     }
     let client = g.listeners[li].client.clone().filter(|_| !udp);
     let s = holder(g, li)?;
-    // UDP listeners with an authorization are refused in resolve (`sp::check_streams`).
-    let authorization = if udp { None } else { authorization(g, li, &s.route.key) };
-    proxy(&s.route, udp, !udp, g.traffic.for_stream(li, &s.route.key, None), clusters).map(|p| StreamProxy { client, authorization, ..p })
+    let authorization = authorization(g, li, &s.route.key);
+    // Authorization over UDP is refused in resolve (`sp::check_streams`); allowed anyway
+    // (`--allow-unsupported`), the listener serves nobody rather than everybody.
+    if udp && authorization.is_some() {
+        return None;
+    }
+    proxy(&s.route, udp, !udp, g.traffic.for_stream(li, &s.route.key, None), clusters).map(|p| StreamProxy { client, authorization: authorization.filter(|_| !udp), ..p })
 }
 
 /// The chains of one TLS listener: one per route with the SNI names it holds there (a name

@@ -30,9 +30,9 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], index: &In
             let key = ObjectKey::of(Kind::SecurityPolicy, &item.obj.metadata);
             let st = rec.status.policies.entry(key.clone()).or_default();
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
-            // TCPRoute targets are refused by validation (not translated for TCP yet).
-            let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind != Kind::TCPRoute).collect();
-            let (effect, degraded) = match security::build(&item.obj.spec, &key, index) {
+            let targets: Vec<_> = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res);
+            let tcp = targets.iter().any(|t| t.kind == Kind::TCPRoute);
+            let (effect, degraded) = match refused(&item.obj.spec, tcp).map_or_else(|| security::build(&item.obj.spec, &key, index), Err) {
                 Ok((s, degraded)) => (Ok(Arc::new(s)), degraded),
                 Err(e) => (Err(e), None),
             };
@@ -76,6 +76,33 @@ fn check_streams(res: &Resources, gateways: &[ResolvedGateway], rec: &mut Record
             }
         }
     }
+}
+
+/// Why a policy closes its routes before translation: a part gatewayc does not implement
+/// (only with `--allow-unsupported`; validation refuses it otherwise: never applied without
+/// it), or, on a TCPRoute, anything but authorization by client address (Envoy Gateway's
+/// message).
+fn refused(spec: &crate::api::sp::SecurityPolicySpec, tcp_route: bool) -> Option<String> {
+    if let Some((_, what)) = spec.unsupported_parts().first() {
+        return Some(format!("{what} is not supported by gatewayc"));
+    }
+    if !tcp_route {
+        return None;
+    }
+    let http_only = spec.cors.is_some() || spec.csrf.is_some() || spec.jwt.is_some() || spec.oidc.is_some() || spec.api_key_auth.is_some() || spec.basic_auth.is_some() || spec.ext_auth.is_some();
+    if http_only {
+        return Some("invalid SecurityPolicy for TCP route: only authorization is supported for TCP (routes/listeners)".into());
+    }
+    for (i, r) in spec.authorization.iter().flat_map(|a| a.rules.iter().enumerate()) {
+        let p = r.principal.clone().unwrap_or_default();
+        if p.jwt.is_some() {
+            return Some(format!("invalid SecurityPolicy for TCP route: rule {i}: JWT not supported for TCP"));
+        }
+        if p.headers.is_some() {
+            return Some(format!("invalid SecurityPolicy for TCP route: rule {i}: headers not supported for TCP"));
+        }
+    }
+    None
 }
 
 /// The effect of a route policy merged over its parent's spec.

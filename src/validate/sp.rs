@@ -21,23 +21,8 @@ pub fn check(p: &SecurityPolicy, ctx: &mut Ctx) {
     if jwt_principal && s.jwt.is_none() {
         ctx.error(Code::SchemaRule, "if authorization.rules.principal.jwt is used, jwt must be defined", "/spec");
     }
-    // TCPRoutes take authorization by client address alone; gatewayc does not translate it
-    // for TCP yet.
-    let refs = t.target_ref.map(|r| ("/spec/targetRef".to_string(), r)).into_iter().chain(t.target_refs.iter().enumerate().map(|(i, r)| (format!("/spec/targetRefs/{i}"), r)));
-    for (at, r) in refs {
-        if r.kind == "TCPRoute" {
-            ctx.unsupported(format!("{at}/kind"), "A SecurityPolicy on a TCPRoute");
-        }
-    }
-    for (i, sel) in t.target_selectors.iter().enumerate() {
-        if sel.kind == "TCPRoute" {
-            ctx.unsupported(format!("/spec/targetSelectors/{i}/kind"), "A SecurityPolicy on a TCPRoute");
-        }
-    }
-    for (field, set) in s.unimplemented() {
-        if set {
-            ctx.unsupported(format!("/spec/{field}"), &format!("SecurityPolicy {field}"));
-        }
+    for (at, what) in s.unsupported_parts() {
+        ctx.unsupported(at, &what);
     }
     if let Some(k) = &s.api_key_auth {
         for (i, e) in k.extract_from.iter().enumerate() {
@@ -74,9 +59,6 @@ fn authorization(a: &Authorization, ctx: &mut Ctx) {
         if r.principal.is_none() && r.cel.is_none() {
             ctx.error(Code::SchemaRule, "at least one of principal or cel must be specified", at.clone());
         }
-        if r.cel.is_some() {
-            ctx.unsupported(format!("{at}/cel"), "SecurityPolicy authorization.rules.cel");
-        }
         if let Some(o) = &r.operation
             && o.methods.is_empty()
             && o.path.is_none()
@@ -92,9 +74,6 @@ fn authorization(a: &Authorization, ctx: &mut Ctx) {
             && j.scopes.is_empty()
         {
             ctx.error(Code::SchemaRule, "at least one of claims or scopes must be specified", format!("{at}/principal/jwt"));
-        }
-        if p.client_ip_geo_locations.is_some() {
-            ctx.unsupported(format!("{at}/principal/clientIPGeoLocations"), "SecurityPolicy authorization.rules.principal.clientIPGeoLocations");
         }
     }
 }
@@ -119,15 +98,8 @@ fn jwt(j: &Jwt, ctx: &mut Ctx) {
                 ctx.error(Code::SchemaRule, "Exactly one of inline or valueRef must be set with correct type.", format!("{at}/localJWKS"));
             }
         }
-        if let Some(r) = &p.remote_jwks {
-            if r.backend_ref.is_some() {
-                ctx.error(Code::SchemaRule, "BackendRefs must be used, backendRef is not supported.", format!("{at}/remoteJWKS"));
-            }
-            for (field, set) in [("backendRefs", r.backend_refs.is_some()), ("backendSettings", r.backend_settings.is_some())] {
-                if set {
-                    ctx.unsupported(format!("{at}/remoteJWKS/{field}"), &format!("SecurityPolicy jwt remoteJWKS.{field}"));
-                }
-            }
+        if p.remote_jwks.as_ref().is_some_and(|r| r.backend_ref.is_some()) {
+            ctx.error(Code::SchemaRule, "BackendRefs must be used, backendRef is not supported.", format!("{at}/remoteJWKS"));
         }
     }
 }
@@ -138,11 +110,6 @@ fn ext_auth(e: &ExtAuth, ctx: &mut Ctx) {
         (None, None) => ctx.error(Code::SchemaRule, "one of grpc or http must be specified", at),
         (Some(_), Some(_)) => ctx.error(Code::SchemaRule, "only one of grpc or http can be specified", at),
         _ => {}
-    }
-    for (field, set) in [("contextExtensions", e.context_extensions.is_some()), ("includeRouteMetadata", e.include_route_metadata == Some(true))] {
-        if set {
-            ctx.unsupported(format!("{at}/{field}"), &format!("SecurityPolicy extAuth.{field}"));
-        }
     }
     for (kind, svc) in [("grpc", &e.grpc), ("http", &e.http)] {
         let Some(svc) = svc else { continue };
@@ -160,17 +127,6 @@ fn ext_auth(e: &ExtAuth, ctx: &mut Ctx) {
         for (rat, r) in refs {
             if r.group.is_empty() && r.kind == "Service" && r.port.is_none() {
                 ctx.error(Code::SchemaRule, "Must have port for Service reference", rat.clone());
-            }
-            if r.kind != "Service" {
-                ctx.unsupported(format!("{rat}/kind"), &format!("An extAuth backendRef of kind {}", r.kind));
-            }
-            if r.fallback.is_some() {
-                ctx.unsupported(format!("{rat}/fallback"), "SecurityPolicy extAuth backendRefs fallback");
-            }
-        }
-        for (field, set) in [("backendSettings", svc.backend_settings.is_some()), ("pathOverride", svc.path_override.is_some())] {
-            if set {
-                ctx.unsupported(format!("{at}/{field}"), &format!("SecurityPolicy extAuth.{kind}.{field}"));
             }
         }
         if kind == "grpc" && (svc.path.is_some() || !svc.headers_to_backend.is_empty()) {
