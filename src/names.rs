@@ -74,6 +74,21 @@ pub fn ext_auth_cluster(policy: &crate::id::ObjectKey) -> String {
     format!("securitypolicy/{}/{}/extauth/0", policy.namespace, policy.name)
 }
 
+/// The oauth2 filter of a SecurityPolicy's OIDC login.
+pub fn oauth2_filter(policy: &crate::id::ObjectKey) -> String {
+    format!("envoy.filters.http.oauth2/securitypolicy/{}/{}", policy.namespace, policy.name)
+}
+
+/// A bootstrap secret of a SecurityPolicy's OIDC login (`what`: client-secret, hmac).
+pub fn oauth2_secret(policy: &crate::id::ObjectKey, what: &str) -> String {
+    format!("securitypolicy/{}/{}/oauth2/{what}", policy.namespace, policy.name)
+}
+
+/// The file of a bootstrap secret (see [`oauth2_secret`]) when secrets go to files.
+pub fn oauth2_secret_file(dir: &std::path::Path, secret: &str) -> std::path::PathBuf {
+    dir.join(secret)
+}
+
 /// The Secret that holds a bootstrap carrying credentials (API keys), instead of its ConfigMap.
 pub fn bootstrap_secret(infra: &str) -> String {
     format!("{infra}-bootstrap")

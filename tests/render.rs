@@ -400,4 +400,17 @@ fn render_keeps_security_credentials_out_of_configmaps() {
     let deploy = objs.iter().find(|o| o["kind"] == "Deployment").expect("deployment");
     let volumes = deploy["spec"]["template"]["spec"]["volumes"].as_array().expect("volumes");
     assert!(volumes.iter().any(|v| v["name"] == "config" && v["secret"]["secretName"] == secret["metadata"]["name"]), "{volumes:?}");
+
+    // An OIDC client secret (and the HMAC key) are files of the mounted Secret.
+    let oidc = security_policy("login", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "  oidc: {provider: {issuer: \"https://idp.example\", authorizationEndpoint: \"https://idp.example/a\", tokenEndpoint: \"https://idp.example/t\"}, clientID: c, clientSecret: {name: client}}\n");
+    let (code, out, err) = gatewayc(&["render", "-f", "-"], &format!("{input}{}{oidc}", opaque_secret("client", &[("client-secret", "0idc-s3cret")])));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("0idc-s3cret"), "the client secret appears only base64 in a Secret");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let cm = objs.iter().find(|o| o["kind"] == "ConfigMap").expect("configmap");
+    let bootstrap = cm["data"]["envoy.yaml"].as_str().expect("bootstrap");
+    assert!(bootstrap.contains("/etc/envoy/secrets/securitypolicy/default/login/oauth2/client-secret"), "{bootstrap}");
+    let secret = objs.iter().find(|o| o["kind"] == "Secret").expect("secret");
+    assert!(secret["data"]["securitypolicy.default.login.oauth2.client-secret"].is_string() && secret["data"]["securitypolicy.default.login.oauth2.hmac"].is_string(), "{secret}");
 }

@@ -211,7 +211,8 @@ fn refused_by_name_and_the_crd_rules() {
         ("  extAuth: {failOpen: true}\n", "one of grpc or http must be specified"),
         ("  extAuth: {http: {backendRefs: [{name: a}]}}\n", "Must have port for Service reference"),
         ("  extAuth: {grpc: {backendRefs: [{name: a, port: 80, kind: Backend, group: gateway.envoyproxy.io}]}}\n", "An extAuth backendRef of kind Backend is not supported yet"),
-        ("  oidc: {provider: {issuer: \"https://x\"}, clientID: c, clientSecret: {name: s}}\n", "SecurityPolicy oidc is not supported yet"),
+        ("  oidc: {provider: {issuer: \"https://x\"}, clientID: c, clientSecret: {name: s}, forwardIDToken: {header: x-id}}\n", "SecurityPolicy oidc.forwardIDToken is not supported yet"),
+        ("  oidc: {provider: {issuer: \"https://x\"}, clientSecret: {name: s}}\n", "only one of clientID or clientIDRef must be set"),
         ("  authorization: {rules: [{action: Allow, cel: \"true\"}]}\n", "authorization.rules.cel is not supported yet"),
         ("  authorization: {rules: [{action: Allow, principal: {clientIPGeoLocations: [{country: US}]}}]}\n", "clientIPGeoLocations is not supported yet"),
         ("  mergeType: StrategicMerge\n  cors: {allowOrigins: [\"*\"]}\n", "mergeType can only be used with xRoute targets"),
@@ -304,15 +305,15 @@ async fn allowed_unsupported_parts_close_the_routes() {
     input.push_str(&route("app", "/", "svc"));
     input.push_str(&route("open", "/open", "svc"));
     input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&security_policy("oidc", "2025-01-01T00:00:00Z", &on_route("app"), "  oidc: {provider: {issuer: \"https://idp.test\"}, clientID: c, clientSecret: {name: s}}\n"));
+    input.push_str(&security_policy("cel", "2025-01-01T00:00:00Z", &on_route("app"), "  authorization: {defaultAction: Allow, rules: [{action: Deny, cel: \"request.path == '/x'\"}]}\n"));
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
-    assert!(code == 1 && err.contains("SecurityPolicy oidc is not supported yet"), "{err}");
+    assert!(code == 1 && err.contains("SecurityPolicy authorization.rules.cel is not supported yet"), "{err}");
     let s = serve(&envoy, &input, &["--allow-unsupported"]).await;
-    assert!(s.stderr.contains("SecurityPolicy oidc is not supported yet"), "{}", s.stderr);
+    assert!(s.stderr.contains("SecurityPolicy authorization.rules.cel is not supported yet"), "{}", s.stderr);
     assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("closed").status, 500);
     assert_eq!(request(port, "GET", "app", "/open", &[]).await.expect("open").status, 200);
     let (_, out, _) = gatewayc(&["status", "-f", "-", "--allow-unsupported"], &input);
-    assert!(out.contains("SecurityPolicy oidc is not supported by gatewayc"), "{out}");
+    assert!(out.contains("SecurityPolicy authorization.rules.cel is not supported by gatewayc"), "{out}");
 }
 
 /// A policy on a TCPRoute: authorization by client address; anything else is Invalid (as

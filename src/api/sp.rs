@@ -42,9 +42,8 @@ pub struct SecurityPolicySpec {
     pub jwt: Option<Jwt>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ext_auth: Option<ExtAuth>,
-    // Not implemented yet: refused by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Other,
+    pub oidc: Option<Oidc>,
 }
 
 impl SecurityPolicySpec {
@@ -57,8 +56,12 @@ impl SecurityPolicySpec {
     pub fn unsupported_parts(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let mut add = |at: String, what: &str| out.push((at, what.to_string()));
-        if self.oidc.is_some() {
-            add("/spec/oidc".into(), "SecurityPolicy oidc");
+        if let Some(o) = &self.oidc {
+            for (field, set) in [("provider/backendRefs", o.provider.backend_refs.is_some()), ("provider/backendSettings", o.provider.backend_settings.is_some()), ("forwardIDToken", o.forward_id_token.is_some())] {
+                if set {
+                    add(format!("/spec/oidc/{field}"), &format!("SecurityPolicy oidc.{}", field.replace('/', ".")));
+                }
+            }
         }
         for (i, r) in self.authorization.iter().flat_map(|a| a.rules.iter().enumerate()) {
             let at = format!("/spec/authorization/rules/{i}");
@@ -510,4 +513,117 @@ fn service_kind() -> String {
 pub struct BodyToExtAuth {
     #[schemars(range(min = 1))]
     pub max_request_bytes: u32,
+}
+
+/// OpenID Connect: a browser without a session is sent to the provider to log in; Envoy
+/// exchanges the code for tokens and keeps them in cookies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Oidc {
+    pub provider: OidcProvider,
+    #[serde(rename = "clientID", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub client_id: Option<String>,
+    /// A Secret with `client-id`.
+    #[serde(rename = "clientIDRef", default, skip_serializing_if = "Option::is_none")]
+    pub client_id_ref: Option<SecretObjectReference>,
+    /// A Secret with `client-secret`.
+    pub client_secret: SecretObjectReference,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    #[serde(rename = "redirectURL", default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_access_token: Option<bool>,
+    /// Not implemented (`unsupported::field`).
+    #[serde(rename = "forwardIDToken", default, skip_serializing_if = "Option::is_none")]
+    pub forward_id_token: Other,
+    /// True when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<bool>,
+    #[serde(rename = "defaultTokenTTL", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"))]
+    pub default_token_ttl: Option<String>,
+    #[serde(rename = "defaultRefreshTokenTTL", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"))]
+    pub default_refresh_token_ttl: Option<String>,
+    #[serde(rename = "csrfTokenTTL", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"))]
+    pub csrf_token_ttl: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_names: Option<OidcCookieNames>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"))]
+    pub cookie_domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_config: Option<OidcCookieConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_token_encryption: Option<bool>,
+    /// A request with `Authorization: Bearer` passes to the JWT check instead of logging in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_through_auth_header: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_redirect: Option<OidcDenyRedirect>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OidcProvider {
+    #[schemars(length(min = 1))]
+    pub issuer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    /// The CRD refuses it (`backendRefs` instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_ref: Other,
+    /// Not implemented (`unsupported::field`): the token endpoint's host is reached directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_refs: Other,
+    /// Not implemented (`unsupported::field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_settings: Other,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OidcCookieNames {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OidcCookieConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Lax", "Strict", "None"]))]
+    pub same_site: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OidcDenyRedirect {
+    #[schemars(length(min = 1, max = 16))]
+    pub headers: Vec<OidcHeaderMatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OidcHeaderMatch {
+    #[schemars(length(min = 1))]
+    pub name: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Exact", "Prefix", "Suffix", "RegularExpression"]))]
+    pub type_: Option<String>,
+    #[schemars(length(min = 1, max = 1024))]
+    pub value: String,
 }

@@ -425,8 +425,8 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
     }
 }
 
-/// The clusters SecurityPolicies reach on their own: remote JWKS hosts and external
-/// authorization services, by name.
+/// The clusters SecurityPolicies reach on their own: external authorization services, remote
+/// JWKS hosts and OIDC token endpoints, by name.
 fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterIr> {
     use resolve::security::Jwks;
     let mut out: BTreeMap<String, ClusterIr> = BTreeMap::new();
@@ -445,9 +445,11 @@ fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterI
             ClusterIr { name: e.cluster.clone(), endpoints, protocol, shares, tls, policy: None, http1: None }
         });
     }
-    let remotes = policies().flat_map(|s| s.jwt.iter().flat_map(|j| &j.providers));
-    for p in remotes {
-        let Jwks::Remote(r) = &p.jwks else { continue };
+    let remotes = policies().flat_map(|s| s.jwt.iter().flat_map(|j| &j.providers)).filter_map(|p| match &p.jwks {
+        Jwks::Remote(r) => Some(&r.endpoint),
+        Jwks::Local(_) => None,
+    });
+    for r in remotes.chain(policies().filter_map(|s| s.oidc.as_ref().map(|o| &o.token_endpoint))) {
         out.entry(r.cluster.clone()).or_insert_with(|| {
             let at = vec![(r.host.clone(), r.port)];
             let endpoints = if r.host.parse::<std::net::IpAddr>().is_ok() { ClusterEndpoints::Static(at) } else { ClusterEndpoints::Dns(at) };

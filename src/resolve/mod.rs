@@ -24,6 +24,7 @@ pub mod http;
 pub mod httproute;
 pub mod l4route;
 pub mod listener;
+pub mod oidc;
 pub mod policy;
 pub mod status;
 pub mod tls;

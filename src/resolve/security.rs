@@ -17,6 +17,7 @@ pub struct Security {
     pub api_keys: Option<ApiKeys>,
     pub jwt: Option<Jwt>,
     pub ext_auth: Option<ExtAuth>,
+    pub oidc: Option<super::oidc::Oidc>,
     pub authorization: Option<Authorization>,
 }
 
@@ -75,16 +76,23 @@ pub enum Jwks {
     Remote(RemoteJwks),
 }
 
-/// Keys fetched from `uri` through the cluster `cluster` (its host and port, TLS for https).
+/// Keys fetched from an endpoint, cached.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteJwks {
+    pub endpoint: Upstream,
+    pub cache_ms: u64,
+    pub failed_refetch_ms: Option<u64>,
+}
+
+/// A URI Envoy calls itself (a key set, a token endpoint) through the cluster `cluster`: its
+/// host and port, TLS for https.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upstream {
     pub uri: String,
     pub cluster: String,
     pub host: String,
     pub port: u32,
     pub tls: bool,
-    pub cache_ms: u64,
-    pub failed_refetch_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +207,12 @@ pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &I
             Err(e) => errs.push(format!("JWT: {e}")),
         }
     }
+    if let Some(o) = &spec.oidc {
+        match super::oidc::build(o, spec.jwt.as_ref(), key, index) {
+            Ok(o) => out.oidc = Some(o),
+            Err(e) => errs.push(format!("OIDC: {e}")),
+        }
+    }
     if let Some(a) = &spec.authorization {
         match authorization(a, key) {
             Ok(a) => out.authorization = Some(a),
@@ -286,7 +300,7 @@ fn csrf(c: &s::Csrf) -> Csrf {
 
 /// The bytes under `key` of a Secret the policy names (its namespace unless the reference
 /// says, then only with a ReferenceGrant), or Envoy Gateway's message.
-fn secret_entries<'a>(r: &crate::api::meta::SecretObjectReference, ns: &str, index: &Index<'a>) -> Result<(&'a crate::api::Secret, String), String> {
+pub(super) fn secret_entries<'a>(r: &crate::api::meta::SecretObjectReference, ns: &str, index: &Index<'a>) -> Result<(&'a crate::api::Secret, String), String> {
     let sns = r.namespace.as_deref().unwrap_or(ns);
     if !(r.group.is_empty() && r.kind == "Secret") {
         return Err(format!("unsupported kind {} of group `{}`: only a Secret can be referenced", r.kind, r.group));
@@ -296,6 +310,11 @@ fn secret_entries<'a>(r: &crate::api::meta::SecretObjectReference, ns: &str, ind
     }
     let secret = index.secret(sns, &r.name).ok_or_else(|| format!("secret {sns}/{} does not exist", r.name))?;
     Ok((secret, format!("{sns}/{}", r.name)))
+}
+
+/// A Secret's value under `key` as text, when it is there and is text.
+pub(super) fn secret_text(secret: &crate::api::Secret, key: &str) -> Option<String> {
+    secret_value(secret, key).and_then(Result::ok).and_then(|b| String::from_utf8(b).ok())
 }
 
 /// A Secret's value under `key` (stringData wins over data, as the API server merges them).
@@ -470,17 +489,16 @@ fn local_jwks(l: &s::LocalJwks, provider: &str, ns: &str, index: &Index) -> Resu
 }
 
 fn remote_jwks(r: &s::RemoteJwks) -> Result<RemoteJwks, String> {
-    let (tls, host, port) = parse_uri(&r.uri).ok_or_else(|| format!("invalid remote JWKS URI: {}", r.uri))?;
+    let endpoint = remote_endpoint(&r.uri).ok_or_else(|| format!("invalid remote JWKS URI: {}", r.uri))?;
     let ms = |d: &Option<String>| d.as_deref().and_then(crate::api::httproute::duration_ms);
-    Ok(RemoteJwks {
-        uri: r.uri.clone(),
-        cluster: crate::names::jwks_cluster(&host, port),
-        host,
-        port,
-        tls,
-        cache_ms: ms(&r.cache_duration).unwrap_or(300_000),
-        failed_refetch_ms: ms(&r.failed_refetch_duration),
-    })
+    Ok(RemoteJwks { endpoint, cache_ms: ms(&r.cache_duration).unwrap_or(300_000), failed_refetch_ms: ms(&r.failed_refetch_duration) })
+}
+
+/// An http(s) URI as an [`Upstream`] (its cluster named after host and port); None when it
+/// is not one.
+pub(super) fn remote_endpoint(uri: &str) -> Option<Upstream> {
+    let (tls, host, port) = parse_uri(uri)?;
+    Some(Upstream { uri: uri.to_string(), cluster: crate::names::jwks_cluster(&host, port), host, port, tls })
 }
 
 /// An http or https URI as (TLS, host, port); None when it is not one.

@@ -40,6 +40,14 @@ pub fn check(p: &SecurityPolicy, ctx: &mut Ctx) {
     if let Some(e) = &s.ext_auth {
         ext_auth(e, ctx);
     }
+    if let Some(o) = &s.oidc {
+        if o.client_id.is_some() == o.client_id_ref.is_some() {
+            ctx.error(Code::SchemaRule, "only one of clientID or clientIDRef must be set", "/spec/oidc");
+        }
+        if o.provider.backend_ref.is_some() {
+            ctx.error(Code::SchemaRule, "BackendRefs must be used, backendRef is not supported.", "/spec/oidc/provider");
+        }
+    }
     if let Some(a) = &s.authorization {
         authorization(a, ctx);
     }

@@ -117,7 +117,7 @@ fn provider(p: &s::JwtProvider) -> Provider {
         s::Jwks::Remote(r) => (
             None,
             Some(RemoteJwks {
-                http_uri: HttpUri { uri: r.uri.clone(), cluster: r.cluster.clone(), timeout: "10s" },
+                http_uri: HttpUri { uri: r.endpoint.uri.clone(), cluster: r.endpoint.cluster.clone(), timeout: "10s" },
                 cache_duration: super::policy::duration(r.cache_ms),
                 async_fetch: AsyncFetch { failed_refetch_duration: r.failed_refetch_ms.map(super::policy::duration) },
                 retry_policy: Empty {},

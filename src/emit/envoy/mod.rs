@@ -10,6 +10,7 @@ mod header_mutation;
 mod http_filters;
 mod jwt;
 mod listener;
+mod oauth2;
 mod policy;
 mod rbac;
 mod route;
@@ -125,6 +126,9 @@ pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::Pat
         out.insert(crt, c.chain_pem.clone());
         out.insert(key, c.key_pem.clone());
     }
+    for (name, value) in oauth2::values(g) {
+        out.insert(crate::names::oauth2_secret_file(dir, name), value.to_string());
+    }
     // SecurityPolicies' htpasswd Secrets.
     for sec in g.ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.security.as_deref()) {
         if let Some(b) = &sec.basic_auth {
@@ -160,6 +164,7 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
                 .chain(rate_limit_cluster(g, opts))
                 .chain(g.invalid_backend.then(invalid_backend_cluster))
                 .collect(),
+            secrets: oauth2::secrets(g, opts.secrets_dir.as_deref()),
         },
         layered_runtime: LayeredRuntime {
             layers: vec![RuntimeLayer {
@@ -430,6 +435,9 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
     for b in &sec.basic_auth {
         let name = security::basic_auth_filter_name(b.forward_username_header.as_deref());
         out.push(HttpFilter { name: name.into(), typed_config: FilterConfig::BasicAuth(security::basic_auth_filter(b, secrets)), disabled: true });
+    }
+    for o in oauth2::filters(vhosts) {
+        out.push(HttpFilter { name: o.filter.clone().into(), typed_config: FilterConfig::OAuth2(Box::new(oauth2::filter(o))), disabled: true });
     }
     if let Some(j) = jwt::filter(vhosts) {
         out.push(HttpFilter { name: jwt::JWT_FILTER.into(), typed_config: FilterConfig::Jwt(Box::new(j)), disabled: false });

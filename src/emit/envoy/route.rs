@@ -256,7 +256,7 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
 /// A SecurityPolicy's checks on one route (CORS is the route's `cors`); `name` is the IR
 /// route's, which names its JWT requirement.
 fn security_config(out: &mut Route, name: &str, sec: &crate::resolve::security::Security, secrets: Option<&std::path::Path>) {
-    if sec.csrf.is_none() && sec.api_keys.is_none() && sec.basic_auth.is_none() && sec.jwt.is_none() && sec.ext_auth.is_none() && sec.authorization.is_none() {
+    if sec.csrf.is_none() && sec.api_keys.is_none() && sec.basic_auth.is_none() && sec.jwt.is_none() && sec.ext_auth.is_none() && sec.oidc.is_none() && sec.authorization.is_none() {
         return;
     }
     let cfg = out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default);
@@ -266,6 +266,9 @@ fn security_config(out: &mut Route, name: &str, sec: &crate::resolve::security::
     cfg.jwt_authn = sec.jwt.as_ref().map(|_| super::jwt::per_route(name));
     if let Some(e) = &sec.ext_auth {
         cfg.ext_authz.insert(e.filter.clone(), super::ext_auth::enable());
+    }
+    if let Some(o) = &sec.oidc {
+        cfg.oauth2.insert(o.filter.clone(), super::oauth2::enable());
     }
     if let Some(b) = &sec.basic_auth {
         cfg.basic_auth.insert(super::security::basic_auth_filter_name(b.forward_username_header.as_deref()), super::security::basic_auth_route(b, secrets));

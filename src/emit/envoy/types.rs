@@ -67,6 +67,9 @@ pub struct Admin {
 pub struct StaticResources {
     pub listeners: Vec<Listener>,
     pub clusters: Vec<Cluster>,
+    /// Generic secrets filters read by name (a SecurityPolicy's OIDC client secret and HMAC key).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<super::oauth2::StaticSecret>,
 }
 
 #[derive(Serialize)]
@@ -404,6 +407,7 @@ pub enum FilterConfig {
     ApiKeyAuth(super::security::ApiKeyAuth),
     Jwt(Box<super::jwt::JwtAuthentication>),
     ExtAuthz(Box<super::ext_auth::ExtAuthz>),
+    OAuth2(Box<super::oauth2::OAuth2>),
     Router(Router),
 }
 
