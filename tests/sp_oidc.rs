@@ -69,9 +69,9 @@ async fn oidc_login_through_the_provider_then_the_session() {
     let mut input = http_gateway(port);
     input.push_str(&route("app", "/", "svc"));
     input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&opaque_secret("client", &[("client-secret", "s3cr3t")]));
+    input.push_str(&opaque_secret("client", &[("client-secret", "s3cr3t"), ("client-id", "my-client")]));
     let body = format!(
-        "  oidc:\n    provider:\n      issuer: https://idp.test\n      authorizationEndpoint: https://idp.test/authorize\n      tokenEndpoint: http://localhost:{token_port}/token\n    clientID: my-client\n    clientSecret: {{name: client}}\n    scopes: [email]\n    forwardAccessToken: true\n    denyRedirect: {{headers: [{{name: x-requested-with, value: XMLHttpRequest}}]}}\n"
+        "  oidc:\n    provider:\n      issuer: https://idp.test\n      authorizationEndpoint: https://idp.test/authorize\n      tokenEndpoint: http://localhost:{token_port}/token\n      endSessionEndpoint: https://idp.test/end\n    clientIDRef: {{name: client}}\n    clientSecret: {{name: client}}\n    scopes: [email]\n    resources: [\"https://api.test\"]\n    forwardAccessToken: true\n    logoutPath: /signout\n    defaultTokenTTL: 30m\n    defaultRefreshTokenTTL: 24h\n    csrfTokenTTL: 5m\n    cookieConfig: {{sameSite: Strict}}\n    cookieNames: {{accessToken: my-access}}\n    denyRedirect: {{headers: [{{name: x-requested-with, value: XMLHttpRequest}}]}}\n"
     );
     input.push_str(&security_policy("login", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}", &body));
     let served = serve(&envoy, &input, &[]).await;
@@ -80,7 +80,7 @@ async fn oidc_login_through_the_provider_then_the_session() {
     let (status, location, nonce, _) = get(port, "/page?x=1", &[], &[]).await;
     assert_eq!(status, 302, "{location}");
     assert!(location.starts_with("https://idp.test/authorize?"), "{location}");
-    for part in ["client_id=my-client", "scope=openid%20email", "redirect_uri=http%3A%2F%2Fapp%2Foauth2%2Fcallback", "response_type=code"] {
+    for part in ["client_id=my-client", "scope=openid%20email", "redirect_uri=http%3A%2F%2Fapp%2Foauth2%2Fcallback", "response_type=code", "resource=https%3A%2F%2Fapi.test"] {
         assert!(location.contains(part), "{part}: {location}");
     }
     let state = location.split("state=").nth(1).and_then(|s| s.split('&').next()).expect("state").to_string();
@@ -99,6 +99,11 @@ async fn oidc_login_through_the_provider_then_the_session() {
     assert_eq!(status, 200, "{body}");
     let echoed: serde_json::Value = serde_json::from_str(&body).expect("echo");
     assert_eq!(echoed["headers"]["authorization"], "Bearer at-123");
+    assert!(session.iter().any(|c| c.starts_with("my-access=")), "the access token's cookie is named as asked: {session:?}");
+    // Logging out ends the session at the provider.
+    let (status, location, _, _) = get(port, "/signout", &session, &[]).await;
+    assert_eq!(status, 302);
+    assert!(location.starts_with("https://idp.test/end"), "{location}");
     // A session whose signature is forged is not one (without a refresh token to renew it).
     let forged: Vec<String> = session.iter().filter(|c| !c.starts_with("RefreshToken")).map(|c| if c.starts_with("OauthHMAC") { format!("{}=Zm9yZ2Vk", c.split('=').next().unwrap_or_default()) } else { c.clone() }).collect();
     assert_eq!(get(port, "/page", &forged, &[]).await.0, 302);
