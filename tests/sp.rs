@@ -117,7 +117,7 @@ async fn api_keys_from_a_header_or_a_query_parameter() {
             "keys",
             "2025-01-01T00:00:00Z",
             &on_route("app"),
-            "  apiKeyAuth:\n    credentialRefs: [{name: keys}]\n    extractFrom: [{headers: [x-api-key]}, {params: [api_key]}]\n    forwardClientIDHeader: x-client\n    sanitize: true\n",
+            "  apiKeyAuth:\n    credentialRefs: [{name: keys}]\n    extractFrom: [{headers: [x-api-key]}, {params: [api_key]}, {cookies: [apikey]}]\n    forwardClientIDHeader: x-client\n    sanitize: true\n",
         ),
     ])
     .await;
@@ -132,6 +132,8 @@ async fn api_keys_from_a_header_or_a_query_parameter() {
     assert_eq!(q.status, 200, "{q:?}");
     assert_eq!(q.echo()["headers"]["x-client"], "client-2");
     assert!(!q.echo()["path"].as_str().unwrap_or_default().contains("k3y-two"), "{q:?}");
+    let c = request(port, "GET", "app", "/", &[("cookie", "theme=dark; apikey=k3y-one")]).await.expect("cookie");
+    assert_eq!((c.status, c.echo()["headers"]["x-client"].as_str()), (200, Some("client-1")), "{c:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
