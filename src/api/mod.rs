@@ -18,6 +18,7 @@ pub mod meta;
 pub mod policy;
 pub mod refgrant;
 pub mod sp;
+pub mod sp_auth;
 
 use crate::diag::Code;
 use crate::source::Locator;

@@ -419,29 +419,9 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
     }
     // CORS acts only on routes that carry a CORS policy; session persistence likewise.
     out.push(empty("envoy.filters.http.cors", CORS));
-    // A SecurityPolicy's checks: CSRF, API keys, basic auth here; RBAC after the filters that
+    // A SecurityPolicy's checks of who the client is; RBAC comes after the filters that
     // identify the client, before the rate limits (Envoy Gateway's order).
-    let sec = security::uses(vhosts);
-    if sec.csrf {
-        out.push(HttpFilter { name: security::CSRF_FILTER.into(), typed_config: FilterConfig::Csrf(security::csrf_filter()), disabled: false });
-    }
-    // External authorization before the other checks (Envoy Gateway's order).
-    for e in ext_auth::filters(vhosts) {
-        out.push(HttpFilter { name: e.filter.clone().into(), typed_config: FilterConfig::ExtAuthz(Box::new(ext_auth::filter(e))), disabled: true });
-    }
-    if let Some(k) = sec.api_keys {
-        out.push(HttpFilter { name: security::API_KEY_FILTER.into(), typed_config: FilterConfig::ApiKeyAuth(security::api_key_filter(k)), disabled: true });
-    }
-    for b in &sec.basic_auth {
-        let name = security::basic_auth_filter_name(b.forward_username_header.as_deref());
-        out.push(HttpFilter { name: name.into(), typed_config: FilterConfig::BasicAuth(security::basic_auth_filter(b, secrets)), disabled: true });
-    }
-    for o in oauth2::filters(vhosts) {
-        out.push(HttpFilter { name: o.filter.clone().into(), typed_config: FilterConfig::OAuth2(Box::new(oauth2::filter(o))), disabled: true });
-    }
-    if let Some(j) = jwt::filter(vhosts) {
-        out.push(HttpFilter { name: jwt::JWT_FILTER.into(), typed_config: FilterConfig::Jwt(Box::new(j)), disabled: false });
-    }
+    out.extend(security::filters(vhosts, secrets));
     out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
     // The buffer filter, off, with the limit of the first route that buffers, as Envoy Gateway
     // writes it; each such route turns it on with its own limit.
@@ -452,7 +432,7 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
     if let Some(limit) = first_buffer {
         out.push(HttpFilter { name: "envoy.filters.http.buffer".into(), typed_config: FilterConfig::Buffer(http_filters::buffer(limit)), disabled: true });
     }
-    if sec.rbac {
+    if security::uses(vhosts).rbac {
         out.push(empty(rbac::RBAC_FILTER, rbac::RBAC));
     }
     if uses(&|t| t.rate_limit.is_some()) {

@@ -180,3 +180,31 @@ pub fn uses(vhosts: &[ir::VirtualHostIr]) -> Uses<'_> {
     }
     u
 }
+
+/// The chain's filters for who the client is, in Envoy Gateway's order: CSRF, external
+/// authorization (one per policy), API keys, basic auth (one per forwarded-username header),
+/// OIDC (one per policy), JWT; each off or doing nothing unless a route turns it on.
+pub fn filters(vhosts: &[ir::VirtualHostIr], secrets: Option<&std::path::Path>) -> Vec<HttpFilter> {
+    let sec = uses(vhosts);
+    let mut out = Vec::new();
+    if sec.csrf {
+        out.push(HttpFilter { name: CSRF_FILTER.into(), typed_config: FilterConfig::Csrf(csrf_filter()), disabled: false });
+    }
+    for e in super::ext_auth::filters(vhosts) {
+        out.push(HttpFilter { name: e.filter.clone().into(), typed_config: FilterConfig::ExtAuthz(Box::new(super::ext_auth::filter(e))), disabled: true });
+    }
+    if let Some(k) = sec.api_keys {
+        out.push(HttpFilter { name: API_KEY_FILTER.into(), typed_config: FilterConfig::ApiKeyAuth(api_key_filter(k)), disabled: true });
+    }
+    for b in &sec.basic_auth {
+        let name = basic_auth_filter_name(b.forward_username_header.as_deref());
+        out.push(HttpFilter { name: name.into(), typed_config: FilterConfig::BasicAuth(basic_auth_filter(b, secrets)), disabled: true });
+    }
+    for o in super::oauth2::filters(vhosts) {
+        out.push(HttpFilter { name: o.filter.clone().into(), typed_config: FilterConfig::OAuth2(Box::new(super::oauth2::filter(o))), disabled: true });
+    }
+    if let Some(j) = super::jwt::filter(vhosts) {
+        out.push(HttpFilter { name: super::jwt::JWT_FILTER.into(), typed_config: FilterConfig::Jwt(Box::new(j)), disabled: false });
+    }
+    out
+}
