@@ -405,7 +405,10 @@ async fn ext_auth_over_http_allows_denies_and_adds_headers() {
     let Some(envoy) = envoy() else { return };
     let port = free_port();
     let (authz, asked) = http_authorizer().await;
-    let closed = free_port();
+    // A port held but not listening: connections to it are refused for the whole test.
+    let held = tokio::net::TcpSocket::new_v4().expect("socket");
+    held.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let closed = held.local_addr().expect("addr").port();
     let body = "  extAuth:\n    headersToExtAuth: [x-allow, x-user]\n    bodyToExtAuth: {maxRequestBytes: 64}\n    http:\n      backendRefs: [{name: authz, port: 8080}]\n      path: /check\n      headersToBackend: [x-auth-user]\n";
     let down = |open: bool| format!("  extAuth:\n    failOpen: {open}\n    http: {{backendRefs: [{{name: down, port: 8080}}]}}\n");
     let mut extra = vec![service("default", "authz", &[authz.port()]), service("default", "down", &[closed]), security_policy("authz", "2025-01-01T00:00:00Z", &on_route("app"), body)];
