@@ -17,6 +17,7 @@ pub mod l4route;
 pub mod meta;
 pub mod policy;
 pub mod refgrant;
+pub mod routefilter;
 pub mod sp;
 pub mod sp_auth;
 
@@ -182,6 +183,7 @@ kinds! {
     BackendTrafficPolicy => backend_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     ClientTrafficPolicy => client_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     SecurityPolicy => security_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
+    HTTPRouteFilter => http_route_filters, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
 }
 
 impl Object {
@@ -214,6 +216,7 @@ impl Object {
             Object::BackendTrafficPolicy(o) => Kept::BackendTrafficPolicy(o),
             Object::ClientTrafficPolicy(o) => Kept::ClientTrafficPolicy(o),
             Object::SecurityPolicy(o) => Kept::SecurityPolicy(o),
+            Object::HTTPRouteFilter(o) => Kept::HTTPRouteFilter(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
             Object::EndpointSlice(e) => Kept::EndpointSlice(core::EndpointSliceInfo::from_slice(*e, strings)),
             Object::Namespace(mut n) => {
@@ -248,7 +251,6 @@ const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
     (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
-    (ENVOY_GATEWAY_GROUP, "HTTPRouteFilter", &["v1alpha1"]),
 ];
 
 /// What a document is, judged from its apiVersion and kind.
@@ -400,6 +402,12 @@ resource!(
     /// listeners, routes or rules it targets.
     SecurityPolicy, "SecurityPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
         pub spec: sp::SecurityPolicySpec,
+    }
+);
+resource!(
+    /// HTTPRouteFilter (Envoy Gateway): a route filter named by ExtensionRef filters.
+    HTTPRouteFilter, "HTTPRouteFilter", ["gateway.envoyproxy.io/v1alpha1"] {
+        pub spec: routefilter::HTTPRouteFilterSpec,
     }
 );
 resource!(

@@ -153,6 +153,10 @@ codes! {
     /// A backendRef that does not resolve, with the reason (`BackendNotFound`,
     /// `RefNotPermitted`, `InvalidKind`, `UnsupportedValue`); its share of traffic answers 500.
     ReferenceBackend = "reference::backend", Rejected;
+    /// An ExtensionRef filter naming an HTTPRouteFilter that is not there, or one that cannot
+    /// be applied (its body's ConfigMap missing, two URL rewrites on one rule); the rule
+    /// answers 500.
+    ReferenceFilter = "reference::filter", Rejected;
     /// An HTTPS listener's certificateRef that does not resolve, with the reason
     /// (`InvalidCertificateRef`: missing Secret, wrong type, unparsable PEM, key not matching
     /// the certificate; `RefNotPermitted`); the listener keeps its valid certificates, or is not

@@ -188,6 +188,7 @@ pub enum PathRewrite {
     Full(String),
     /// Replace the matched prefix by this (never ending in `/` unless it is `/`).
     Prefix { matched: String, replacement: String },
+    Regex { pattern: String, substitution: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -214,7 +215,8 @@ pub struct Redirect {
 pub enum Action {
     Forward {
         clusters: Vec<WeightedCluster>,
-        host_rewrite: Option<String>,
+        host_rewrite: Option<resolve::http::HostRewrite>,
+        append_x_forwarded_host: bool,
         path_rewrite: Option<PathRewrite>,
         /// Whole request, in milliseconds (0: none); None: Envoy's default.
         timeout_ms: Option<u64>,
@@ -229,7 +231,7 @@ pub enum Action {
         traffic: Option<resolve::traffic::RouteTraffic>,
     },
     Redirect(Redirect),
-    DirectResponse { status: u16 },
+    DirectResponse { status: u16, body: Option<String> },
 }
 
 /// Where a route came from, for explanations and diagnostics. The file position is found on
@@ -503,7 +505,7 @@ fn port_ir(g: &resolve::ResolvedGateway, port: u32, groups: &PortGroups, cluster
         let mut routes = build_routes(cands);
         if owner.is_some_and(|o| g.listeners[o].client_failed) {
             for r in &mut routes {
-                std::sync::Arc::make_mut(r).action = Action::DirectResponse { status: 500 };
+                std::sync::Arc::make_mut(r).action = Action::DirectResponse { status: 500, body: None };
             }
         }
         (owner, VirtualHostIr { name: names::virtual_host(port, host), routes, hostname: host.clone() })

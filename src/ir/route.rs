@@ -14,6 +14,7 @@ pub struct Candidate {
 fn path_rewrite(pm: &rh::PathModifier, matched: &PathMatch) -> Option<PathRewrite> {
     match pm {
         rh::PathModifier::Full(p) => Some(PathRewrite::Full(p.clone())),
+        rh::PathModifier::Regex { pattern, substitution } => Some(PathRewrite::Regex { pattern: pattern.clone(), substitution: substitution.clone() }),
         rh::PathModifier::Prefix(r) => {
             let PathMatch::Prefix(prefix) = matched else { return None };
             Some(PathRewrite::Prefix { matched: prefix.clone(), replacement: r.clone() })
@@ -101,14 +102,14 @@ pub struct At<'a> {
 fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Action {
     let traffic = match at.traffic.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()) {
         // A policy Envoy Gateway cannot translate: every route it covers answers 500.
-        Some(Effect::Invalid) => return Action::DirectResponse { status: 500 },
+        Some(Effect::Invalid) => return Action::DirectResponse { status: 500, body: None },
         Some(Effect::Apply(t)) => Some(t),
         None => None,
     };
     let (listener_port, https) = (at.port, at.https);
     let policy = traffic.and_then(|t| t.cluster.clone());
     match &rule.action {
-        RuleAction::Respond(status) => Action::DirectResponse { status: *status },
+        RuleAction::Respond(status, body) => Action::DirectResponse { status: *status, body: body.clone() },
         RuleAction::Redirect(r) => Action::Redirect(redirect(r, matched, listener_port, https)),
         RuleAction::Forward(f) => {
             let mut wc: Vec<WeightedCluster> = f
@@ -133,6 +134,7 @@ fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTre
             Action::Forward {
                 clusters: wc,
                 host_rewrite: f.host_rewrite.clone(),
+                append_x_forwarded_host: f.append_x_forwarded_host,
                 path_rewrite: f.path_rewrite.as_ref().and_then(|p| path_rewrite(p, matched)),
                 timeout_ms: f.timeout_ms,
                 backend_timeout_ms: f.backend_timeout_ms,
@@ -166,7 +168,7 @@ pub fn candidates(route: &HttpRoute, order: usize, at: &At, out: &mut Vec<Candid
             );
             // A SecurityPolicy Envoy Gateway cannot translate closes its routes: 500.
             let (security, action) = match at.security.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()) {
-                Some(Effect::Invalid) => (None, Action::DirectResponse { status: 500 }),
+                Some(Effect::Invalid) => (None, Action::DirectResponse { status: 500, body: None }),
                 Some(Effect::Apply(s)) => (Some(s.clone()), action(rule, &m.path, at, clusters)),
                 None => (None, action(rule, &m.path, at, clusters)),
             };

@@ -60,6 +60,7 @@ pub struct Index<'a> {
     namespaces: HashMap<&'a str, &'a Namespace>,
     secrets: HashMap<(&'a str, &'a str), &'a crate::api::Secret>,
     config_maps: HashMap<(&'a str, &'a str), &'a crate::api::ConfigMap>,
+    route_filters: HashMap<(&'a str, &'a str), &'a crate::api::HTTPRouteFilter>,
     /// BackendTLSPolicies in effect, set once they are resolved (they need this index).
     tls_policies: std::cell::OnceCell<super::backendtls::Policies>,
     cluster_domain: String,
@@ -90,6 +91,7 @@ impl<'a> Index<'a> {
             namespaces: res.namespaces.iter().map(|n| (n.obj.metadata.name.as_str(), &*n.obj)).collect(),
             secrets: res.secrets.iter().map(|s| ((s.obj.metadata.ns(), s.obj.metadata.name.as_str()), &*s.obj)).collect(),
             config_maps: res.config_maps.iter().map(|c| ((c.obj.metadata.ns(), c.obj.metadata.name.as_str()), &*c.obj)).collect(),
+            route_filters: res.http_route_filters.iter().map(|f| ((f.obj.metadata.ns(), f.obj.metadata.name.as_str()), &*f.obj)).collect(),
             tls_policies: Default::default(),
             cluster_domain: opts.cluster_domain.clone(),
             targets: Default::default(),
@@ -110,6 +112,10 @@ impl<'a> Index<'a> {
 
     pub fn config_map(&self, ns: &str, name: &str) -> Option<&'a crate::api::ConfigMap> {
         self.config_maps.get(&(ns, name)).copied()
+    }
+
+    pub fn route_filter(&self, ns: &str, name: &str) -> Option<&'a crate::api::HTTPRouteFilter> {
+        self.route_filters.get(&(ns, name)).copied()
     }
 
     /// BackendTLSPolicies targeting a Service, in effect or not.

@@ -87,12 +87,13 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
         let action = if unresolvable_filter || backends.is_empty() {
             // No backend (none given, all invalid, or all weight 0) or a filter that cannot
             // be applied: the spec asks for a 500 (gRPC clients see it as a status).
-            RuleAction::Respond(500)
+            RuleAction::Respond(500, None)
         } else {
             RuleAction::Forward(Forward {
                 backends,
                 invalid_weight,
                 host_rewrite: None,
+                append_x_forwarded_host: false,
                 path_rewrite: None,
                 timeout_ms: None,
                 backend_timeout_ms: None,

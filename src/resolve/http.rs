@@ -57,6 +57,20 @@ impl HeaderOps {
 pub enum PathModifier {
     Full(String),
     Prefix(String),
+    /// Every match of an RE2 pattern replaced (an HTTPRouteFilter's ReplaceRegexMatch).
+    Regex { pattern: String, substitution: String },
+}
+
+/// What the Host becomes towards the backend.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostRewrite {
+    Literal(String),
+    /// The value of a request header.
+    Header(String),
+    /// The backend's own host name (a DNS backend's).
+    Backend,
+    /// The path with an RE2 pattern replaced.
+    PathRegex { pattern: String, substitution: String },
 }
 
 /// RequestRedirect as written; the port rules that depend on the listener apply in the IR.
@@ -113,7 +127,9 @@ pub struct Forward {
     pub backends: Vec<WeightedBackend>,
     /// Total weight of the backendRefs that did not resolve (their share answers 500).
     pub invalid_weight: u32,
-    pub host_rewrite: Option<String>,
+    pub host_rewrite: Option<HostRewrite>,
+    /// The original Host goes to the backend in X-Forwarded-Host.
+    pub append_x_forwarded_host: bool,
     pub path_rewrite: Option<PathModifier>,
     /// Whole request, in milliseconds (0: none); None: Envoy's default.
     pub timeout_ms: Option<u64>,
@@ -132,8 +148,8 @@ pub enum RuleAction {
     Forward(Forward),
     Redirect(RedirectSpec),
     /// A fixed answer: 500 for a rule without a usable backend or with a filter that cannot
-    /// be applied, as the spec asks.
-    Respond(u16),
+    /// be applied, as the spec asks; an HTTPRouteFilter's directResponse, with its body.
+    Respond(u16, Option<String>),
 }
 
 /// One rule, interpreted.

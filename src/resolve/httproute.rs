@@ -51,6 +51,7 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
         let mut cors = None;
         let mut unresolvable_filter = false;
         let mut mirrors = Vec::new();
+        let mut ext = super::routefilter::Applied::default();
         for (fi, f) in rule.filters.iter().enumerate() {
             let fp = format!("{p}/filters/{fi}");
             match f.type_ {
@@ -85,11 +86,12 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
                     }
                 }
                 HTTPRouteFilterType::ExtensionRef => {
-                    unresolvable_filter = true;
-                    extension_ref(site, fp, rec);
+                    unresolvable_filter |= !route_filter(site, f.extension_ref.as_ref(), rule_rewrites(rule), fp, index, &mut ext, rec);
                 }
             }
         }
+        response_headers.set.append(&mut ext.response_headers.set);
+        response_headers.add.append(&mut ext.response_headers.add);
         let mut backends = Vec::new();
         let mut invalid_weight = 0u32;
         for (bi, b) in rule.backend_refs.iter().enumerate() {
@@ -116,7 +118,9 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
             weighted_backend(site, backend_ref!(b), b.weight, (rq, rs), bp, index, rec, (&mut backends, &mut invalid_weight));
         }
         let action = if unresolvable_filter {
-            RuleAction::Respond(500)
+            RuleAction::Respond(500, None)
+        } else if let Some((status, body)) = ext.respond.take() {
+            RuleAction::Respond(status, body)
         } else if let Some(r) = redirect {
             RuleAction::Redirect(RedirectSpec {
                 scheme: r.scheme.map(|s| match s {
@@ -130,15 +134,16 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
             })
         } else if backends.is_empty() {
             // No backend (none given, all invalid, or all weight 0): the spec asks for a 500.
-            RuleAction::Respond(500)
+            RuleAction::Respond(500, None)
         } else {
             let timeouts = rule.timeouts.as_ref();
             let (ns, name) = (key.namespace.as_str(), key.name.as_str());
             RuleAction::Forward(Forward {
                 backends,
                 invalid_weight,
-                host_rewrite: rewrite.and_then(|r| r.hostname.clone()),
-                path_rewrite: rewrite.and_then(|r| r.path.as_ref()).map(path_modifier),
+                host_rewrite: rewrite.and_then(|r| r.hostname.clone()).map(HostRewrite::Literal).or(ext.host.take()),
+                append_x_forwarded_host: ext.append_x_forwarded_host,
+                path_rewrite: rewrite.and_then(|r| r.path.as_ref()).map(path_modifier).or(ext.path.take()),
                 timeout_ms: timeouts.and_then(|t| t.request.as_deref()).and_then(h::duration_ms),
                 backend_timeout_ms: timeouts.and_then(|t| t.backend_request.as_deref()).and_then(h::duration_ms),
                 mirrors,
@@ -182,6 +187,29 @@ pub(super) fn mirror(site: Site, m: &h::RequestMirror, fp: &str, index: &Index, 
                     .sets(Target::Route(site.object.clone()), "ResolvedRefs", false, u.reason),
             );
             None
+        }
+    }
+}
+
+/// The rule's own URLRewrite filter rewrites (path, host).
+fn rule_rewrites(rule: &h::HTTPRouteRule) -> (bool, bool) {
+    let r = rule.filters.iter().filter_map(|f| f.url_rewrite.as_ref());
+    r.fold((false, false), |(p, host), r| (p || r.path.is_some(), host || r.hostname.is_some()))
+}
+
+/// An ExtensionRef filter: an HTTPRouteFilter of the route's namespace is applied to `ext`;
+/// one not found or not applicable is reported as Envoy Gateway reports it. False: the rule
+/// answers 500. Another kind is not implemented (`extension_ref`).
+pub(super) fn route_filter(site: Site, r: Option<&crate::api::meta::LocalObjectReference>, core: (bool, bool), fp: String, index: &Index, ext: &mut super::routefilter::Applied, rec: &mut Recorder) -> bool {
+    let Some(r) = r.filter(|r| r.group == crate::api::ENVOY_GATEWAY_GROUP && r.kind == "HTTPRouteFilter") else {
+        extension_ref(site, fp, rec);
+        return false;
+    };
+    match super::routefilter::apply(&r.name, &site.object.namespace, index, core, ext) {
+        Ok(()) => true,
+        Err(e) => {
+            rec.report(site, Problem::new(Code::ReferenceFilter, e.message, format!("{fp}/extensionRef")).sets(Target::Route(site.object.clone()), e.condition, false, "UnsupportedValue"));
+            false
         }
     }
 }

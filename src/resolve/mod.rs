@@ -29,6 +29,7 @@ pub mod policy;
 pub mod status;
 pub mod tls;
 pub mod precedence;
+pub mod routefilter;
 pub mod security;
 pub mod sp;
 pub mod traffic;

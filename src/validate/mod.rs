@@ -9,6 +9,7 @@
 mod backendtls;
 mod btp;
 mod ctp;
+mod routefilter;
 mod sp;
 mod envoyproxy;
 mod gateway;
@@ -150,6 +151,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Object::BackendTrafficPolicy(p) => btp::check(p, &mut ctx),
         Object::ClientTrafficPolicy(p) => ctp::check(p, &mut ctx),
         Object::SecurityPolicy(p) => sp::check(p, &mut ctx),
+        Object::HTTPRouteFilter(f) => routefilter::check(f, &mut ctx),
         _ => {}
     }
     mark_sensitive(kind, &mut ctx.diags);

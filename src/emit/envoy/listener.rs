@@ -143,7 +143,7 @@ fn misdirected_host(c: &ir::TlsChainIr) -> Option<VirtualHost> {
         name: format!("{}/misdirected", c.name),
         domains: misdirected.clone(),
         routes: vec![Route {
-            direct_response: Some(DirectResponse { status: 421 }),
+            direct_response: Some(DirectResponse { status: 421, body: None }),
             ..Route::new(
                 format!("{}/misdirected", c.name),
                 RouteMatch {

@@ -204,7 +204,7 @@ fn invalid_backend_listener() -> Listener {
     h.access_log.clear();
     h.route_config.virtual_hosts[0].domains = vec!["*".into()];
     h.route_config.virtual_hosts[0].routes.push(Route {
-        direct_response: Some(DirectResponse { status: 500 }),
+        direct_response: Some(DirectResponse { status: 500, body: None }),
         ..Route::new(
             name,
             RouteMatch {

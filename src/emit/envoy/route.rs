@@ -4,6 +4,7 @@
 use super::types::*;
 use super::*;
 use crate::ir::{Action, HeaderOps, PathMatch, PathRewrite, StringMatch};
+use crate::resolve::http::HostRewrite;
 
 pub(super) fn virtual_host(v: &ir::VirtualHostIr, secrets: Option<&std::path::Path>) -> VirtualHost {
     VirtualHost { name: v.name.clone(), domains: vec![v.hostname.clone()], routes: v.routes.iter().flat_map(|r| routes(r, &v.hostname, secrets)).collect() }
@@ -51,6 +52,7 @@ fn header_options(ops: &HeaderOps) -> Vec<HeaderValueOption> {
 fn rewrite(p: &PathRewrite) -> (Option<String>, Option<RegexRewrite>, Option<String>) {
     match p {
         PathRewrite::Full(full) => (None, None, Some(full.clone())),
+        PathRewrite::Regex { pattern, substitution } => (None, Some(RegexRewrite { pattern: RegexMatcher { regex: pattern.clone() }, substitution: substitution.clone() }), None),
         PathRewrite::Prefix { matched, replacement } => {
             if matched == "/" {
                 // Everything matched `/`: put the replacement in front of the whole path.
@@ -126,7 +128,7 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
         security_config(&mut out, &r.name, sec, secrets);
     }
     match &r.action {
-        Action::DirectResponse { status } => out.direct_response = Some(DirectResponse { status: *status }),
+        Action::DirectResponse { status, body } => out.direct_response = Some(DirectResponse { status: *status, body: body.as_ref().map(|b| DataSource { inline_string: Some(b.clone()), filename: None }) }),
         Action::Redirect(rd) => {
             let (prefix, regex, full) = rd.path.as_ref().map(rewrite).unwrap_or((None, None, None));
             out.redirect = Some(RedirectAction {
@@ -139,8 +141,15 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
                 response_code: redirect_code(rd.status),
             });
         }
-        Action::Forward { clusters, host_rewrite, path_rewrite, timeout_ms, backend_timeout_ms, mirrors, retry, session, traffic } => {
-            let mut ra = RouteAction { host_rewrite_literal: host_rewrite.clone(), ..Default::default() };
+        Action::Forward { clusters, host_rewrite, append_x_forwarded_host, path_rewrite, timeout_ms, backend_timeout_ms, mirrors, retry, session, traffic } => {
+            let mut ra = RouteAction { append_x_forwarded_host: *append_x_forwarded_host, ..Default::default() };
+            match host_rewrite {
+                None => {}
+                Some(HostRewrite::Literal(h)) => ra.host_rewrite_literal = Some(h.clone()),
+                Some(HostRewrite::Header(h)) => ra.host_rewrite_header = Some(h.clone()),
+                Some(HostRewrite::Backend) => ra.auto_host_rewrite = true,
+                Some(HostRewrite::PathRegex { pattern, substitution }) => ra.host_rewrite_path_regex = Some(RegexRewrite { pattern: RegexMatcher { regex: pattern.clone() }, substitution: substitution.clone() }),
+            }
             // Gateway API `request` is the route timeout (0 disables it); `backendRequest` bounds
             // each try (there are no retries without a retry filter).
             // A BackendTrafficPolicy's request timeout and retries apply where the rule sets none

@@ -242,6 +242,14 @@ pub struct RouteAction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_rewrite_literal: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_rewrite_header: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub auto_host_rewrite: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_rewrite_path_regex: Option<RegexRewrite>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub append_x_forwarded_host: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prefix_rewrite: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regex_rewrite: Option<RegexRewrite>,
@@ -349,6 +357,8 @@ pub struct RedirectAction {
 #[derive(Serialize)]
 pub struct DirectResponse {
     pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<super::types::DataSource>,
 }
 
 #[derive(Serialize)]

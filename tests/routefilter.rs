@@ -1,0 +1,71 @@
+//! Envoy Gateway's HTTPRouteFilter through a real Envoy, named by ExtensionRef filters of
+//! HTTPRoute rules: a regex path rewrite and a host rewrite the backend sees, a direct response
+//! with its body (inline and from a ConfigMap), and a filter that is not there.
+
+mod support;
+
+use support::policy::*;
+use support::*;
+
+fn filter(name: &str, spec: &str) -> String {
+    format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: HTTPRouteFilter\nmetadata: {{name: {name}, namespace: default}}\nspec:\n{spec}")
+}
+
+/// A route `name` for `path` to `svc` whose rule names the HTTPRouteFilter `f`.
+fn filtered_route(name: &str, path: &str, f: &str) -> String {
+    format!(
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules:\n    - matches: [{{path: {{type: PathPrefix, value: {path}}}}}]\n      filters: [{{type: ExtensionRef, extensionRef: {{group: gateway.envoyproxy.io, kind: HTTPRouteFilter, name: {f}}}}}]\n      backendRefs: [{{name: svc, port: 8080}}]\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewrites_and_direct_responses() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&filter("regex", "  urlRewrite:\n    path: {type: ReplaceRegexMatch, replaceRegexMatch: {pattern: \"^/service/([^/]+)(/.*)$\", substitution: \"\\\\2/instance/\\\\1\"}}\n"));
+    input.push_str(&filtered_route("regex", "/service", "regex"));
+    input.push_str(&filter("host", "  urlRewrite:\n    hostname: {type: Header, header: x-target-host}\n    appendXForwardedHost: true\n"));
+    input.push_str(&filtered_route("host", "/host", "host"));
+    input.push_str(&filter("inline", "  directResponse:\n    statusCode: 503\n    contentType: text/plain\n    body: {type: Inline, inline: \"down for maintenance\"}\n    header: {set: [{name: retry-after, value: \"120\"}]}\n"));
+    input.push_str(&filtered_route("inline", "/maintenance", "inline"));
+    input.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: page, namespace: default}\ndata:\n  response.body: '{\"error\": \"gone\"}'\n");
+    input.push_str(&filter("from-cm", "  directResponse:\n    statusCode: 410\n    contentType: application/json\n    body: {type: ValueRef, valueRef: {group: \"\", kind: ConfigMap, name: page}}\n"));
+    input.push_str(&filtered_route("from-cm", "/gone", "from-cm"));
+    input.push_str(&filtered_route("missing", "/missing", "nope"));
+    let _s = serve(&envoy, &input, &[]).await;
+    let r = request(port, "GET", "app", "/service/foo/v1/api", &[]).await.expect("regex");
+    assert_eq!((r.status, r.echo()["path"].as_str()), (200, Some("/v1/api/instance/foo")), "{r:?}");
+    let r = request(port, "GET", "app.example", "/host", &[("x-target-host", "internal.example")]).await.expect("host");
+    assert_eq!(r.echo()["headers"]["host"], "internal.example", "{r:?}");
+    assert_eq!(r.echo()["headers"]["x-forwarded-host"], "app.example", "{r:?}");
+    let r = request(port, "GET", "app", "/maintenance", &[]).await.expect("inline");
+    assert_eq!((r.status, r.body.as_str()), (503, "down for maintenance"));
+    assert_eq!(r.headers.get("content-type").map(String::as_str), Some("text/plain"));
+    assert_eq!(r.headers.get("retry-after").map(String::as_str), Some("120"));
+    let r = request(port, "GET", "app", "/gone", &[]).await.expect("configmap");
+    assert_eq!((r.status, r.body.as_str()), (410, "{\"error\": \"gone\"}"));
+    assert_eq!(r.headers.get("content-type").map(String::as_str), Some("application/json"));
+    assert_eq!(request(port, "GET", "app", "/missing", &[]).await.expect("missing").status, 500);
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Unable to translate HTTPRouteFilter: default/nope"), "{out}");
+}
+
+#[test]
+fn crd_rules_and_what_is_not_implemented() {
+    for (spec, msg) in [
+        ("  urlRewrite: {hostname: {type: Header}}\n", "header must be specified for Header type"),
+        ("  urlRewrite: {hostname: {type: Backend, header: x}}\n", "header must be nil if the type is not Header"),
+        ("  urlRewrite: {path: {type: ReplaceRegexMatch}}\n", "If HTTPPathModifier type is ReplaceRegexMatch, replaceRegexMatch field needs to be set."),
+        ("  directResponse: {body: {type: Inline}}\n", "inline must be set for type Inline"),
+        ("  directResponse: {header: {remove: [x]}}\n", "header.remove is not supported for DirectResponse"),
+        ("  credentialInjection: {credential: {valueRef: {name: s}}}\n", "HTTPRouteFilter credentialInjection is not supported yet"),
+        ("  matches: [{cookies: [{name: a, value: b}]}]\n", "HTTPRouteFilter matches is not supported yet"),
+    ] {
+        let (code, _, err) = gatewayc(&["validate", "-f", "-"], &format!("{}{}", http_gateway(8080), filter("f", spec)));
+        assert!(code == 1 && err.contains(msg), "{spec}: {err}");
+    }
+}
