@@ -89,6 +89,16 @@ pub fn oauth2_secret_file(dir: &std::path::Path, secret: &str) -> std::path::Pat
     dir.join(secret)
 }
 
+/// The credential_injector filter of an HTTPRouteFilter.
+pub fn credential_filter(filter: &crate::id::ObjectKey) -> String {
+    format!("envoy.filters.http.credential_injector/httproutefilter/{}/{}", filter.namespace, filter.name)
+}
+
+/// The bootstrap secret of an HTTPRouteFilter's injected credential.
+pub fn credential_secret(filter: &crate::id::ObjectKey) -> String {
+    format!("httproutefilter/{}/{}/credential", filter.namespace, filter.name)
+}
+
 /// The Secret that holds a bootstrap carrying credentials (API keys), instead of its ConfigMap.
 pub fn bootstrap_secret(infra: &str) -> String {
     format!("{infra}-bootstrap")

@@ -62,10 +62,37 @@ fn crd_rules_and_what_is_not_implemented() {
         ("  urlRewrite: {path: {type: ReplaceRegexMatch}}\n", "If HTTPPathModifier type is ReplaceRegexMatch, replaceRegexMatch field needs to be set."),
         ("  directResponse: {body: {type: Inline}}\n", "inline must be set for type Inline"),
         ("  directResponse: {header: {remove: [x]}}\n", "header.remove is not supported for DirectResponse"),
-        ("  credentialInjection: {credential: {valueRef: {name: s}}}\n", "HTTPRouteFilter credentialInjection is not supported yet"),
         ("  matches: [{cookies: [{name: a, value: b}]}]\n", "HTTPRouteFilter matches is not supported yet"),
     ] {
         let (code, _, err) = gatewayc(&["validate", "-f", "-"], &format!("{}{}", http_gateway(8080), filter("f", spec)));
         assert!(code == 1 && err.contains(msg), "{spec}: {err}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_credentials_reach_the_backend_only() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&opaque_secret("upstream-token", &[("credential", "Bearer upstream-s3cret")]));
+    input.push_str(&filter("inject", "  credentialInjection:\n    credential: {valueRef: {name: upstream-token}}\n"));
+    input.push_str(&filtered_route("inject", "/inject", "inject"));
+    input.push_str(&filter("keep", "  credentialInjection:\n    header: x-api-token\n    overwrite: false\n    credential: {valueRef: {name: upstream-token}}\n"));
+    input.push_str(&filtered_route("keep", "/keep", "keep"));
+    let s = serve(&envoy, &input, &[]).await;
+    assert!(!s.stderr.contains("upstream-s3cret"));
+    let r = request(port, "GET", "app", "/inject", &[]).await.expect("inject");
+    assert_eq!(r.echo()["headers"]["authorization"], "Bearer upstream-s3cret", "{r:?}");
+    assert!(!r.body.is_empty() && !r.headers.values().any(|v| v.contains("upstream-s3cret")), "the client never sees it");
+    // Without overwrite a credential the client sent stays.
+    let r = request(port, "GET", "app", "/keep", &[("x-api-token", "mine")]).await.expect("keep");
+    assert_eq!(r.echo()["headers"]["x-api-token"], "mine");
+    let r = request(port, "GET", "app", "/keep", &[]).await.expect("keep");
+    assert_eq!(r.echo()["headers"]["x-api-token"], "Bearer upstream-s3cret");
+    // A missing Secret: Invalid, the rule answers 500.
+    let broken = input.replace("name: upstream-token}}\n    header", "name: nope}}\n    header").replace("  credentialInjection:\n    header: x-api-token\n    overwrite: false\n    credential: {valueRef: {name: upstream-token}}", "  credentialInjection:\n    header: x-api-token\n    credential: {valueRef: {name: nope}}");
+    let (_, out, _) = gatewayc(&["status", "-f", "-"], &broken);
+    assert!(out.contains("invalid filter HTTPRouteFilter: secret default/nope does not exist"), "{out}");
 }

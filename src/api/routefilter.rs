@@ -16,9 +16,8 @@ pub struct HTTPRouteFilterSpec {
     pub url_rewrite: Option<UrlRewrite>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct_response: Option<DirectResponse>,
-    /// Not implemented yet (`unsupported::field`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_injection: Other,
+    pub credential_injection: Option<CredentialInjection>,
     /// Not implemented yet (`unsupported::field`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches: Other,
@@ -88,4 +87,23 @@ pub struct DirectResponse {
     /// Headers of the answer (add and set; the CRD refuses remove).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<super::httproute::HeaderModifier>,
+}
+
+/// A credential (a Secret's `credential`) put into a request header before the backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialInjection {
+    /// Authorization when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// Replace a value the client sent (else a request with one keeps it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overwrite: Option<bool>,
+    pub credential: InjectedCredential,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InjectedCredential {
+    pub value_ref: super::meta::SecretObjectReference,
 }

@@ -265,6 +265,8 @@ pub struct RouteIr {
     pub cors: Option<CorsIr>,
     /// What Envoy checks before the route's action (a SecurityPolicy's translation).
     pub security: Option<Arc<resolve::security::Security>>,
+    /// A credential Envoy puts into the request (an HTTPRouteFilter's).
+    pub credential: Option<Arc<resolve::http::Credential>>,
     pub origin: Origin,
 }
 

@@ -183,6 +183,7 @@ pub fn candidates(route: &HttpRoute, order: usize, at: &At, out: &mut Vec<Candid
                     // The rule's own CORS filter (Gateway API) takes precedence over a policy's.
                     cors: rule.cors.clone().or_else(|| security.as_ref().and_then(|s| s.cors.clone())),
                     security,
+                    credential: rule.credential.clone(),
                     origin: Origin { rule: rule.id.clone(), match_index: mi, loc: route.loc.clone() },
                 }),
             });

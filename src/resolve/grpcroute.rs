@@ -104,7 +104,7 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
             })
         };
         let id = RuleId { route: key.clone(), index: ri, name: rule.name.clone() };
-        rules.push(HttpRule { id, matches, request_headers, response_headers, cors: None, action });
+        rules.push(HttpRule { id, matches, request_headers, response_headers, cors: None, credential: None, action });
     }
     (HttpRoute { key: key.clone(), loc: item.loc.clone(), rules }, valid)
 }

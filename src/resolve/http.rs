@@ -160,7 +160,26 @@ pub struct HttpRule {
     pub request_headers: HeaderOps,
     pub response_headers: HeaderOps,
     pub cors: Option<CorsIr>,
+    /// A credential put into a request header (an HTTPRouteFilter's credentialInjection).
+    pub credential: Option<Arc<Credential>>,
     pub action: RuleAction,
+}
+
+/// A credential injected into requests: the filter named after its HTTPRouteFilter, the
+/// header, the secret's name in the bootstrap and its value (never printed by `Debug`).
+#[derive(Clone, PartialEq)]
+pub struct Credential {
+    pub filter: String,
+    pub header: String,
+    pub overwrite: bool,
+    pub secret_name: String,
+    pub value: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential").field("filter", &self.filter).field("header", &self.header).field("overwrite", &self.overwrite).finish_non_exhaustive()
+    }
 }
 
 /// An HTTP route's rules, resolved once and shared by every parent it attaches to.

@@ -14,6 +14,7 @@ pub struct Applied {
     /// (status, body): the rule answers itself.
     pub respond: Option<(u16, Option<String>)>,
     pub response_headers: HeaderOps,
+    pub credential: Option<super::http::Credential>,
 }
 
 /// Why a filter does not apply: Envoy Gateway's message and the condition it sets on the
@@ -56,6 +57,18 @@ pub fn apply(name: &str, ns: &str, index: &Index, core_rewrite: (bool, bool), in
             };
         }
         into.append_x_forwarded_host |= r.append_x_forwarded_host == Some(true);
+    }
+    if let Some(c) = &f.spec.credential_injection {
+        let (secret, sname) = super::security::secret_entries_from("HTTPRouteFilter", &c.credential.value_ref, ns, index).map_err(invalid)?;
+        let value = super::security::secret_text(secret, "credential").filter(|v| !v.is_empty()).ok_or_else(|| invalid(format!("credential key credential not found in secret {sname}")))?;
+        let key = crate::id::ObjectKey::new(crate::api::Kind::HTTPRouteFilter, ns, name);
+        into.credential = Some(super::http::Credential {
+            filter: crate::names::credential_filter(&key),
+            header: c.header.clone().unwrap_or_else(|| "Authorization".into()),
+            overwrite: c.overwrite.unwrap_or(false),
+            secret_name: crate::names::credential_secret(&key),
+            value,
+        });
     }
     if let Some(d) = &f.spec.direct_response {
         let body = match &d.body {

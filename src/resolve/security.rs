@@ -301,11 +301,17 @@ fn csrf(c: &s::Csrf) -> Csrf {
 /// The bytes under `key` of a Secret the policy names (its namespace unless the reference
 /// says, then only with a ReferenceGrant), or Envoy Gateway's message.
 pub(super) fn secret_entries<'a>(r: &crate::api::meta::SecretObjectReference, ns: &str, index: &Index<'a>) -> Result<(&'a crate::api::Secret, String), String> {
+    secret_entries_from("SecurityPolicy", r, ns, index)
+}
+
+/// [`secret_entries`] for a referrer of another Envoy Gateway kind (`from`, as
+/// ReferenceGrants name it).
+pub(super) fn secret_entries_from<'a>(from: &str, r: &crate::api::meta::SecretObjectReference, ns: &str, index: &Index<'a>) -> Result<(&'a crate::api::Secret, String), String> {
     let sns = r.namespace.as_deref().unwrap_or(ns);
     if !(r.group.is_empty() && r.kind == "Secret") {
         return Err(format!("unsupported kind {} of group `{}`: only a Secret can be referenced", r.kind, r.group));
     }
-    if sns != ns && !index.granted_from(crate::api::ENVOY_GATEWAY_GROUP, "SecurityPolicy", ns, "", "Secret", sns, &r.name) {
+    if sns != ns && !index.granted_from(crate::api::ENVOY_GATEWAY_GROUP, from, ns, "", "Secret", sns, &r.name) {
         return Err(format!("secret ref to Secret {sns}/{} is not permitted by any ReferenceGrant", r.name));
     }
     let secret = index.secret(sns, &r.name).ok_or_else(|| format!("secret {sns}/{} does not exist", r.name))?;

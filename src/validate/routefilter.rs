@@ -7,10 +7,8 @@ use crate::diag::Code;
 
 pub fn check(f: &HTTPRouteFilter, ctx: &mut Ctx) {
     let s = &f.spec;
-    for (field, set) in [("credentialInjection", s.credential_injection.is_some()), ("matches", s.matches.is_some())] {
-        if set {
-            ctx.unsupported(format!("/spec/{field}"), &format!("HTTPRouteFilter {field}"));
-        }
+    if s.matches.is_some() {
+        ctx.unsupported("/spec/matches", "HTTPRouteFilter matches");
     }
     if let Some(r) = &s.url_rewrite {
         if let Some(p) = &r.path

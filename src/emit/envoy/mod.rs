@@ -422,6 +422,9 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
     // A SecurityPolicy's checks of who the client is; RBAC comes after the filters that
     // identify the client, before the rate limits (Envoy Gateway's order).
     out.extend(security::filters(vhosts, secrets));
+    for c in oauth2::credential_filters(vhosts) {
+        out.push(HttpFilter { name: c.filter.clone().into(), typed_config: FilterConfig::CredentialInjector(Box::new(oauth2::credential_injector(c))), disabled: true });
+    }
     out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
     // The buffer filter, off, with the limit of the first route that buffers, as Envoy Gateway
     // writes it; each such route turns it on with its own limit.

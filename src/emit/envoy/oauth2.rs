@@ -215,14 +215,57 @@ pub fn secrets(g: &ir::GatewayIr, dir: Option<&Path>) -> Vec<StaticSecret> {
     out
 }
 
-/// (secret name, value) of every OIDC login of `g`, by name.
+/// (secret name, value) of every generic secret of `g`'s filters, by name: OIDC logins'
+/// client secrets and HMAC keys, injected credentials.
 pub fn values(g: &ir::GatewayIr) -> Vec<(&str, &str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for p in g.ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.security.as_deref()).filter_map(|s| s.oidc.as_ref()) {
+    let routes = || g.ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes);
+    for p in routes().filter_map(|r| r.security.as_deref()).filter_map(|s| s.oidc.as_ref()) {
         out.push((&p.client_secret_name, &p.client_secret));
         out.push((&p.hmac_name, &p.hmac));
     }
+    for c in routes().filter_map(|r| r.credential.as_deref()) {
+        out.push((&c.secret_name, &c.value));
+    }
     out.sort();
     out.dedup();
+    out
+}
+
+const CREDENTIAL_INJECTOR: &str = "type.googleapis.com/envoy.extensions.filters.http.credential_injector.v3.CredentialInjector";
+const GENERIC_CREDENTIAL: &str = "type.googleapis.com/envoy.extensions.http.injected_credentials.generic.v3.Generic";
+
+/// An HTTPRouteFilter's credentialInjection: Envoy's credential_injector filter with a
+/// generic credential, one per HTTPRouteFilter, off unless a route turns it on.
+#[derive(Serialize)]
+pub struct CredentialInjector {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub overwrite: bool,
+    pub credential: super::security::Named<GenericCredential>,
+}
+
+#[derive(Serialize)]
+pub struct GenericCredential {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub credential: SecretRef,
+    pub header: String,
+}
+
+pub fn credential_injector(c: &crate::resolve::http::Credential) -> CredentialInjector {
+    CredentialInjector {
+        type_: CREDENTIAL_INJECTOR,
+        overwrite: c.overwrite,
+        credential: super::security::Named { name: "envoy.http.injected_credentials.generic", typed_config: GenericCredential { type_: GENERIC_CREDENTIAL, credential: SecretRef { name: c.secret_name.clone() }, header: c.header.clone() } },
+    }
+}
+
+/// The credential_injector filters of a route table: one per HTTPRouteFilter some route uses.
+pub fn credential_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<&crate::resolve::http::Credential> {
+    let mut out: Vec<&crate::resolve::http::Credential> = vhosts.iter().flat_map(|v| &v.routes).filter_map(|r| r.credential.as_deref()).collect();
+    out.sort_by(|a, b| a.filter.cmp(&b.filter));
+    out.dedup_by(|a, b| a.filter == b.filter);
     out
 }

@@ -408,6 +408,7 @@ pub enum FilterConfig {
     Jwt(Box<super::jwt::JwtAuthentication>),
     ExtAuthz(Box<super::ext_auth::ExtAuthz>),
     OAuth2(Box<super::oauth2::OAuth2>),
+    CredentialInjector(Box<super::oauth2::CredentialInjector>),
     Router(Router),
 }
 

@@ -75,9 +75,10 @@ pub struct PerFilterConfig {
     /// The basic_auth filter the route turns on (one per forwarded-username header), by name.
     #[serde(flatten)]
     pub basic_auth: std::collections::BTreeMap<String, super::security::BasicAuthPerRoute>,
-    /// The oauth2 filter (its policy's) the route turns on, by name.
+    /// Filters off in the chain that the route turns on with the chain's settings (a
+    /// policy's oauth2, an HTTPRouteFilter's credential_injector), by name.
     #[serde(flatten)]
-    pub oauth2: std::collections::BTreeMap<String, super::oauth2::Enable>,
+    pub enable: std::collections::BTreeMap<String, super::oauth2::Enable>,
     /// The ext_authz filter (its policy's) the route turns on, by name.
     #[serde(flatten)]
     pub ext_authz: std::collections::BTreeMap<String, super::ext_auth::Enable>,
