@@ -216,20 +216,24 @@ async fn grpc_route_status_and_failures() {
     assert_eq!(err.code(), Code::Unknown, "{err:?}");
 }
 
-/// ExtensionRef filters are not implemented: an error naming the field, and with
-/// `--allow-unsupported` the rule answers an error status instead of serving without it.
+/// ExtensionRef filters: to a kind not implemented, an error naming the field, and with
+/// `--allow-unsupported` the rule answers an error status instead of serving without it; to
+/// an HTTPRouteFilter, applied (an injected credential the backend sees), or, not found, the
+/// rule answers an error status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn grpc_extension_ref_fails_closed() {
+async fn grpc_extension_refs() {
     let Some(envoy) = envoy() else { return };
     let a = grpc_backend("a").await;
     let port = free_port();
     let mut input = http_gateway(port);
-    input.push_str(&grpc_route(
-        "ext",
-        "2024-01-01T00:00:00Z",
-        "  parentRefs: [{name: gw}]\n  rules:\n    - matches: [{method: {service: ext.Ext}}]\n      filters: [{type: ExtensionRef, extensionRef: {group: gateway.envoyproxy.io, kind: HTTPRouteFilter, name: f}}]\n      backendRefs: [{name: a, port: 8080}]\n    - matches: [{method: {service: plain.Plain}}]\n      backendRefs: [{name: a, port: 8080}]\n",
-    ));
+    let rule = |service: &str, group: &str, kind: &str, name: &str| {
+        format!("    - matches: [{{method: {{service: {service}}}}}]\n      filters: [{{type: ExtensionRef, extensionRef: {{group: {group}, kind: {kind}, name: {name}}}}}]\n      backendRefs: [{{name: a, port: 8080}}]\n")
+    };
+    let rules = [rule("ext.Ext", "example.com", "Foo", "f"), rule("inj.Inj", "gateway.envoyproxy.io", "HTTPRouteFilter", "inject"), rule("miss.Miss", "gateway.envoyproxy.io", "HTTPRouteFilter", "nope")].concat();
+    input.push_str(&grpc_route("ext", "2024-01-01T00:00:00Z", &format!("  parentRefs: [{{name: gw}}]\n  rules:\n{rules}    - matches: [{{method: {{service: plain.Plain}}}}]\n      backendRefs: [{{name: a, port: 8080}}]\n")));
     input.push_str(&slice("default", "a", a.addr.port()));
+    input.push_str("---\napiVersion: v1\nkind: Secret\nmetadata: {name: token, namespace: default}\nstringData: {credential: Bearer grpc-token}\n");
+    input.push_str("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: HTTPRouteFilter\nmetadata: {name: inject, namespace: default}\nspec:\n  credentialInjection: {credential: {valueRef: {name: token}}}\n");
     let (code, _, err) = gatewayc(&["validate", "-f", "-"], &input);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("unsupported::field") && err.contains("/spec/rules/0/filters/0"), "{err}");
@@ -241,6 +245,8 @@ async fn grpc_extension_ref_fails_closed() {
     let err = call(&mut client, "/ext.Ext/Get", &[]).await.err().expect("the rule with the filter is not served");
     assert_eq!(err.code(), Code::Unknown, "{err:?}");
     assert!(a.calls().is_empty(), "the backend saw a call past an unapplied filter");
+    assert_eq!(call(&mut client, "/inj.Inj/Get", &[]).await.expect("injected").header("authorization").as_deref(), Some("Bearer grpc-token"));
+    assert_eq!(call(&mut client, "/miss.Miss/Get", &[]).await.err().expect("a filter not found").code(), Code::Unknown);
     assert_eq!(call(&mut client, "/plain.Plain/Get", &[]).await.expect("the other rule").backend(), "a");
 }
 

@@ -13,7 +13,7 @@
 
 use super::backend::{BackendRef, Index};
 use super::http::*;
-use super::httproute::{backend_ref, check_header_modifier, extension_ref, header_ops, mirror, session, weighted_backend};
+use super::httproute::{backend_ref, check_header_modifier, header_ops, mirror, route_filter, session, weighted_backend};
 use super::status::{Problem, Recorder, Site, Target};
 use crate::api::grpcroute::{self as g, GRPCRouteFilterType as F};
 use crate::api::httproute::StringMatchType;
@@ -57,6 +57,7 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
         let mut response_headers = HeaderOps::default();
         let mut unresolvable_filter = false;
         let mut mirrors = Vec::new();
+        let mut ext = super::routefilter::Applied::default();
         for (fi, f) in rule.filters.iter().enumerate() {
             let fp = format!("{p}/filters/{fi}");
             match (f.type_, &f.request_header_modifier, &f.response_header_modifier, &f.request_mirror) {
@@ -70,8 +71,7 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
                 }
                 (F::RequestMirror, _, _, Some(m)) => mirrors.extend(mirror(site, m, &fp, index, rec)),
                 (F::ExtensionRef, ..) => {
-                    unresolvable_filter = true;
-                    extension_ref(site, fp, rec);
+                    unresolvable_filter |= !route_filter(site, f.extension_ref.as_ref(), (false, false), fp, index, &mut ext, rec);
                 }
                 // A type without its field: refused by validate's CEL rules.
                 _ => {}
@@ -84,7 +84,13 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
             let ops = backend_filters(&b.filters, &bp, site, &mut |rec, m, at| refuse(rec, m, at), rec);
             weighted_backend(site, backend_ref!(b), b.weight, ops, bp, index, rec, (&mut backends, &mut invalid_weight));
         }
-        let action = if unresolvable_filter || backends.is_empty() {
+        response_headers.set.append(&mut ext.response_headers.set);
+        response_headers.add.append(&mut ext.response_headers.add);
+        let action = if unresolvable_filter {
+            RuleAction::Respond(500, None)
+        } else if let Some((status, body)) = ext.respond.take() {
+            RuleAction::Respond(status, body)
+        } else if backends.is_empty() {
             // No backend (none given, all invalid, or all weight 0) or a filter that cannot
             // be applied: the spec asks for a 500 (gRPC clients see it as a status).
             RuleAction::Respond(500, None)
@@ -92,9 +98,9 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
             RuleAction::Forward(Forward {
                 backends,
                 invalid_weight,
-                host_rewrite: None,
-                append_x_forwarded_host: false,
-                path_rewrite: None,
+                host_rewrite: ext.host.take(),
+                append_x_forwarded_host: ext.append_x_forwarded_host,
+                path_rewrite: ext.path.take(),
                 timeout_ms: None,
                 backend_timeout_ms: None,
                 mirrors,
@@ -104,7 +110,7 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
             })
         };
         let id = RuleId { route: key.clone(), index: ri, name: rule.name.clone() };
-        rules.push(HttpRule { id, matches, request_headers, response_headers, cors: None, credential: None, action });
+        rules.push(HttpRule { id, matches, request_headers, response_headers, cors: None, credential: ext.credential.take().map(std::sync::Arc::new), action });
     }
     (HttpRoute { key: key.clone(), loc: item.loc.clone(), rules }, valid)
 }
