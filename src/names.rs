@@ -59,8 +59,9 @@ pub fn rate_limit_config_map(infra: &str) -> String {
     format!("{infra}-ratelimit")
 }
 
-/// The cluster of a remote JWKS (its URI's host and port), as Envoy Gateway names it.
-pub fn jwks_cluster(host: &str, port: u32) -> String {
+/// The cluster of a URI Envoy calls itself (a remote JWKS, an OIDC token endpoint): its
+/// host and port, as Envoy Gateway names it.
+pub fn host_cluster(host: &str, port: u32) -> String {
     format!("{}_{port}", host.replace('.', "_"))
 }
 

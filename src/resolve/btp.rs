@@ -73,18 +73,8 @@ fn config_maps<'r>(res: &'r Resources, ns: &'r str) -> impl Fn(&str) -> Option<&
 
 /// The effect of a route policy merged over its parent's spec.
 fn merged(res: &Resources, rate_limit_service: bool, parent: &crate::api::BackendTrafficPolicy, child: &crate::api::BackendTrafficPolicy, json_merge: bool) -> Effect {
-    let (Ok(pv), Ok(cv)) = (serde_json::to_value(&parent.spec), serde_json::to_value(&child.spec)) else { return Effect::Invalid };
-    let mut m = traffic::merge(&pv, &cv, json_merge);
-    // Targets and mergeType are the route policy's own.
-    if let Some(o) = m.as_object_mut() {
-        for k in ["targetRef", "targetRefs", "targetSelectors", "mergeType"] {
-            o.remove(k);
-        }
-    }
-    match serde_json::from_value::<crate::api::btp::BackendTrafficPolicySpec>(m).map_err(|e| e.to_string()).and_then(|s| {
-        let cm = config_maps(res, child.metadata.ns());
-        traffic::build(&s, &traffic::Env { config_map: &cm, rate_limit_service })
-    }) {
+    let cm = config_maps(res, child.metadata.ns());
+    match precedence::merged_spec(&parent.spec, &child.spec, json_merge).and_then(|s| traffic::build(&s, &traffic::Env { config_map: &cm, rate_limit_service })) {
         Ok(t) => Effect::Apply(Arc::new(t)),
         Err(_) => Effect::Invalid,
     }

@@ -311,3 +311,16 @@ fn gateway_target<T>(k: &Kinded<T>, p: &Entry<T>, t: &TargetRef, gi: usize, gate
         rec.condition(Target::PolicyAncestor(p.key.clone(), a), Condition::new("Overridden", true, "Overridden", msg));
     }
 }
+
+/// A route policy's spec merged over its parent's (`json_merge`: JSON merge patch, else
+/// strategic merge), keeping the route policy's own targets and mergeType out of it.
+pub fn merged_spec<S: serde::Serialize + serde::de::DeserializeOwned>(parent: &S, child: &S, json_merge: bool) -> Result<S, String> {
+    let (pv, cv) = (serde_json::to_value(parent).map_err(|e| e.to_string())?, serde_json::to_value(child).map_err(|e| e.to_string())?);
+    let mut m = super::traffic::merge(&pv, &cv, json_merge);
+    if let Some(o) = m.as_object_mut() {
+        for k in ["targetRef", "targetRefs", "targetSelectors", "mergeType"] {
+            o.remove(k);
+        }
+    }
+    serde_json::from_value(m).map_err(|e| e.to_string())
+}

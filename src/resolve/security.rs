@@ -504,7 +504,7 @@ fn remote_jwks(r: &s::RemoteJwks) -> Result<RemoteJwks, String> {
 /// is not one.
 pub(super) fn remote_endpoint(uri: &str) -> Option<Upstream> {
     let (tls, host, port) = parse_uri(uri)?;
-    Some(Upstream { uri: uri.to_string(), cluster: crate::names::jwks_cluster(&host, port), host, port, tls })
+    Some(Upstream { uri: uri.to_string(), cluster: crate::names::host_cluster(&host, port), host, port, tls })
 }
 
 /// An http or https URI as (TLS, host, port); None when it is not one.

@@ -107,16 +107,8 @@ fn refused(spec: &crate::api::sp::SecurityPolicySpec, tcp_route: bool) -> Option
 
 /// The effect of a route policy merged over its parent's spec.
 fn merged(index: &Index, parent: &crate::api::SecurityPolicy, child: &crate::api::SecurityPolicy, json_merge: bool) -> Effect<Security> {
-    let (Ok(pv), Ok(cv)) = (serde_json::to_value(&parent.spec), serde_json::to_value(&child.spec)) else { return Effect::Invalid };
-    let mut m = super::traffic::merge(&pv, &cv, json_merge);
-    // Targets and mergeType are the route policy's own.
-    if let Some(o) = m.as_object_mut() {
-        for k in ["targetRef", "targetRefs", "targetSelectors", "mergeType"] {
-            o.remove(k);
-        }
-    }
     let key = ObjectKey::of(Kind::SecurityPolicy, &child.metadata);
-    match serde_json::from_value::<crate::api::sp::SecurityPolicySpec>(m).map_err(|e| e.to_string()).and_then(|s| security::build(&s, &key, index)) {
+    match precedence::merged_spec(&parent.spec, &child.spec, json_merge).and_then(|s| security::build(&s, &key, index)) {
         Ok((t, _)) => Effect::Apply(Arc::new(t)),
         Err(_) => Effect::Invalid,
     }

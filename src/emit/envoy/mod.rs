@@ -2,6 +2,7 @@
 //! one cluster per backend. Secure defaults as Envoy Gateway ships them.
 
 mod client;
+mod credential;
 mod custom_response;
 mod ext_auth;
 pub mod global_rate_limit;
@@ -126,7 +127,7 @@ pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::Pat
         out.insert(crt, c.chain_pem.clone());
         out.insert(key, c.key_pem.clone());
     }
-    for (name, value) in oauth2::values(g) {
+    for (name, value) in credential::values(g) {
         out.insert(crate::names::oauth2_secret_file(dir, name), value.to_string());
     }
     // SecurityPolicies' htpasswd Secrets.
@@ -164,7 +165,7 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
                 .chain(rate_limit_cluster(g, opts))
                 .chain(g.invalid_backend.then(invalid_backend_cluster))
                 .collect(),
-            secrets: oauth2::secrets(g, opts.secrets_dir.as_deref()),
+            secrets: credential::secrets(g, opts.secrets_dir.as_deref()),
         },
         layered_runtime: LayeredRuntime {
             layers: vec![RuntimeLayer {
@@ -422,8 +423,8 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
     // A SecurityPolicy's checks of who the client is; RBAC comes after the filters that
     // identify the client, before the rate limits (Envoy Gateway's order).
     out.extend(security::filters(vhosts, secrets));
-    for c in oauth2::credential_filters(vhosts) {
-        out.push(HttpFilter { name: c.filter.clone().into(), typed_config: FilterConfig::CredentialInjector(Box::new(oauth2::credential_injector(c))), disabled: true });
+    for c in credential::credential_filters(vhosts) {
+        out.push(HttpFilter { name: c.filter.clone().into(), typed_config: FilterConfig::CredentialInjector(Box::new(credential::credential_injector(c))), disabled: true });
     }
     out.push(empty("envoy.filters.http.stateful_session", STATEFUL_SESSION));
     // The buffer filter, off, with the limit of the first route that buffers, as Envoy Gateway

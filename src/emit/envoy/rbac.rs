@@ -52,6 +52,8 @@ pub struct OnMatch {
     pub action: Extension<RbacAction>,
 }
 
+/// A typed extension: a name and its configuration (matcher inputs and actions, injected
+/// credentials).
 #[derive(Serialize)]
 pub struct Extension<T> {
     pub name: String,

@@ -128,7 +128,7 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
         security_config(&mut out, &r.name, sec, secrets);
     }
     if let Some(c) = &r.credential {
-        out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default).enable.insert(c.filter.clone(), super::oauth2::enable());
+        out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default).enable.insert(c.filter.clone(), super::credential::enable());
     }
     match &r.action {
         Action::DirectResponse { status, body } => out.direct_response = Some(DirectResponse { status: *status, body: body.as_ref().map(|b| DataSource { inline_string: Some(b.clone()), filename: None }) }),
@@ -280,7 +280,7 @@ fn security_config(out: &mut Route, name: &str, sec: &crate::resolve::security::
         cfg.ext_authz.insert(e.filter.clone(), super::ext_auth::enable());
     }
     if let Some(o) = &sec.oidc {
-        cfg.enable.insert(o.filter.clone(), super::oauth2::enable());
+        cfg.enable.insert(o.filter.clone(), super::credential::enable());
     }
     if let Some(b) = &sec.basic_auth {
         cfg.basic_auth.insert(super::security::basic_auth_filter_name(b.forward_username_header.as_deref()), super::security::basic_auth_route(b, secrets));

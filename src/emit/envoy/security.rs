@@ -208,10 +208,3 @@ pub fn filters(vhosts: &[ir::VirtualHostIr], secrets: Option<&std::path::Path>) 
     }
     out
 }
-
-/// A typed extension: a name and its configuration.
-#[derive(Serialize)]
-pub struct Named<T> {
-    pub name: &'static str,
-    pub typed_config: T,
-}

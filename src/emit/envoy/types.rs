@@ -69,7 +69,7 @@ pub struct StaticResources {
     pub clusters: Vec<Cluster>,
     /// Generic secrets filters read by name (a SecurityPolicy's OIDC client secret and HMAC key).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub secrets: Vec<super::oauth2::StaticSecret>,
+    pub secrets: Vec<super::credential::StaticSecret>,
 }
 
 #[derive(Serialize)]
@@ -408,7 +408,7 @@ pub enum FilterConfig {
     Jwt(Box<super::jwt::JwtAuthentication>),
     ExtAuthz(Box<super::ext_auth::ExtAuthz>),
     OAuth2(Box<super::oauth2::OAuth2>),
-    CredentialInjector(Box<super::oauth2::CredentialInjector>),
+    CredentialInjector(Box<super::credential::CredentialInjector>),
     Router(Router),
 }
 

@@ -78,7 +78,7 @@ pub struct PerFilterConfig {
     /// Filters off in the chain that the route turns on with the chain's settings (a
     /// policy's oauth2, an HTTPRouteFilter's credential_injector), by name.
     #[serde(flatten)]
-    pub enable: std::collections::BTreeMap<String, super::oauth2::Enable>,
+    pub enable: std::collections::BTreeMap<String, super::credential::Enable>,
     /// The ext_authz filter (its policy's) the route turns on, by name.
     #[serde(flatten)]
     pub ext_authz: std::collections::BTreeMap<String, super::ext_auth::Enable>,
