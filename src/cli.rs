@@ -105,6 +105,10 @@ pub struct InputArgs {
     /// its rate limiting is not enabled.
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
     pub rate_limit_service: Option<(String, u16)>,
+    /// Accept Backend IP endpoints in the loopback range (127.0.0.0/8, ::1), which Envoy
+    /// Gateway refuses: for a proxy run next to its backends (local runs, tests).
+    #[arg(long)]
+    pub allow_loopback_backends: bool,
 }
 
 /// `host:port` (a DNS name or IPv4 address, a port above 0).
@@ -236,6 +240,7 @@ pub(crate) fn options(i: &InputArgs) -> Options {
         },
         allow_unsupported: i.allow_unsupported,
         rate_limit_service: i.rate_limit_service.clone(),
+        allow_loopback_backends: i.allow_loopback_backends,
     }
 }
 

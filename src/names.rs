@@ -1,7 +1,8 @@
 //! Every name the output uses (clusters, listeners, routes, virtual hosts, files), built here
 //! and nowhere else, so they stay consistent between stages and stable across releases.
 
-/// Cluster of one key: `service/<namespace>/<name>/<port>`, then a suffix for each setting
+/// Cluster of one key: `service/<namespace>/<name>/<port>` (an Envoy Gateway Backend:
+/// `backend/<namespace>/<name>`), then a suffix for each setting
 /// that differs from the default (`/h2c`), so that different keys never share a name.
 pub fn cluster(key: &crate::ir::ClusterKey) -> String {
     if let Some(r) = &key.route {
@@ -11,7 +12,10 @@ pub fn cluster(key: &crate::ir::ClusterKey) -> String {
         }
         return name;
     }
-    let mut name = format!("service/{}/{}/{}", key.namespace, key.service, key.port);
+    let mut name = match key.kind {
+        crate::resolve::backend::TargetKind::Service => format!("service/{}/{}/{}", key.namespace, key.service, key.port),
+        crate::resolve::backend::TargetKind::Backend => format!("backend/{}/{}", key.namespace, key.service),
+    };
     // HTTP/2 is h2c in clear text and h2 over TLS.
     match (key.protocol, key.tls.is_some()) {
         (crate::ir::UpstreamProtocol::H2c, false) => name.push_str("/h2c"),

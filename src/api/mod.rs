@@ -4,6 +4,7 @@
 //! Input: [`crate::source::Document`]s. [`classify`] says what each one is; `validate` checks
 //! it against its schema and then [`decode`]s it into an [`Object`].
 
+pub mod backend;
 pub mod backendtls;
 pub mod btp;
 pub mod btp_http;
@@ -184,6 +185,7 @@ kinds! {
     ClientTrafficPolicy => client_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     SecurityPolicy => security_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     HTTPRouteFilter => http_route_filters, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
+    Backend => backends, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
 }
 
 impl Object {
@@ -217,6 +219,7 @@ impl Object {
             Object::ClientTrafficPolicy(o) => Kept::ClientTrafficPolicy(o),
             Object::SecurityPolicy(o) => Kept::SecurityPolicy(o),
             Object::HTTPRouteFilter(o) => Kept::HTTPRouteFilter(o),
+            Object::Backend(o) => Kept::Backend(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
             Object::EndpointSlice(e) => Kept::EndpointSlice(core::EndpointSliceInfo::from_slice(*e, strings)),
             Object::Namespace(mut n) => {
@@ -248,7 +251,6 @@ impl Kind {
 /// Kinds of the groups we read that exist upstream but are not implemented yet.
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
     (GATEWAY_GROUP, "ListenerSet", &["v1"]),
-    (ENVOY_GATEWAY_GROUP, "Backend", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
 ];
@@ -408,6 +410,12 @@ resource!(
     /// HTTPRouteFilter (Envoy Gateway): a route filter named by ExtensionRef filters.
     HTTPRouteFilter, "HTTPRouteFilter", ["gateway.envoyproxy.io/v1alpha1"] {
         pub spec: routefilter::HTTPRouteFilterSpec,
+    }
+);
+resource!(
+    /// Backend (Envoy Gateway): IP, DNS and Unix-socket endpoints that backendRefs may name.
+    Backend, "Backend", ["gateway.envoyproxy.io/v1alpha1"] {
+        pub spec: backend::BackendSpec,
     }
 );
 resource!(

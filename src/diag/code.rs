@@ -153,6 +153,10 @@ codes! {
     /// A backendRef that does not resolve, with the reason (`BackendNotFound`,
     /// `RefNotPermitted`, `InvalidKind`, `UnsupportedValue`); its share of traffic answers 500.
     ReferenceBackend = "reference::backend", Rejected;
+    /// An Envoy Gateway Backend that Envoy Gateway would not accept (a loopback IP address, a
+    /// DNS name of one label or an IP address, TLS without trust, a CA that does not
+    /// resolve): `Accepted=False` with the reason, and routes to it answer 500.
+    BackendInvalid = "backend::invalid", Rejected;
     /// An ExtensionRef filter naming an HTTPRouteFilter that is not there, or one that cannot
     /// be applied (its body's ConfigMap missing, two URL rewrites on one rule); the rule
     /// answers 500.

@@ -289,7 +289,9 @@ pub enum UpstreamProtocol {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClusterKey {
     pub namespace: String,
+    /// The Service's or the Backend's name.
     pub service: String,
+    pub kind: resolve::backend::TargetKind,
     pub port: u32,
     pub protocol: UpstreamProtocol,
     /// Set for a route's own cluster that holds all its backends as weighted localities

@@ -40,6 +40,7 @@ pub(super) fn cluster_of(
     let key = ClusterKey {
         namespace: t.namespace.clone(),
         service: t.service.clone(),
+        kind: t.kind,
         port: t.port,
         protocol: if http2 || t.app_protocol.as_deref() == Some("kubernetes.io/h2c") {
             UpstreamProtocol::H2c

@@ -30,6 +30,7 @@ pub(super) fn proxy(
     let key = ClusterKey {
         namespace: route.key.namespace.clone(),
         service: String::new(),
+        kind: Default::default(),
         port: 0,
         protocol: UpstreamProtocol::Udp,
         route: Some(route.key.clone()),

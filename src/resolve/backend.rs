@@ -8,23 +8,53 @@ use std::collections::{BTreeMap, HashMap};
 /// Where a backend's traffic goes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoints {
-    /// Ready endpoint addresses from EndpointSlices (may be empty: no ready endpoint).
+    /// Ready endpoint addresses from EndpointSlices (may be empty: no ready endpoint), or a
+    /// Backend's IP and Unix-socket endpoints. A Unix socket is its path with port 0 (see
+    /// [`unix_path`]); no IP address starts with `/` or `@`.
     Static(Vec<(String, u32)>),
     /// Resolved by DNS at run time: the Service's cluster DNS name, or FQDN endpoints.
     Dns(Vec<(String, u32)>),
 }
 
-/// One Service port as a backend, resolved.
+/// What a backend is: a Service's port, or Envoy Gateway's Backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum TargetKind {
+    #[default]
+    Service,
+    Backend,
+}
+
+impl TargetKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Service => "Service",
+            TargetKind::Backend => "Backend",
+        }
+    }
+}
+
+/// One Service port, or one Backend, as a backend, resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BackendTarget {
     pub namespace: String,
+    /// The Service's or the Backend's name.
     pub service: String,
+    pub kind: TargetKind,
+    /// The Service port; 0 for a Backend (its endpoints carry their ports).
     pub port: u32,
     pub endpoints: Endpoints,
     /// The Service port's appProtocol (`kubernetes.io/h2c`, `kubernetes.io/ws`, ...).
     pub app_protocol: Option<String>,
-    /// A BackendTLSPolicy for the port: verified TLS, or requests that must fail.
+    /// A BackendTLSPolicy for the port (or the Backend's own `tls`): verified TLS, or
+    /// requests that must fail.
     pub tls: Option<super::backendtls::BackendTls>,
+    /// A Backend's `fallback`: it takes traffic only when the others are unhealthy.
+    pub fallback: bool,
+}
+
+/// The socket path of a Unix-socket endpoint (`/path`, or `@name` in the abstract namespace).
+pub fn unix_path(e: &(String, u32)) -> Option<&str> {
+    (e.1 == 0 && (e.0.starts_with('/') || e.0.starts_with('@'))).then_some(e.0.as_str())
 }
 
 /// What a backendRef names, whatever the route kind.
@@ -37,11 +67,17 @@ pub struct BackendRef<'a> {
     pub port: Option<u32>,
 }
 
-/// Why a backendRef did not resolve: the route status reason and a message.
+/// Why a backendRef did not resolve: the route status reason and a message; `code` is
+/// `unsupported::kind` for a kind gatewayc does not implement (ServiceImport).
 #[derive(Debug, Clone)]
 pub struct Unresolved {
     pub reason: &'static str,
     pub message: String,
+    pub code: crate::diag::Code,
+}
+
+fn unresolved(reason: &'static str, message: String) -> Unresolved {
+    Unresolved { reason, message, code: crate::diag::Code::ReferenceBackend }
 }
 
 /// (namespace, Service, port, protocol) of a resolved backend.
@@ -63,6 +99,8 @@ pub struct Index<'a> {
     route_filters: HashMap<(&'a str, &'a str), &'a crate::api::HTTPRouteFilter>,
     /// BackendTLSPolicies in effect, set once they are resolved (they need this index).
     tls_policies: std::cell::OnceCell<super::backendtls::Policies>,
+    /// Envoy Gateway's Backends, judged once the BackendTLSPolicies are known.
+    backends: std::cell::OnceCell<super::egbackend::Judged>,
     cluster_domain: String,
     /// Resolved targets by (namespace, Service, port): resolved once, shared.
     targets: std::cell::RefCell<HashMap<TargetKey, std::sync::Arc<BackendTarget>>>,
@@ -93,6 +131,7 @@ impl<'a> Index<'a> {
             config_maps: res.config_maps.iter().map(|c| ((c.obj.metadata.ns(), c.obj.metadata.name.as_str()), &*c.obj)).collect(),
             route_filters: res.http_route_filters.iter().map(|f| ((f.obj.metadata.ns(), f.obj.metadata.name.as_str()), &*f.obj)).collect(),
             tls_policies: Default::default(),
+            backends: Default::default(),
             cluster_domain: opts.cluster_domain.clone(),
             targets: Default::default(),
         }
@@ -119,13 +158,23 @@ impl<'a> Index<'a> {
     }
 
     /// BackendTLSPolicies targeting a Service, in effect or not.
-    pub fn tls_policies_targeting(&self, ns: &str, service: &str) -> &[crate::id::ObjectKey] {
-        self.tls_policies.get().map(|p| p.targeting(ns, service)).unwrap_or(&[])
+    pub fn tls_policies_targeting(&self, ns: &str, kind: &'static str, name: &str) -> &[crate::id::ObjectKey] {
+        self.tls_policies.get().map(|p| p.targeting(ns, kind, name)).unwrap_or(&[])
     }
 
     /// Hand over the resolved BackendTLSPolicies; backends resolved afterwards carry them.
     pub fn set_tls_policies(&self, p: super::backendtls::Policies) {
         let _ = self.tls_policies.set(p);
+    }
+
+    /// The BackendTLSPolicy in effect for a port of a Service or Backend (`kind`).
+    pub fn tls_policy_for(&self, ns: &str, kind: &'static str, name: &str, section: &str) -> Option<&super::backendtls::BackendTls> {
+        self.tls_policies.get().and_then(|p| p.for_port(ns, kind, name, section))
+    }
+
+    /// Hand over the judged Backends; backendRefs resolved afterwards reach them.
+    pub fn set_backends(&self, b: super::egbackend::Judged) {
+        let _ = self.backends.set(b);
     }
 
     /// Does a ReferenceGrant in `to_ns` allow `from_kind` objects of `from_ns` to refer to it?
@@ -157,38 +206,50 @@ impl<'a> Index<'a> {
         if found.is_empty() { None } else { Some(found.into_iter().map(|i| &self.slice_list[i].obj).collect()) }
     }
 
-    /// Resolve a Service backendRef to its endpoints.
-    #[allow(clippy::too_many_arguments)]
-    pub fn service_backend(
-        &self,
-        from: (crate::api::Kind, &str),
-        to: BackendRef,
-        protocol: PortProtocol,
-    ) -> Result<std::sync::Arc<BackendTarget>, Unresolved> {
+    /// Resolve a backendRef (a Service's port, or an Envoy Gateway Backend) from an object
+    /// of kind `from.0` in namespace `from.1` to its endpoints.
+    pub fn target(&self, from: (crate::api::Kind, &str), to: BackendRef, protocol: PortProtocol) -> Result<std::sync::Arc<BackendTarget>, Unresolved> {
         let (route_kind, route_ns) = from;
-        let BackendRef {
-            group,
-            kind,
-            name,
-            namespace: ns,
-            port,
-        } = to;
-        if !(group.is_empty() || group == "core") || kind != "Service" {
-            return Err(Unresolved { reason: "InvalidKind", message: format!("backendRef kind {kind} of group `{group}` is not supported; only Services are") });
-        }
+        let BackendRef { group, kind, name, namespace: ns, .. } = to;
+        let to_group = match (group, kind) {
+            ("" | "core", "Service") => "",
+            (crate::api::ENVOY_GATEWAY_GROUP, "Backend") => crate::api::ENVOY_GATEWAY_GROUP,
+            ("multicluster.x-k8s.io", "ServiceImport") => {
+                return Err(Unresolved { code: crate::diag::Code::UnsupportedKind, ..unresolved("UnsupportedValue", "backendRefs of kind ServiceImport are not supported yet; with --allow-unsupported its share answers 500".into()) });
+            }
+            _ => return Err(unresolved("InvalidKind", format!("backendRef kind {kind} of group `{group}` is not supported; only Services and Envoy Gateway's Backends are"))),
+        };
         let ns = ns.unwrap_or(route_ns);
-        if ns != route_ns && !self.granted_from(route_kind.group(), route_kind.name(), route_ns, "", "Service", ns, name) {
-            return Err(Unresolved {
-                reason: "RefNotPermitted",
-                message: format!("backendRef to Service {ns}/{name} is not permitted by any ReferenceGrant in namespace {ns}"),
-            });
+        if ns != route_ns && !self.granted_from(route_kind.group(), route_kind.name(), route_ns, to_group, kind, ns, name) {
+            return Err(unresolved("RefNotPermitted", format!("backendRef to {kind} {ns}/{name} is not permitted by any ReferenceGrant in namespace {ns}")));
         }
+        if kind == "Backend" {
+            return self.backend_kind(ns, name, protocol);
+        }
+        self.service_port(ns, name, to.port, protocol)
+    }
+
+    /// An Envoy Gateway Backend, as judged (not found, not accepted, or its target).
+    fn backend_kind(&self, ns: &str, name: &str, protocol: PortProtocol) -> Result<std::sync::Arc<BackendTarget>, Unresolved> {
+        let Some(judged) = self.backends.get().and_then(|b| b.get(&(ns.to_string(), name.to_string()))) else {
+            return Err(unresolved("BackendNotFound", format!("Backend {ns}/{name} not found")));
+        };
+        let t = judged.as_ref().map_err(|(reason, message)| unresolved(reason, message.clone()))?;
+        let (Endpoints::Static(eps) | Endpoints::Dns(eps)) = &t.endpoints;
+        if protocol == PortProtocol::Udp && eps.iter().any(|e| unix_path(e).is_some()) {
+            return Err(unresolved("UnsupportedValue", format!("Backend {ns}/{name} has Unix-socket endpoints, which do not carry UDP")));
+        }
+        Ok(t.clone())
+    }
+
+    /// A Service's port.
+    fn service_port(&self, ns: &str, name: &str, port: Option<u32>, protocol: PortProtocol) -> Result<std::sync::Arc<BackendTarget>, Unresolved> {
         let found = self.services.binary_search_by(|s| (&*s.obj.namespace, &*s.obj.name).cmp(&(ns, name)));
         let Some(svc) = found.ok().map(|i| &self.services[i].obj) else {
-            return Err(Unresolved { reason: "BackendNotFound", message: format!("Service {ns}/{name} not found") });
+            return Err(unresolved("BackendNotFound", format!("Service {ns}/{name} not found")));
         };
         let Some(port) = port else {
-            return Err(Unresolved { reason: "UnsupportedValue", message: "backendRef to a Service needs a port".into() });
+            return Err(unresolved("UnsupportedValue", "backendRef to a Service needs a port".into()));
         };
         let Some(sp) = svc
             .ports
@@ -200,10 +261,7 @@ impl<'a> Index<'a> {
             } else {
                 "TCP"
             };
-            return Err(Unresolved {
-                reason: "BackendNotFound",
-                message: format!("Service {ns}/{name} has no {proto} port {port}"),
-            });
+            return Err(unresolved("BackendNotFound", format!("Service {ns}/{name} has no {proto} port {port}")));
         };
         let key = (ns.to_string(), name.to_string(), port, protocol);
         if let Some(t) = self.targets.borrow().get(&key) {
@@ -240,7 +298,9 @@ impl<'a> Index<'a> {
             port,
             endpoints,
             app_protocol: sp.app_protocol.as_deref().map(str::to_string),
-            tls: self.tls_policies.get().and_then(|p| p.for_port(ns, name, &sp.name)).cloned(),
+            tls: self.tls_policies.get().and_then(|p| p.for_port(ns, "Service", name, &sp.name)).cloned(),
+            kind: TargetKind::Service,
+            fallback: false,
         });
         self.targets.borrow_mut().insert(key, target.clone());
         Ok(target)

@@ -20,6 +20,8 @@ pub enum TrustedCa {
     Bundle(String),
     /// The system trust store of the machine running Envoy.
     System,
+    /// No verification: a Backend's `insecureSkipVerify`.
+    Skip,
 }
 
 /// A name the backend's certificate must carry.
@@ -29,10 +31,12 @@ pub enum SanMatch {
     Uri(String),
 }
 
-/// TLS from the Gateway to one backend, verified.
+/// TLS from the Gateway to one backend, verified (unless `ca` is `Skip`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UpstreamTls {
+    /// The BackendTLSPolicy, or the Backend whose own `tls` this is.
     pub policy: ObjectKey,
+    /// Empty: no SNI.
     pub sni: String,
     pub ca: TrustedCa,
     pub sans: Vec<SanMatch>,
@@ -54,30 +58,34 @@ impl BackendTls {
     }
 }
 
-/// The policy in effect per (namespace, Service, port name or none for every port).
+/// A target of a policy: (namespace, kind: `Service` or `Backend`, name).
+type Targeted = (String, &'static str, String);
+
+/// The policy in effect per (target, section: a Service's port name, a Backend's port; none
+/// for every port).
 #[derive(Debug, Default)]
 pub struct Policies {
-    by_target: HashMap<(String, String, Option<String>), BackendTls>,
-    /// Every policy that targets a Service (in effect or not): their status goes to each
-    /// Gateway that uses the Service.
-    by_service: HashMap<(String, String), Vec<ObjectKey>>,
+    by_target: HashMap<(Targeted, Option<String>), BackendTls>,
+    /// Every policy that targets a Service or Backend (in effect or not): their status goes
+    /// to each Gateway that uses it.
+    by_service: HashMap<Targeted, Vec<ObjectKey>>,
 }
 
 impl Policies {
-    /// Every policy targeting the Service.
-    pub fn targeting(&self, ns: &str, service: &str) -> &[ObjectKey] {
+    /// Every policy targeting the Service (`kind` "Service") or Backend.
+    pub fn targeting(&self, ns: &str, kind: &'static str, name: &str) -> &[ObjectKey] {
         if self.by_service.is_empty() {
             return &[];
         }
-        self.by_service.get(&(ns.to_string(), service.to_string())).map(Vec::as_slice).unwrap_or(&[])
+        self.by_service.get(&(ns.to_string(), kind, name.to_string())).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// The policy for a Service port: one naming the port wins over one for the whole Service.
-    pub fn for_port(&self, ns: &str, service: &str, port_name: &str) -> Option<&BackendTls> {
+    /// The policy for a port: one naming the port wins over one for the whole target.
+    pub fn for_port(&self, ns: &str, kind: &'static str, name: &str, port_name: &str) -> Option<&BackendTls> {
         if self.by_target.is_empty() {
             return None;
         }
-        let key = |p: Option<&str>| (ns.to_string(), service.to_string(), p.map(str::to_string));
+        let key = |p: Option<&str>| ((ns.to_string(), kind, name.to_string()), p.map(str::to_string));
         self.by_target.get(&key(Some(port_name))).filter(|_| !port_name.is_empty()).or_else(|| self.by_target.get(&key(None)))
     }
 }
@@ -142,19 +150,23 @@ pub fn resolve_all(res: &Resources, index: &Index, controller: &str, rec: &mut R
         };
         let mut conflicted = None;
         for (t, r) in p.spec.target_refs.iter().enumerate() {
-            if !r.group.is_empty() || r.kind != "Service" {
-                rec.report(
-                    site,
-                    Problem::new(Code::ReferenceBackend, format!("targetRef kind {} of group `{}` is not supported; only Services are", r.kind, r.group), format!("/spec/targetRefs/{t}"))
-                        .sets(target(), "Accepted", false, "InvalidKind"),
-                );
-                continue;
-            }
-            let by = out.by_service.entry((ns.to_string(), r.name.clone())).or_default();
+            let kind = match (r.group.as_str(), r.kind.as_str()) {
+                ("", "Service") => "Service",
+                (crate::api::ENVOY_GATEWAY_GROUP, "Backend") => "Backend",
+                _ => {
+                    rec.report(
+                        site,
+                        Problem::new(Code::ReferenceBackend, format!("targetRef kind {} of group `{}` is not supported; only Services and Envoy Gateway's Backends are", r.kind, r.group), format!("/spec/targetRefs/{t}"))
+                            .sets(target(), "Accepted", false, "InvalidKind"),
+                    );
+                    continue;
+                }
+            };
+            let by = out.by_service.entry((ns.to_string(), kind, r.name.clone())).or_default();
             if !by.contains(&key) {
                 by.push(key.clone());
             }
-            let k = (ns.to_string(), r.name.clone(), r.section_name.clone());
+            let k = ((ns.to_string(), kind, r.name.clone()), r.section_name.clone());
             match out.by_target.get(&k) {
                 Some(held) => conflicted = Some((t, held.policy().clone())),
                 None => {
@@ -176,7 +188,7 @@ pub fn resolve_all(res: &Resources, index: &Index, controller: &str, rec: &mut R
 /// Record that `route` uses the Service of `target`: the policies targeting it will have
 /// each Gateway of the route as an ancestor.
 pub fn uses(index: &Index, route: &ObjectKey, target: &BackendTarget, rec: &mut Recorder) {
-    let keys = index.tls_policies_targeting(&target.namespace, &target.service);
+    let keys = index.tls_policies_targeting(&target.namespace, target.kind.name(), &target.service);
     if !keys.is_empty() {
         rec.route_policies.entry(route.clone()).or_default().extend(keys.iter().cloned());
     }

@@ -171,7 +171,7 @@ pub(super) fn mirror(site: Site, m: &h::RequestMirror, fp: &str, index: &Index, 
         (None, Some(fr)) => (fr.numerator, fr.denominator),
         (None, None) => (100, 100),
     };
-    let resolved = index.service_backend((site.object.kind, site.object.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp);
+    let resolved = index.target((site.object.kind, site.object.namespace.as_str()), backend_ref!(b), PortProtocol::Tcp);
     if let Ok(t) = &resolved {
         super::backendtls::uses(index, site.object, t, rec);
     }
@@ -182,7 +182,7 @@ pub(super) fn mirror(site: Site, m: &h::RequestMirror, fp: &str, index: &Index, 
         Err(u) => {
             rec.report(
                 site,
-                Problem::new(Code::ReferenceBackend, u.message, format!("{fp}/requestMirror/backendRef"))
+                Problem::new(u.code, u.message, format!("{fp}/requestMirror/backendRef"))
                     .context("mirror")
                     .sets(Target::Route(site.object.clone()), "ResolvedRefs", false, u.reason),
             );
@@ -237,7 +237,7 @@ pub(super) fn weighted_backend(
     rec: &mut Recorder,
     out: (&mut Vec<WeightedBackend>, &mut u32),
 ) {
-    let resolved = index.service_backend((site.object.kind, site.object.namespace.as_str()), to, PortProtocol::Tcp);
+    let resolved = index.target((site.object.kind, site.object.namespace.as_str()), to, PortProtocol::Tcp);
     if let Ok(t) = &resolved {
         super::backendtls::uses(index, site.object, t, rec);
     }
@@ -249,7 +249,7 @@ pub(super) fn weighted_backend(
         Ok(_) => {}
         Err(u) => {
             *out.1 = out.1.saturating_add(weight);
-            rec.report(site, Problem::new(Code::ReferenceBackend, u.message, bp).sets(Target::Route(site.object.clone()), "ResolvedRefs", false, u.reason));
+            rec.report(site, Problem::new(u.code, u.message, bp).sets(Target::Route(site.object.clone()), "ResolvedRefs", false, u.reason));
         }
     }
 }

@@ -149,7 +149,7 @@ fn resolve_one(r: &Input, index: &Index, rec: &mut Recorder) -> (StreamRoute, bo
                 namespace: b.namespace.as_deref(),
                 port: b.port,
             };
-            let resolved = index.service_backend((r.kind, r.key.namespace.as_str()), to, protocol);
+            let resolved = index.target((r.kind, r.key.namespace.as_str()), to, protocol);
             if let Ok(t) = &resolved {
                 super::backendtls::uses(index, &r.key, t, rec);
             }
@@ -161,7 +161,7 @@ fn resolve_one(r: &Input, index: &Index, rec: &mut Recorder) -> (StreamRoute, bo
                 Err(u) => rec.report(
                     site,
                     Problem::new(
-                        Code::ReferenceBackend,
+                        u.code,
                         u.message,
                         format!("/spec/rules/{ri}/backendRefs/{bi}"),
                     )

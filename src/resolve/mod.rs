@@ -16,6 +16,7 @@ pub mod backend;
 pub mod backendtls;
 pub mod btp;
 pub mod ctp;
+pub mod egbackend;
 pub mod frontend;
 pub mod gateway;
 pub mod grpcroute;
@@ -57,11 +58,13 @@ pub struct Options {
     pub allow_unsupported: bool,
     /// `--rate-limit-service`: the gRPC rate-limit service (host, port) global rate limits use.
     pub rate_limit_service: Option<(String, u16)>,
+    /// `--allow-loopback-backends`: Backend IP endpoints on loopback are accepted.
+    pub allow_loopback_backends: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { controller_name: DEFAULT_CONTROLLER.into(), cluster_domain: "cluster.local".into(), channel: Default::default(), allow_unsupported: false, rate_limit_service: None }
+        Options { controller_name: DEFAULT_CONTROLLER.into(), cluster_domain: "cluster.local".into(), channel: Default::default(), allow_unsupported: false, rate_limit_service: None, allow_loopback_backends: false }
     }
 }
 
@@ -173,6 +176,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     let ours = gateway::classes(res, opts, &mut rec);
     let index = backend::Index::new(res, opts);
     index.set_tls_policies(backendtls::resolve_all(res, &index, &opts.controller_name, &mut rec));
+    index.set_backends(egbackend::judge_all(res, &index, opts, &mut rec));
     let mut gateways = gateway::gateways(res, &ours, &index, &mut rec);
     let parents = attach::Parents::new(res, &gateways);
     let regexes = crate::validate::regex::Verdicts::default();

@@ -241,7 +241,7 @@ fn ext_auth(e: &s::ExtAuth, key: &crate::id::ObjectKey, index: &Index) -> Result
     let mut backends = Vec::new();
     for r in svc.backend_ref.iter().chain(&svc.backend_refs) {
         let to = BackendRef { group: &r.group, kind: &r.kind, name: &r.name, namespace: r.namespace.as_deref(), port: r.port };
-        let t = index.service_backend((crate::api::Kind::SecurityPolicy, &key.namespace), to, PortProtocol::Tcp).map_err(|u| u.message)?;
+        let t = index.target((crate::api::Kind::SecurityPolicy, &key.namespace), to, PortProtocol::Tcp).map_err(|u| u.message)?;
         if let Some(super::backendtls::BackendTls::Refused(p)) = &t.tls {
             return Err(format!("the BackendTLSPolicy {}/{} of Service {}/{} has no valid CA", p.namespace, p.name, t.namespace, t.service));
         }

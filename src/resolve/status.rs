@@ -97,6 +97,8 @@ pub struct StatusTable {
     pub routes: BTreeMap<ObjectKey, RouteStatus>,
     /// Policies (BackendTLSPolicy): their conditions, written once per ancestor.
     pub policies: BTreeMap<ObjectKey, PolicyStatus>,
+    /// Envoy Gateway's Backends: Accepted or not.
+    pub backends: BTreeMap<ObjectKey, (Vec<Condition>, Option<i64>)>,
 }
 
 /// A policy's status: the ancestors it takes effect in, each with its conditions. Conditions
@@ -148,6 +150,8 @@ pub enum Target {
     Policy(ObjectKey),
     /// A policy, for one ancestor.
     PolicyAncestor(ObjectKey, AncestorRef),
+    /// An Envoy Gateway Backend.
+    Backend(ObjectKey),
 }
 
 /// Where a problem is: the object, the position finder of its nodes, and the field.
@@ -241,6 +245,7 @@ impl Recorder {
             Target::Route(k) => Some(self.route_wide.entry(k).or_default()),
             Target::Policy(k) => Some(&mut self.status.policies.entry(k).or_default().conditions),
             Target::PolicyAncestor(k, a) => Some(self.status.policies.entry(k).or_default().ancestor(&a)),
+            Target::Backend(k) => self.status.backends.get_mut(&k).map(|(c, _)| c),
         };
         if let Some(conds) = conds
             && get(conds, c.type_).is_none_or(|old| !is_problem(old))
@@ -262,6 +267,9 @@ impl Recorder {
     pub fn finish(mut self) -> (StatusTable, Vec<Diagnostic>) {
         for (conds, _) in self.status.gateway_classes.values_mut() {
             canonical(conds, &[("Accepted", "Accepted", "Valid GatewayClass")]);
+        }
+        for (conds, _) in self.status.backends.values_mut() {
+            canonical(conds, &[("Accepted", "Accepted", "The Backend was accepted")]);
         }
         for g in self.status.gateways.values_mut() {
             for l in &mut g.listeners {

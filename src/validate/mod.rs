@@ -10,6 +10,7 @@ mod backendtls;
 mod btp;
 mod ctp;
 mod routefilter;
+mod backend;
 mod sp;
 mod envoyproxy;
 mod gateway;
@@ -152,6 +153,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Object::ClientTrafficPolicy(p) => ctp::check(p, &mut ctx),
         Object::SecurityPolicy(p) => sp::check(p, &mut ctx),
         Object::HTTPRouteFilter(f) => routefilter::check(f, &mut ctx),
+        Object::Backend(b) => backend::check(b, &mut ctx),
         _ => {}
     }
     mark_sensitive(kind, &mut ctx.diags);

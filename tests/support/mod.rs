@@ -167,78 +167,102 @@ pub async fn echo(name: &str) -> Echo {
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, peer)) = listener.accept().await else { return };
-            let n = n.clone();
-            let (record, record_bodies) = (record.clone(), record_bodies.clone());
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let (n, record_bodies) = (n.clone(), record_bodies.clone());
-                    if let Ok(mut v) = record.lock() {
-                        v.push(req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default());
-                    }
-                    async move {
-                        let (parts, body) = req.into_parts();
-                        let req = Request::from_parts(parts, ());
-                        // The body is read whole (bounded by what the test sends) and counted.
-                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                        let body_bytes = body.len();
-                        if !body.is_empty()
-                            && let Ok(mut v) = record_bodies.lock()
-                        {
-                            v.push((parts_method(&req), req.uri().path().to_string(), String::from_utf8_lossy(&body).into_owned()));
-                        }
-                        // A test can ask the backend to be slow (timeouts).
-                        if let Some(ms) = req.headers().get("x-echo-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
-                            tokio::time::sleep(Duration::from_millis(ms.min(10_000))).await;
-                        }
-                        // Repeated headers are joined with commas, as HTTP allows.
-                        let mut headers: BTreeMap<String, String> = BTreeMap::new();
-                        for (k, v) in req.headers() {
-                            let v = v.to_str().unwrap_or("");
-                            headers.entry(k.as_str().to_string()).and_modify(|e| {
-                                e.push(',');
-                                e.push_str(v);
-                            }).or_insert_with(|| v.to_string());
-                        }
-                        let body = serde_json::json!({
-                            "backend": n,
-                            "version": format!("{:?}", req.version()),
-                            // HTTP/2 requests carry `:scheme`; HTTP/1 ones none.
-                            "scheme": req.uri().scheme_str(),
-                            "method": req.method().as_str(),
-                            "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
-                            "host": headers.get("host").cloned().unwrap_or_default(),
-                            "headers": headers,
-                            // Which connection the request came on, and how long its body was.
-                            "peer": peer.to_string(),
-                            "body_bytes": body_bytes,
-                        });
-                        // A test can ask for an error status (retries).
-                        let status = headers.get("x-echo-status").and_then(|v| v.parse::<u16>().ok()).unwrap_or(200);
-                        // And for a response header (`name=value`).
-                        let extra = headers.get("x-echo-response-header").and_then(|v| v.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string()));
-                        let mut builder = Response::builder();
-                        if let Some((k, v)) = extra {
-                            builder = builder.header(k, v);
-                        }
-                        Ok::<_, hyper::Error>(
-                            builder
-                                .status(status)
-                                .header("content-type", "application/json")
-                                .header("x-echo-backend", n.as_str())
-                                .header("server", "gatewayc-echo")
-                                .body(Full::new(Bytes::from(body.to_string())))
-                                .expect("response"),
-                        )
-                    }
-                });
-                // HTTP/1.1 and HTTP/2 with prior knowledge (h2c), whichever the client speaks.
-                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
+            tokio::spawn(echo_connection(stream, peer.to_string(), n.clone(), record.clone(), record_bodies.clone()));
         }
     });
     Echo { name: name.to_string(), addr, seen, bodies, task }
+}
+
+/// An echo backend on the Unix socket `path`, answering as [`echo`] does (`peer` is the
+/// socket's path); `addr` is unused.
+pub async fn unix_echo(name: &str, path: &Path) -> Echo {
+    let listener = tokio::net::UnixListener::bind(path).expect("bind unix echo");
+    let n = name.to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (record, record_bodies) = (seen.clone(), bodies.clone());
+    let peer = path.display().to_string();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            tokio::spawn(echo_connection(stream, peer.clone(), n.clone(), record.clone(), record_bodies.clone()));
+        }
+    });
+    Echo { name: name.to_string(), addr: SocketAddr::from(([0, 0, 0, 0], 0)), seen, bodies, task }
+}
+
+type Record<T> = std::sync::Arc<std::sync::Mutex<Vec<T>>>;
+
+/// One connection of an echo backend.
+async fn echo_connection<S>(stream: S, peer: String, n: String, record: Record<String>, record_bodies: Record<(String, String, String)>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
+        let (n, record_bodies, peer) = (n.clone(), record_bodies.clone(), peer.clone());
+        if let Ok(mut v) = record.lock() {
+            v.push(req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default());
+        }
+        async move {
+            let (parts, body) = req.into_parts();
+            let req = Request::from_parts(parts, ());
+            // The body is read whole (bounded by what the test sends) and counted.
+            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let body_bytes = body.len();
+            if !body.is_empty()
+                && let Ok(mut v) = record_bodies.lock()
+            {
+                v.push((parts_method(&req), req.uri().path().to_string(), String::from_utf8_lossy(&body).into_owned()));
+            }
+            // A test can ask the backend to be slow (timeouts).
+            if let Some(ms) = req.headers().get("x-echo-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
+                tokio::time::sleep(Duration::from_millis(ms.min(10_000))).await;
+            }
+            // Repeated headers are joined with commas, as HTTP allows.
+            let mut headers: BTreeMap<String, String> = BTreeMap::new();
+            for (k, v) in req.headers() {
+                let v = v.to_str().unwrap_or("");
+                headers.entry(k.as_str().to_string()).and_modify(|e| {
+                    e.push(',');
+                    e.push_str(v);
+                }).or_insert_with(|| v.to_string());
+            }
+            let body = serde_json::json!({
+                "backend": n,
+                "version": format!("{:?}", req.version()),
+                // HTTP/2 requests carry `:scheme`; HTTP/1 ones none.
+                "scheme": req.uri().scheme_str(),
+                "method": req.method().as_str(),
+                "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+                "host": headers.get("host").cloned().unwrap_or_default(),
+                "headers": headers,
+                // Which connection the request came on, and how long its body was.
+                "peer": peer,
+                "body_bytes": body_bytes,
+            });
+            // A test can ask for an error status (retries).
+            let status = headers.get("x-echo-status").and_then(|v| v.parse::<u16>().ok()).unwrap_or(200);
+            // And for a response header (`name=value`).
+            let extra = headers.get("x-echo-response-header").and_then(|v| v.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string()));
+            let mut builder = Response::builder();
+            if let Some((k, v)) = extra {
+                builder = builder.header(k, v);
+            }
+            Ok::<_, hyper::Error>(
+                builder
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .header("x-echo-backend", n.as_str())
+                    .header("server", "gatewayc-echo")
+                    .body(Full::new(Bytes::from(body.to_string())))
+                    .expect("response"),
+            )
+        }
+    });
+    // HTTP/1.1 and HTTP/2 with prior knowledge (h2c), whichever the client speaks.
+    let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+        .serve_connection(TokioIo::new(stream), svc)
+        .await;
 }
 
 /// An echo backend over TLS with `cert_pem`/`key_pem`: answers as [`echo`] does, and says

@@ -543,8 +543,9 @@ pub const SYSTEM_TRUST_STORE: &str = "/etc/ssl/certs/ca-certificates.crt";
 fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_cert: Option<&crate::resolve::tls::Certificate>, opts: &EnvoyOptions) -> UpstreamTransportSocket {
     use crate::resolve::backendtls::{SanMatch, TrustedCa};
     let trusted_ca = match &t.ca {
-        TrustedCa::Bundle(pem) => DataSource { inline_string: Some(pem.clone()), filename: None },
-        TrustedCa::System => DataSource { inline_string: None, filename: Some(SYSTEM_TRUST_STORE.into()) },
+        TrustedCa::Bundle(pem) => Some(DataSource { inline_string: Some(pem.clone()), filename: None }),
+        TrustedCa::System => Some(DataSource { inline_string: None, filename: Some(SYSTEM_TRUST_STORE.into()) }),
+        TrustedCa::Skip => None,
     };
     let match_typed_subject_alt_names = t
         .sans
@@ -562,7 +563,7 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
             common_tls_context: UpstreamCommonTlsContext {
                 // The Gateway's client certificate, for backends that ask for one.
                 tls_certificates: client_cert.map(|c| listener::certificate_sources(c, opts)).into_iter().collect(),
-                validation_context: CertificateValidationContext {
+                validation_context: trusted_ca.map(|trusted_ca| CertificateValidationContext {
                     trusted_ca,
                     match_typed_subject_alt_names,
                     verify_certificate_spki: Vec::new(),
@@ -571,7 +572,7 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
                     crl: None,
                     only_verify_leaf_cert_crl: false,
                     trust_chain_verification: None,
-                },
+                }),
                 alpn_protocols: if h2 { vec!["h2"] } else { Vec::new() },
             },
         }),

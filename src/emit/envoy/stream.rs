@@ -222,7 +222,11 @@ pub fn localities(c: &ir::ClusterIr) -> Vec<LocalityLbEndpoints> {
         .collect()
 }
 
-/// Endpoints at (address, port).
+/// Endpoints at (address, port), or Unix sockets.
 pub fn lb_endpoints(eps: &[(String, u32)]) -> Vec<LbEndpoint> {
-    eps.iter().map(|(a, p)| LbEndpoint { endpoint: Endpoint { address: Address::new(a, *p) } }).collect()
+    let address = |e: &(String, u32)| match crate::resolve::backend::unix_path(e) {
+        Some(path) => Address::pipe(path),
+        None => Address::new(&e.0, e.1),
+    };
+    eps.iter().map(|e| LbEndpoint { endpoint: Endpoint { address: address(e) } }).collect()
 }

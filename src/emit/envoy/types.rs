@@ -78,6 +78,14 @@ pub struct Address {
     pub socket_address: Option<SocketAddress>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub envoy_internal_address: Option<InternalAddress>,
+    /// A Unix socket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipe: Option<Pipe>,
+}
+
+#[derive(Serialize)]
+pub struct Pipe {
+    pub path: String,
 }
 
 #[derive(Serialize)]
@@ -102,7 +110,12 @@ impl Address {
                 port_value: port,
             }),
             envoy_internal_address: None,
+            pipe: None,
         }
+    }
+    /// A Unix socket at `path` (`@name`: the abstract namespace).
+    pub fn pipe(path: &str) -> Self {
+        Address { socket_address: None, envoy_internal_address: None, pipe: Some(Pipe { path: path.to_string() }) }
     }
     /// A UDP socket.
     pub fn udp(address: &str, port: u32) -> Self {
@@ -113,11 +126,12 @@ impl Address {
                 port_value: port,
             }),
             envoy_internal_address: None,
+            pipe: None,
         }
     }
     /// An Envoy internal listener (no socket).
     pub fn internal(listener: &str) -> Self {
-        Address { socket_address: None, envoy_internal_address: Some(InternalAddress { server_listener_name: listener.to_string() }) }
+        Address { socket_address: None, envoy_internal_address: Some(InternalAddress { server_listener_name: listener.to_string() }), pipe: None }
     }
 }
 
@@ -492,6 +506,7 @@ pub enum UpstreamSocketConfig {
 pub struct UpstreamTlsContext {
     #[serde(rename = "@type")]
     pub type_: &'static str,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub sni: String,
     pub common_tls_context: UpstreamCommonTlsContext,
 }
@@ -500,7 +515,9 @@ pub struct UpstreamTlsContext {
 pub struct UpstreamCommonTlsContext {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tls_certificates: Vec<TlsCertificate>,
-    pub validation_context: CertificateValidationContext,
+    /// None: the backend's certificate is not verified (a Backend's `insecureSkipVerify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_context: Option<CertificateValidationContext>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alpn_protocols: Vec<&'static str>,
 }
