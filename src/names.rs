@@ -152,6 +152,17 @@ pub fn stream_proxy(route: &crate::id::ObjectKey) -> String {
     )
 }
 
+/// A listener in the names of its chains: a Gateway's by its name; a ListenerSet's
+/// `listenerset/<namespace>/<name>/<listener>`, which no Gateway listener name can be (a
+/// name has no `/`).
+pub fn listener_label(id: &crate::id::ListenerId) -> String {
+    if id.parent.kind == crate::api::Kind::ListenerSet {
+        format!("listenerset/{}/{}/{}", id.parent.namespace, id.parent.name, id.section)
+    } else {
+        id.section.clone()
+    }
+}
+
 /// The TLS filter chain (and its route configuration) of one HTTPS Gateway listener:
 /// `https-<port>/<listener name>`.
 pub fn tls_chain(port: u32, listener: &str) -> String {

@@ -92,7 +92,7 @@ fn nothing_the_input_says_is_dropped_silently() {
     let gw = gateway("[{name: http, protocol: HTTP, port: 8080}]");
     let cases = [
         ("absoluteTimeout of a header session", route("    - sessionPersistence: {type: Header, absoluteTimeout: 1h}\n      backendRefs: [{name: svc, port: 80}]\n"), "sessionPersistence.absoluteTimeout"),
-        ("a ListenerSet parent", "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: default}\nspec:\n  parentRefs: [{name: gw}, {kind: ListenerSet, name: ls}]\n".to_string(), "ListenerSet"),
+        ("a fallback Backend", "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: b, namespace: default}\nspec:\n  endpoints: [{ip: {address: 10.0.0.1, port: 80}}]\n  fallback: true\n".to_string(), "Backend fallback"),
     ];
     for (what, extra, needle) in cases {
         let input = format!("{gw}{extra}");

@@ -43,9 +43,9 @@ pub struct GatewaySpec {
     pub addresses: Vec<GatewayAddress>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub infrastructure: Option<GatewayInfrastructure>,
-    /// Experimental (ListenerSet); parsed, not implemented.
+    /// Which namespaces' ListenerSets may attach listeners (none when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_listeners: Option<serde_json::Value>,
+    pub allowed_listeners: Option<AllowedListeners>,
     /// Client certificate validation (frontend); the backend client certificate is parsed,
     /// not implemented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,6 +151,32 @@ pub struct GatewayInfrastructure {
     pub parameters_ref: Option<LocalObjectReference>,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowedListeners {
+    #[serde(default)]
+    pub namespaces: ListenerNamespaces,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListenerNamespaces {
+    #[serde(default)]
+    pub from: FromListenerNamespaces,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum FromListenerNamespaces {
+    All,
+    Selector,
+    Same,
+    #[default]
+    None,
+}
+
+/// A listener of a Gateway, or of a ListenerSet (the same fields and rules).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Listener {

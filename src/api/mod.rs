@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod grpcroute;
 pub mod httproute;
 pub mod l4route;
+pub mod listenerset;
 pub mod meta;
 pub mod policy;
 pub mod refgrant;
@@ -168,6 +169,7 @@ fn dedup_list<T>(list: &mut Vec<Item<T>>, namespaced: bool, key: impl Fn(&T) -> 
 kinds! {
     GatewayClass => gateway_classes, GATEWAY_GROUP, ["v1", "v1beta1"], cluster;
     Gateway => gateways, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
+    ListenerSet => listener_sets, GATEWAY_GROUP, ["v1"], namespaced;
     HTTPRoute => http_routes, GATEWAY_GROUP, ["v1", "v1beta1"], namespaced;
     GRPCRoute => grpc_routes, GATEWAY_GROUP, ["v1"], namespaced;
     TCPRoute => tcp_routes, GATEWAY_GROUP, ["v1", "v1alpha2"], namespaced;
@@ -207,6 +209,7 @@ impl Object {
         match self {
             Object::GatewayClass(o) => Kept::GatewayClass(o),
             Object::Gateway(o) => Kept::Gateway(o),
+            Object::ListenerSet(o) => Kept::ListenerSet(o),
             Object::HTTPRoute(o) => Kept::HTTPRoute(o),
             Object::GRPCRoute(o) => Kept::GRPCRoute(o),
             Object::TCPRoute(o) => Kept::TCPRoute(o),
@@ -250,7 +253,6 @@ impl Kind {
 
 /// Kinds of the groups we read that exist upstream but are not implemented yet.
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
-    (GATEWAY_GROUP, "ListenerSet", &["v1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
 ];
@@ -347,6 +349,12 @@ resource!(
     /// Gateway: listeners (port, protocol, hostname) that routes attach to.
     Gateway, "Gateway", ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"] {
         pub spec: gateway::GatewaySpec,
+    }
+);
+resource!(
+    /// ListenerSet: listeners attached to a Gateway that allows them.
+    ListenerSet, "ListenerSet", ["gateway.networking.k8s.io/v1"] {
+        pub spec: listenerset::ListenerSetSpec,
     }
 );
 resource!(

@@ -157,6 +157,10 @@ codes! {
     /// DNS name of one label or an IP address, TLS without trust, a CA that does not
     /// resolve): `Accepted=False` with the reason, and routes to it answer 500.
     BackendInvalid = "backend::invalid", Rejected;
+    /// A ListenerSet its parent Gateway does not take: the Gateway's `spec.allowedListeners`
+    /// does not admit its namespace (`NotAllowed`), or the Gateway is not accepted
+    /// (`ParentNotAccepted`); its listeners are not served.
+    ReferenceListenerSet = "reference::listenerset", Rejected;
     /// An ExtensionRef filter naming an HTTPRouteFilter that is not there, or one that cannot
     /// be applied (its body's ConfigMap missing, two URL rewrites on one rule); the rule
     /// answers 500.

@@ -55,18 +55,27 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
                 .filter(|a| a.type_ == "IPAddress")
                 .filter_map(|a| a.value.as_ref().map(|v| json!({"type": "IPAddress", "value": v})))
                 .collect();
-            json!({
+            let mut s = json!({
                 "addresses": addresses,
                 "conditions": conditions(&gs.conditions, gs.generation),
-                "listeners": gs.listeners.iter().map(|l| json!({
-                    "name": l.name,
-                    "supportedKinds": l.supported_kinds.iter().map(|k| json!({"group": k.group, "kind": k.kind})).collect::<Vec<_>>(),
-                    "attachedRoutes": l.attached_routes,
-                    "conditions": conditions(&l.conditions, gs.generation),
-                })).collect::<Vec<_>>(),
-            })
+                "listeners": listeners(gs),
+            });
+            // Counted when the Gateway takes ListenerSets at all.
+            if gw.obj.spec.allowed_listeners.is_some() || gs.attached_listener_sets > 0 {
+                s["attachedListenerSets"] = json!(gs.attached_listener_sets);
+            }
+            s
         });
         out.push(with_status(&gw.obj, s));
+    }
+    for ls in &res.listener_sets {
+        let s = st.gateways.get(&ObjectKey::of(Kind::ListenerSet, &ls.obj.metadata)).map(|gs| {
+            json!({
+                "conditions": conditions(&gs.conditions, gs.generation),
+                "listeners": listeners(gs),
+            })
+        });
+        out.push(with_status(&ls.obj, s));
     }
     macro_rules! routes {
         ($($list:ident: $kind:ident),+) => {$(
@@ -96,6 +105,21 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
         out.push(with_status(&g.obj, None));
     }
     out
+}
+
+/// `status.listeners` of a Gateway or ListenerSet.
+fn listeners(gs: &crate::resolve::status::GatewayStatus) -> Vec<Value> {
+    gs.listeners
+        .iter()
+        .map(|l| {
+            json!({
+                "name": l.name,
+                "supportedKinds": l.supported_kinds.iter().map(|k| json!({"group": k.group, "kind": k.kind})).collect::<Vec<_>>(),
+                "attachedRoutes": l.attached_routes,
+                "conditions": conditions(&l.conditions, gs.generation),
+            })
+        })
+        .collect()
 }
 
 /// A policy's `.status`: its conditions for each Gateway it takes effect in; none when no

@@ -550,7 +550,7 @@ fn tls_chains(g: &resolve::ResolvedGateway, port: u32, mut owned: BTreeMap<usize
         misdirected.sort();
         misdirected.dedup();
         chains.push(TlsChainIr {
-            name: names::tls_chain(port, &l.id.section),
+            name: names::tls_chain(port, &names::listener_label(&l.id)),
             server_names: l.hostname.iter().cloned().collect(),
             certificates: l.certificates.clone(),
             client_validation: resolve::ctp::listener_validation(l),

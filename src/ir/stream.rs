@@ -134,7 +134,7 @@ pub(super) fn tls_chains(
             hosts
         };
         out.push(TlsChainIr {
-            name: crate::names::stream_chain(l.port, &l.id.section, &s.route.key),
+            name: crate::names::stream_chain(l.port, &crate::names::listener_label(&l.id), &s.route.key),
             server_names,
             certificates: if l.protocol == Protocol::TlsTerminate {
                 l.certificates.clone()

@@ -26,17 +26,23 @@ pub struct RouteView<'r> {
 }
 
 /// Our Gateways by (namespace, name), and every Gateway of the input (a parentRef to another
-/// controller's Gateway is not ours to judge).
+/// controller's Gateway is not ours to judge); the ListenerSets attached to ours (the Gateway
+/// index), and every ListenerSet of the input.
 pub struct Parents {
     ours: HashMap<(String, String), usize>,
     all: HashSet<(String, String)>,
+    sets: HashMap<(String, String), usize>,
+    all_sets: HashSet<(String, String)>,
 }
 
 impl Parents {
     pub fn new(res: &crate::api::Resources, gateways: &[ResolvedGateway]) -> Self {
+        let accepted = || gateways.iter().enumerate().filter(|(_, g)| g.accepted);
         Parents {
-            ours: gateways.iter().enumerate().filter(|(_, g)| g.accepted).map(|(i, g)| ((g.key.namespace.clone(), g.key.name.clone()), i)).collect(),
+            ours: accepted().map(|(i, g)| ((g.key.namespace.clone(), g.key.name.clone()), i)).collect(),
             all: res.gateways.iter().map(|g| (g.obj.metadata.ns().to_string(), g.obj.metadata.name.clone())).collect(),
+            sets: accepted().flat_map(|(i, g)| g.listener_sets.iter().map(move |k| ((k.namespace.clone(), k.name.clone()), i))).collect(),
+            all_sets: res.listener_sets.iter().map(|s| (s.obj.metadata.ns().to_string(), s.obj.metadata.name.clone())).collect(),
         }
     }
 
@@ -44,10 +50,46 @@ impl Parents {
         pr.group == GATEWAY_GROUP && pr.kind == "Gateway"
     }
 
-    /// Does any parentRef of the route name one of our Gateways? Routes that name none are not
-    /// ours: no status, no diagnostics about their rules.
+    fn set_ref(pr: &ParentReference) -> bool {
+        pr.group == GATEWAY_GROUP && pr.kind == "ListenerSet"
+    }
+
+    /// The Gateway (index) a parentRef reaches: a Gateway of ours, or a ListenerSet attached
+    /// to one; with the object whose listeners it may use.
+    fn parent(&self, pr: &ParentReference, route_ns: &str) -> Option<(usize, ObjectKey)> {
+        let key = (pr.namespace.clone().unwrap_or_else(|| route_ns.to_string()), pr.name.clone());
+        let (map, kind) = if Self::gateway_ref(pr) {
+            (&self.ours, Kind::Gateway)
+        } else if Self::set_ref(pr) {
+            (&self.sets, Kind::ListenerSet)
+        } else {
+            return None;
+        };
+        map.get(&key).map(|&gi| (gi, ObjectKey::new(kind, &key.0, &key.1)))
+    }
+
+    /// Does any parentRef of the route name one of our Gateways (or a ListenerSet attached to
+    /// one)? Routes that name none are not ours: no status, no diagnostics about their rules.
     pub fn any_ours(&self, route: &RouteView) -> bool {
-        route.parent_refs.iter().any(|pr| Self::gateway_ref(pr) && self.ours.contains_key(&(pr.namespace.clone().unwrap_or_else(|| route.key.namespace.clone()), pr.name.clone())))
+        route.parent_refs.iter().any(|pr| self.parent(pr, &route.key.namespace).is_some())
+    }
+
+    /// Why a parentRef to a Gateway or ListenerSet reaches none of ours, when it is worth
+    /// advice: the object is not in the input (maybe a file is missing), or a ListenerSet its
+    /// Gateway does not take.
+    fn missing(&self, pr: &ParentReference, route_ns: &str) -> Option<String> {
+        let key = (pr.namespace.clone().unwrap_or_else(|| route_ns.to_string()), pr.name.clone());
+        if Self::gateway_ref(pr) && !self.all.contains(&key) {
+            return Some(format!("parentRef names Gateway {}/{} which is not in the input", key.0, key.1));
+        }
+        if Self::set_ref(pr) && !self.sets.contains_key(&key) {
+            return Some(if self.all_sets.contains(&key) {
+                format!("parentRef names ListenerSet {}/{}, which no Gateway of ours accepts", key.0, key.1)
+            } else {
+                format!("parentRef names ListenerSet {}/{} which is not in the input", key.0, key.1)
+            });
+        }
+        None
     }
 }
 
@@ -57,10 +99,8 @@ pub type Accepted = Vec<(usize, Vec<String>)>;
 /// Advice for parentRefs to Gateways that are not in the input at all (maybe a file is
 /// missing), for routes that name none of ours.
 pub fn report_missing_parents(route: &RouteView, parents: &Parents, rec: &mut Recorder) {
-    for (pi, pr) in route.parent_refs.iter().enumerate().filter(|(_, pr)| Parents::gateway_ref(pr)) {
-        let gns = pr.namespace.as_deref().unwrap_or(&route.key.namespace);
-        if !parents.all.contains(&(gns.to_string(), pr.name.clone())) {
-            let msg = format!("parentRef names Gateway {gns}/{} which is not in the input", pr.name);
+    for (pi, pr) in route.parent_refs.iter().enumerate() {
+        if let Some(msg) = parents.missing(pr, &route.key.namespace) {
             rec.report(Site { object: route.key, loc: route.loc }, Problem::new(Code::ReferenceParentNotFound, msg, format!("/spec/parentRefs/{pi}")));
         }
     }
@@ -94,16 +134,10 @@ pub fn attach(
     let mut problems = Vec::new();
     for (pi, pr) in route.parent_refs.iter().enumerate() {
         let at = format!("/spec/parentRefs/{pi}");
-        if !Parents::gateway_ref(pr) {
-            if pr.group == GATEWAY_GROUP && pr.kind == "ListenerSet" {
-                rec.report(site, Problem::new(Code::UnsupportedField, "parentRefs of kind ListenerSet are not supported yet", at).help(crate::validate::UNSUPPORTED_HELP));
-            }
-            continue;
-        }
         let gns = pr.namespace.as_deref().unwrap_or(rns);
-        let Some(&gi) = parents.ours.get(&(gns.to_string(), pr.name.clone())) else {
-            if !parents.all.contains(&(gns.to_string(), pr.name.clone())) {
-                rec.report(site, Problem::new(Code::ReferenceParentNotFound, format!("parentRef names Gateway {gns}/{} which is not in the input", pr.name), at));
+        let Some((gi, owner)) = parents.parent(pr, rns) else {
+            if let Some(msg) = parents.missing(pr, rns) {
+                rec.report(site, Problem::new(Code::ReferenceParentNotFound, msg, at));
             }
             continue;
         };
@@ -111,14 +145,16 @@ pub fn attach(
         let mut matched = Vec::new();
         let mut any_candidate = false;
         let mut any_allowed = false;
-        for (li, l) in gw.listeners.iter().enumerate() {
+        // A Gateway parentRef reaches the Gateway's own listeners, a ListenerSet one its own.
+        for (li, l) in gw.listeners.iter().enumerate().filter(|(_, l)| l.id.parent == owner) {
             if pr.section_name.as_deref().is_some_and(|s| s != l.id.section) || pr.port.is_some_and(|p| p != l.port) {
                 continue;
             }
             any_candidate = true;
             let ns_ok = match &l.namespaces {
                 AllowedNamespaces::All => true,
-                AllowedNamespaces::Same => rns == gw.key.namespace,
+                // `Same`: the namespace of the Gateway or ListenerSet that declares the listener.
+                AllowedNamespaces::Same => rns == l.id.parent.namespace,
                 AllowedNamespaces::Selector(sel) => sel.matches(&index.namespace_labels(rns)),
             };
             if !(l.kinds.contains(&kind) && ns_ok) {
@@ -154,7 +190,7 @@ pub fn attach(
         match refused {
             Some((reason, msg)) => problems.push(
                 Problem::new(Code::ReferenceRouteNotAccepted, msg, at)
-                    .context(format!("not accepted by Gateway {gns}/{}", pr.name))
+                    .context(format!("not accepted by {} {gns}/{}", pr.kind, pr.name))
                     .sets(Target::RouteParent(route.key.clone(), parent_index), "Accepted", false, reason),
             ),
             None => out.push(AttachedTo { gateway: gi, status_parent: parent_index, parent_ref: pi, listeners: matched }),

@@ -59,7 +59,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
         let g = &gw.obj;
         let Some(class_proxy) = ours.get(&g.spec.gateway_class_name) else { continue };
         let key = ObjectKey::of(Kind::Gateway, &g.metadata);
-        rec.status.gateways.insert(key.clone(), GatewayStatus { conditions: Vec::new(), listeners: Vec::new(), generation: g.metadata.generation });
+        rec.status.gateways.insert(key.clone(), GatewayStatus { conditions: Vec::new(), listeners: Vec::new(), generation: g.metadata.generation, attached_listener_sets: 0 });
         let site = Site { object: &key, loc: &gw.loc };
         // The Gateway's own EnvoyProxy replaces its class's; one that does not resolve makes
         // the Gateway not Accepted (InvalidParameters), as Envoy Gateway does.
@@ -102,6 +102,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             backend_client_certificate,
             traffic: Default::default(),
             security: Default::default(),
+            listener_sets: Vec::new(),
         });
     }
     out
@@ -115,8 +116,11 @@ pub fn finish(gws: &[ResolvedGateway], rec: &mut Recorder) {
             rec.condition(target(), Condition::new("Programmed", false, "Invalid", "The Gateway is not accepted"));
             continue;
         }
-        let any = g.listeners.iter().any(|l| l.programmed);
-        let all = g.listeners.iter().all(|l| l.programmed);
+        super::listenerset::finish(g, rec);
+        // The Gateway's conditions judge its own listeners; a ListenerSet's are its own.
+        let own = || g.listeners.iter().filter(|l| l.id.parent == g.key);
+        let any = own().any(|l| l.programmed);
+        let all = own().all(|l| l.programmed);
         if !any {
             rec.condition(target(), Condition::new("Programmed", false, "Invalid", "No listener of the Gateway is valid"));
         } else if !all {
@@ -141,10 +145,13 @@ pub fn finish(gws: &[ResolvedGateway], rec: &mut Recorder) {
             *counts.entry(*li).or_default() += 1;
         }
         if let Some(gs) = rec.status.gateways.get_mut(&g.key) {
-            for (li, n) in counts {
-                if let Some(ls) = gs.listeners.get_mut(li) {
-                    ls.attached_routes = n;
-                }
+            gs.attached_listener_sets = g.listener_sets.len() as u32;
+        }
+        // Each listener's status is its declarer's: the Gateway's or a ListenerSet's.
+        for (li, n) in counts {
+            let Some(id) = g.listeners.get(li).map(|l| &l.id) else { continue };
+            if let Some(ls) = rec.status.gateways.get_mut(&id.parent).and_then(|s| s.listeners.iter_mut().find(|x| x.name == id.section)) {
+                ls.attached_routes = n;
             }
         }
     }

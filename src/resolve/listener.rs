@@ -1,5 +1,6 @@
 //! Listeners: one [`ResolvedListener`] shape for every protocol, whatever declares it (a
-//! Gateway now, a ListenerSet later), with its conditions written through the recorder.
+//! Gateway, or a ListenerSet attached to one: [`Declarer`]), with its conditions written
+//! through the recorder.
 
 use super::backend::Index;
 use super::status::{Condition, ListenerStatus, Problem, Recorder, RouteGroupKind, Site, Target};
@@ -98,16 +99,51 @@ impl ResolvedListener {
     }
 }
 
+/// What declares listeners: a Gateway, or a ListenerSet attached to one (its `key`; its
+/// namespace holds the certificates, ReferenceGrants name its kind).
+pub struct Declarer<'a> {
+    pub key: &'a ObjectKey,
+    pub loc: &'a crate::source::Locator,
+    pub listeners: &'a [Listener],
+    /// The Gateway: its `spec.tls.frontend` applies to every listener on its ports.
+    pub gateway: &'a Gateway,
+    pub gateway_site: Site<'a>,
+}
+
 /// The listeners of one Gateway, each with its status.
 pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec: &mut Recorder) -> Vec<ResolvedListener> {
-    let g = &gw.obj;
-    let site = Site {
-        object: key,
-        loc: &gw.loc,
-    };
-    let conflicts = conflicts(&g.spec.listeners);
+    let site = Site { object: key, loc: &gw.loc };
+    let d = Declarer { key, loc: &gw.loc, listeners: &gw.obj.spec.listeners, gateway: &gw.obj, gateway_site: site };
+    let out = resolve_declared(&d, conflicts(&gw.obj.spec.listeners), index, rec);
+    super::frontend::insecure_fallback(&gw.obj, key, site, rec);
+    out
+}
+
+/// The listeners of a ListenerSet attached to a Gateway: a conflict with a listener that
+/// precedes them (`earlier`: the Gateway's own, then older ListenerSets') makes them the
+/// loser, Conflicted; among their own, the Gateway's rules.
+pub fn resolve_set(d: &Declarer, earlier: &[&Listener], index: &Index, rec: &mut Recorder) -> Vec<ResolvedListener> {
+    let own = conflicts(d.listeners);
+    let combined = d
+        .listeners
+        .iter()
+        .zip(own)
+        .map(|(l, c)| c.or_else(|| {
+            let mut with: Vec<&Listener> = earlier.to_vec();
+            with.push(l);
+            let all: Vec<Listener> = with.into_iter().cloned().collect();
+            conflicts(&all).pop().flatten()
+        }))
+        .collect();
+    resolve_declared(d, combined, index, rec)
+}
+
+/// Each listener of `d`, with `conflicts[i]` the conflict of its `i`th listener.
+fn resolve_declared(d: &Declarer, conflicts: Vec<Option<(&'static str, String)>>, index: &Index, rec: &mut Recorder) -> Vec<ResolvedListener> {
+    let (g, key) = (d.gateway, d.key);
+    let site = Site { object: key, loc: d.loc };
     let mut out = Vec::new();
-    for (i, l) in g.spec.listeners.iter().enumerate() {
+    for (i, l) in d.listeners.iter().enumerate() {
         let id = ListenerId { parent: key.clone(), section: l.name.clone() };
         let target = || Target::Listener(id.clone());
         let at = |f: &str| format!("/spec/listeners/{i}{f}");
@@ -161,7 +197,7 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
         if protocol.is_some_and(Protocol::terminates_tls) && supported.is_some()
             && let Some(t) = &l.tls
         {
-            let (certs, problem) = super::tls::listener_certificates(index, g.metadata.ns(), &t.certificate_refs);
+            let (certs, problem) = super::tls::listener_certificates(index, key.kind.name(), &key.namespace, &t.certificate_refs);
             if let Some(p) = problem {
                 rec.report(
                     site,
@@ -176,7 +212,7 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
             certificates = certs;
         }
         let client_validation = if protocol.is_some_and(Protocol::terminates_tls) && supported.is_some() {
-            super::frontend::listener(g, l, &id, index, site, rec)
+            super::frontend::listener(g, l, &id, index, d.gateway_site, rec)
         } else {
             None
         };
@@ -226,7 +262,6 @@ pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec:
         });
     }
     overlapping_tls(&mut out, site, rec);
-    super::frontend::insecure_fallback(g, key, site, rec);
     out
 }
 

@@ -25,6 +25,7 @@ pub mod http;
 pub mod httproute;
 pub mod l4route;
 pub mod listener;
+pub mod listenerset;
 pub mod oidc;
 pub mod policy;
 pub mod status;
@@ -124,6 +125,16 @@ pub struct ResolvedGateway {
     pub traffic: btp::TrafficTable,
     /// The SecurityPolicies in effect, by scope.
     pub security: sp::SecurityTable,
+    /// The ListenerSets attached (accepted), in precedence order; their listeners follow the
+    /// Gateway's own in `listeners`.
+    pub listener_sets: Vec<ObjectKey>,
+}
+
+impl ResolvedGateway {
+    /// The index of the Gateway's own listener `section` (not a ListenerSet's).
+    pub fn own_listener(&self, section: &str) -> Option<usize> {
+        self.listeners.iter().position(|l| l.id.parent == self.key && l.id.section == section)
+    }
 }
 
 /// What attaching one HTTPRoute or GRPCRoute needs.
@@ -178,6 +189,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     index.set_tls_policies(backendtls::resolve_all(res, &index, &opts.controller_name, &mut rec));
     index.set_backends(egbackend::judge_all(res, &index, opts, &mut rec));
     let mut gateways = gateway::gateways(res, &ours, &index, &mut rec);
+    listenerset::attach_all(res, &mut gateways, &index, &mut rec);
     let parents = attach::Parents::new(res, &gateways);
     let regexes = crate::validate::regex::Verdicts::default();
     // HTTPRoutes and GRPCRoutes share route tables; precedence ties go to the oldest route of

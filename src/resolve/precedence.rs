@@ -136,7 +136,7 @@ pub fn resolve<T>(k: &Kinded<T>, idx: &RouteIndex, gateways: &mut [ResolvedGatew
         for t in p.targets.iter().filter(|t| t.kind == Kind::Gateway) {
             let Some(&gi) = gw_of.get(&ObjectKey::new(Kind::Gateway, &p.key.namespace, &t.name)) else { continue };
             let li = match &t.section {
-                Some(s) => match gateways[gi].listeners.iter().position(|l| &l.id.section == s) {
+                Some(s) => match gateways[gi].own_listener(s) {
                     Some(li) => Some(li),
                     None => continue,
                 },
@@ -261,7 +261,7 @@ fn gateway_target<T>(k: &Kinded<T>, p: &Entry<T>, t: &TargetRef, gi: usize, gate
     let a = AncestorRef { gateway: g.key.clone(), section: t.section.clone() };
     let ancestors = std::slice::from_ref(&a);
     let li = match &t.section {
-        Some(s) => match g.listeners.iter().position(|l| &l.id.section == s) {
+        Some(s) => match g.own_listener(s) {
             Some(li) => Some(li),
             None => {
                 let msg = format!("No section name {s} found for {}/{}", g.key.namespace, g.key.name);

@@ -62,6 +62,8 @@ pub struct GatewayStatus {
     pub conditions: Vec<Condition>,
     pub listeners: Vec<ListenerStatus>,
     pub generation: Option<i64>,
+    /// A Gateway's accepted ListenerSets (`status.attachedListenerSets`).
+    pub attached_listener_sets: u32,
 }
 
 /// The parentRef as status spells it: group, kind and namespace written out.

@@ -38,11 +38,16 @@ fn refused(reason: &'static str, message: String) -> Refused {
 
 /// One certificateRef of a Gateway in `gw_ns` to a certificate, or why not.
 pub fn certificate(index: &Index, gw_ns: &str, r: &SecretObjectReference) -> Result<Arc<Certificate>, Refused> {
+    certificate_for(index, "Gateway", gw_ns, r)
+}
+
+/// [`certificate`] for a referrer of kind `from_kind` (a ListenerSet) in `gw_ns`.
+pub fn certificate_for(index: &Index, from_kind: &str, gw_ns: &str, r: &SecretObjectReference) -> Result<Arc<Certificate>, Refused> {
     let ns = r.namespace.as_deref().unwrap_or(gw_ns);
     if !(r.group.is_empty() || r.group == "core") || r.kind != "Secret" {
         return Err(refused("InvalidCertificateRef", format!("certificateRef kind {} of group `{}` is not supported; only Secrets are", r.kind, r.group)));
     }
-    if ns != gw_ns && !index.granted("Gateway", gw_ns, "", "Secret", ns, &r.name) {
+    if ns != gw_ns && !index.granted(from_kind, gw_ns, "", "Secret", ns, &r.name) {
         return Err(refused(
             "RefNotPermitted",
             format!("certificateRef to Secret {ns}/{} is not permitted by any ReferenceGrant in namespace {ns}", r.name),
@@ -101,11 +106,11 @@ pub fn certificate(index: &Index, gw_ns: &str, r: &SecretObjectReference) -> Res
 }
 
 /// Listener certificates: the valid ones, and the first problem (for ResolvedRefs).
-pub fn listener_certificates(index: &Index, gw_ns: &str, refs: &[SecretObjectReference]) -> (Vec<Arc<Certificate>>, Option<Refused>) {
+pub fn listener_certificates(index: &Index, from_kind: &str, gw_ns: &str, refs: &[SecretObjectReference]) -> (Vec<Arc<Certificate>>, Option<Refused>) {
     let mut ok = Vec::new();
     let mut problem = None;
     for r in refs {
-        match certificate(index, gw_ns, r) {
+        match certificate_for(index, from_kind, gw_ns, r) {
             Ok(c) => ok.push(c),
             Err(e) => {
                 problem.get_or_insert(e);

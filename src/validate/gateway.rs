@@ -7,7 +7,17 @@ use crate::api::gateway::TlsMode;
 use std::collections::HashSet;
 
 pub fn check(g: &Gateway, ctx: &mut Ctx) {
-    let listeners = &g.spec.listeners;
+    check_listeners(&g.spec.listeners, ctx);
+    check_rest(g, ctx);
+}
+
+/// A ListenerSet: its listeners follow the Gateway listener's rules.
+pub fn check_listener_set(s: &crate::api::ListenerSet, ctx: &mut Ctx) {
+    check_listeners(&s.spec.listeners, ctx);
+}
+
+/// The listener rules Gateways and ListenerSets share (`/spec/listeners`).
+fn check_listeners(listeners: &[crate::api::gateway::Listener], ctx: &mut Ctx) {
     let mut names = HashSet::new();
     let mut combos = HashSet::new();
     for (i, l) in listeners.iter().enumerate() {
@@ -44,6 +54,9 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
             }
         }
     }
+}
+
+fn check_rest(g: &Gateway, ctx: &mut Ctx) {
     let mut ips = HashSet::new();
     let mut hosts = HashSet::new();
     for (i, a) in g.spec.addresses.iter().enumerate() {
@@ -85,8 +98,4 @@ pub fn check(g: &Gateway, ctx: &mut Ctx) {
             ctx.error(Code::SchemaRule, "Port for TLS configuration must be unique within the Gateway", "/spec/tls/frontend/perPort");
         }
     }
-    if g.spec.allowed_listeners.is_some() {
-        ctx.unsupported("/spec/allowedListeners", "spec.allowedListeners");
-    }
-
 }

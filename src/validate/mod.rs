@@ -142,6 +142,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
     metadata::check(kind, obj.meta(), &mut ctx);
     match &obj {
         Object::Gateway(g) => gateway::check(g, &mut ctx),
+        Object::ListenerSet(s) => gateway::check_listener_set(s, &mut ctx),
         Object::HTTPRoute(r) => httproute::check(r, &mut ctx),
         Object::GRPCRoute(r) => grpcroute::check(r, &mut ctx),
         Object::BackendTLSPolicy(p) => backendtls::check(p, &mut ctx),

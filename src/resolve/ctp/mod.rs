@@ -39,7 +39,7 @@ fn sharing_port(g: &ResolvedGateway, li: usize) -> Vec<String> {
         .iter()
         .enumerate()
         .filter(|(j, o)| *j != li && o.protocol == super::Protocol::Http && o.port == l.port)
-        .map(|(_, o)| format!("{}/{}/{}", g.key.namespace, g.key.name, o.id.section))
+        .map(|(_, o)| format!("{}/{}/{}", o.id.parent.namespace, o.id.parent.name, o.id.section))
         .collect()
 }
 
@@ -81,7 +81,7 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
     let conflict = |what: &str| Problem::new(Code::ConflictPolicy, format!("Unable to target {what}, another ClientTrafficPolicy has already attached to it"), t.pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Conflicted");
     let listeners: Vec<usize> = match &t.section {
         Some(s) => {
-            let Some(li) = g.listeners.iter().position(|l| &l.id.section == s) else {
+            let Some(li) = g.own_listener(s) else {
                 let msg = format!("No section name {s} found for {}/{}", g.key.namespace, g.key.name);
                 problem(rec, p, &a, Problem::new(Code::ReferencePolicyTarget, msg, format!("{}/sectionName", t.pointer)).sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
                 return;
@@ -109,7 +109,8 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
                 rec.condition(Target::PolicyAncestor(p.key.clone(), a.clone()), Condition::new("Overridden", true, "Overridden", msg));
             }
             held.insert(None);
-            (0..g.listeners.len()).filter(|li| !sections.contains(&g.listeners[*li].id.section)).collect()
+            // A sectioned policy holds the Gateway's own listener of that name only.
+            (0..g.listeners.len()).filter(|li| g.listeners[*li].id.parent != g.key || !sections.contains(&g.listeners[*li].id.section)).collect()
         }
     };
     match &p.settings {
