@@ -212,7 +212,7 @@ fn refused_by_name_and_the_crd_rules() {
         ("  extAuth: {http: {backendRefs: [{name: a, port: 80}]}, contextExtensions: [{name: a, type: Value, value: b}]}\n", "SecurityPolicy extAuth.contextExtensions is not supported yet"),
         ("  extAuth: {failOpen: true}\n", "one of grpc or http must be specified"),
         ("  extAuth: {http: {backendRefs: [{name: a}]}}\n", "Must have port for Service reference"),
-        ("  extAuth: {grpc: {backendRefs: [{name: a, port: 80, kind: Backend, group: gateway.envoyproxy.io}]}}\n", "An extAuth backendRef of kind Backend is not supported yet"),
+        ("  extAuth: {grpc: {backendRefs: [{name: a, port: 80, kind: ServiceImport, group: multicluster.x-k8s.io}]}}\n", "An extAuth backendRef of kind ServiceImport is not supported yet"),
         ("  oidc: {provider: {issuer: \"https://x\"}, clientID: c, clientSecret: {name: s}, forwardIDToken: {header: x-id}}\n", "SecurityPolicy oidc.forwardIDToken is not supported yet"),
         ("  oidc: {provider: {issuer: \"https://x\"}, clientSecret: {name: s}}\n", "only one of clientID or clientIDRef must be set"),
         ("  authorization: {rules: [{action: Allow, cel: \"true\"}]}\n", "authorization.rules.cel is not supported yet"),
@@ -433,6 +433,27 @@ async fn ext_auth_over_http_allows_denies_and_adds_headers() {
     // The service is down: failOpen lets requests through, else they are refused (403).
     assert_eq!(request(port, "GET", "app", "/failopen", &[]).await.expect("fail open").status, 200);
     assert_eq!(request(port, "GET", "app", "/failclosed", &[]).await.expect("fail closed").status, 403);
+}
+
+/// An external authorization service named by an Envoy Gateway Backend (its IP endpoint).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ext_auth_through_a_backend() {
+    let Some(envoy) = envoy() else { return };
+    let port = free_port();
+    let (authz, asked) = http_authorizer().await;
+    let backend = format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: authz, namespace: default}}\nspec:\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {}}}}}]\n", authz.port());
+    let body = "  extAuth:\n    headersToExtAuth: [x-allow, x-user]\n    http:\n      backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: authz}]\n      path: /check\n      headersToBackend: [x-auth-user]\n";
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/", "svc"));
+    let b = echo("b").await;
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&backend);
+    input.push_str(&security_policy("authz", "2025-01-01T00:00:00Z", &on_route("app"), body));
+    let _s = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    let ok = request(port, "GET", "app", "/items", &[("x-allow", "yes"), ("x-user", "erin")]).await.expect("allowed");
+    assert_eq!((ok.status, ok.echo()["headers"]["x-auth-user"].as_str()), (200, Some("erin")), "{ok:?}");
+    assert_eq!(request(port, "GET", "app", "/items", &[("x-user", "erin")]).await.expect("denied").status, 403);
+    assert!(asked.lock().expect("lock").iter().any(|p| p == "/check/items"), "{:?}", asked.lock().expect("lock"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,7 +93,7 @@ impl SecurityPolicySpec {
             let at = format!("/spec/extAuth/{kind}");
             let refs = svc.backend_ref.iter().map(|r| (format!("{at}/backendRef"), r)).chain(svc.backend_refs.iter().enumerate().map(|(i, r)| (format!("{at}/backendRefs/{i}"), r)));
             for (rat, r) in refs {
-                if r.kind != "Service" {
+                if r.kind != "Service" && r.kind != "Backend" {
                     add(format!("{rat}/kind"), &format!("An extAuth backendRef of kind {}", r.kind));
                 }
                 if r.fallback.is_some() {

@@ -230,6 +230,24 @@ pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &I
     if errs.is_empty() { Ok((out, degraded)) } else { Err(errs.join("; ")) }
 }
 
+/// The Host an external authorization service is asked with: a Service's
+/// `<name>.<namespace>:<port>`, as Envoy Gateway writes it; a Backend's first endpoint
+/// (`host:port`), or `<name>.<namespace>` for a Unix socket.
+fn authority(t: &super::backend::BackendTarget) -> String {
+    use super::backend::{Endpoints, TargetKind, unix_path};
+    if t.kind == TargetKind::Service {
+        return format!("{}.{}:{}", t.service, t.namespace, t.port);
+    }
+    let (Endpoints::Static(eps) | Endpoints::Dns(eps)) = &t.endpoints;
+    match eps.first() {
+        Some(e) if unix_path(e).is_none() => {
+            let host = if e.0.contains(':') { format!("[{}]", e.0) } else { e.0.clone() };
+            format!("{host}:{}", e.1)
+        }
+        _ => format!("{}.{}", t.service, t.namespace),
+    }
+}
+
 fn ext_auth(e: &s::ExtAuth, key: &crate::id::ObjectKey, index: &Index) -> Result<ExtAuth, String> {
     use super::backend::BackendRef;
     use crate::api::core::PortProtocol;
@@ -243,12 +261,12 @@ fn ext_auth(e: &s::ExtAuth, key: &crate::id::ObjectKey, index: &Index) -> Result
         let to = BackendRef { group: &r.group, kind: &r.kind, name: &r.name, namespace: r.namespace.as_deref(), port: r.port };
         let t = index.target((crate::api::Kind::SecurityPolicy, &key.namespace), to, PortProtocol::Tcp).map_err(|u| u.message)?;
         if let Some(super::backendtls::BackendTls::Refused(p)) = &t.tls {
-            return Err(format!("the BackendTLSPolicy {}/{} of Service {}/{} has no valid CA", p.namespace, p.name, t.namespace, t.service));
+            return Err(format!("the BackendTLSPolicy {}/{} of {} {}/{} has no valid CA", p.namespace, p.name, t.kind.name(), t.namespace, t.service));
         }
         backends.push((t, r.weight.unwrap_or(1)));
     }
     let Some((first, _)) = backends.first() else { return Err("backendRefs must be specified".into()) };
-    let authority = format!("{}.{}:{}", first.service, first.namespace, first.port);
+    let authority = authority(first);
     Ok(ExtAuth {
         filter: crate::names::ext_auth_filter(key),
         cluster: crate::names::ext_auth_cluster(key),
