@@ -7,6 +7,17 @@
 pub fn cluster(key: &crate::ir::ClusterKey) -> String {
     if let Some(r) = &key.route {
         let mut name = format!("{}/{}/{}", r.kind.name().to_lowercase(), r.namespace, r.name);
+        if let Some(i) = key.rule {
+            name.push_str(&format!("/rule/{i}"));
+        }
+        if let Some(h) = key.http1 {
+            if h.trailers {
+                name.push_str("/trailers");
+            }
+            if h.preserve_case {
+                name.push_str("/preserve-case");
+            }
+        }
         if let Some(p) = &key.policy {
             name.push_str(&format!("/policy-{:08x}", settings_hash(p)));
         }

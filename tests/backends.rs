@@ -120,7 +120,6 @@ fn crd_rules_and_what_is_not_implemented() {
         ("  endpoints: [{ip: {address: 10.0.0.1, port: 80}, unix: {path: /x.sock}}]\n", "only one of fqdn, ip or unix can be specified"),
         ("  endpoints: [{ip: {address: 10.0.0.1, port: 80}}]\n  tls: {insecureSkipVerify: true, wellKnownCACertificates: System}\n", "must not contain either CACertificateRefs or WellKnownCACertificates when InsecureSkipVerify is enabled"),
         ("  type: DynamicResolver\n", "Backend type DynamicResolver is not supported yet"),
-        ("  endpoints: [{ip: {address: 10.0.0.1, port: 80}}]\n  fallback: true\n", "Backend fallback is not supported yet"),
         ("  endpoints: [{ip: {address: 10.0.0.1, port: 443}}]\n  tls: {insecureSkipVerify: true, minVersion: \"1.3\"}\n", "Backend tls.minVersion is not supported yet"),
     ] {
         let (code, _, err) = gatewayc(&["validate", "-f", "-"], &format!("{head}{}", backend("b", spec)));
@@ -136,6 +135,12 @@ fn crd_rules_and_what_is_not_implemented() {
         assert_eq!(code, 0, "{err}");
         assert!(out.contains(&format!("The Backend was not accepted: {msg}")), "{spec}: {out}");
     }
+    // Fallback Backends share one cluster with the rule's others: TLS must agree.
+    let mixed = format!("{}{}{}{}", gateway(8080, 5432), route_to_backends(&[]).trim_end(), "\n  - backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: p}, {group: gateway.envoyproxy.io, kind: Backend, name: f}]\n", backend("p", "  endpoints: [{ip: {address: 10.0.0.1, port: 80}}]\n"));
+    let mixed = format!("{mixed}{}", backend("f", "  fallback: true\n  endpoints: [{ip: {address: 10.0.0.2, port: 443}}]\n  tls: {insecureSkipVerify: true}\n"));
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &mixed);
+    assert_ne!(code, 0);
+    assert!(err.contains("a rule with fallback Backends needs the same TLS and protocol"), "{err}");
     // A kind gatewayc does not implement is `unsupported`, not InvalidKind.
     let input = format!("{}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: mcs, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules: [{{backendRefs: [{{group: multicluster.x-k8s.io, kind: ServiceImport, name: s, port: 80}}]}}]\n", gateway(8080, 5432));
     let (code, _, err) = gatewayc(&["translate", "-f", "-"], &input);

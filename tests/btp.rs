@@ -358,3 +358,39 @@ async fn active_health_check_and_outlier_detection() {
     assert!(statuses[statuses.len() - 15..].iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(good.served.load(Ordering::SeqCst), 18);
 }
+
+/// A fallback Backend takes traffic only while the rule's other backend fails its health
+/// checks (one cluster, the fallback at priority 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fallback_backend_serves_while_the_primary_is_unhealthy() {
+    let Some(envoy) = envoy() else { return };
+    let primary = switchable("primary", 200).await;
+    let spare = switchable("spare", 200).await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    let backend = |name: &str, port: u16, fallback: bool| {
+        format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  fallback: {fallback}\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {port}}}}}]\n")
+    };
+    input.push_str(&backend("primary", primary.port, false));
+    input.push_str(&backend("spare", spare.port, true));
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n  - backendRefs:\n    - {group: gateway.envoyproxy.io, kind: Backend, name: primary}\n    - {group: gateway.envoyproxy.io, kind: Backend, name: spare}\n");
+    input.push_str(&policy(
+        "checked",
+        "HTTPRoute",
+        "app",
+        "  healthCheck:\n    active:\n      type: HTTP\n      http: {path: /healthz, expectedStatuses: [200]}\n      interval: 100ms\n      timeout: 500ms\n      unhealthyThreshold: 1\n      healthyThreshold: 1\n",
+    ));
+    let served = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    assert!(served.bootstrap.contains("priority: 1"), "{}", served.bootstrap);
+    // Healthy primary: it takes everything, the fallback nothing.
+    assert!(until_all(port, "/", 1, Duration::from_secs(5), |n| n == "primary").await, "primary never served");
+    for _ in 0..10 {
+        assert_eq!(get(port, "app", "/").await.expect("get").headers.get("x-echo-backend").map(String::as_str), Some("primary"));
+    }
+    assert_eq!(spare.served.load(Ordering::SeqCst), 0);
+    // The primary fails its checks: the fallback serves; it recovers: back to the primary.
+    primary.health.store(503, Ordering::SeqCst);
+    assert!(until_all(port, "/", 10, Duration::from_secs(5), |n| n == "spare").await, "the fallback never took over");
+    primary.health.store(200, Ordering::SeqCst);
+    assert!(until_all(port, "/", 10, Duration::from_secs(5), |n| n == "primary").await, "the primary never came back");
+}

@@ -92,7 +92,7 @@ fn nothing_the_input_says_is_dropped_silently() {
     let gw = gateway("[{name: http, protocol: HTTP, port: 8080}]");
     let cases = [
         ("absoluteTimeout of a header session", route("    - sessionPersistence: {type: Header, absoluteTimeout: 1h}\n      backendRefs: [{name: svc, port: 80}]\n"), "sessionPersistence.absoluteTimeout"),
-        ("a fallback Backend", "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: b, namespace: default}\nspec:\n  endpoints: [{ip: {address: 10.0.0.1, port: 80}}]\n  fallback: true\n".to_string(), "Backend fallback"),
+        ("a Backend zone", "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: b, namespace: default}\nspec:\n  endpoints: [{ip: {address: 10.0.0.1, port: 80}, zone: a}]\n".to_string(), "Backend endpoint zone"),
     ];
     for (what, extra, needle) in cases {
         let input = format!("{gw}{extra}");

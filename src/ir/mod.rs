@@ -295,8 +295,11 @@ pub struct ClusterKey {
     pub port: u32,
     pub protocol: UpstreamProtocol,
     /// Set for a route's own cluster that holds all its backends as weighted localities
-    /// (UDP: Envoy's UDP proxy has no weighted clusters): the route's key.
+    /// (UDP: Envoy's UDP proxy has no weighted clusters; a rule with fallback Backends, at
+    /// priority 1): the route's key.
     pub route: Option<crate::id::ObjectKey>,
+    /// The rule of an HTTP route's own cluster.
+    pub rule: Option<usize>,
     /// Verified TLS to the backend (its BackendTLSPolicy).
     pub tls: Option<std::sync::Arc<resolve::backendtls::UpstreamTls>>,
     /// Load balancing, timeouts and limits (a BackendTrafficPolicy).
@@ -310,9 +313,9 @@ pub struct ClusterIr {
     pub name: String,
     pub endpoints: ClusterEndpoints,
     pub protocol: UpstreamProtocol,
-    /// For a route's own cluster: each backend's endpoints with its weight (a locality each);
-    /// `endpoints` is then unused.
-    pub shares: Vec<(ClusterEndpoints, u32)>,
+    /// For a route's own cluster: each backend's endpoints with its weight and priority (a
+    /// locality each; priority 1: a fallback Backend); `endpoints` is then unused.
+    pub shares: Vec<(ClusterEndpoints, u32, u32)>,
     /// Verified TLS to the backend (its BackendTLSPolicy).
     pub tls: Option<std::sync::Arc<resolve::backendtls::UpstreamTls>>,
     /// Load balancing, timeouts and limits (a BackendTrafficPolicy).
@@ -445,7 +448,7 @@ fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterI
             });
             let (endpoints, shares) = match e.backends.as_slice() {
                 [(t, _)] => (t.endpoints.clone(), Vec::new()),
-                many => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w)).collect()),
+                many => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w, 0)).collect()),
             };
             let protocol = if e.grpc { UpstreamProtocol::H2c } else { UpstreamProtocol::Http1 };
             ClusterIr { name: e.cluster.clone(), endpoints, protocol, shares, tls, policy: None, http1: None }

@@ -48,6 +48,7 @@ pub(super) fn cluster_of(
             UpstreamProtocol::Http1
         },
         route: None,
+        rule: None,
         tls: tls.clone(),
         policy: policy.clone(),
         // HTTP/1 options do not apply to HTTP/2 connections.
@@ -64,6 +65,42 @@ pub(super) fn cluster_of(
             policy,
             http1: key.http1,
         })
+        .name
+        .clone()
+}
+
+/// The cluster of a rule with fallback Backends: every backend a locality, the fallback ones at
+/// priority 1, which Envoy uses only when the others are not healthy enough. resolve checked
+/// that the backends share TLS and protocol and have no backendRef filters.
+fn rule_cluster(
+    rule: &rh::HttpRule,
+    f: &rh::Forward,
+    policy: Option<Arc<crate::resolve::traffic::ClusterPolicy>>,
+    http1: Option<crate::resolve::ctp::UpstreamHttp1>,
+    clusters: &mut BTreeMap<ClusterKey, ClusterIr>,
+) -> String {
+    let first = &f.backends[0].target;
+    let h2 = f.http2 || first.app_protocol.as_deref() == Some("kubernetes.io/h2c");
+    let tls = match &first.tls {
+        Some(crate::resolve::backendtls::BackendTls::Verify(u)) => Some(u.clone()),
+        _ => None,
+    };
+    let key = ClusterKey {
+        namespace: rule.id.route.namespace.clone(),
+        service: String::new(),
+        kind: Default::default(),
+        port: 0,
+        protocol: if h2 { UpstreamProtocol::H2c } else { UpstreamProtocol::Http1 },
+        route: Some(rule.id.route.clone()),
+        rule: Some(rule.id.index),
+        tls: tls.clone(),
+        policy: policy.clone(),
+        http1: http1.filter(|_| !h2),
+    };
+    let shares = f.backends.iter().map(|b| (b.target.endpoints.clone(), b.weight, u32::from(b.target.fallback))).collect();
+    clusters
+        .entry(key.clone())
+        .or_insert_with(|| ClusterIr { name: crate::names::cluster(&key), endpoints: ClusterEndpoints::Static(Vec::new()), protocol: key.protocol, shares, tls, policy, http1: key.http1 })
         .name
         .clone()
 }
@@ -113,16 +150,25 @@ fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTre
         RuleAction::Respond(status, body) => Action::DirectResponse { status: *status, body: body.clone() },
         RuleAction::Redirect(r) => Action::Redirect(redirect(r, matched, listener_port, https)),
         RuleAction::Forward(f) => {
-            let mut wc: Vec<WeightedCluster> = f
-                .backends
-                .iter()
-                .map(|b| WeightedCluster {
-                    cluster: cluster_of(&b.target, f.http2, true, policy.clone(), at.upstream_http1, clusters),
-                    weight: b.weight,
-                    request_headers: b.request_headers.clone(),
-                    response_headers: b.response_headers.clone(),
-                })
-                .collect();
+            let fallback = f.backends.iter().any(|b| b.target.fallback) && f.backends.iter().any(|b| !b.target.fallback);
+            let mut wc: Vec<WeightedCluster> = if fallback {
+                vec![WeightedCluster {
+                    cluster: rule_cluster(rule, f, policy.clone(), at.upstream_http1, clusters),
+                    weight: f.backends.iter().filter(|b| !b.target.fallback).map(|b| b.weight).sum(),
+                    request_headers: HeaderOps::default(),
+                    response_headers: HeaderOps::default(),
+                }]
+            } else {
+                f.backends
+                    .iter()
+                    .map(|b| WeightedCluster {
+                        cluster: cluster_of(&b.target, f.http2, true, policy.clone(), at.upstream_http1, clusters),
+                        weight: b.weight,
+                        request_headers: b.request_headers.clone(),
+                        response_headers: b.response_headers.clone(),
+                    })
+                    .collect()
+            };
             if f.invalid_weight > 0 {
                 // The invalid backendRefs' share answers 500 (see emit's internal listener).
                 wc.push(WeightedCluster {

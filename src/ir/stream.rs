@@ -19,7 +19,9 @@ pub(super) fn proxy(
     }
     let name = crate::names::stream_proxy(&route.key);
     let source_ip_hash = matches!(policy.as_deref().and_then(|p| p.lb.as_ref()), Some(crate::resolve::traffic::LbPolicy::Maglev { .. }));
-    if !udp {
+    // A TCP route with fallback Backends needs one cluster of prioritized localities too.
+    let fallback = route.backends.iter().any(|(t, _)| fallback_priority(t, &route.backends) > 0);
+    if !udp && !fallback {
         let clusters = route
             .backends
             .iter()
@@ -27,21 +29,27 @@ pub(super) fn proxy(
             .collect();
         return Some(StreamProxy { name, clusters, source_ip_hash, client: None, authorization: None });
     }
+    // resolve checked that a rule with fallback Backends has one TLS for all of them.
+    let tls = match route.backends.first().and_then(|(t, _)| t.tls.as_ref()) {
+        Some(crate::resolve::backendtls::BackendTls::Verify(u)) if originate_tls && !udp => Some(u.clone()),
+        _ => None,
+    };
     let key = ClusterKey {
         namespace: route.key.namespace.clone(),
         service: String::new(),
         kind: Default::default(),
         port: 0,
-        protocol: UpstreamProtocol::Udp,
+        protocol: if udp { UpstreamProtocol::Udp } else { UpstreamProtocol::Http1 },
         route: Some(route.key.clone()),
-        tls: None,
+        rule: None,
+        tls: tls.clone(),
         policy: policy.clone(),
         http1: None,
     };
-    let shares: Vec<(ClusterEndpoints, u32)> = route
+    let shares: Vec<(ClusterEndpoints, u32, u32)> = route
         .backends
         .iter()
-        .map(|(t, w)| (t.endpoints.clone(), *w))
+        .map(|(t, w)| (t.endpoints.clone(), *w, fallback_priority(t, &route.backends)))
         .collect();
     let cluster = clusters
         .entry(key.clone())
@@ -50,7 +58,7 @@ pub(super) fn proxy(
             endpoints: ClusterEndpoints::Static(Vec::new()),
             protocol: key.protocol,
             shares,
-            tls: None,
+            tls,
             policy,
             http1: None,
         })
@@ -63,6 +71,12 @@ pub(super) fn proxy(
         client: None,
         authorization: None,
     })
+}
+
+/// A backend's priority in a route's own cluster: 1 for a fallback Backend when some backend
+/// is not one (all fallback: they are all there is).
+pub(super) fn fallback_priority(t: &crate::resolve::BackendTarget, all: &[(Arc<crate::resolve::BackendTarget>, u32)]) -> u32 {
+    u32::from(t.fallback && all.iter().any(|(o, _)| !o.fallback))
 }
 
 /// The route that carries a TCP or UDP listener: the oldest one left holding it.

@@ -55,9 +55,6 @@ fn unsupported(s: &BackendSpec) -> Option<String> {
     if s.type_.as_deref() == Some("DynamicResolver") {
         return Some("type DynamicResolver".into());
     }
-    if s.fallback == Some(true) {
-        return Some("fallback".into());
-    }
     if s.endpoints.iter().any(|e| e.zone.is_some()) {
         return Some("endpoint zone".into());
     }

@@ -84,6 +84,7 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
             let ops = backend_filters(&b.filters, &bp, site, &mut |rec, m, at| refuse(rec, m, at), rec);
             weighted_backend(site, backend_ref!(b), b.weight, ops, bp, index, rec, (&mut backends, &mut invalid_weight));
         }
+        let unresolvable_filter = unresolvable_filter | !super::httproute::fallback_ok(site, backends.iter().map(|b| (&*b.target, !b.request_headers.is_empty() || !b.response_headers.is_empty())), format!("/spec/rules/{ri}/backendRefs"), rec);
         response_headers.set.append(&mut ext.response_headers.set);
         response_headers.add.append(&mut ext.response_headers.add);
         let action = if unresolvable_filter {

@@ -117,6 +117,7 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
             }
             weighted_backend(site, backend_ref!(b), b.weight, (rq, rs), bp, index, rec, (&mut backends, &mut invalid_weight));
         }
+        let unresolvable_filter = unresolvable_filter | !fallback_ok(site, backends.iter().map(|b| (&*b.target, !b.request_headers.is_empty() || !b.response_headers.is_empty())), format!("/spec/rules/{ri}/backendRefs"), rec);
         let action = if unresolvable_filter {
             RuleAction::Respond(500, None)
         } else if let Some((status, body)) = ext.respond.take() {
@@ -222,6 +223,23 @@ pub(super) fn extension_ref(site: Site, fp: String, rec: &mut Recorder) {
         Problem::new(Code::UnsupportedField, "ExtensionRef filters are not supported yet; with --allow-unsupported the rule answers 500, as the spec requires for a filter that cannot be applied", fp)
             .help(crate::validate::UNSUPPORTED_HELP),
     );
+}
+
+/// Fallback Backends make a rule one Envoy cluster of prioritized localities: its backends must
+/// share TLS and protocol and carry no backendRef filters. False (reported): the rule answers
+/// 500 rather than send a fallback's share to it as a primary.
+pub(super) fn fallback_ok<'a>(site: Site, backends: impl Iterator<Item = (&'a BackendTarget, bool)> + Clone, at: String, rec: &mut Recorder) -> bool {
+    if !backends.clone().any(|(t, _)| t.fallback) || backends.clone().all(|(t, _)| t.fallback) {
+        return true;
+    }
+    let key = |t: &BackendTarget| (t.tls.clone(), t.app_protocol.as_deref() == Some("kubernetes.io/h2c"));
+    let first = backends.clone().next().map(|(t, _)| key(t));
+    if backends.clone().all(|(t, filtered)| !filtered && Some(key(t)) == first) {
+        return true;
+    }
+    let msg = "a rule with fallback Backends needs the same TLS and protocol for all its backends and no backendRef filters; the rule answers 500";
+    rec.report(site, Problem::new(Code::UnsupportedField, msg, at).help(crate::validate::UNSUPPORTED_HELP));
+    false
 }
 
 /// One weighted backendRef: a valid one with a weight joins `out.0`; an invalid one adds its

@@ -175,6 +175,11 @@ fn resolve_one(r: &Input, index: &Index, rec: &mut Recorder) -> (StreamRoute, bo
             }
         }
     }
+    // Fallback Backends that cannot share one cluster: nothing is forwarded rather than a
+    // fallback taking a primary's share.
+    if !super::httproute::fallback_ok(site, backends.iter().map(|(t, _)| (&**t, false)), "/spec/rules".into(), rec) {
+        return (route(Vec::new()), true);
+    }
     (route(backends), true)
 }
 

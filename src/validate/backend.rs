@@ -79,7 +79,5 @@ pub fn check(b: &Backend, ctx: &mut Ctx) {
     if dynamic {
         ctx.unsupported("/spec/type", "Backend type DynamicResolver");
     }
-    if s.fallback == Some(true) {
-        ctx.unsupported("/spec/fallback", "Backend fallback");
-    }
+
 }

@@ -257,6 +257,7 @@ fn invalid_backend_cluster() -> Cluster {
                     },
                 }],
                 load_balancing_weight: None,
+                priority: 0,
             }],
         },
     }
@@ -492,7 +493,7 @@ fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certific
     let by_dns = if c.shares.is_empty() {
         dns(&c.endpoints)
     } else {
-        c.shares.iter().any(|(e, _)| dns(e))
+        c.shares.iter().any(|(e, _, _)| dns(e))
     };
     let (type_, dns_lookup_family) = if by_dns {
         ("STRICT_DNS", Some(policy.and_then(|p| p.dns.as_ref()).and_then(|d| d.lookup_family).unwrap_or("V4_PREFERRED")))
@@ -510,6 +511,7 @@ fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certific
                 locality: None,
                 lb_endpoints: stream::lb_endpoints(eps),
                 load_balancing_weight: None,
+                priority: 0,
             }]
         }
     };

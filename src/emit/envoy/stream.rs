@@ -207,7 +207,7 @@ pub fn localities(c: &ir::ClusterIr) -> Vec<LocalityLbEndpoints> {
     c.shares
         .iter()
         .enumerate()
-        .filter_map(|(i, (eps, w))| {
+        .filter_map(|(i, (eps, w, priority))| {
             let eps = match eps {
                 ir::ClusterEndpoints::Static(e) | ir::ClusterEndpoints::Dns(e) => e,
             };
@@ -217,6 +217,7 @@ pub fn localities(c: &ir::ClusterIr) -> Vec<LocalityLbEndpoints> {
                 }),
                 lb_endpoints: lb_endpoints(eps),
                 load_balancing_weight: Some(*w),
+                priority: *priority,
             })
         })
         .collect()

@@ -573,6 +573,13 @@ pub struct LocalityLbEndpoints {
     pub lb_endpoints: Vec<LbEndpoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load_balancing_weight: Option<u32>,
+    /// 0 (omitted): the first; a fallback Backend's localities are 1.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub priority: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 #[derive(Serialize)]
