@@ -113,3 +113,48 @@ async fn the_younger_conflicting_listener_loses_and_a_namespace_not_admitted_is_
     assert_ne!(code, 0, "{err}");
     assert!(err.contains("reference::listenerset") && err.contains("conflict::listener"), "{err}");
 }
+
+/// Policies on a ListenerSet (and on one of its listeners) as Envoy Gateway applies them: a
+/// ClientTrafficPolicy on the ListenerSet over the Gateway's, a listener's over the
+/// ListenerSet's, a SecurityPolicy on a ListenerSet listener; their ancestors are the
+/// ListenerSet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_on_a_listener_set() {
+    let Some(envoy) = envoy() else { return };
+    let (www, a) = (echo("www").await, echo("a").await);
+    let (gw_port, open, closed, own) = (free_port(), free_port(), free_port(), free_port());
+    let mut input = gateway(gw_port, "{from: All}");
+    input.push_str(&listener_set(
+        "team-a",
+        "2025-01-01T00:00:00Z",
+        &format!("  - {{name: open, protocol: HTTP, port: {open}}}\n  - {{name: closed, protocol: HTTP, port: {closed}}}\n  - {{name: own, protocol: HTTP, port: {own}}}\n"),
+    ));
+    input.push_str(&service("infra", "www", &[www.addr.port()]));
+    input.push_str(&service("team-a", "a", &[a.addr.port()]));
+    input.push_str(&http_route("infra", "www", "{name: shared}", "www"));
+    input.push_str(&http_route("team-a", "a", "{group: gateway.networking.k8s.io, kind: ListenerSet, name: team-a}", "a"));
+    let ctp = |ns: &str, name: &str, target: &str, team: &str| {
+        format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  targetRefs: [{target}]\n  headers:\n    earlyRequestHeaders:\n      set: [{{name: x-team, value: {team}}}]\n")
+    };
+    input.push_str(&ctp("infra", "gw", "{group: gateway.networking.k8s.io, kind: Gateway, name: shared}", "gateway"));
+    input.push_str(&ctp("team-a", "set", "{group: gateway.networking.k8s.io, kind: ListenerSet, name: team-a}", "set"));
+    input.push_str(&ctp("team-a", "own", "{group: gateway.networking.k8s.io, kind: ListenerSet, name: team-a, sectionName: own}", "own"));
+    input.push_str("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: closed, namespace: team-a}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: team-a, sectionName: closed}]\n  authorization: {defaultAction: Deny}\n");
+    let _s = serve(&envoy, &input, &[]).await;
+    let team = |r: &Reply| r.echo()["headers"]["x-team"].as_str().map(str::to_string);
+    let r = request(gw_port, "GET", "www.example.test", "/", &[]).await.expect("gateway");
+    assert_eq!((r.echo()["backend"].as_str(), team(&r).as_deref()), (Some("www"), Some("gateway")), "{r:?}");
+    let r = request(open, "GET", "any", "/", &[]).await.expect("set");
+    assert_eq!((r.echo()["backend"].as_str(), team(&r).as_deref()), (Some("a"), Some("set")), "{r:?}");
+    let r = request(own, "GET", "any", "/", &[]).await.expect("own");
+    assert_eq!(team(&r).as_deref(), Some("own"), "{r:?}");
+    assert_eq!(request(closed, "GET", "any", "/", &[]).await.expect("closed").status, 403);
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    let doc = |kind: &str, name: &str| out.split("\n---\n").find(|d| d.contains(&format!("kind: {kind}\n")) && d.contains(&format!("  name: {name}\n"))).unwrap_or_default().to_string();
+    let set = doc("ClientTrafficPolicy", "set");
+    assert!(set.contains("kind: ListenerSet\n      namespace: team-a\n      name: team-a"), "{set}");
+    assert!(set.contains("overriding these sections [own]"), "{set}");
+    let sp = doc("SecurityPolicy", "closed");
+    assert!(sp.contains("kind: ListenerSet") && sp.contains("sectionName: closed") && sp.contains("reason: Accepted"), "{sp}");
+}

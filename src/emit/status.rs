@@ -128,7 +128,8 @@ fn policy_status(st: &StatusTable, key: &ObjectKey) -> Option<Value> {
     let ps = st.policies.get(key).filter(|p| !p.ancestors.is_empty())?;
     Some(json!({
         "ancestors": ps.ancestors.iter().map(|(a, conds)| {
-            let mut r = json!({"group": crate::api::GATEWAY_GROUP, "kind": "Gateway", "namespace": a.gateway.namespace, "name": a.gateway.name});
+            // A Gateway, or a ListenerSet (a policy on it, or on a route attached through it).
+            let mut r = json!({"group": crate::api::GATEWAY_GROUP, "kind": a.gateway.kind.name(), "namespace": a.gateway.namespace, "name": a.gateway.name});
             if let Some(s) = &a.section { r["sectionName"] = json!(s); }
             json!({
                 "ancestorRef": r,

@@ -133,8 +133,29 @@ pub struct ResolvedGateway {
 impl ResolvedGateway {
     /// The index of the Gateway's own listener `section` (not a ListenerSet's).
     pub fn own_listener(&self, section: &str) -> Option<usize> {
-        self.listeners.iter().position(|l| l.id.parent == self.key && l.id.section == section)
+        self.listener_of(&self.key, section)
     }
+    /// The index of listener `section` of `owner` (the Gateway or one of its ListenerSets).
+    pub fn listener_of(&self, owner: &ObjectKey, section: &str) -> Option<usize> {
+        self.listeners.iter().position(|l| &l.id.parent == owner && l.id.section == section)
+    }
+    /// The listeners (indices) `owner` declares: the Gateway's whole set of listeners when it
+    /// is the Gateway (a Gateway policy covers its ListenerSets' too), else the ListenerSet's.
+    pub fn listeners_of(&self, owner: &ObjectKey) -> Vec<usize> {
+        (0..self.listeners.len()).filter(|&i| *owner == self.key || self.listeners[i].id.parent == *owner).collect()
+    }
+}
+
+/// The Gateway (index) a policy target of kind Gateway or ListenerSet lands in, with the
+/// target's key: one of our Gateways, or a ListenerSet attached to one.
+pub fn gateway_of(gateways: &[ResolvedGateway], kind: Kind, ns: &str, name: &str) -> Option<(usize, ObjectKey)> {
+    let key = ObjectKey::new(kind, ns, name);
+    let gi = match kind {
+        Kind::Gateway => gateways.iter().position(|g| g.key == key),
+        Kind::ListenerSet => gateways.iter().position(|g| g.listener_sets.contains(&key)),
+        _ => None,
+    }?;
+    Some((gi, key))
 }
 
 /// What attaching one HTTPRoute or GRPCRoute needs.

@@ -23,7 +23,12 @@ pub struct TargetRef {
 pub const ROUTE_KINDS: &[Kind] = &[Kind::HTTPRoute, Kind::GRPCRoute, Kind::TCPRoute, Kind::UDPRoute, Kind::TLSRoute];
 
 fn kind_named(name: &str) -> Option<Kind> {
-    std::iter::once(Kind::Gateway).chain(ROUTE_KINDS.iter().copied()).find(|k| k.name() == name)
+    [Kind::Gateway, Kind::ListenerSet].into_iter().chain(ROUTE_KINDS.iter().copied()).find(|k| k.name() == name)
+}
+
+/// A target on listeners: a Gateway, or a ListenerSet.
+pub fn on_listeners(kind: Kind) -> bool {
+    matches!(kind, Kind::Gateway | Kind::ListenerSet)
 }
 
 /// The objects of a targetable kind in a namespace: (name, labels, creationTimestamp).
@@ -35,6 +40,7 @@ fn candidates<'a>(res: &'a Resources, kind: Kind, ns: &'a str) -> Vec<(&'a str, 
     }
     match kind {
         Kind::Gateway => of!(gateways),
+        Kind::ListenerSet => of!(listener_sets),
         Kind::HTTPRoute => of!(http_routes),
         Kind::GRPCRoute => of!(grpc_routes),
         Kind::TCPRoute => of!(tcp_routes),
@@ -45,8 +51,7 @@ fn candidates<'a>(res: &'a Resources, kind: Kind, ns: &'a str) -> Vec<(&'a str, 
 }
 
 /// Every target of a policy in `ns`: its plain references in order, then what its selectors
-/// match (oldest first, then by name), each once. References to kinds validation refused
-/// (ListenerSet) are left out.
+/// match (oldest first, then by name), each once.
 pub fn targets(t: PolicyTargets, ns: &str, res: &Resources) -> Vec<TargetRef> {
     let mut out: Vec<TargetRef> = Vec::new();
     let plain = t.target_ref.map(|r| ("/spec/targetRef".to_string(), r)).into_iter().chain(t.target_refs.iter().enumerate().map(|(i, r)| (format!("/spec/targetRefs/{i}"), r)));
@@ -88,7 +93,8 @@ pub struct RouteIndex {
 impl RouteIndex {
     pub fn new(res: &Resources, gateways: &[ResolvedGateway]) -> Self {
         let mut idx = RouteIndex::default();
-        let ours: std::collections::HashSet<&ObjectKey> = gateways.iter().map(|g| &g.key).collect();
+        // Parents a route may have among ours: Gateways and the ListenerSets attached to them.
+        let ours: std::collections::HashSet<&ObjectKey> = gateways.iter().flat_map(|g| std::iter::once(&g.key).chain(&g.listener_sets)).collect();
         for (gi, g) in gateways.iter().enumerate() {
             let served = g.routes.iter().map(|r| (&r.route.key, &r.listeners)).chain(g.streams.iter().map(|s| (&s.route.key, &s.listeners)));
             for (key, listeners) in served {
@@ -106,8 +112,11 @@ impl RouteIndex {
                     let key = ObjectKey::of(Kind::$kind, &r.obj.metadata);
                     let ns = r.obj.metadata.ns();
                     let parents: Vec<AncestorRef> = r.obj.spec.parent_refs.iter()
-                        .filter(|p| p.kind == "Gateway" && p.group == crate::api::GATEWAY_GROUP)
-                        .map(|p| AncestorRef { gateway: ObjectKey::new(Kind::Gateway, p.namespace.as_deref().unwrap_or(ns), &p.name), section: p.section_name.clone() })
+                        .filter(|p| p.group == crate::api::GATEWAY_GROUP)
+                        .filter_map(|p| {
+                            let kind = match p.kind.as_str() { "Gateway" => Kind::Gateway, "ListenerSet" => Kind::ListenerSet, _ => return None };
+                            Some(AncestorRef { gateway: ObjectKey::new(kind, p.namespace.as_deref().unwrap_or(ns), &p.name), section: p.section_name.clone() })
+                        })
                         .filter(|a| ours.contains(&a.gateway))
                         .collect();
                     if parents.is_empty() {

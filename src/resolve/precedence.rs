@@ -113,6 +113,7 @@ struct Claims {
     rules: HashSet<(ObjectKey, String)>,
     routes: HashSet<ObjectKey>,
     listeners: HashSet<(usize, usize)>,
+    listener_sets: HashSet<ObjectKey>,
     gateways: HashSet<usize>,
     /// Routes with a route- or rule-level policy, per (Gateway, listener), and whether merged.
     specific: HashMap<(usize, usize), Vec<(ObjectKey, bool)>>,
@@ -123,45 +124,66 @@ enum Pass {
     Rules,
     Routes,
     Listeners,
+    ListenerSets,
     Gateways,
+}
+
+/// The pass of a target on listeners: one listener (of a Gateway or a ListenerSet), a whole
+/// ListenerSet, a whole Gateway; None for a route target.
+fn listener_pass(t: &TargetRef) -> Option<Pass> {
+    match (t.kind, &t.section) {
+        (Kind::Gateway | Kind::ListenerSet, Some(_)) => Some(Pass::Listeners),
+        (Kind::ListenerSet, None) => Some(Pass::ListenerSets),
+        (Kind::Gateway, None) => Some(Pass::Gateways),
+        _ => None,
+    }
 }
 
 /// Resolve a kind's policies against the Gateways and their attached routes, filling each
 /// Gateway's table of the kind and the policies' status.
 pub fn resolve<T>(k: &Kinded<T>, idx: &RouteIndex, gateways: &mut [ResolvedGateway], rec: &mut Recorder) {
-    let gw_of: HashMap<ObjectKey, usize> = gateways.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
-    // The first policy of each Gateway and listener: the parents route policies merge with.
+    // The first policy of each listener (a listener's, then its ListenerSet's) and Gateway:
+    // the parents route policies merge with.
     let mut parents: HashMap<(usize, Option<usize>), usize> = HashMap::new();
-    for (pi, p) in k.entries.iter().enumerate() {
-        for t in p.targets.iter().filter(|t| t.kind == Kind::Gateway) {
-            let Some(&gi) = gw_of.get(&ObjectKey::new(Kind::Gateway, &p.key.namespace, &t.name)) else { continue };
-            let li = match &t.section {
-                Some(s) => match gateways[gi].own_listener(s) {
-                    Some(li) => Some(li),
-                    None => continue,
-                },
-                None => None,
-            };
-            parents.entry((gi, li)).or_insert(pi);
+    for pass in [Pass::Listeners, Pass::ListenerSets, Pass::Gateways] {
+        for (pi, p) in k.entries.iter().enumerate() {
+            for t in p.targets.iter().filter(|t| listener_pass(t) == Some(pass)) {
+                let Some((gi, owner)) = super::gateway_of(gateways, t.kind, &p.key.namespace, &t.name) else { continue };
+                let g = &gateways[gi];
+                match (&t.section, pass) {
+                    (Some(s), _) => match g.listener_of(&owner, s) {
+                        Some(li) => {
+                            parents.entry((gi, Some(li))).or_insert(pi);
+                        }
+                        None => continue,
+                    },
+                    (None, Pass::ListenerSets) => g.listeners_of(&owner).into_iter().for_each(|li| {
+                        parents.entry((gi, Some(li))).or_insert(pi);
+                    }),
+                    (None, _) => {
+                        parents.entry((gi, None)).or_insert(pi);
+                    }
+                }
+            }
         }
     }
     let mut claims = Claims::default();
     let mut found: HashSet<usize> = HashSet::new();
     for pass in [Pass::Rules, Pass::Routes] {
         for (pi, p) in k.entries.iter().enumerate() {
-            for t in p.targets.iter().filter(|t| t.kind != Kind::Gateway && (t.section.is_some() == (pass == Pass::Rules))) {
+            for t in p.targets.iter().filter(|t| !policy::on_listeners(t.kind) && (t.section.is_some() == (pass == Pass::Rules))) {
                 if route_target(k, idx, &parents, pi, t, gateways, &mut claims, rec) {
                     found.insert(pi);
                 }
             }
         }
     }
-    for pass in [Pass::Listeners, Pass::Gateways] {
+    for pass in [Pass::Listeners, Pass::ListenerSets, Pass::Gateways] {
         for (pi, p) in k.entries.iter().enumerate() {
-            for t in p.targets.iter().filter(|t| t.kind == Kind::Gateway && (t.section.is_some() == (pass == Pass::Listeners))) {
-                let Some(&gi) = gw_of.get(&ObjectKey::new(Kind::Gateway, &p.key.namespace, &t.name)) else { continue };
+            for t in p.targets.iter().filter(|t| listener_pass(t) == Some(pass)) {
+                let Some((gi, owner)) = super::gateway_of(gateways, t.kind, &p.key.namespace, &t.name) else { continue };
                 found.insert(pi);
-                gateway_target(k, p, t, gi, gateways, &mut claims, rec);
+                gateway_target(k, p, t, (gi, &owner), gateways, &mut claims, rec);
             }
         }
     }
@@ -231,8 +253,8 @@ fn route_target<T>(k: &Kinded<T>, idx: &RouteIndex, parents: &HashMap<(usize, Op
             let effect = match parent {
                 None => p.effect(),
                 Some(parent) => {
-                    let section = gateways[gi].listeners[li].id.section.clone();
-                    let a = AncestorRef { gateway: gateways[gi].key.clone(), section: Some(section) };
+                    let id = &gateways[gi].listeners[li].id;
+                    let a = AncestorRef { gateway: id.parent.clone(), section: Some(id.section.clone()) };
                     let pp = &k.entries[parent];
                     rec.condition(Target::PolicyAncestor(p.key.clone(), a), Condition::new("Merged", true, "Merged", format!("Merged with policy {}/{}", pp.key.namespace, pp.key.name)));
                     (k.merged)(parent, pi, mt == MergeType::JSONMerge)
@@ -255,47 +277,57 @@ fn route_target<T>(k: &Kinded<T>, idx: &RouteIndex, parents: &HashMap<(usize, Op
     true
 }
 
-/// A policy on a Gateway or one of its listeners.
-fn gateway_target<T>(k: &Kinded<T>, p: &Entry<T>, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway], claims: &mut Claims, rec: &mut Recorder) {
+/// A policy on a Gateway, a ListenerSet of one (`owner`), or one of their listeners.
+fn gateway_target<T>(k: &Kinded<T>, p: &Entry<T>, t: &TargetRef, (gi, owner): (usize, &ObjectKey), gateways: &mut [ResolvedGateway], claims: &mut Claims, rec: &mut Recorder) {
     let g = &gateways[gi];
-    let a = AncestorRef { gateway: g.key.clone(), section: t.section.clone() };
+    let a = AncestorRef { gateway: owner.clone(), section: t.section.clone() };
     let ancestors = std::slice::from_ref(&a);
     let li = match &t.section {
-        Some(s) => match g.own_listener(s) {
+        Some(s) => match g.listener_of(owner, s) {
             Some(li) => Some(li),
             None => {
-                let msg = format!("No section name {s} found for {}/{}", g.key.namespace, g.key.name);
+                let msg = format!("No section name {s} found for {}/{}", owner.namespace, owner.name);
                 problem_for(rec, p, ancestors, Problem::new(Code::ReferencePolicyTarget, msg, format!("{}/sectionName", t.pointer)).sets(Target::Policy(p.key.clone()), "Accepted", false, "TargetNotFound"));
                 return;
             }
         },
         None => None,
     };
+    let set = owner.kind == Kind::ListenerSet;
     let fresh = match li {
         Some(li) => claims.listeners.insert((gi, li)),
+        None if set => claims.listener_sets.insert(owner.clone()),
         None => claims.gateways.insert(gi),
     };
     if !fresh {
         let what = match (li, &t.section) {
-            (Some(_), Some(s)) => format!("Listener {}/{}/{s}", g.key.namespace, g.key.name),
-            _ => format!("Gateway {}", g.key.name),
+            (Some(_), Some(s)) => format!("Listener {}/{}/{s}", owner.namespace, owner.name),
+            _ => format!("{} {}", owner.kind.name(), owner.name),
         };
         let msg = format!("Unable to target {what}, another {} has already attached to it", k.words.kind);
         problem_for(rec, p, ancestors, Problem::new(Code::ConflictPolicy, msg, t.pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Conflicted"));
         return;
     }
     accepted(rec, p, ancestors);
-    let scope = match li {
-        Some(li) => Scope::Listener(li),
-        None => Scope::Gateway,
-    };
-    (k.table)(&mut gateways[gi]).scopes.insert(scope, p.effect());
-    // Routes with a policy of their own (or a listener's, for a Gateway policy) override it
-    // there; routes whose policy merges with it say so.
     let listeners: Vec<usize> = match li {
         Some(li) => vec![li],
-        None => (0..gateways[gi].listeners.len()).collect(),
+        None => gateways[gi].listeners_of(owner),
     };
+    let table = (k.table)(&mut gateways[gi]);
+    match li {
+        Some(li) => {
+            table.scopes.insert(Scope::Listener(li), p.effect());
+        }
+        // A whole ListenerSet: each of its listeners no listener policy holds.
+        None if set => listeners.iter().for_each(|&li| {
+            table.scopes.entry(Scope::Listener(li)).or_insert_with(|| p.effect());
+        }),
+        None => {
+            table.scopes.insert(Scope::Gateway, p.effect());
+        }
+    }
+    // Routes with a policy of their own (or a listener's, for a Gateway policy) override it
+    // there; routes whose policy merges with it say so.
     let (mut overridden, mut merged) = (Vec::new(), Vec::new());
     for l in &listeners {
         for (r, m) in claims.specific.get(&(gi, *l)).into_iter().flatten() {

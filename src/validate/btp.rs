@@ -11,8 +11,7 @@ pub const TARGET_KINDS: &[&str] = &["Gateway", "ListenerSet", "HTTPRoute", "GRPC
 const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute", "UDPRoute", "TCPRoute", "TLSRoute"];
 
 /// The CEL rules every Envoy Gateway policy kind carries on its targets (the message names
-/// the kinds as the CRD does), and `unsupported` for ListenerSet targets and for selectors of
-/// other namespaces.
+/// the kinds as the CRD does), and `unsupported` for selectors of other namespaces.
 pub fn check_targets(t: crate::api::policy::PolicyTargets, kinds: &[&str], kinds_message: &str, ctx: &mut Ctx) {
     let has_selectors = !t.target_selectors.is_empty();
     if t.target_ref.is_some() != t.target_refs.is_empty() && !has_selectors {
@@ -31,12 +30,6 @@ pub fn check_targets(t: crate::api::policy::PolicyTargets, kinds: &[&str], kinds
     if t.target_refs.iter().any(|r| !kinds.contains(&r.kind.as_str())) {
         ctx.error(Code::SchemaRule, format!("this policy can only have a targetRefs[*].kind of {kinds_message}"), "/spec");
     }
-    let refs = t.target_ref.map(|r| ("/spec/targetRef".to_string(), r)).into_iter().chain(t.target_refs.iter().enumerate().map(|(i, r)| (format!("/spec/targetRefs/{i}"), r)));
-    for (at, r) in refs {
-        if r.kind == "ListenerSet" {
-            ctx.unsupported(format!("{at}/kind"), "Targeting a ListenerSet");
-        }
-    }
     for (i, s) in t.target_selectors.iter().enumerate() {
         let at = format!("/spec/targetSelectors/{i}");
         if s.group.as_deref().is_some_and(|g| g != group) {
@@ -50,9 +43,6 @@ pub fn check_targets(t: crate::api::policy::PolicyTargets, kinds: &[&str], kinds
             if from != "Same" {
                 ctx.unsupported(format!("{at}/namespaces"), "Selecting targets in other namespaces");
             }
-        }
-        if s.kind == "ListenerSet" {
-            ctx.unsupported(format!("{at}/kind"), "Targeting a ListenerSet");
         }
     }
 }

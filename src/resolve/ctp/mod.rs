@@ -57,36 +57,48 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], index: &su
             let key = ObjectKey::of(Kind::ClientTrafficPolicy, &item.obj.metadata);
             let st = rec.status.policies.entry(key.clone()).or_default();
             (st.generation, st.controller_name) = (item.obj.metadata.generation, controller.to_string());
-            let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| t.kind == Kind::Gateway).collect();
+            let targets = policy::targets(item.obj.spec.targets(), item.obj.metadata.ns(), res).into_iter().filter(|t| policy::on_listeners(t.kind)).collect();
             Policy { key, loc: &item.loc, targets, settings: settings(&item.obj.spec, item.obj.metadata.ns(), index).map(Arc::new) }
         })
         .collect();
-    let gw_of: HashMap<ObjectKey, usize> = gateways.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
-    // The sections each Gateway's policies hold; `None` is the whole Gateway.
-    let mut held: HashMap<usize, BTreeSet<Option<String>>> = HashMap::new();
-    for sectioned in [true, false] {
+    // What each Gateway's policies hold: listeners, and whole Gateways or ListenerSets.
+    let mut held: HashMap<usize, Held> = HashMap::new();
+    // One listener first, then whole ListenerSets, then whole Gateways.
+    let pass = |t: &TargetRef| match (&t.section, t.kind) {
+        (Some(_), _) => 0,
+        (None, Kind::ListenerSet) => 1,
+        (None, _) => 2,
+    };
+    for n in 0..3 {
         for p in &policies {
-            for t in p.targets.iter().filter(|t| t.section.is_some() == sectioned) {
-                let Some(&gi) = gw_of.get(&ObjectKey::new(Kind::Gateway, &p.key.namespace, &t.name)) else { continue };
-                target(p, t, gi, gateways, held.entry(gi).or_default(), rec);
+            for t in p.targets.iter().filter(|t| pass(t) == n) {
+                let Some((gi, owner)) = super::gateway_of(gateways, t.kind, &p.key.namespace, &t.name) else { continue };
+                target(p, t, (gi, &owner), gateways, held.entry(gi).or_default(), rec);
             }
         }
     }
 }
 
-fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway], held: &mut BTreeSet<Option<String>>, rec: &mut Recorder) {
+/// What a Gateway's ClientTrafficPolicies hold so far.
+#[derive(Default)]
+struct Held {
+    listeners: BTreeSet<usize>,
+    owners: BTreeSet<ObjectKey>,
+}
+
+fn target(p: &Policy, t: &TargetRef, (gi, owner): (usize, &ObjectKey), gateways: &mut [ResolvedGateway], held: &mut Held, rec: &mut Recorder) {
     let g = &gateways[gi];
-    let a = AncestorRef { gateway: g.key.clone(), section: t.section.clone() };
+    let a = AncestorRef { gateway: owner.clone(), section: t.section.clone() };
     rec.status.policies.entry(p.key.clone()).or_default().ancestor(&a);
     let conflict = |what: &str| Problem::new(Code::ConflictPolicy, format!("Unable to target {what}, another ClientTrafficPolicy has already attached to it"), t.pointer.clone()).sets(Target::Policy(p.key.clone()), "Accepted", false, "Conflicted");
     let listeners: Vec<usize> = match &t.section {
         Some(s) => {
-            let Some(li) = g.own_listener(s) else {
-                let msg = format!("No section name {s} found for {}/{}", g.key.namespace, g.key.name);
+            let Some(li) = g.listener_of(owner, s) else {
+                let msg = format!("No section name {s} found for {}/{}", owner.namespace, owner.name);
                 problem(rec, p, &a, Problem::new(Code::ReferencePolicyTarget, msg, format!("{}/sectionName", t.pointer)).sets(Target::Policy(p.key.clone()), "Accepted", false, "Invalid"));
                 return;
             };
-            if !held.insert(Some(s.clone())) {
+            if !held.listeners.insert(li) {
                 problem(rec, p, &a, conflict("section"));
                 return;
             }
@@ -99,18 +111,21 @@ fn target(p: &Policy, t: &TargetRef, gi: usize, gateways: &mut [ResolvedGateway]
             vec![li]
         }
         None => {
-            if held.contains(&None) {
-                problem(rec, p, &a, conflict("Gateway"));
+            if !held.owners.insert(owner.clone()) {
+                problem(rec, p, &a, conflict(owner.kind.name()));
                 return;
             }
-            let sections: Vec<String> = held.iter().flatten().cloned().collect();
+            let all = g.listeners_of(owner);
+            let mut sections: Vec<String> = all.iter().filter(|li| held.listeners.contains(li)).map(|li| g.listeners[*li].id.section.clone()).collect();
+            sections.sort();
             if !sections.is_empty() {
                 let msg = format!("There are existing ClientTrafficPolicies that are overriding these sections [{}]", sections.join(" "));
                 rec.condition(Target::PolicyAncestor(p.key.clone(), a.clone()), Condition::new("Overridden", true, "Overridden", msg));
             }
-            held.insert(None);
-            // A sectioned policy holds the Gateway's own listener of that name only.
-            (0..g.listeners.len()).filter(|li| g.listeners[*li].id.parent != g.key || !sections.contains(&g.listeners[*li].id.section)).collect()
+            // The listeners a more specific policy holds keep it.
+            let free: Vec<usize> = all.into_iter().filter(|li| !held.listeners.contains(li)).collect();
+            held.listeners.extend(free.iter().copied());
+            free
         }
     };
     match &p.settings {
