@@ -90,6 +90,12 @@ pub fn ext_auth_cluster(policy: &crate::id::ObjectKey) -> String {
     format!("securitypolicy/{}/{}/extauth/0", policy.namespace, policy.name)
 }
 
+/// The cluster of a SecurityPolicy's upstream reached through its backendRefs (a remote key
+/// set: `what` is `jwks/<provider>`; the OIDC token endpoint: `oidc`).
+pub fn policy_backend_cluster(policy: &crate::id::ObjectKey, what: &str) -> String {
+    format!("securitypolicy/{}/{}/{what}", policy.namespace, policy.name)
+}
+
 /// The oauth2 filter of a SecurityPolicy's OIDC login.
 pub fn oauth2_filter(policy: &crate::id::ObjectKey) -> String {
     format!("envoy.filters.http.oauth2/securitypolicy/{}/{}", policy.namespace, policy.name)

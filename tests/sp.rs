@@ -204,7 +204,8 @@ fn refused_by_name_and_the_crd_rules() {
         gatewayc(&["validate", "-f", "-"], &input)
     };
     for (body, msg) in [
-        ("  jwt: {providers: [{name: p, remoteJWKS: {uri: \"https://x/jwks\", backendRefs: [{name: idp, port: 443}]}}]}\n", "SecurityPolicy jwt remoteJWKS.backendRefs is not supported yet"),
+        ("  jwt: {providers: [{name: p, remoteJWKS: {uri: \"https://x/jwks\", backendRefs: [{name: idp, port: 443, fallback: true}]}}]}\n", "A SecurityPolicy backendRef's fallback is not supported yet"),
+        ("  jwt: {providers: [{name: p, remoteJWKS: {uri: \"https://x/jwks\", backendRefs: [{name: idp}]}}]}\n", "Must have port for Service reference"),
         ("  jwt: {optional: true, failOpen: true, providers: [{name: p, remoteJWKS: {uri: \"https://x/jwks\"}}]}\n", "optional and failOpen cannot both be set"),
         ("  jwt: {providers: [{name: p, recomputeRoute: true, remoteJWKS: {uri: \"https://x/jwks\"}}]}\n", "claimToHeaders must be specified if recomputeRoute is enabled."),
         ("  jwt: {providers: [{name: p}]}\n", "either remoteJWKS or localJWKS must be specified."),

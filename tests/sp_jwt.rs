@@ -132,3 +132,26 @@ fn untranslatable_jwt_settings_in_status() {
         assert!(bootstrap.contains("status: 500"), "{bootstrap}");
     }
 }
+
+/// A remote key set fetched through backendRefs (an Envoy Gateway Backend on loopback): the
+/// URI's host does not resolve, so the keys can only come through the Backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_jwks_through_a_backend() {
+    let Some(envoy) = envoy() else { return };
+    let key = Signer::new("b1");
+    let (addr, hits) = jwks_server(key.jwks()).await;
+    let port = free_port();
+    let b = echo("b").await;
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: idp, namespace: default}}\nspec:\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {}}}}}]\n", addr.port()));
+    let body = "  jwt:\n    providers:\n    - name: idp\n      remoteJWKS:\n        uri: http://keys.idp.invalid/jwks\n        backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: idp}]\n";
+    input.push_str(&security_policy("jwt", "2025-01-01T00:00:00Z", GW, body));
+    let s = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    assert!(s.bootstrap.contains("securitypolicy/default/jwt/jwks/idp"), "{}", s.bootstrap);
+    let token = key.token(json!({"sub": "carol", "exp": at(600)}));
+    assert_eq!(with_token(port, Some(&token)).await.status, 200);
+    assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1, "Envoy fetched the key set through the Backend");
+    assert_eq!(with_token(port, None).await.status, 401);
+}

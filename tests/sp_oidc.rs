@@ -113,6 +113,31 @@ async fn oidc_login_through_the_provider_then_the_session() {
     assert!(tokens.lock().expect("lock").iter().any(|(_, form)| form.contains("grant_type=refresh_token") && form.contains("refresh_token=rt-1")), "{:?}", tokens.lock().expect("lock"));
 }
 
+/// The token endpoint reached through the provider's backendRefs (an Envoy Gateway Backend on
+/// loopback): its URL's host does not resolve, so the code can only be exchanged there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_endpoint_through_a_backend() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (token_port, tokens) = token_endpoint().await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&opaque_secret("client", &[("client-secret", "s3cr3t"), ("client-id", "my-client")]));
+    input.push_str(&format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: idp, namespace: default}}\nspec:\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {token_port}}}}}]\n"));
+    let body = "  oidc:\n    provider:\n      issuer: https://idp.test\n      authorizationEndpoint: https://idp.test/authorize\n      tokenEndpoint: http://token.idp.invalid/token\n      backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: idp}]\n    clientIDRef: {name: client}\n    clientSecret: {name: client}\n";
+    input.push_str(&security_policy("login", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}", body));
+    let _served = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    let (status, location, nonce, _) = get(port, "/page", &[], &[]).await;
+    assert_eq!(status, 302, "{location}");
+    let state = location.split("state=").nth(1).and_then(|s| s.split('&').next()).expect("state").to_string();
+    let (status, location, session, _) = get(port, &format!("/oauth2/callback?code=abc&state={state}"), &nonce, &[]).await;
+    assert_eq!((status, location.as_str()), (302, "http://app/page"), "{session:?}");
+    assert!(tokens.lock().expect("lock").iter().any(|(_, form)| form.contains("code=abc")), "the code was exchanged through the Backend");
+    assert_eq!(get(port, "/page", &session, &[]).await.0, 200);
+}
+
 #[test]
 fn oidc_needs_its_endpoints_offline() {
     let mut input = http_gateway(8080);

@@ -59,7 +59,8 @@ impl SecurityPolicySpec {
         let mut out = Vec::new();
         let mut add = |at: String, what: &str| out.push((at, what.to_string()));
         if let Some(o) = &self.oidc {
-            for (field, set) in [("provider/backendRefs", o.provider.backend_refs.is_some()), ("provider/backendSettings", o.provider.backend_settings.is_some()), ("forwardIDToken", o.forward_id_token.is_some())] {
+            refs_unsupported(&o.provider.backend_refs, "/spec/oidc/provider/backendRefs", &mut add);
+            for (field, set) in [("provider/backendSettings", o.provider.backend_settings.is_some()), ("forwardIDToken", o.forward_id_token.is_some())] {
                 if set {
                     add(format!("/spec/oidc/{field}"), &format!("SecurityPolicy oidc.{}", field.replace('/', ".")));
                 }
@@ -76,10 +77,9 @@ impl SecurityPolicySpec {
         }
         for (i, p) in self.jwt.iter().flat_map(|j| j.providers.iter().enumerate()) {
             let Some(r) = &p.remote_jwks else { continue };
-            for (field, set) in [("backendRefs", r.backend_refs.is_some()), ("backendSettings", r.backend_settings.is_some())] {
-                if set {
-                    add(format!("/spec/jwt/providers/{i}/remoteJWKS/{field}"), &format!("SecurityPolicy jwt remoteJWKS.{field}"));
-                }
+            refs_unsupported(&r.backend_refs, &format!("/spec/jwt/providers/{i}/remoteJWKS/backendRefs"), &mut add);
+            if r.backend_settings.is_some() {
+                add(format!("/spec/jwt/providers/{i}/remoteJWKS/backendSettings"), "SecurityPolicy jwt remoteJWKS.backendSettings");
             }
         }
         let Some(e) = &self.ext_auth else { return out };
@@ -93,12 +93,7 @@ impl SecurityPolicySpec {
             let at = format!("/spec/extAuth/{kind}");
             let refs = svc.backend_ref.iter().map(|r| (format!("{at}/backendRef"), r)).chain(svc.backend_refs.iter().enumerate().map(|(i, r)| (format!("{at}/backendRefs/{i}"), r)));
             for (rat, r) in refs {
-                if r.kind != "Service" && r.kind != "Backend" {
-                    add(format!("{rat}/kind"), &format!("An extAuth backendRef of kind {}", r.kind));
-                }
-                if r.fallback.is_some() {
-                    add(format!("{rat}/fallback"), "SecurityPolicy extAuth backendRefs fallback");
-                }
+                ref_unsupported(r, &rat, "An extAuth backendRef", &mut add);
             }
             for (field, set) in [("backendSettings", svc.backend_settings.is_some()), ("pathOverride", svc.path_override.is_some())] {
                 if set {
@@ -332,9 +327,10 @@ pub struct RemoteJwks {
     /// The CRD refuses it (`backendRefs` instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend_ref: Other,
-    /// Not implemented (`unsupported::field`): the URI's host is reached directly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_refs: Other,
+    /// Where the key set is fetched (Services or Backends); without them, the URI's host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub backend_refs: Vec<super::sp_auth::ExtBackendRef>,
     /// Not implemented (`unsupported::field`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend_settings: Other,
@@ -395,4 +391,21 @@ pub struct JwtClaim {
     pub value_type: Option<String>,
     #[schemars(length(min = 1, max = 128))]
     pub values: Vec<String>,
+}
+
+/// The parts of a policy's backendRef gatewayc does not implement: a kind other than Service
+/// and Backend (ServiceImport), `fallback`.
+fn ref_unsupported(r: &super::sp_auth::ExtBackendRef, at: &str, what: &str, add: &mut impl FnMut(String, &str)) {
+    if r.kind != "Service" && r.kind != "Backend" {
+        add(format!("{at}/kind"), &format!("{what} of kind {}", r.kind));
+    }
+    if r.fallback.is_some() {
+        add(format!("{at}/fallback"), &format!("{what}'s fallback"));
+    }
+}
+
+fn refs_unsupported(refs: &[super::sp_auth::ExtBackendRef], at: &str, add: &mut impl FnMut(String, &str)) {
+    for (i, r) in refs.iter().enumerate() {
+        ref_unsupported(r, &format!("{at}/{i}"), "A SecurityPolicy backendRef", add);
+    }
 }

@@ -170,9 +170,10 @@ pub struct OidcProvider {
     /// The CRD refuses it (`backendRefs` instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend_ref: Other,
-    /// Not implemented (`unsupported::field`): the token endpoint's host is reached directly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_refs: Other,
+    /// Where the token endpoint is reached (Services or Backends); without them, its host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub backend_refs: Vec<ExtBackendRef>,
     /// Not implemented (`unsupported::field`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend_settings: Other,

@@ -461,12 +461,22 @@ fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterI
     for r in remotes.chain(policies().filter_map(|s| s.oidc.as_ref().map(|o| &o.token_endpoint))) {
         out.entry(r.cluster.clone()).or_insert_with(|| {
             let at = vec![(r.host.clone(), r.port)];
-            let endpoints = if r.host.parse::<std::net::IpAddr>().is_ok() { ClusterEndpoints::Static(at) } else { ClusterEndpoints::Dns(at) };
-            // https: the host's certificate, verified against the system trust store.
-            let tls = r.tls.then(|| {
-                Arc::new(resolve::backendtls::UpstreamTls { policy: g.key.clone(), sni: r.host.clone(), ca: resolve::backendtls::TrustedCa::System, sans: vec![resolve::backendtls::SanMatch::Dns(r.host.clone())] })
+            let (endpoints, shares) = match r.backends.as_slice() {
+                [] if r.host.parse::<std::net::IpAddr>().is_ok() => (ClusterEndpoints::Static(at), Vec::new()),
+                [] => (ClusterEndpoints::Dns(at), Vec::new()),
+                [(t, _)] => (t.endpoints.clone(), Vec::new()),
+                many => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w, 0)).collect()),
+            };
+            // The backends' TLS (a BackendTLSPolicy, a Backend's own); else for https the
+            // URI host's certificate, verified against the system trust store.
+            let backend_tls = r.backends.iter().find_map(|(t, _)| match &t.tls {
+                Some(resolve::backendtls::BackendTls::Verify(v)) => Some(v.clone()),
+                _ => None,
             });
-            ClusterIr { name: r.cluster.clone(), endpoints, protocol: UpstreamProtocol::Http1, shares: Vec::new(), tls, policy: None, http1: None }
+            let tls = backend_tls.or_else(|| {
+                r.tls.then(|| Arc::new(resolve::backendtls::UpstreamTls { policy: g.key.clone(), sni: r.host.clone(), ca: resolve::backendtls::TrustedCa::System, sans: vec![resolve::backendtls::SanMatch::Dns(r.host.clone())] }))
+            });
+            ClusterIr { name: r.cluster.clone(), endpoints, protocol: UpstreamProtocol::Http1, shares, tls, policy: None, http1: None }
         });
     }
     out.into_values().collect()

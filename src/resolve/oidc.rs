@@ -76,6 +76,7 @@ pub fn build(o: &s::Oidc, jwt: Option<&s::Jwt>, key: &crate::id::ObjectKey, inde
         return Err(format!("provider.authorizationEndpoint and provider.tokenEndpoint must both be set: gatewayc does not discover them from the issuer {} (no network at translation time)", o.provider.issuer));
     };
     let token_endpoint = super::security::remote_endpoint(token).ok_or_else(|| format!("error parsing token endpoint URL: {token}"))?;
+    let token_endpoint = super::security::through_backends(token_endpoint, &o.provider.backend_refs, "oidc", key, index)?;
     if token_endpoint.host.parse::<std::net::Ipv4Addr>().is_ok() {
         return Err(format!("token endpoint URL must be a domain name: {token}"));
     }

@@ -93,6 +93,9 @@ pub struct Upstream {
     pub host: String,
     pub port: u32,
     pub tls: bool,
+    /// Where it is reached when backendRefs name it (each target with its weight); empty:
+    /// the URI's host by DNS.
+    pub backends: Vec<(std::sync::Arc<super::backend::BackendTarget>, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -202,7 +205,7 @@ pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &I
         }
     }
     if let Some(j) = &spec.jwt {
-        match jwt(j, ns, index) {
+        match jwt(j, key, index) {
             Ok(j) => out.jwt = Some(j),
             Err(e) => errs.push(format!("JWT: {e}")),
         }
@@ -459,7 +462,8 @@ fn path_check(p: &s::OperationPath) -> Result<PathCheck, String> {
     Ok(PathCheck { regex, invert: p.invert.unwrap_or(false) })
 }
 
-fn jwt(j: &s::Jwt, ns: &str, index: &Index) -> Result<Jwt, String> {
+fn jwt(j: &s::Jwt, key: &crate::id::ObjectKey, index: &Index) -> Result<Jwt, String> {
+    let ns = key.namespace.as_str();
     let mut providers: Vec<JwtProvider> = Vec::with_capacity(j.providers.len());
     for p in &j.providers {
         if providers.iter().any(|q| q.name == p.name) {
@@ -474,7 +478,7 @@ fn jwt(j: &s::Jwt, ns: &str, index: &Index) -> Result<Jwt, String> {
             }
         }
         let jwks = match (&p.remote_jwks, &p.local_jwks) {
-            (Some(r), _) => Jwks::Remote(remote_jwks(r)?),
+            (Some(r), _) => Jwks::Remote(remote_jwks(r, &p.name, key, index)?),
             (None, Some(l)) => Jwks::Local(local_jwks(l, &p.name, ns, index)?),
             (None, None) => return Err(format!("either remoteJWKS or localJWKS must be specified for jwt provider: {}", p.name)),
         };
@@ -512,8 +516,9 @@ fn local_jwks(l: &s::LocalJwks, provider: &str, ns: &str, index: &Index) -> Resu
     }
 }
 
-fn remote_jwks(r: &s::RemoteJwks) -> Result<RemoteJwks, String> {
+fn remote_jwks(r: &s::RemoteJwks, provider: &str, key: &crate::id::ObjectKey, index: &Index) -> Result<RemoteJwks, String> {
     let endpoint = remote_endpoint(&r.uri).ok_or_else(|| format!("invalid remote JWKS URI: {}", r.uri))?;
+    let endpoint = through_backends(endpoint, &r.backend_refs, &format!("jwks/{provider}"), key, index)?;
     let ms = |d: &Option<String>| d.as_deref().and_then(crate::api::httproute::duration_ms);
     Ok(RemoteJwks { endpoint, cache_ms: ms(&r.cache_duration).unwrap_or(300_000), failed_refetch_ms: ms(&r.failed_refetch_duration) })
 }
@@ -522,7 +527,26 @@ fn remote_jwks(r: &s::RemoteJwks) -> Result<RemoteJwks, String> {
 /// is not one.
 pub(super) fn remote_endpoint(uri: &str) -> Option<Upstream> {
     let (tls, host, port) = parse_uri(uri)?;
-    Some(Upstream { uri: uri.to_string(), cluster: crate::names::host_cluster(&host, port), host, port, tls })
+    Some(Upstream { uri: uri.to_string(), cluster: crate::names::host_cluster(&host, port), host, port, tls, backends: Vec::new() })
+}
+
+/// An upstream reached through a policy's backendRefs (Services or Backends) instead of its
+/// URI's host, in a cluster of the policy's own (`what`: `jwks/<provider>`, `oidc`).
+pub(super) fn through_backends(mut u: Upstream, refs: &[crate::api::sp_auth::ExtBackendRef], what: &str, key: &crate::id::ObjectKey, index: &Index) -> Result<Upstream, String> {
+    use super::backend::BackendRef;
+    if refs.is_empty() {
+        return Ok(u);
+    }
+    for r in refs {
+        let to = BackendRef { group: &r.group, kind: &r.kind, name: &r.name, namespace: r.namespace.as_deref(), port: r.port };
+        let t = index.target((crate::api::Kind::SecurityPolicy, &key.namespace), to, crate::api::core::PortProtocol::Tcp).map_err(|e| e.message)?;
+        if let Some(super::backendtls::BackendTls::Refused(p)) = &t.tls {
+            return Err(format!("the BackendTLSPolicy {}/{} of {} {}/{} has no valid CA", p.namespace, p.name, t.kind.name(), t.namespace, t.service));
+        }
+        u.backends.push((t, r.weight.unwrap_or(1)));
+    }
+    u.cluster = crate::names::policy_backend_cluster(key, what);
+    Ok(u)
 }
 
 /// An http or https URI as (TLS, host, port); None when it is not one.

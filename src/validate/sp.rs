@@ -47,6 +47,9 @@ pub fn check(p: &SecurityPolicy, ctx: &mut Ctx) {
         if o.provider.backend_ref.is_some() {
             ctx.error(Code::SchemaRule, "BackendRefs must be used, backendRef is not supported.", "/spec/oidc/provider");
         }
+        {
+            refs_need_ports(&o.provider.backend_refs, "/spec/oidc/provider/backendRefs", ctx);
+        }
     }
     if let Some(a) = &s.authorization {
         authorization(a, ctx);
@@ -106,6 +109,9 @@ fn jwt(j: &Jwt, ctx: &mut Ctx) {
                 ctx.error(Code::SchemaRule, "Exactly one of inline or valueRef must be set with correct type.", format!("{at}/localJWKS"));
             }
         }
+        if let Some(r) = &p.remote_jwks {
+            refs_need_ports(&r.backend_refs, &format!("{at}/remoteJWKS/backendRefs"), ctx);
+        }
         if p.remote_jwks.as_ref().is_some_and(|r| r.backend_ref.is_some()) {
             ctx.error(Code::SchemaRule, "BackendRefs must be used, backendRef is not supported.", format!("{at}/remoteJWKS"));
         }
@@ -139,6 +145,15 @@ fn ext_auth(e: &ExtAuth, ctx: &mut Ctx) {
         }
         if kind == "grpc" && (svc.path.is_some() || !svc.headers_to_backend.is_empty()) {
             ctx.error(Code::SchemaRule, "path and headersToBackend are fields of an http service", at.clone());
+        }
+    }
+}
+
+/// The CRD's rule on a policy's backendRefs: a Service needs its port.
+fn refs_need_ports(refs: &[crate::api::sp_auth::ExtBackendRef], at: &str, ctx: &mut Ctx) {
+    for (i, r) in refs.iter().enumerate() {
+        if r.group.is_empty() && r.kind == "Service" && r.port.is_none() {
+            ctx.error(Code::SchemaRule, "Must have port for Service reference", format!("{at}/{i}"));
         }
     }
 }
