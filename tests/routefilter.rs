@@ -62,7 +62,7 @@ fn crd_rules_and_what_is_not_implemented() {
         ("  urlRewrite: {path: {type: ReplaceRegexMatch}}\n", "If HTTPPathModifier type is ReplaceRegexMatch, replaceRegexMatch field needs to be set."),
         ("  directResponse: {body: {type: Inline}}\n", "inline must be set for type Inline"),
         ("  directResponse: {header: {remove: [x]}}\n", "header.remove is not supported for DirectResponse"),
-        ("  matches: [{cookies: [{name: a, value: b}]}]\n", "HTTPRouteFilter matches is not supported yet"),
+        ("  matches: [{}]\n", "at least one matcher must be specified"),
     ] {
         let (code, _, err) = gatewayc(&["validate", "-f", "-"], &format!("{}{}", http_gateway(8080), filter("f", spec)));
         assert!(code == 1 && err.contains(msg), "{spec}: {err}");
@@ -95,4 +95,30 @@ async fn injected_credentials_reach_the_backend_only() {
     let broken = input.replace("name: upstream-token}}\n    header", "name: nope}}\n    header").replace("  credentialInjection:\n    header: x-api-token\n    overwrite: false\n    credential: {valueRef: {name: upstream-token}}", "  credentialInjection:\n    header: x-api-token\n    credential: {valueRef: {name: nope}}");
     let (_, out, _) = gatewayc(&["status", "-f", "-"], &broken);
     assert!(out.contains("invalid filter HTTPRouteFilter: secret default/nope does not exist"), "{out}");
+}
+
+/// HTTPRouteFilter `matches`: a rule's matches narrowed by cookies (exact and RE2), the other
+/// requests falling to the next rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_matches_narrow_a_rule() {
+    let Some(envoy) = envoy() else { return };
+    let (stable, canary) = (echo("stable").await, echo("canary").await);
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&service("default", "stable", &[stable.addr.port()]));
+    input.push_str(&service("default", "canary", &[canary.addr.port()]));
+    input.push_str(&filter("canary-users", "  matches:\n  - cookies: [{name: track, value: canary}]\n  - cookies: [{name: build, type: RegularExpression, value: \"^v2\\\\.[0-9]+$\"}, {name: beta, value: \"yes\"}]\n"));
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n    - matches: [{path: {type: PathPrefix, value: /}}]\n      filters: [{type: ExtensionRef, extensionRef: {group: gateway.envoyproxy.io, kind: HTTPRouteFilter, name: canary-users}}]\n      backendRefs: [{name: canary, port: 8080}]\n    - matches: [{path: {type: PathPrefix, value: /}}]\n      backendRefs: [{name: stable, port: 8080}]\n");
+    let _s = serve(&envoy, &input, &[]).await;
+    let backend = |cookie: &'static str| async move {
+        let headers: Vec<(&str, &str)> = if cookie.is_empty() { Vec::new() } else { vec![("cookie", cookie)] };
+        request(port, "GET", "app", "/", &headers).await.expect("request").echo()["backend"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(backend("").await, "stable");
+    assert_eq!(backend("a=1; track=canary").await, "canary");
+    assert_eq!(backend("track=canary-old").await, "stable", "an exact value is the whole value");
+    assert_eq!(backend("xtrack=canary").await, "stable", "the name is the whole name");
+    assert_eq!(backend("build=v2.17; beta=yes").await, "canary", "all cookies of one match");
+    assert_eq!(backend("build=v2.17").await, "stable");
+    assert_eq!(backend("beta=yes; build=v3.1").await, "stable");
 }

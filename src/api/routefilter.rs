@@ -1,13 +1,10 @@
 //! HTTPRouteFilter (gateway.envoyproxy.io/v1alpha1): Envoy Gateway's own route filter, named
-//! by `ExtensionRef` filters of HTTPRoute and GRPCRoute rules. The fields gatewayc implements
-//! are typed with the v1.9.0 CRD's constraints; the others are kept as data and refused by
-//! name.
+//! by `ExtensionRef` filters of HTTPRoute and GRPCRoute rules, typed with the v1.9.0 CRD's
+//! constraints (every field is implemented; the CEL rules are `validate::routefilter`'s).
 
 use super::policy::InlineOrRef;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-
-type Other = Option<serde_json::Value>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -18,9 +15,32 @@ pub struct HTTPRouteFilterSpec {
     pub direct_response: Option<DirectResponse>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_injection: Option<CredentialInjection>,
-    /// Not implemented yet (`unsupported::field`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matches: Other,
+    /// Further conditions on the rule's matches: the rule matches when one of its own matches
+    /// and one of these both do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub matches: Vec<FilterMatch>,
+}
+
+/// One further condition (cookies, all of which must match).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FilterMatch {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 16))]
+    pub cookies: Vec<CookieMatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CookieMatch {
+    #[schemars(length(min = 1, max = 256))]
+    pub name: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Exact", "RegularExpression"]))]
+    pub type_: Option<String>,
+    #[schemars(length(min = 1, max = 4096))]
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -111,6 +111,7 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
             })
         };
         let id = RuleId { route: key.clone(), index: ri, name: rule.name.clone() };
+        let matches = super::routefilter::cross(matches, &ext.matches);
         rules.push(HttpRule { id, matches, request_headers, response_headers, cors: None, credential: ext.credential.take().map(std::sync::Arc::new), action });
     }
     (HttpRoute { key: key.clone(), loc: item.loc.clone(), rules }, valid)

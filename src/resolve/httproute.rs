@@ -158,6 +158,7 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
                 http2: false,
             })
         };
+        let matches = super::routefilter::cross(matches, &ext.matches);
         rules.push(HttpRule { id, matches, request_headers, response_headers, cors, credential: ext.credential.take().map(std::sync::Arc::new), action });
     }
     (HttpRoute { key: key.clone(), loc: item.loc.clone(), rules }, valid)

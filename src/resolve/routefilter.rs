@@ -1,9 +1,10 @@
 //! ExtensionRef filters naming Envoy Gateway's HTTPRouteFilter, as Envoy Gateway applies
 //! them to a rule: a regex path rewrite, a host rewrite (from a header, the backend or the
-//! path), X-Forwarded-Host, a direct response with its body and headers.
+//! path), X-Forwarded-Host, a direct response with its body and headers, cookie matches, an injected
+//! credential.
 
 use super::backend::Index;
-use super::http::{HeaderOps, HostRewrite, PathModifier};
+use super::http::{HeaderOps, HostRewrite, KeyMatch, PathModifier, StringMatch};
 
 /// What the HTTPRouteFilters of one rule do, together.
 #[derive(Debug, Default)]
@@ -15,6 +16,9 @@ pub struct Applied {
     pub respond: Option<(u16, Option<String>)>,
     pub response_headers: HeaderOps,
     pub credential: Option<super::http::Credential>,
+    /// Further conditions (any one of them, each its cookie matches all): the rule's matches
+    /// are crossed with them.
+    pub matches: Vec<Vec<KeyMatch>>,
 }
 
 /// Why a filter does not apply: Envoy Gateway's message and the condition it sets on the
@@ -58,6 +62,18 @@ pub fn apply(name: &str, ns: &str, index: &Index, core_rewrite: (bool, bool), in
         }
         into.append_x_forwarded_host |= r.append_x_forwarded_host == Some(true);
     }
+    if !f.spec.matches.is_empty() {
+        if !into.matches.is_empty() {
+            return Err(accepted("cannot configure multiple HTTPRouteFilter matches for a single HTTPRouteRule"));
+        }
+        for m in &f.spec.matches {
+            let mut all = Vec::new();
+            for c in &m.cookies {
+                all.push(cookie_match(c).map_err(|e| accepted(&e))?);
+            }
+            into.matches.push(all);
+        }
+    }
     if let Some(c) = &f.spec.credential_injection {
         let (secret, sname) = super::security::secret_entries_from("HTTPRouteFilter", &c.credential.value_ref, ns, index).map_err(invalid)?;
         let value = super::security::secret_text(secret, "credential").filter(|v| !v.is_empty()).ok_or_else(|| invalid(format!("credential key credential not found in secret {sname}")))?;
@@ -91,4 +107,52 @@ pub fn apply(name: &str, ns: &str, index: &Index, core_rewrite: (bool, bool), in
         }
     }
     Ok(())
+}
+
+/// A cookie condition as a match on the `Cookie` header (Envoy's route match has no cookie
+/// matcher; HTTP/2 cookie headers reach the router joined into one): the pair `name=value`
+/// between `;` separators, the value exact or an RE2 expression over the whole value (Envoy's
+/// regex matchers match the whole header value).
+fn cookie_match(c: &crate::api::routefilter::CookieMatch) -> Result<KeyMatch, String> {
+    let value = match c.type_.as_deref().unwrap_or("Exact") {
+        "RegularExpression" => {
+            crate::validate::regex::check_re2(&c.value).map_err(|_| format!("cookie {} value must be a valid RE2 regular expression", c.name))?;
+            // The expression is over the value: its own anchors are the value's ends, which the
+            // surrounding separators already are.
+            let v = c.value.strip_prefix('^').unwrap_or(&c.value);
+            let v = if v.ends_with('$') && !v.ends_with("\\$") { &v[..v.len() - 1] } else { v };
+            format!("(?:{v})")
+        }
+        _ => regex_escape(&c.value),
+    };
+    Ok(KeyMatch { name: "cookie".into(), value: StringMatch::Regex(format!("(?:.*;\\s*)?{}={value}(?:;.*)?", regex_escape(&c.name))) })
+}
+
+/// `s` as an RE2 literal.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(ch) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A rule's matches under its filters' further conditions: each of its matches with each
+/// condition (the rule matches when one of its own and one condition both do).
+pub fn cross(matches: Vec<super::http::HttpMatch>, extra: &[Vec<KeyMatch>]) -> Vec<super::http::HttpMatch> {
+    if extra.is_empty() {
+        return matches;
+    }
+    let mut out = Vec::with_capacity(matches.len() * extra.len());
+    for m in matches {
+        for e in extra {
+            let mut m = m.clone();
+            m.headers.extend(e.iter().cloned());
+            out.push(m);
+        }
+    }
+    out
 }

@@ -7,8 +7,11 @@ use crate::diag::Code;
 
 pub fn check(f: &HTTPRouteFilter, ctx: &mut Ctx) {
     let s = &f.spec;
-    if s.matches.is_some() {
-        ctx.unsupported("/spec/matches", "HTTPRouteFilter matches");
+    for (i, m) in s.matches.iter().enumerate() {
+        // The CRD's minProperties: at least one matcher.
+        if m.cookies.is_empty() {
+            ctx.error(Code::SchemaConstraint, "at least one matcher must be specified", format!("/spec/matches/{i}"));
+        }
     }
     if let Some(r) = &s.url_rewrite {
         if let Some(p) = &r.path
