@@ -60,16 +60,22 @@ async fn get(port: u16, path: &str, cookies: &[String], headers: &[(&str, &str)]
     (status, location, set, body)
 }
 
+/// Gateway `gw` on `port`, route `app` to `b`, and the client's Secret `client`.
+fn app_with_client(port: u16, b: &Echo) -> String {
+    let mut input = http_gateway(port);
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input.push_str(&opaque_secret("client", &[("client-secret", "s3cr3t"), ("client-id", "my-client")]));
+    input
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oidc_login_through_the_provider_then_the_session() {
     let Some(envoy) = envoy() else { return };
     let b = echo("b").await;
     let (token_port, tokens) = token_endpoint().await;
     let port = free_port();
-    let mut input = http_gateway(port);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&opaque_secret("client", &[("client-secret", "s3cr3t"), ("client-id", "my-client")]));
+    let mut input = app_with_client(port, &b);
     let body = format!(
         "  oidc:\n    provider:\n      issuer: https://idp.test\n      authorizationEndpoint: https://idp.test/authorize\n      tokenEndpoint: http://localhost:{token_port}/token\n      endSessionEndpoint: https://idp.test/end\n    clientIDRef: {{name: client}}\n    clientSecret: {{name: client}}\n    scopes: [email]\n    resources: [\"https://api.test\"]\n    forwardAccessToken: true\n    logoutPath: /signout\n    defaultTokenTTL: 30m\n    defaultRefreshTokenTTL: 24h\n    csrfTokenTTL: 5m\n    cookieConfig: {{sameSite: Strict}}\n    cookieNames: {{accessToken: my-access}}\n    denyRedirect: {{headers: [{{name: x-requested-with, value: XMLHttpRequest}}]}}\n"
     );
@@ -121,10 +127,7 @@ async fn the_token_endpoint_through_a_backend() {
     let b = echo("b").await;
     let (token_port, tokens) = token_endpoint().await;
     let port = free_port();
-    let mut input = http_gateway(port);
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
-    input.push_str(&opaque_secret("client", &[("client-secret", "s3cr3t"), ("client-id", "my-client")]));
+    let mut input = app_with_client(port, &b);
     input.push_str(&format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: idp, namespace: default}}\nspec:\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {token_port}}}}}]\n"));
     let body = "  oidc:\n    provider:\n      issuer: https://idp.test\n      authorizationEndpoint: https://idp.test/authorize\n      tokenEndpoint: http://token.idp.invalid/token\n      backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: idp}]\n    clientIDRef: {name: client}\n    clientSecret: {name: client}\n";
     input.push_str(&security_policy("login", "2025-01-01T00:00:00Z", "{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}", body));

@@ -54,19 +54,7 @@ pub fn check(b: &Backend, ctx: &mut Ctx) {
         if t.min_version.as_deref() == Some("1.3") && t.ciphers.is_some() {
             ctx.error(Code::SchemaRule, "setting ciphers has no effect if the minimum possible TLS version is 1.3", at);
         }
-        let rank = |v: &str, auto: u8| match v {
-            "1.0" => 1,
-            "1.1" => 2,
-            "1.2" => 3,
-            "1.3" => 4,
-            _ => auto,
-        };
-        let ordered = match (t.min_version.as_deref(), t.max_version.as_deref()) {
-            (Some(min), Some(max)) => rank(min, 0) <= rank(max, 5),
-            (None, Some(max)) => 3 <= rank(max, 5),
-            _ => true,
-        };
-        if !ordered {
+        if !super::ctp::versions_ordered(t.min_version.as_deref(), t.max_version.as_deref()) {
             ctx.error(Code::SchemaRule, "minVersion must be smaller or equal to maxVersion", at);
         }
         if t.well_known_ca_certificates.as_deref().is_some_and(|w| w != "System") {

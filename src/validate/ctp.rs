@@ -81,7 +81,14 @@ fn check_tls(t: &crate::api::ctp::ClientTls, ctx: &mut Ctx) {
     if t.min_version.as_deref() == Some("1.3") && t.ciphers.is_some() {
         ctx.error(Code::SchemaRule, "setting ciphers has no effect if the minimum possible TLS version is 1.3", "/spec/tls");
     }
-    // Auto is the lowest minimum and the highest maximum; an absent minimum is 1.2.
+    if !versions_ordered(t.min_version.as_deref(), t.max_version.as_deref()) {
+        ctx.error(Code::SchemaRule, "minVersion must be smaller or equal to maxVersion", "/spec/tls");
+    }
+}
+
+/// The CRDs' TLS version rule: Auto is the lowest minimum and the highest maximum; an absent
+/// minimum is 1.2.
+pub(super) fn versions_ordered(min: Option<&str>, max: Option<&str>) -> bool {
     let rank = |v: &str, auto: u8| match v {
         "1.0" => 1,
         "1.1" => 2,
@@ -89,12 +96,7 @@ fn check_tls(t: &crate::api::ctp::ClientTls, ctx: &mut Ctx) {
         "1.3" => 4,
         _ => auto,
     };
-    if let Some(max) = t.max_version.as_deref() {
-        let min = t.min_version.as_deref().map_or(3, |m| rank(m, 0));
-        if min > rank(max, 5) {
-            ctx.error(Code::SchemaRule, "minVersion must be smaller or equal to maxVersion", "/spec/tls");
-        }
-    }
+    max.is_none_or(|max| min.map_or(3, |m| rank(m, 0)) <= rank(max, 5))
 }
 
 /// The CRD's CEL rules on `clientIPDetection`.
