@@ -158,3 +158,36 @@ async fn policies_on_a_listener_set() {
     let sp = doc("SecurityPolicy", "closed");
     assert!(sp.contains("kind: ListenerSet") && sp.contains("sectionName: closed") && sp.contains("reason: Accepted"), "{sp}");
 }
+
+/// Envoy Gateway's OverlappingTLSConfig across a Gateway's HTTPS listener and a ListenerSet's
+/// on the same port: both marked, and the bootstrap still passes Envoy.
+#[test]
+fn overlapping_tls_across_the_gateway_and_a_listener_set() {
+    let pki = Pki::new("ca");
+    let (wild, wild_key) = pki.leaf(&["*.example.test"]);
+    let (one, one_key) = pki.leaf(&["a.example.test"]);
+    let mut input = format!(
+        "{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: shared, namespace: infra}}\nspec:\n  gatewayClassName: eg\n  allowedListeners: {{namespaces: {{from: All}}}}\n  listeners:\n  - {{name: wild, protocol: HTTPS, port: 8443, hostname: \"*.example.test\", tls: {{certificateRefs: [{{name: wild}}]}}}}\n"
+    );
+    input.push_str(&tls_secret("infra", "wild", &wild, &wild_key));
+    input.push_str(&listener_set("team-a", "2025-01-01T00:00:00Z", "  - {name: a, protocol: HTTPS, port: 8443, hostname: a.example.test, tls: {certificateRefs: [{name: one}]}}\n"));
+    input.push_str(&tls_secret("team-a", "one", &one, &one_key));
+    let (code, out, err) = gatewayc(&["status", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    let doc = |kind: &str| out.split("\n---\n").find(|d| d.lines().any(|l| l == format!("kind: {kind}"))).unwrap_or_default().to_string();
+    for kind in ["Gateway", "ListenerSet"] {
+        let d = doc(kind);
+        assert!(d.contains("type: OverlappingTLSConfig\n      status: \"True\"\n      reason: OverlappingCertificates"), "{kind}: {d}");
+    }
+    assert!(doc("Gateway").contains("in listener listenerset/team-a/team-a/a"), "{}", doc("Gateway"));
+    let (code, bootstrap, err) = gatewayc(&["translate", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    // HTTP/1.1 only by ALPN on both chains.
+    assert!(!bootstrap.contains("- h2"), "{bootstrap}");
+    if let Some(envoy) = envoy() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("envoy.yaml");
+        std::fs::write(&path, &bootstrap).expect("write");
+        envoy_validate(&envoy, &path);
+    }
+}

@@ -342,6 +342,38 @@ fn overlapping_tls(ls: &mut [ResolvedListener], site: Site, rec: &mut Recorder) 
     }
 }
 
+/// Envoy Gateway's OverlappingTLSConfig between a ListenerSet's HTTPS listeners (`new`, from
+/// `first`) and the HTTPS listeners before them on the Gateway (the Gateway's own, older
+/// ListenerSets'): both are marked (HTTP/1.1 only by ALPN) and get the condition; the
+/// diagnostic is the ListenerSet's. Certificates' names overlapping wins over hostnames.
+pub fn overlapping_tls_with_earlier(ls: &mut [ResolvedListener], first: usize, site: Site, rec: &mut Recorder) {
+    for j in first..ls.len() {
+        for i in 0..first {
+            let (a, b) = (&ls[i], &ls[j]);
+            if a.protocol != Protocol::Https || b.protocol != Protocol::Https || a.port != b.port {
+                continue;
+            }
+            let names = |l: &ResolvedListener| l.certificates.iter().flat_map(|c| c.dns_names.clone()).collect::<Vec<_>>();
+            let (na, nb) = (names(a), names(b));
+            let certs = nb.iter().find_map(|x| na.iter().find(|y| overlap(Some(x), Some(y))).map(|y| (x.clone(), y.clone())));
+            let found = match certs {
+                Some(pair) => Some(("OverlappingCertificates", "certificate SAN", pair)),
+                None => overlap(a.hostname.as_deref(), b.hostname.as_deref()).then(|| ("OverlappingHostnames", "hostname", (b.hostname.clone().unwrap_or_default(), a.hostname.clone().unwrap_or_default()))),
+            };
+            let Some((reason, what, (hb, ha))) = found else { continue };
+            let msg = |x: &str, y: &str, other: &ListenerId| format!("The {what} {x} overlaps with the {what} {y} in listener {}. ALPN will default to HTTP/1.1 to prevent HTTP/2 connection coalescing, unless explicitly configured via ClientTrafficPolicy", crate::names::listener_label(other));
+            let (ida, idb) = (a.id.clone(), b.id.clone());
+            let (ma, mb) = (msg(&ha, &hb, &idb), msg(&hb, &ha, &ida));
+            rec.condition(Target::Listener(ida), Condition::new("OverlappingTLSConfig", true, reason, ma));
+            rec.report(site, Problem::new(Code::ConflictOverlappingTls, mb, format!("/spec/listeners/{}", j - first)).context(format!("listener `{}`", idb.section)).sets(Target::Listener(idb), "OverlappingTLSConfig", true, reason));
+            ls[i].tls_overlaps = true;
+            ls[j].tls_overlaps = true;
+            // The first listener it overlaps is the one its message names.
+            break;
+        }
+    }
+}
+
 /// Hostnames overlap when either is absent (any host), they are equal, or one is a wildcard
 /// whose one label covers the other.
 fn overlap(a: Option<&str>, b: Option<&str>) -> bool {

@@ -49,7 +49,9 @@ pub fn attach_all(res: &Resources, gateways: &mut [ResolvedGateway], index: &Ind
         let d = Declarer { key: &key, loc: &item.loc, listeners: &s.spec.listeners, gateway: &gw.obj, gateway_site: gw_site };
         let resolved = listener::resolve_set(&d, &earlier, index, rec);
         let g = &mut gateways[gi];
+        let first = g.listeners.len();
         g.listeners.extend(resolved);
+        listener::overlapping_tls_with_earlier(&mut g.listeners, first, site, rec);
         g.listener_sets.push(key);
     }
 }
