@@ -122,3 +122,43 @@ async fn cookie_matches_narrow_a_rule() {
     assert_eq!(backend("build=v2.17").await, "stable");
     assert_eq!(backend("beta=yes; build=v3.1").await, "stable");
 }
+
+/// An HTTPRouteFilter on a backendRef: its credential goes to that backend only, in a split
+/// with another backend; a filter on a backendRef that rewrites is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_credential_reaches_that_backend_only() {
+    let Some(envoy) = envoy() else { return };
+    let (a, b) = (echo("a").await, echo("b").await);
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&service("default", "a", &[a.addr.port()]));
+    input.push_str(&service("default", "b", &[b.addr.port()]));
+    input.push_str(&opaque_secret("a-token", &[("credential", "Bearer for-a-only")]));
+    input.push_str(&filter("to-a", "  credentialInjection:\n    credential: {valueRef: {name: a-token}}\n"));
+    let with_filter = "{name: a, port: 8080, filters: [{type: ExtensionRef, extensionRef: {group: gateway.envoyproxy.io, kind: HTTPRouteFilter, name: to-a}}]}";
+    input.push_str(&format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: split, namespace: default}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules:\n    - backendRefs: [{with_filter}, {{name: b, port: 8080}}]\n"));
+    let _s = serve(&envoy, &input, &[]).await;
+    let mut seen = (0, 0);
+    for _ in 0..40 {
+        let r = request(port, "GET", "app", "/", &[]).await.expect("request");
+        let auth = r.echo()["headers"]["authorization"].as_str().map(str::to_string);
+        match r.echo()["backend"].as_str() {
+            Some("a") => {
+                assert_eq!(auth.as_deref(), Some("Bearer for-a-only"));
+                seen.0 += 1;
+            }
+            Some("b") => {
+                assert_eq!(auth, None, "b never gets a's credential");
+                seen.1 += 1;
+            }
+            other => panic!("{other:?}: {r:?}"),
+        }
+        assert!(!r.headers.values().any(|v| v.contains("for-a-only")), "the client never sees it");
+    }
+    assert!(seen.0 > 0 && seen.1 > 0, "{seen:?}");
+    // A rewrite has no per-backend form.
+    let rewrite = format!("{input}{}", filter("rw", "  urlRewrite: {hostname: {type: Backend}}\n")).replace("name: to-a}", "name: rw}");
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &rewrite);
+    assert_ne!(code, 0);
+    assert!(err.contains("an HTTPRouteFilter on a backendRef may only inject a credential"), "{err}");
+}

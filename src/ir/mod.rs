@@ -197,6 +197,8 @@ pub struct WeightedCluster {
     pub weight: u32,
     pub request_headers: HeaderOps,
     pub response_headers: HeaderOps,
+    /// A credential injected towards this cluster only.
+    pub credential: Option<Arc<crate::resolve::http::Credential>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -252,6 +254,18 @@ impl Origin {
 impl PartialEq for Origin {
     fn eq(&self, o: &Self) -> bool {
         (&self.rule, self.match_index) == (&o.rule, o.match_index)
+    }
+}
+
+impl RouteIr {
+    /// The credentials the route injects: its own, and its backends' (HTTPRouteFilters on
+    /// backendRefs).
+    pub fn credentials(&self) -> impl Iterator<Item = &crate::resolve::http::Credential> {
+        let clusters = match &self.action {
+            Action::Forward { clusters, .. } => clusters.as_slice(),
+            _ => &[],
+        };
+        self.credential.as_deref().into_iter().chain(clusters.iter().filter_map(|c| c.credential.as_deref()))
     }
 }
 

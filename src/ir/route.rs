@@ -157,6 +157,7 @@ fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTre
                     weight: f.backends.iter().filter(|b| !b.target.fallback).map(|b| b.weight).sum(),
                     request_headers: HeaderOps::default(),
                     response_headers: HeaderOps::default(),
+                    credential: None,
                 }]
             } else {
                 f.backends
@@ -166,6 +167,7 @@ fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTre
                         weight: b.weight,
                         request_headers: b.request_headers.clone(),
                         response_headers: b.response_headers.clone(),
+                        credential: b.credential.clone(),
                     })
                     .collect()
             };
@@ -176,6 +178,7 @@ fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTre
                     weight: f.invalid_weight,
                     request_headers: HeaderOps::default(),
                     response_headers: HeaderOps::default(),
+                    credential: None,
                 });
             }
             Action::Forward {

@@ -81,10 +81,10 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
         let mut invalid_weight = 0u32;
         for (bi, b) in rule.backend_refs.iter().enumerate() {
             let bp = format!("{p}/backendRefs/{bi}");
-            let ops = backend_filters(&b.filters, &bp, site, &mut |rec, m, at| refuse(rec, m, at), rec);
-            weighted_backend(site, backend_ref!(b), b.weight, ops, bp, index, rec, (&mut backends, &mut invalid_weight));
+            let bf = backend_filters(&b.filters, &bp, site, index, &mut |rec, m, at| refuse(rec, m, at), rec);
+            weighted_backend(site, backend_ref!(b), b.weight, bf, bp, index, rec, (&mut backends, &mut invalid_weight));
         }
-        let unresolvable_filter = unresolvable_filter | !super::httproute::fallback_ok(site, backends.iter().map(|b| (&*b.target, !b.request_headers.is_empty() || !b.response_headers.is_empty())), format!("/spec/rules/{ri}/backendRefs"), rec);
+        let unresolvable_filter = unresolvable_filter | !super::httproute::fallback_ok(site, backends.iter().map(|b| (&*b.target, !b.request_headers.is_empty() || !b.response_headers.is_empty() || b.credential.is_some())), format!("/spec/rules/{ri}/backendRefs"), rec);
         response_headers.set.append(&mut ext.response_headers.set);
         response_headers.add.append(&mut ext.response_headers.add);
         let action = if unresolvable_filter {
@@ -120,26 +120,27 @@ pub fn resolve(item: &Item<Box<GRPCRoute>>, key: &ObjectKey, index: &Index, rege
 type Refuse<'a> = dyn FnMut(&mut Recorder, String, String) + 'a;
 
 /// A backendRef's own filters: header modifiers; anything else is not supported there.
-fn backend_filters(filters: &[g::GRPCRouteFilter], bp: &str, site: Site, refuse: &mut Refuse, rec: &mut Recorder) -> (HeaderOps, HeaderOps) {
-    let (mut rq, mut rs) = (HeaderOps::default(), HeaderOps::default());
+fn backend_filters(filters: &[g::GRPCRouteFilter], bp: &str, site: Site, index: &Index, refuse: &mut Refuse, rec: &mut Recorder) -> super::http::BackendFilters {
+    let mut bf = super::http::BackendFilters::default();
     for (fi, f) in filters.iter().enumerate() {
         let fp = format!("{bp}/filters/{fi}");
         match (f.type_, &f.request_header_modifier, &f.response_header_modifier) {
             (F::RequestHeaderModifier, Some(m), _) => {
                 check_header_modifier(m, true, &format!("{fp}/requestHeaderModifier"), &mut |m, at| refuse(rec, m, at));
-                rq = header_ops(m);
+                bf.request_headers = header_ops(m);
             }
             (F::ResponseHeaderModifier, _, Some(m)) => {
                 check_header_modifier(m, false, &format!("{fp}/responseHeaderModifier"), &mut |m, at| refuse(rec, m, at));
-                rs = header_ops(m);
+                bf.response_headers = header_ops(m);
             }
+            (F::ExtensionRef, ..) => super::httproute::backend_route_filter(site, f.extension_ref.as_ref(), fp, index, &mut bf, rec),
             _ => rec.report(
                 site,
                 Problem::new(Code::UnsupportedField, format!("backendRef filter {:?} is not supported yet", f.type_), fp).help(crate::validate::UNSUPPORTED_HELP),
             ),
         }
     }
-    (rq, rs)
+    bf
 }
 
 /// One match as path and header matches, and the regular expressions Envoy will compile

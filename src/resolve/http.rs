@@ -118,6 +118,19 @@ pub struct WeightedBackend {
     pub weight: u32,
     pub request_headers: HeaderOps,
     pub response_headers: HeaderOps,
+    /// A credential injected on the way to this backend only (an HTTPRouteFilter named by an
+    /// ExtensionRef filter of the backendRef).
+    pub credential: Option<Arc<Credential>>,
+}
+
+/// What a backendRef's own filters do.
+#[derive(Debug, Clone, Default)]
+pub struct BackendFilters {
+    pub request_headers: HeaderOps,
+    pub response_headers: HeaderOps,
+    pub credential: Option<Arc<Credential>>,
+    /// A filter that cannot be applied: the backend's share answers 500.
+    pub failed: bool,
 }
 
 /// Forwarding to backends and what happens on the way.

@@ -96,28 +96,28 @@ pub fn resolve(item: &Item<Box<HTTPRoute>>, key: &ObjectKey, index: &Index, rege
         let mut invalid_weight = 0u32;
         for (bi, b) in rule.backend_refs.iter().enumerate() {
             let bp = format!("{p}/backendRefs/{bi}");
-            let mut rq = HeaderOps::default();
-            let mut rs = HeaderOps::default();
+            let mut bf = super::http::BackendFilters::default();
             for (fi, f) in b.filters.iter().enumerate() {
                 let fp = format!("{bp}/filters/{fi}");
                 match (&f.request_header_modifier, &f.response_header_modifier) {
                     (Some(m), _) if f.type_ == HTTPRouteFilterType::RequestHeaderModifier => {
                         check_header_modifier(m, true, &format!("{fp}/requestHeaderModifier"), &mut |m, at| refuse(rec, m, at));
-                        rq = header_ops(m);
+                        bf.request_headers = header_ops(m);
                     }
                     (_, Some(m)) if f.type_ == HTTPRouteFilterType::ResponseHeaderModifier => {
                         check_header_modifier(m, false, &format!("{fp}/responseHeaderModifier"), &mut |m, at| refuse(rec, m, at));
-                        rs = header_ops(m);
+                        bf.response_headers = header_ops(m);
                     }
+                    _ if f.type_ == HTTPRouteFilterType::ExtensionRef => backend_route_filter(site, f.extension_ref.as_ref(), fp, index, &mut bf, rec),
                     _ => rec.report(
                         site,
                         Problem::new(Code::UnsupportedField, format!("backendRef filter {:?} is not supported yet", f.type_), fp).help(crate::validate::UNSUPPORTED_HELP),
                     ),
                 }
             }
-            weighted_backend(site, backend_ref!(b), b.weight, (rq, rs), bp, index, rec, (&mut backends, &mut invalid_weight));
+            weighted_backend(site, backend_ref!(b), b.weight, bf, bp, index, rec, (&mut backends, &mut invalid_weight));
         }
-        let unresolvable_filter = unresolvable_filter | !fallback_ok(site, backends.iter().map(|b| (&*b.target, !b.request_headers.is_empty() || !b.response_headers.is_empty())), format!("/spec/rules/{ri}/backendRefs"), rec);
+        let unresolvable_filter = unresolvable_filter | !fallback_ok(site, backends.iter().map(|b| (&*b.target, !b.request_headers.is_empty() || !b.response_headers.is_empty() || b.credential.is_some())), format!("/spec/rules/{ri}/backendRefs"), rec);
         let action = if unresolvable_filter {
             RuleAction::Respond(500, None)
         } else if let Some((status, body)) = ext.respond.take() {
@@ -216,6 +216,30 @@ pub(super) fn route_filter(site: Site, r: Option<&crate::api::meta::LocalObjectR
     }
 }
 
+/// An ExtensionRef filter of a backendRef: an HTTPRouteFilter's credentialInjection applies to
+/// that backend only; its other parts have no per-backend form in Envoy (`unsupported`), and a
+/// filter not found or not applicable fails the backend's share (500), as one of the rule's.
+pub(super) fn backend_route_filter(site: Site, r: Option<&crate::api::meta::LocalObjectReference>, fp: String, index: &Index, bf: &mut super::http::BackendFilters, rec: &mut Recorder) {
+    let mut ext = super::routefilter::Applied::default();
+    if !route_filter(site, r, (false, false), fp.clone(), index, &mut ext, rec) {
+        bf.failed = true;
+        return;
+    }
+    let per_rule = ext.path.is_some() || ext.host.is_some() || ext.append_x_forwarded_host || ext.respond.is_some() || !ext.matches.is_empty() || ext.response_headers != HeaderOps::default();
+    if per_rule {
+        let msg = "an HTTPRouteFilter on a backendRef may only inject a credential (urlRewrite, directResponse and matches apply to rules); the backend's share answers 500";
+        rec.report(site, Problem::new(Code::UnsupportedField, msg, format!("{fp}/extensionRef")).help(crate::validate::UNSUPPORTED_HELP));
+        bf.failed = true;
+        return;
+    }
+    if ext.credential.is_some() && bf.credential.is_some() {
+        rec.report(site, Problem::new(Code::UnsupportedField, "two credentials for one backendRef", format!("{fp}/extensionRef")).help(crate::validate::UNSUPPORTED_HELP));
+        bf.failed = true;
+        return;
+    }
+    bf.credential = ext.credential.map(std::sync::Arc::new).or(bf.credential.take());
+}
+
 /// An ExtensionRef filter: not implemented, so the rule answers 500 (under
 /// `--allow-unsupported`; otherwise the run fails).
 pub(super) fn extension_ref(site: Site, fp: String, rec: &mut Recorder) {
@@ -250,7 +274,7 @@ pub(super) fn weighted_backend(
     site: Site,
     to: BackendRef,
     weight: u32,
-    (request_headers, response_headers): (HeaderOps, HeaderOps),
+    filters: super::http::BackendFilters,
     bp: String,
     index: &Index,
     rec: &mut Recorder,
@@ -263,8 +287,10 @@ pub(super) fn weighted_backend(
     match resolved {
         // A BackendTLSPolicy without a valid CA: the backend's share fails (500), as the
         // spec asks; the policy's status says why.
-        Ok(target) if matches!(target.tls, Some(super::backendtls::BackendTls::Refused(_))) => *out.1 = out.1.saturating_add(weight),
-        Ok(target) if weight > 0 => out.0.push(WeightedBackend { target, weight, request_headers, response_headers }),
+        // A BackendTLSPolicy without a valid CA, or a backendRef filter that cannot be
+        // applied: the backend's share fails (500).
+        Ok(target) if matches!(target.tls, Some(super::backendtls::BackendTls::Refused(_))) || filters.failed => *out.1 = out.1.saturating_add(weight),
+        Ok(target) if weight > 0 => out.0.push(WeightedBackend { target, weight, request_headers: filters.request_headers, response_headers: filters.response_headers, credential: filters.credential }),
         Ok(_) => {}
         Err(u) => {
             *out.1 = out.1.saturating_add(weight);

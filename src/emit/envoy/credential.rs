@@ -58,7 +58,7 @@ pub fn values(g: &ir::GatewayIr) -> Vec<(&str, &str)> {
         out.push((&p.client_secret_name, &p.client_secret));
         out.push((&p.hmac_name, &p.hmac));
     }
-    for c in routes().filter_map(|r| r.credential.as_deref()) {
+    for c in routes().flat_map(|r| r.credentials()) {
         out.push((&c.secret_name, &c.value));
     }
     out.sort();
@@ -98,7 +98,7 @@ pub fn credential_injector(c: &crate::resolve::http::Credential) -> CredentialIn
 
 /// The credential_injector filters of a route table: one per HTTPRouteFilter some route uses.
 pub fn credential_filters(vhosts: &[ir::VirtualHostIr]) -> Vec<&crate::resolve::http::Credential> {
-    let mut out: Vec<&crate::resolve::http::Credential> = vhosts.iter().flat_map(|v| &v.routes).filter_map(|r| r.credential.as_deref()).collect();
+    let mut out: Vec<&crate::resolve::http::Credential> = vhosts.iter().flat_map(|v| &v.routes).flat_map(|r| r.credentials()).collect();
     out.sort_by(|a, b| a.filter.cmp(&b.filter));
     out.dedup_by(|a, b| a.filter == b.filter);
     out

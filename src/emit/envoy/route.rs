@@ -240,7 +240,7 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
                 ra.prefix_rewrite = prefix;
                 ra.regex_rewrite = regex.or(full.map(|f| RegexRewrite { pattern: RegexMatcher { regex: "^/.*$".into() }, substitution: f }));
             }
-            let simple = clusters.len() == 1 && clusters[0].request_headers.is_empty() && clusters[0].response_headers.is_empty();
+            let simple = clusters.len() == 1 && clusters[0].request_headers.is_empty() && clusters[0].response_headers.is_empty() && clusters[0].credential.is_none();
             if simple {
                 ra.cluster = Some(clusters[0].cluster.clone());
             } else {
@@ -254,6 +254,11 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
                             request_headers_to_remove: c.request_headers.remove.clone(),
                             response_headers_to_add: header_options(&c.response_headers),
                             response_headers_to_remove: c.response_headers.remove.clone(),
+                            typed_per_filter_config: c.credential.as_ref().map(|cr| {
+                                let mut cfg = PerFilterConfig::default();
+                                cfg.enable.insert(cr.filter.clone(), super::credential::enable());
+                                cfg
+                            }),
                         })
                         .collect(),
                 });
