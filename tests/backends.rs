@@ -149,3 +149,27 @@ fn crd_rules_and_what_is_not_implemented() {
     let (code, _, err) = gatewayc(&["translate", "-f", "-", "--allow-unsupported"], &input);
     assert_eq!(code, 0, "{err}");
 }
+
+/// A UDPRoute to a Backend: datagrams to its IP endpoint, answered through Envoy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_to_a_backend() {
+    let Some(envoy) = envoy() else { return };
+    let dns = support::streams::udp_backend("dns").await;
+    let port = support::streams::free_tcp_udp_port();
+    let mut input = format!("{EG_CLASS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: dns, protocol: UDP, port: {port}}}]\n");
+    input.push_str(&ip_backend("dns", dns.port()));
+    input.push_str("---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: UDPRoute\nmetadata: {name: dns, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: dns}]}]\n");
+    let _s = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    let s = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("client");
+    let mut answer = None;
+    // Datagrams may be lost before the listener is warm: a few tries, each bounded.
+    for _ in 0..10 {
+        s.send_to(b"query", ("127.0.0.1", port)).await.expect("send");
+        let mut buf = [0u8; 64];
+        if let Ok(Ok((n, _))) = tokio::time::timeout(std::time::Duration::from_millis(500), s.recv_from(&mut buf)).await {
+            answer = Some(String::from_utf8_lossy(&buf[..n]).into_owned());
+            break;
+        }
+    }
+    assert_eq!(answer.as_deref(), Some("dns"));
+}

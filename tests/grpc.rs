@@ -278,3 +278,19 @@ async fn grpc_header_session_persistence() {
         assert_eq!(r.backend(), first.backend(), "the session moved");
     }
 }
+
+/// A GRPCRoute to an Envoy Gateway Backend (an IP endpoint on loopback): HTTP/2 to it, as to
+/// any GRPCRoute backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_to_a_backend() {
+    let Some(envoy) = envoy() else { return };
+    let a = grpc_backend("a").await;
+    let port = free_port();
+    let mut input = http_gateway(port);
+    input.push_str(&format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: a, namespace: default}}\nspec:\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {}}}}}]\n", a.addr.port()));
+    input.push_str(&grpc_route("echo", "2024-01-01T00:00:00Z", "  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: a}]}]\n"));
+    let _served = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    let mut client = grpc_client(port, "app").await;
+    let r = call(&mut client, &format!("/{ECHO}/UnaryEcho"), &[]).await.expect("call");
+    assert_eq!(r.backend(), "a");
+}
