@@ -112,6 +112,32 @@ async fn tls_by_the_backend_and_by_a_policy() {
     assert_eq!(r.status, 503, "{r:?}");
 }
 
+/// A Backend's own client certificate, TLS versions and ALPN: a backend that requires a
+/// client certificate from the CA gets the Backend's (the Gateway has none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_presents_its_client_certificate() {
+    let Some(envoy) = envoy() else { return };
+    let pki = Pki::new("mesh-ca");
+    let (cert, key) = pki.leaf(&["api.internal.test"]);
+    let (client, client_key) = pki.leaf(&["gateway.internal.test"]);
+    let b = tls_echo("mtls", &cert, &key, Some(&pki.ca_der)).await;
+    let (http, tcp) = (free_port(), free_port());
+    let mut input = gateway(http, tcp);
+    input.push_str(&ca_config_map("default", "mesh-ca", &pki.ca_pem()));
+    input.push_str(&tls_secret("default", "client", &client, &client_key));
+    let tls = "  tls:\n    caCertificateRefs: [{group: \"\", kind: ConfigMap, name: mesh-ca}]\n    sni: api.internal.test\n    minVersion: \"1.3\"\n    alpnProtocols: [http/1.1]\n";
+    let ep = format!("  endpoints: [{{ip: {{address: 127.0.0.1, port: {}}}}}]\n", b.addr.port());
+    input.push_str(&backend("with-cert", &format!("{ep}{tls}    clientCertificateRef: {{name: client}}\n")));
+    input.push_str(&backend("without", &format!("{ep}{tls}")));
+    input.push_str(&route_to_backends(&[("/with", "with-cert"), ("/without", "without")]));
+    let s = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    assert!(s.bootstrap.contains("tls_minimum_protocol_version: TLSv1_3"), "{}", s.bootstrap);
+    let r = request(http, "GET", "app", "/with", &[]).await.expect("with");
+    assert_eq!((r.status, r.echo()["client_cert"].as_bool(), r.echo()["version"].as_str()), (200, Some(true), Some("HTTP/1.1")), "{r:?}");
+    // Without a certificate the backend refuses the handshake.
+    assert_eq!(request(http, "GET", "app", "/without", &[]).await.expect("without").status, 503);
+}
+
 #[test]
 fn crd_rules_and_what_is_not_implemented() {
     let head = format!("{}{}", gateway(8080, 5432), route_to_backends(&[("/", "b")]));
@@ -120,7 +146,7 @@ fn crd_rules_and_what_is_not_implemented() {
         ("  endpoints: [{ip: {address: 10.0.0.1, port: 80}, unix: {path: /x.sock}}]\n", "only one of fqdn, ip or unix can be specified"),
         ("  endpoints: [{ip: {address: 10.0.0.1, port: 80}}]\n  tls: {insecureSkipVerify: true, wellKnownCACertificates: System}\n", "must not contain either CACertificateRefs or WellKnownCACertificates when InsecureSkipVerify is enabled"),
         ("  type: DynamicResolver\n", "Backend type DynamicResolver is not supported yet"),
-        ("  endpoints: [{ip: {address: 10.0.0.1, port: 443}}]\n  tls: {insecureSkipVerify: true, minVersion: \"1.3\"}\n", "Backend tls.minVersion is not supported yet"),
+        ("  endpoints: [{ip: {address: 10.0.0.1, port: 443}}]\n  tls: {insecureSkipVerify: true, fingerprints: [JA3]}\n", "Backend tls.fingerprints is not supported yet"),
     ] {
         let (code, _, err) = gatewayc(&["validate", "-f", "-"], &format!("{head}{}", backend("b", spec)));
         assert_ne!(code, 0, "{spec}");

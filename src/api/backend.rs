@@ -98,19 +98,19 @@ pub struct BackendTlsSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(DNS_SUBDOMAIN), length(min = 1, max = 253))]
     pub sni: Option<String>,
-    /// Not implemented yet (`unsupported::field`), as the rest below.
+    /// Not implemented yet (`unsupported::field`), as `fingerprints`.
     #[serde(rename = "autoSNIFromEndpointHostname", default, skip_serializing_if = "Option::is_none")]
     pub auto_sni_from_endpoint_hostname: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_certificate_ref: Option<SecretObjectReference>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alpn_protocols: Other,
+    pub alpn_protocols: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ciphers: Other,
+    pub ciphers: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ecdh_curves: Other,
+    pub ecdh_curves: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature_algorithms: Other,
+    pub signature_algorithms: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["Auto", "1.0", "1.1", "1.2", "1.3"]))]
     pub min_version: Option<String>,
@@ -128,19 +128,9 @@ impl BackendTlsSettings {
         if self.auto_sni_from_endpoint_hostname == Some(true) {
             out.push(("/autoSNIFromEndpointHostname", "Backend tls.autoSNIFromEndpointHostname"));
         }
-        if self.client_certificate_ref.is_some() {
-            out.push(("/clientCertificateRef", "Backend tls.clientCertificateRef"));
+        if self.fingerprints.is_some() {
+            out.push(("/fingerprints", "Backend tls.fingerprints"));
         }
-        let others = [
-            (self.alpn_protocols.is_some(), "/alpnProtocols", "Backend tls.alpnProtocols"),
-            (self.ciphers.is_some(), "/ciphers", "Backend tls.ciphers"),
-            (self.ecdh_curves.is_some(), "/ecdhCurves", "Backend tls.ecdhCurves"),
-            (self.signature_algorithms.is_some(), "/signatureAlgorithms", "Backend tls.signatureAlgorithms"),
-            (self.min_version.is_some(), "/minVersion", "Backend tls.minVersion"),
-            (self.max_version.is_some(), "/maxVersion", "Backend tls.maxVersion"),
-            (self.fingerprints.is_some(), "/fingerprints", "Backend tls.fingerprints"),
-        ];
-        out.extend(others.into_iter().filter(|(set, _, _)| *set).map(|(_, at, name)| (at, name)));
         out
     }
 }

@@ -488,7 +488,7 @@ fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterI
                 _ => None,
             });
             let tls = backend_tls.or_else(|| {
-                r.tls.then(|| Arc::new(resolve::backendtls::UpstreamTls { policy: g.key.clone(), sni: r.host.clone(), ca: resolve::backendtls::TrustedCa::System, sans: vec![resolve::backendtls::SanMatch::Dns(r.host.clone())] }))
+                r.tls.then(|| Arc::new(resolve::backendtls::UpstreamTls { policy: g.key.clone(), sni: r.host.clone(), ca: resolve::backendtls::TrustedCa::System, sans: vec![resolve::backendtls::SanMatch::Dns(r.host.clone())], settings: None }))
             });
             ClusterIr { name: r.cluster.clone(), endpoints, protocol: UpstreamProtocol::Http1, shares, tls, policy: None, http1: None }
         });

@@ -40,6 +40,22 @@ pub struct UpstreamTls {
     pub sni: String,
     pub ca: TrustedCa,
     pub sans: Vec<SanMatch>,
+    /// A Backend's own settings: versions, ciphers, curves, algorithms, ALPN, its client
+    /// certificate (else the Gateway's, when it has one).
+    pub settings: Option<Arc<UpstreamTlsSettings>>,
+}
+
+/// TLS settings a Backend gives for its own connections (Envoy's names for versions).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UpstreamTlsSettings {
+    pub min_version: Option<&'static str>,
+    pub max_version: Option<&'static str>,
+    pub ciphers: Vec<String>,
+    pub ecdh_curves: Vec<String>,
+    pub signature_algorithms: Vec<String>,
+    /// None: h2 for HTTP/2 clusters, none otherwise.
+    pub alpn: Option<Vec<String>>,
+    pub client_certificate: Option<Arc<super::tls::Certificate>>,
 }
 
 /// What a policy does to a backend: TLS to verify, or (no valid CA) requests that must fail.
@@ -145,7 +161,7 @@ pub fn resolve_all(res: &Resources, index: &Index, controller: &str, rec: &mut R
                 .collect()
         };
         let effect = match tls {
-            Some(ca) => BackendTls::Verify(Arc::new(UpstreamTls { policy: key.clone(), sni: v.hostname.clone(), ca, sans })),
+            Some(ca) => BackendTls::Verify(Arc::new(UpstreamTls { policy: key.clone(), sni: v.hostname.clone(), ca, sans, settings: None })),
             None => BackendTls::Refused(key.clone()),
         };
         let mut conflicted = None;

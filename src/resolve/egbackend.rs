@@ -5,7 +5,7 @@
 //! there is no such configuration, and gatewayc accepts them (docs/features.md).
 
 use super::backend::{BackendTarget, Endpoints, Index, TargetKind};
-use super::backendtls::{BackendTls, SanMatch, TrustedCa, UpstreamTls};
+use super::backendtls::{BackendTls, SanMatch, TrustedCa, UpstreamTls, UpstreamTlsSettings};
 use super::status::{Condition, Problem, Recorder, Site, Target};
 use super::Options;
 use crate::api::backend::{AppProtocol, BackendSpec};
@@ -125,8 +125,16 @@ fn target(s: &BackendSpec, key: &ObjectKey, index: &Index, opts: &Options) -> Re
 /// unless it skips verification.
 fn tls(s: &BackendSpec, key: &ObjectKey, index: &Index, port: Option<u32>) -> Result<Option<BackendTls>, Failure> {
     let section = port.map(|p| p.to_string()).unwrap_or_default();
+    let settings = match &s.tls {
+        Some(t) => settings(t, key, index)?,
+        None => None,
+    };
     if let Some(p) = index.tls_policy_for(&key.namespace, "Backend", &key.name, &section) {
-        return Ok(Some(p.clone()));
+        // The policy's trust and names, with the Backend's own connection settings.
+        return Ok(Some(match (p, settings) {
+            (BackendTls::Verify(u), Some(st)) => BackendTls::Verify(Arc::new(UpstreamTls { settings: Some(st), ..(**u).clone() })),
+            (p, _) => p.clone(),
+        }));
     }
     let Some(t) = &s.tls else { return Ok(None) };
     let at = "/spec/tls".to_string();
@@ -149,5 +157,27 @@ fn tls(s: &BackendSpec, key: &ObjectKey, index: &Index, port: Option<u32>) -> Re
     };
     let sni = t.sni.clone().unwrap_or_default();
     let sans = if sni.is_empty() || ca == TrustedCa::Skip { Vec::new() } else { vec![SanMatch::Dns(sni.clone())] };
-    Ok(Some(BackendTls::Verify(Arc::new(UpstreamTls { policy: key.clone(), sni, ca, sans }))))
+    Ok(Some(BackendTls::Verify(Arc::new(UpstreamTls { policy: key.clone(), sni, ca, sans, settings }))))
+}
+
+/// A Backend's own connection settings: versions, ciphers, curves, signature algorithms,
+/// ALPN, its client certificate (a Secret of its namespace, or another by ReferenceGrant).
+fn settings(t: &crate::api::backend::BackendTlsSettings, key: &ObjectKey, index: &Index) -> Result<Option<Arc<UpstreamTlsSettings>>, Failure> {
+    use super::ctp::settings::tls_version;
+    let client_certificate = match &t.client_certificate_ref {
+        Some(r) => Some(super::tls::certificate_for(index, "Backend", &key.namespace, r).map_err(|e| ("InvalidBackendTLS", e.message, "/spec/tls/clientCertificateRef".to_string()))?),
+        None => None,
+    };
+    let st = UpstreamTlsSettings {
+        min_version: t.min_version.as_deref().map(tls_version),
+        // Envoy's upstream maximum is TLS 1.2 by default: a minimum of 1.3 needs 1.3 as the
+        // maximum too; a set minimum keeps the CRD's range (up to 1.3).
+        max_version: t.max_version.as_deref().map(tls_version).or(t.min_version.as_ref().map(|_| "TLSv1_3")),
+        ciphers: t.ciphers.clone().unwrap_or_default(),
+        ecdh_curves: t.ecdh_curves.clone().unwrap_or_default(),
+        signature_algorithms: t.signature_algorithms.clone().unwrap_or_default(),
+        alpn: t.alpn_protocols.clone(),
+        client_certificate,
+    };
+    Ok((st != UpstreamTlsSettings::default()).then(|| Arc::new(st)))
 }

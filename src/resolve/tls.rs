@@ -10,7 +10,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::Arc;
 
 /// A certificate chain and its private key, PEM. Never printed: Debug shows only the Secret.
-#[derive(PartialEq, Eq)]
+#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Certificate {
     pub secret: String,
     pub chain_pem: String,

@@ -122,7 +122,9 @@ pub fn holds_credentials(g: &GatewayIr) -> bool {
 /// and keys (PEM), htpasswd lists.
 pub fn secret_files(g: &GatewayIr, dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
     let mut out = std::collections::BTreeMap::new();
-    for c in g.ports.iter().flat_map(|p| p.tls_chains()).flat_map(|c| &c.certificates).chain(&g.backend_client_certificate) {
+    // Backends' own client certificates too.
+    let backend_certs = g.clusters.iter().filter_map(|c| c.tls.as_ref()).filter_map(|t| t.settings.as_ref()).filter_map(|s| s.client_certificate.as_ref());
+    for c in g.ports.iter().flat_map(|p| p.tls_chains()).flat_map(|c| &c.certificates).chain(&g.backend_client_certificate).chain(backend_certs) {
         let (crt, key) = crate::names::certificate_files(dir, &c.secret);
         out.insert(crt, c.chain_pem.clone());
         out.insert(key, c.key_pem.clone());
@@ -549,6 +551,7 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
         TrustedCa::System => Some(DataSource { inline_string: None, filename: Some(SYSTEM_TRUST_STORE.into()) }),
         TrustedCa::Skip => None,
     };
+    let settings = t.settings.as_deref();
     let match_typed_subject_alt_names = t
         .sans
         .iter()
@@ -563,8 +566,15 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
             type_: "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
             sni: t.sni.clone(),
             common_tls_context: UpstreamCommonTlsContext {
-                // The Gateway's client certificate, for backends that ask for one.
-                tls_certificates: client_cert.map(|c| listener::certificate_sources(c, opts)).into_iter().collect(),
+                // A Backend's own client certificate, else the Gateway's, for backends that ask.
+                tls_certificates: settings.and_then(|s| s.client_certificate.as_deref()).or(client_cert).map(|c| listener::certificate_sources(c, opts)).into_iter().collect(),
+                tls_params: settings.filter(|s| s.min_version.is_some() || s.max_version.is_some() || !s.ciphers.is_empty() || !s.ecdh_curves.is_empty() || !s.signature_algorithms.is_empty()).map(|s| UpstreamTlsParameters {
+                    tls_minimum_protocol_version: s.min_version,
+                    tls_maximum_protocol_version: s.max_version,
+                    cipher_suites: s.ciphers.clone(),
+                    ecdh_curves: s.ecdh_curves.clone(),
+                    signature_algorithms: s.signature_algorithms.clone(),
+                }),
                 validation_context: trusted_ca.map(|trusted_ca| CertificateValidationContext {
                     trusted_ca,
                     match_typed_subject_alt_names,
@@ -575,7 +585,11 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
                     only_verify_leaf_cert_crl: false,
                     trust_chain_verification: None,
                 }),
-                alpn_protocols: if h2 { vec!["h2"] } else { Vec::new() },
+                alpn_protocols: match settings.and_then(|s| s.alpn.clone()) {
+                    Some(a) => a,
+                    None if h2 => vec!["h2".to_string()],
+                    None => Vec::new(),
+                },
             },
         }),
     }

@@ -519,7 +519,25 @@ pub struct UpstreamCommonTlsContext {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_context: Option<CertificateValidationContext>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub alpn_protocols: Vec<&'static str>,
+    pub alpn_protocols: Vec<String>,
+    /// A Backend's versions, ciphers, curves and signature algorithms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_params: Option<UpstreamTlsParameters>,
+}
+
+/// TLS parameters towards a backend; a version left out is Envoy's default.
+#[derive(Serialize)]
+pub struct UpstreamTlsParameters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_minimum_protocol_version: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_maximum_protocol_version: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cipher_suites: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ecdh_curves: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signature_algorithms: Vec<String>,
 }
 
 #[derive(Serialize)]

@@ -12,7 +12,7 @@ use crate::id::ObjectKey;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-mod settings;
+pub(crate) mod settings;
 pub use settings::*;
 use settings::{Failed, settings};
 

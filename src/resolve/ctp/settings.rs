@@ -256,7 +256,8 @@ impl Default for DownstreamTls {
     }
 }
 
-fn tls_version(v: &str) -> &'static str {
+/// A CRD TLS version in Envoy's terms (`Auto`: Envoy's default).
+pub(crate) fn tls_version(v: &str) -> &'static str {
     match v {
         "1.0" => "TLSv1_0",
         "1.1" => "TLSv1_1",
