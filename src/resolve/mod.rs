@@ -6,10 +6,13 @@
 //! endpoints; the [`StatusTable`] a controller would write; the diagnostics. Both come from one
 //! [`status::Recorder`]. Inputs stay untouched; nothing after this stage reads `api` types.
 //!
-//! One module per kind: `gateway` (classes, Gateways, infrastructure), `listener`, `attach`
-//! (generic over route kinds), `httproute` (HTTPRoute rules), `grpcroute` (GRPCRoute rules into the same shapes), `l4route` (TLSRoute, TCPRoute,
-//! UDPRoute), `backend`, `tls`, `backendtls`; Envoy Gateway's policies: `policy` (targets shared by
-//! every kind), `btp` (BackendTrafficPolicy precedence and status), `traffic` (what one does).
+//! One module per kind: `gateway` (classes, Gateways, infrastructure), `listener`,
+//! `listenerset` (ListenerSets folded into their Gateway), `attach` (generic over route kinds),
+//! `httproute` (HTTPRoute rules), `grpcroute` (GRPCRoute rules into the same shapes), `l4route`
+//! (TLSRoute, TCPRoute, UDPRoute), `backend` (backendRefs to Services and Backends), `egbackend`
+//! (Envoy Gateway's Backend kind), `tls`, `backendtls`, `routefilter` (HTTPRouteFilter); Envoy
+//! Gateway's policies: `policy` (targets shared by every kind), `precedence`, `btp`, `ctp`, `sp`
+//! (each kind's precedence and status), `traffic`, `security` (what one does).
 
 pub mod attach;
 pub mod backend;
