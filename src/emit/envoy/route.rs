@@ -255,7 +255,7 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
                             response_headers_to_add: header_options(&c.response_headers),
                             response_headers_to_remove: c.response_headers.remove.clone(),
                             typed_per_filter_config: c.credential.as_ref().map(|cr| {
-                                let mut cfg = PerFilterConfig::default();
+                                let mut cfg = Box::<PerFilterConfig>::default();
                                 cfg.enable.insert(cr.filter.clone(), super::credential::enable());
                                 cfg
                             }),

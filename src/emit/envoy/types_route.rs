@@ -330,9 +330,10 @@ pub struct ClusterWeight {
     pub response_headers_to_add: Vec<HeaderValueOption>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub response_headers_to_remove: Vec<String>,
-    /// Filters turned on towards this cluster only (its credential injector).
+    /// Filters turned on towards this cluster only (its credential injector); boxed, as most
+    /// clusters have none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub typed_per_filter_config: Option<PerFilterConfig>,
+    pub typed_per_filter_config: Option<Box<PerFilterConfig>>,
 }
 
 #[derive(Serialize)]
