@@ -44,9 +44,13 @@ pub struct RenderArgs {
     /// The Envoy image of the Deployment.
     #[arg(long, default_value = crate::emit::k8s::DEFAULT_IMAGE)]
     pub envoy_image: String,
-    /// Port of the readiness endpoint (`GET /ready`) the kubelet probes.
-    #[arg(long, default_value_t = 19001)]
+    /// Port of the readiness endpoint (`GET /ready`) the kubelet probes (Envoy Gateway's 19003).
+    #[arg(long, default_value_t = 19003)]
     pub readiness_port: u32,
+    /// Port of the Prometheus endpoint (`GET /stats/prometheus`), Envoy Gateway's 19001; not
+    /// served when the EnvoyProxy disables it.
+    #[arg(long, default_value_t = 19001)]
+    pub metrics_port: u32,
     /// Address of Envoy's admin interface inside the pod (loopback only by default).
     #[arg(long, default_value = "127.0.0.1:19000", value_name = "ADDR:PORT")]
     pub admin_address: String,
@@ -152,6 +156,10 @@ pub struct TranslateArgs {
     /// Address of Envoy's admin interface (serves /ready).
     #[arg(long, default_value = "127.0.0.1:19000", value_name = "ADDR:PORT")]
     pub admin_address: String,
+    /// Serve the Prometheus endpoint (`GET /stats/prometheus`) on this port of
+    /// --bind-address, as Envoy Gateway does on 19001 (unless the EnvoyProxy disables it).
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u32>,
     /// Fail on warnings too (routes not accepted, unsupported fields).
     #[arg(long)]
     pub strict: bool,
@@ -293,6 +301,7 @@ fn translate(a: TranslateArgs, stdin: &mut dyn std::io::Read, color: bool) -> Re
         admin_port,
         secrets_dir,
         readiness_port: None,
+        metrics_port: a.metrics_port,
         rate_limit_service: a.input.rate_limit_service.clone(),
     };
     let json = a.format == OutputFormat::Json;

@@ -235,6 +235,11 @@ fn fnv1a(s: &str) -> u32 {
     s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 
+/// Listener (and route) that serves the Prometheus metrics.
+pub fn metrics() -> &'static str {
+    "metrics"
+}
+
 /// Listener (and route) that serves the readiness probe.
 pub fn readiness() -> &'static str {
     "readiness"

@@ -48,7 +48,10 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         Ok(s) => s,
         Err(r) => return r,
     };
-    let opts = RenderOptions { image: a.envoy_image.clone(), readiness_port: a.readiness_port, metallb: metallb.clone(), external_dns: a.external_dns };
+    if a.metrics_port == a.readiness_port {
+        return usage("--metrics-port and --readiness-port must differ".to_string());
+    }
+    let opts = RenderOptions { image: a.envoy_image.clone(), readiness_port: a.readiness_port, metrics_port: a.metrics_port, metallb: metallb.clone(), external_dns: a.external_dns };
     // In the pod the certificates are files from a Secret, never inline in the ConfigMap.
     let Some((admin_address, admin_port)) = crate::cli::parse_admin(&a.admin_address) else {
         return usage(format!("--admin-address must be ADDR:PORT, got `{}`", a.admin_address));
@@ -58,6 +61,7 @@ pub fn run(a: RenderArgs, stdin: &mut dyn std::io::Read, color: bool) -> Report 
         admin_port,
         secrets_dir: Some(PathBuf::from(k8s::SECRETS_DIR)),
         readiness_port: Some(a.readiness_port),
+        metrics_port: Some(a.metrics_port),
         rate_limit_service: a.input.rate_limit_service.clone(),
         ..EnvoyOptions::default()
     };

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 pub struct EnvoyProxySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
-    /// Fields gatewayc does not read (logging, telemetry, bootstrap, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<Telemetry>,
+    /// Fields gatewayc does not read (logging, bootstrap, ...).
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -83,6 +85,36 @@ pub struct EnvoyService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["Local", "Cluster"]))]
     pub external_traffic_policy: Option<String>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// `telemetry`: of it gatewayc reads the Prometheus endpoint's switch; access logs, tracing,
+/// metric sinks and the rest are kept as data and reported as unsupported.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Telemetry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Metrics>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<Prometheus>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// The Prometheus endpoint (on by default, as Envoy Gateway has it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Prometheus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable: Option<bool>,
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }

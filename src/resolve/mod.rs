@@ -97,6 +97,8 @@ pub struct ProxySettings {
     pub load_balancer_ip: Option<String>,
     pub load_balancer_source_ranges: Vec<String>,
     pub external_traffic_policy: Option<String>,
+    /// `telemetry.metrics.prometheus.disable`: no Prometheus endpoint (on by default).
+    pub prometheus_disabled: bool,
 }
 
 /// What the Gateway asks of the infrastructure that runs it.

@@ -14,6 +14,15 @@ fn others(map: &BTreeMap<String, serde_json::Value>, at: &str, ctx: &mut Ctx) {
 pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
     let s = &e.spec;
     others(&s.other, "/spec", ctx);
+    if let Some(t) = &s.telemetry {
+        others(&t.other, "/spec/telemetry", ctx);
+        if let Some(m) = &t.metrics {
+            others(&m.other, "/spec/telemetry/metrics", ctx);
+            if let Some(p) = &m.prometheus {
+                others(&p.other, "/spec/telemetry/metrics/prometheus", ctx);
+            }
+        }
+    }
     let Some(p) = &s.provider else { return };
     others(&p.other, "/spec/provider", ctx);
     if p.type_ != "Kubernetes" {

@@ -39,6 +39,9 @@ pub struct EnvoyOptions {
     /// A listener on `bind_address` at this port that answers `GET /ready` from the admin
     /// interface, for a kubelet readiness probe (the admin port stays on loopback).
     pub readiness_port: Option<u32>,
+    /// A listener on `bind_address` at this port that serves `GET /stats/prometheus` from the
+    /// admin interface, as Envoy Gateway exposes metrics (unless the EnvoyProxy disables it).
+    pub metrics_port: Option<u32>,
     /// The gRPC rate-limit service global rate limits ask (host, port).
     pub rate_limit_service: Option<(String, u16)>,
 }
@@ -51,6 +54,7 @@ impl Default for EnvoyOptions {
             admin_port: 19000,
             secrets_dir: None,
             readiness_port: None,
+            metrics_port: None,
             rate_limit_service: None,
         }
     }
@@ -157,13 +161,14 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
                 .iter()
                 .map(|p| listener::listener(p, g, opts))
                 .chain(readiness_listener(opts))
+                .chain(metrics_listener(g, opts))
                 .chain(g.invalid_backend.then(invalid_backend_listener))
                 .collect(),
             clusters: g
                 .clusters
                 .iter()
                 .map(|c| cluster(c, g.backend_client_certificate.as_deref(), opts))
-                .chain(readiness_cluster(opts))
+                .chain(admin_cluster(g, opts))
                 .chain(rate_limit_cluster(g, opts))
                 .chain(g.invalid_backend.then(invalid_backend_cluster))
                 .collect(),
@@ -267,30 +272,43 @@ fn invalid_backend_cluster() -> Cluster {
 
 /// `GET /ready` on the readiness port, proxied to the admin interface's `/ready`.
 fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
-    let port = opts.readiness_port?;
+    admin_path_listener(crate::names::readiness(), opts.readiness_port?, "/ready", opts)
+}
+
+/// The Prometheus endpoint: `GET /stats/prometheus` on the metrics port, proxied to the admin
+/// interface, as Envoy Gateway serves it (GET only; other paths 404).
+fn metrics_listener(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Listener> {
+    let port = opts.metrics_port.filter(|_| !g.infra.proxy.prometheus_disabled)?;
+    admin_path_listener(crate::names::metrics(), port, "/stats/prometheus", opts)
+}
+
+/// A listener on `port` that forwards `GET path` to the admin interface and nothing else.
+fn admin_path_listener(name: &str, port: u32, path: &str, opts: &EnvoyOptions) -> Option<Listener> {
     let vhost = ir::VirtualHostIr {
-        name: crate::names::readiness().into(),
+        name: name.into(),
         hostname: "*".into(),
         routes: Vec::new(),
     };
-    let mut h = hcm_config(crate::names::readiness(), std::slice::from_ref(&vhost), None, "", None);
+    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None, "", None);
     h.access_log.clear();
+    let get = HeaderMatcher { name: ":method".into(), string_match: StringMatcher::exact("GET") };
     h.route_config.virtual_hosts[0].routes.push(Route {
         route: Some(RouteAction {
             cluster: Some(crate::names::admin_cluster().into()),
             ..Default::default()
         }),
         ..Route::new(
-            crate::names::readiness(),
+            name,
             RouteMatch {
-                path: Some("/ready".into()),
+                path: Some(path.into()),
+                headers: vec![get],
                 ..Default::default()
             },
         )
     });
     let filter = hcm_filter(h);
     Some(Listener {
-        name: crate::names::readiness().into(),
+        name: name.into(),
         address: Some(Address::new(&opts.bind_address, port)),
         internal_listener: None,
         listener_filters: Vec::new(),
@@ -302,8 +320,12 @@ fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
     })
 }
 
-fn readiness_cluster(opts: &EnvoyOptions) -> Option<Cluster> {
-    opts.readiness_port?;
+/// The admin interface as a cluster, for the readiness and metrics listeners.
+fn admin_cluster(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Cluster> {
+    let metrics = opts.metrics_port.is_some() && !g.infra.proxy.prometheus_disabled;
+    if opts.readiness_port.is_none() && !metrics {
+        return None;
+    }
     Some(cluster(&ir::ClusterIr {
         name: crate::names::admin_cluster().into(),
         endpoints: ClusterEndpoints::Static(vec![(opts.admin_address.clone(), opts.admin_port)]),

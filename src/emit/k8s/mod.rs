@@ -32,6 +32,8 @@ pub struct MetalLb {
 pub struct RenderOptions {
     pub image: String,
     pub readiness_port: u32,
+    /// Where the Prometheus endpoint listens (a container port `metrics` unless disabled).
+    pub metrics_port: u32,
     pub metallb: Option<MetalLb>,
     pub external_dns: bool,
 }
@@ -132,6 +134,9 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
         .iter()
         .map(|p| ContainerPort { name: p.name.clone(), container_port: p.bind_port, protocol: l4_protocol(p).into() })
         .collect();
+    if !g.infra.proxy.prometheus_disabled {
+        ports.push(ContainerPort { name: crate::names::metrics().into(), container_port: opts.metrics_port, protocol: "TCP".into() });
+    }
     ports.push(ContainerPort { name: crate::names::readiness().into(), container_port: opts.readiness_port, protocol: "TCP".into() });
     out.push(Object::Deployment(Deployment {
         api_version: "apps/v1".into(),
