@@ -155,10 +155,10 @@ fn render_keeps_the_backend_client_key_out_of_the_configmap() {
 async fn rendered_deployment_starts_envoy() {
     let Some(envoy) = envoy() else { return };
     let pki = Pki::new("render CA");
-    let (port, ready, admin) = (free_port(), free_port(), free_port());
+    let (port, ready, admin, metrics) = (free_port(), free_port(), free_port(), free_port());
     let admin_arg = format!("127.0.0.1:{admin}");
-    let ready_arg = ready.to_string();
-    let (code, out, err) = gatewayc(&["render", "-f", "-", "--readiness-port", &ready_arg, "--admin-address", &admin_arg], &https_input(port, &pki));
+    let (ready_arg, metrics_arg) = (ready.to_string(), metrics.to_string());
+    let (code, out, err) = gatewayc(&["render", "-f", "-", "--readiness-port", &ready_arg, "--metrics-port", &metrics_arg, "--admin-address", &admin_arg], &https_input(port, &pki));
     assert_eq!(code, 0, "{err}");
     let objs = docs(&out);
     let dir = tempfile::tempdir().expect("tmp");
@@ -211,12 +211,49 @@ async fn rendered_deployment_starts_envoy() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    // And the HTTPS listener serves with the certificate from the Secret.
+    // And the HTTPS listener serves with the certificate from the Secret; Prometheus scrapes.
     let tls = https_request(port, "secure.example.com", &pki.ca_der, "secure.example.com", "/").await;
+    let scraped = get(metrics, "pod", "/stats/prometheus").await;
     let _ = child.kill();
     let _ = child.wait();
     assert!(ok, "readiness probe never answered 200");
     assert_eq!(tls.expect("tls handshake with the mounted certificate").status, 404);
+    let scraped = scraped.expect("metrics");
+    assert!(scraped.status == 200 && scraped.body.contains("envoy_server_live"), "{scraped:?}");
+}
+
+/// An EnvoyProxy's logging levels, concurrency and extra arguments become the container's
+/// command line, which Envoy accepts; options gatewayc sets itself are refused.
+#[test]
+fn envoy_proxy_logging_concurrency_and_extra_args() {
+    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p, namespace: default}}");
+    let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: default}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, protocol: HTTP, port: 8080}]\n";
+    let proxy = |spec: &str| format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {{name: p, namespace: default}}\nspec:\n{spec}");
+    let input = format!("{class}{gw}{}", proxy("  logging: {level: {default: info, upstream: debug, http: trace}}\n  concurrency: 2\n  extraArgs: [--service-node, edge]\n"));
+    let (code, out, err) = gatewayc(&["render", "-f", "-"], &input);
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    let dep = objs.iter().find(|o| o["kind"] == "Deployment").expect("deployment");
+    let args: Vec<String> = dep["spec"]["template"]["spec"]["containers"][0]["args"].as_array().expect("args").iter().filter_map(|a| a.as_str().map(str::to_string)).collect();
+    let joined = args.join(" ");
+    assert!(joined.contains("--log-level info --disable-hot-restart") && joined.contains("--component-log-level http:trace,upstream:debug --concurrency 2 --service-node edge"), "{joined}");
+    // Envoy takes them (validate mode, on the translated bootstrap).
+    if let Some(envoy) = envoy() {
+        let (code, bootstrap, err) = gatewayc(&["translate", "-f", "-"], &input);
+        assert_eq!(code, 0, "{err}");
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("envoy.yaml");
+        std::fs::write(&path, bootstrap).expect("write");
+        let rest: Vec<&String> = args.iter().skip(2).collect();
+        let out = std::process::Command::new(&envoy).arg("--mode").arg("validate").arg("-c").arg(&path).args(rest).output().expect("envoy");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Envoy Gateway's default level is warn.
+    let (_, out, _) = gatewayc(&["render", "-f", "-"], &format!("{EG_CLASS}{gw}"));
+    assert!(out.contains("- --log-level\n") && out.contains("- warn\n"), "{out}");
+    let (code, _, err) = gatewayc(&["render", "-f", "-"], &format!("{class}{gw}{}", proxy("  extraArgs: [--log-level, debug]\n")));
+    assert_ne!(code, 0);
+    assert!(err.contains("extraArgs cannot set --log-level"), "{err}");
 }
 
 #[test]

@@ -13,7 +13,16 @@ pub struct EnvoyProxySpec {
     pub provider: Option<Provider>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<Telemetry>,
-    /// Fields gatewayc does not read (logging, bootstrap, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Logging>,
+    /// Envoy's worker threads (`--concurrency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub concurrency: Option<u32>,
+    /// More Envoy command-line options, after gatewayc's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_args: Vec<String>,
+    /// Fields gatewayc does not read (bootstrap, ...).
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -117,4 +126,38 @@ pub struct Prometheus {
     pub disable: Option<bool>,
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// The proxy's log levels: `default` (warn when unset) and per Envoy component.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Logging {
+    #[serde(default)]
+    pub level: BTreeMap<String, LogLevel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Off,
+    Critical,
+}
+
+impl LogLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+            LogLevel::Off => "off",
+            LogLevel::Critical => "critical",
+        }
+    }
 }

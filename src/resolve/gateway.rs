@@ -176,8 +176,11 @@ fn backend_client_certificate(g: &crate::api::Gateway, key: &ObjectKey, index: &
 
 fn proxy_settings(e: Option<&EnvoyProxy>) -> ProxySettings {
     let prometheus_disabled = e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.metrics.as_ref()).and_then(|m| m.prometheus.as_ref()).is_some_and(|p| p.disable == Some(true));
+    let log_levels = e.and_then(|e| e.spec.logging.as_ref()).map(|l| l.level.iter().map(|(k, v)| (k.clone(), v.name())).collect()).unwrap_or_default();
+    let (concurrency, extra_args) = (e.and_then(|e| e.spec.concurrency), e.map(|e| e.spec.extra_args.clone()).unwrap_or_default());
+    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
-        return ProxySettings { prometheus_disabled, ..Default::default() };
+        return base;
     };
     let d = k.envoy_deployment.as_ref();
     let c = d.and_then(|d| d.container.as_ref());
@@ -193,7 +196,7 @@ fn proxy_settings(e: Option<&EnvoyProxy>) -> ProxySettings {
         load_balancer_ip: s.load_balancer_ip,
         load_balancer_source_ranges: s.load_balancer_source_ranges,
         external_traffic_policy: s.external_traffic_policy,
-        prometheus_disabled,
+        ..base
     }
 }
 

@@ -99,6 +99,10 @@ pub struct ProxySettings {
     pub external_traffic_policy: Option<String>,
     /// `telemetry.metrics.prometheus.disable`: no Prometheus endpoint (on by default).
     pub prometheus_disabled: bool,
+    /// Envoy's log levels: `default` and per component (`logging.level`).
+    pub log_levels: BTreeMap<String, &'static str>,
+    pub concurrency: Option<u32>,
+    pub extra_args: Vec<String>,
 }
 
 /// What the Gateway asks of the infrastructure that runs it.

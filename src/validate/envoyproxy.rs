@@ -23,6 +23,13 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
             }
         }
     }
+    // The options gatewayc sets itself cannot be given again.
+    for (i, a) in s.extra_args.iter().enumerate() {
+        let flag = a.split('=').next().unwrap_or(a);
+        if crate::emit::k8s::OWN_ARGS.contains(&flag) {
+            ctx.error(Code::SchemaRule, format!("extraArgs cannot set {flag}: gatewayc sets it (logging, concurrency and the bootstrap have fields of their own)"), format!("/spec/extraArgs/{i}"));
+        }
+    }
     let Some(p) = &s.provider else { return };
     others(&p.other, "/spec/provider", ctx);
     if p.type_ != "Kubernetes" {

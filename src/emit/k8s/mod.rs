@@ -155,7 +155,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
                     containers: vec![Container {
                         name: "envoy".into(),
                         image: g.infra.proxy.image.clone().unwrap_or_else(|| opts.image.clone()),
-                        args: envoy_args(),
+                        args: envoy_args(&g.infra.proxy),
                         ports,
                         readiness_probe: Probe {
                             http_get: HttpGet { path: "/ready".into(), port: opts.readiness_port, scheme: "HTTP".into() },
@@ -225,12 +225,23 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
     out
 }
 
-/// The container arguments: the mounted bootstrap, no hot restart (one process a pod).
-pub fn envoy_args() -> Vec<String> {
-    ["--config-path", &format!("{CONFIG_DIR}/{BOOTSTRAP_KEY}"), "--log-level", "info", "--disable-hot-restart", "--drain-strategy", "immediate"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+/// The options [`envoy_args`] sets, which an EnvoyProxy's `extraArgs` may not repeat.
+pub const OWN_ARGS: &[&str] = &["--config-path", "-c", "--log-level", "-l", "--component-log-level", "--disable-hot-restart", "--drain-strategy", "--concurrency"];
+
+/// The container arguments: the mounted bootstrap, no hot restart (one process a pod), the
+/// EnvoyProxy's log levels (Envoy Gateway's `warn` by default), concurrency and extra args.
+pub fn envoy_args(p: &crate::ir::ProxyIr) -> Vec<String> {
+    let level = p.log_levels.get("default").copied().unwrap_or("warn");
+    let mut out: Vec<String> = ["--config-path", &format!("{CONFIG_DIR}/{BOOTSTRAP_KEY}"), "--log-level", level, "--disable-hot-restart", "--drain-strategy", "immediate"].iter().map(|s| s.to_string()).collect();
+    let components: Vec<String> = p.log_levels.iter().filter(|(k, _)| k.as_str() != "default").map(|(k, v)| format!("{k}:{v}")).collect();
+    if !components.is_empty() {
+        out.extend(["--component-log-level".to_string(), components.join(",")]);
+    }
+    if let Some(n) = p.concurrency {
+        out.extend(["--concurrency".to_string(), n.to_string()]);
+    }
+    out.extend(p.extra_args.iter().cloned());
+    out
 }
 
 /// The pool a Gateway's Service draws from: the one holding its first address, or the first
