@@ -98,13 +98,16 @@ pub struct EnvoyService {
     pub other: BTreeMap<String, serde_json::Value>,
 }
 
-/// `telemetry`: of it gatewayc reads the Prometheus endpoint's switch; access logs, tracing,
-/// metric sinks and the rest are kept as data and reported as unsupported.
+/// `telemetry`: of it gatewayc reads the Prometheus endpoint's switch and the access logs
+/// (formats, file sinks); tracing, metric sinks and the rest are kept as data and reported as
+/// unsupported.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Telemetry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<AccessLog>,
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -160,4 +163,68 @@ impl LogLevel {
             LogLevel::Critical => "critical",
         }
     }
+}
+
+/// `telemetry.accessLog`: off, or where each listener's log lines go and how they read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLog {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 50))]
+    pub settings: Vec<AccessLogSetting>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogSetting {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<AccessLogFormat>,
+    #[schemars(length(min = 1, max = 50))]
+    pub sinks: Vec<AccessLogSink>,
+    /// CEL expressions: not implemented (`unsupported::field`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub matches: Vec<String>,
+    /// Listener, Route or Upstream: not implemented (`unsupported::field`).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Listener", "Route", "Upstream"]))]
+    pub type_: Option<String>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AccessLogFormat {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Text", "JSON"]))]
+    pub type_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub json: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogSink {
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["ALS", "File", "OpenTelemetry"]))]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileSink>,
+    /// `als`, `openTelemetry`: not implemented (`unsupported::field`).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FileSink {
+    #[schemars(length(min = 1))]
+    pub path: String,
 }

@@ -178,7 +178,8 @@ fn proxy_settings(e: Option<&EnvoyProxy>) -> ProxySettings {
     let prometheus_disabled = e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.metrics.as_ref()).and_then(|m| m.prometheus.as_ref()).is_some_and(|p| p.disable == Some(true));
     let log_levels = e.and_then(|e| e.spec.logging.as_ref()).map(|l| l.level.iter().map(|(k, v)| (k.clone(), v.name())).collect()).unwrap_or_default();
     let (concurrency, extra_args) = (e.and_then(|e| e.spec.concurrency), e.map(|e| e.spec.extra_args.clone()).unwrap_or_default());
-    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, ..Default::default() };
+    let access_log = access_log(e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.access_log.as_ref()));
+    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
         return base;
     };
@@ -235,4 +236,31 @@ pub fn why_no_gateway(res: &Resources, opts: &Options, st: &super::status::Statu
         }
     }
     format!("the input holds no Gateway of a GatewayClass with controllerName {ctrl} to translate: {}", why.join("; "))
+}
+
+/// `telemetry.accessLog` as the listeners' logs: its File sinks with their formats (sinks
+/// gatewayc does not implement are refused by validate, and left out here).
+fn access_log(a: Option<&crate::api::envoyproxy::AccessLog>) -> super::AccessLogIr {
+    use super::{AccessLogIr, LogFormatIr};
+    let Some(a) = a else { return AccessLogIr::Default };
+    if a.disable == Some(true) {
+        return AccessLogIr::Off;
+    }
+    if a.settings.is_empty() {
+        return AccessLogIr::Default;
+    }
+    let mut files = Vec::new();
+    for s in &a.settings {
+        let format = match &s.format {
+            Some(f) if f.type_.as_deref() == Some("Text") => LogFormatIr::Text(f.text.clone().unwrap_or_default()),
+            Some(f) if !f.json.is_empty() => LogFormatIr::Json(f.json.clone()),
+            _ => LogFormatIr::DefaultJson,
+        };
+        for k in s.sinks.iter().filter(|k| k.type_ == "File") {
+            if let Some(f) = &k.file {
+                files.push((f.path.clone(), format.clone()));
+            }
+        }
+    }
+    AccessLogIr::Files(files)
 }

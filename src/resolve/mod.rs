@@ -103,6 +103,30 @@ pub struct ProxySettings {
     pub log_levels: BTreeMap<String, &'static str>,
     pub concurrency: Option<u32>,
     pub extra_args: Vec<String>,
+    /// Where every listener's access log lines go (`telemetry.accessLog`).
+    pub access_log: AccessLogIr,
+}
+
+/// The access log of a Gateway's listeners.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum AccessLogIr {
+    /// Envoy Gateway's default: its JSON fields, to stdout.
+    #[default]
+    Default,
+    /// `disable: true`: none.
+    Off,
+    /// Each file with its format.
+    Files(Vec<(String, LogFormatIr)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogFormatIr {
+    /// Envoy Gateway's default JSON fields.
+    DefaultJson,
+    /// An Envoy format string (a newline is added when it has none).
+    Text(String),
+    /// Field name to Envoy command.
+    Json(BTreeMap<String, String>),
 }
 
 /// What the Gateway asks of the infrastructure that runs it.

@@ -16,6 +16,9 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
     others(&s.other, "/spec", ctx);
     if let Some(t) = &s.telemetry {
         others(&t.other, "/spec/telemetry", ctx);
+        if let Some(a) = &t.access_log {
+            access_log(a, ctx);
+        }
         if let Some(m) = &t.metrics {
             others(&m.other, "/spec/telemetry/metrics", ctx);
             if let Some(p) = &m.prometheus {
@@ -56,6 +59,36 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
             }
             if svc.type_.as_deref().is_some_and(|t| t != "LoadBalancer") {
                 ctx.error(Code::SchemaRule, "loadBalancerIP can only be set for LoadBalancer type", "/spec/provider/kubernetes/envoyService");
+            }
+        }
+    }
+}
+
+/// `telemetry.accessLog`: the CRD's rules, and what gatewayc does not implement.
+fn access_log(a: &crate::api::envoyproxy::AccessLog, ctx: &mut Ctx) {
+    let at = "/spec/telemetry/accessLog";
+    others(&a.other, at, ctx);
+    for (i, s) in a.settings.iter().enumerate() {
+        let sat = format!("{at}/settings/{i}");
+        others(&s.other, &sat, ctx);
+        if s.format.as_ref().is_some_and(|f| f.type_.as_deref() == Some("Text") && f.text.is_none()) {
+            ctx.error(Code::SchemaRule, "If AccessLogFormat type is Text, text field needs to be set.", format!("{sat}/format"));
+        }
+        if !s.matches.is_empty() {
+            ctx.unsupported(format!("{sat}/matches"), "EnvoyProxy telemetry.accessLog matches (CEL)");
+        }
+        if s.type_.is_some() {
+            ctx.unsupported(format!("{sat}/type"), "EnvoyProxy telemetry.accessLog settings type");
+        }
+        for (j, k) in s.sinks.iter().enumerate() {
+            let kat = format!("{sat}/sinks/{j}");
+            if (k.type_ == "File") != k.file.is_some() {
+                ctx.error(Code::SchemaRule, "If AccessLogSink type is File, file field needs to be set.", kat.clone());
+            }
+            if k.type_ != "File" {
+                ctx.unsupported(format!("{kat}/type"), &format!("EnvoyProxy access log sinks of type {}", k.type_));
+            } else {
+                others(&k.other, &kat, ctx);
             }
         }
     }

@@ -32,7 +32,7 @@ pub(super) fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Li
         listener_filters_timeout: client.and_then(|c| c.inspection_timeout_ms).map(policy::duration),
     };
     let chain = |name, filters| FilterChain { name, filter_chain_match: None, filters, transport_socket: None, transport_socket_connect_timeout: None };
-    match &p.transport {
+    let mut l = match &p.transport {
         ir::Transport::Http { virtual_hosts, client } => tcp_listener(Vec::new(), vec![chain(None, hcm_with(&p.name, virtual_hosts, None, &domain(&p.name), client.as_deref(), opts.secrets_dir.as_deref()))]),
         ir::Transport::Tls { chains } => {
             let inspector = ListenerFilter { name: "envoy.filters.listener.tls_inspector", typed_config: ListenerFilterConfig::Empty(TypedEmpty { type_: TLS_INSPECTOR }) };
@@ -50,6 +50,27 @@ pub(super) fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Li
             socket_options: Vec::new(),
             listener_filters_timeout: None,
         },
+    };
+    if g.infra.proxy.access_log != crate::resolve::AccessLogIr::Default {
+        set_access_logs(&mut l, &super::access_logs(&g.infra.proxy));
+    }
+    l
+}
+
+/// Every access log of a listener (its connection managers', TCP and UDP proxies') as the
+/// EnvoyProxy says.
+fn set_access_logs(l: &mut Listener, logs: &[AccessLog]) {
+    for f in l.filter_chains.iter_mut().flat_map(|c| c.filters.iter_mut()) {
+        match &mut f.typed_config {
+            NetworkConfig::Hcm(h) => h.access_log = logs.to_vec(),
+            NetworkConfig::TcpProxy(t) => t.access_log = logs.to_vec(),
+            _ => {}
+        }
+    }
+    for f in &mut l.listener_filters {
+        if let ListenerFilterConfig::UdpProxy(u) = &mut f.typed_config {
+            u.access_log = logs.to_vec();
+        }
     }
 }
 

@@ -74,7 +74,36 @@ const STDOUT_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.st
 /// The JSON access log to stdout that every listener writes (HTTP, TCP and UDP proxies alike;
 /// HTTP fields read `-` on a TCP connection), as Envoy Gateway's default.
 fn stdout_access_log() -> AccessLog {
-    AccessLog { name: "envoy.access_loggers.stdout", typed_config: StdoutAccessLog { type_: STDOUT_LOG, log_format: LogFormat { json_format: access_log_format() } } }
+    AccessLog { name: "envoy.access_loggers.stdout", typed_config: FileAccessLog { type_: STDOUT_LOG, path: None, log_format: default_json() } }
+}
+
+fn default_json() -> LogFormat {
+    LogFormat { json_format: Some(access_log_format().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()), text_format_source: None }
+}
+
+const FILE_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog";
+
+/// The access logs of a Gateway's listeners, from its EnvoyProxy's `telemetry.accessLog`.
+pub(crate) fn access_logs(p: &ir::ProxyIr) -> Vec<AccessLog> {
+    use crate::resolve::{AccessLogIr, LogFormatIr};
+    match &p.access_log {
+        AccessLogIr::Default => vec![stdout_access_log()],
+        AccessLogIr::Off => Vec::new(),
+        AccessLogIr::Files(files) => files
+            .iter()
+            .map(|(path, f)| {
+                let log_format = match f {
+                    LogFormatIr::DefaultJson => default_json(),
+                    LogFormatIr::Json(m) => LogFormat { json_format: Some(m.clone().into_iter().collect()), text_format_source: None },
+                    LogFormatIr::Text(t) => {
+                        let inline_string = if t.ends_with('\n') { t.clone() } else { format!("{t}\n") };
+                        LogFormat { json_format: None, text_format_source: Some(TextSource { inline_string }) }
+                    }
+                };
+                AccessLog { name: "envoy.access_loggers.file", typed_config: FileAccessLog { type_: FILE_LOG, path: Some(path.clone()), log_format } }
+            })
+            .collect(),
+    }
 }
 
 fn access_log_format() -> BTreeMap<&'static str, &'static str> {

@@ -377,22 +377,33 @@ pub struct UpgradeConfig {
     pub upgrade_type: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct AccessLog {
     pub name: &'static str,
-    pub typed_config: StdoutAccessLog,
+    pub typed_config: FileAccessLog,
 }
 
-#[derive(Serialize)]
-pub struct StdoutAccessLog {
+/// Envoy's stdout or file access logger (`path` is the file's).
+#[derive(Serialize, Clone)]
+pub struct FileAccessLog {
     #[serde(rename = "@type")]
     pub type_: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub log_format: LogFormat,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct LogFormat {
-    pub json_format: std::collections::BTreeMap<&'static str, &'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json_format: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_format_source: Option<TextSource>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct TextSource {
+    pub inline_string: String,
 }
 
 #[derive(Serialize)]
