@@ -52,7 +52,7 @@ pub(super) fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Li
         },
     };
     if g.infra.proxy.access_log != crate::resolve::AccessLogIr::Default {
-        set_access_logs(&mut l, &super::access_logs(&g.infra.proxy));
+        set_access_logs(&mut l, &super::access_log::access_logs(&g.infra.proxy));
     }
     l
 }

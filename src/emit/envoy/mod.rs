@@ -2,6 +2,8 @@
 //! one cluster per backend. Secure defaults as Envoy Gateway ships them.
 
 mod client;
+mod access_log;
+mod admin;
 mod credential;
 mod custom_response;
 mod ext_auth;
@@ -25,7 +27,6 @@ use crate::ir::{self, ClusterEndpoints, GatewayIr};
 use crate::resolve::ctp::ClientSettings;
 use client::client_settings;
 use route::virtual_host;
-use std::collections::BTreeMap;
 use types::*;
 
 #[derive(Debug, Clone)]
@@ -70,71 +71,6 @@ const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Co
 const GRPC_WEB: &str = "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb";
 const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
 const STDOUT_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog";
-
-/// The JSON access log to stdout that every listener writes (HTTP, TCP and UDP proxies alike;
-/// HTTP fields read `-` on a TCP connection), as Envoy Gateway's default.
-fn stdout_access_log() -> AccessLog {
-    AccessLog { name: "envoy.access_loggers.stdout", typed_config: FileAccessLog { type_: STDOUT_LOG, path: None, log_format: default_json() } }
-}
-
-fn default_json() -> LogFormat {
-    LogFormat { json_format: Some(access_log_format().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()), text_format_source: None }
-}
-
-const FILE_LOG: &str = "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog";
-
-/// The access logs of a Gateway's listeners, from its EnvoyProxy's `telemetry.accessLog`.
-pub(crate) fn access_logs(p: &ir::ProxyIr) -> Vec<AccessLog> {
-    use crate::resolve::{AccessLogIr, LogFormatIr};
-    match &p.access_log {
-        AccessLogIr::Default => vec![stdout_access_log()],
-        AccessLogIr::Off => Vec::new(),
-        AccessLogIr::Files(files) => files
-            .iter()
-            .map(|(path, f)| {
-                let log_format = match f {
-                    LogFormatIr::DefaultJson => default_json(),
-                    LogFormatIr::Json(m) => LogFormat { json_format: Some(m.clone().into_iter().collect()), text_format_source: None },
-                    LogFormatIr::Text(t) => {
-                        let inline_string = if t.ends_with('\n') { t.clone() } else { format!("{t}\n") };
-                        LogFormat { json_format: None, text_format_source: Some(TextSource { inline_string }) }
-                    }
-                };
-                AccessLog { name: "envoy.access_loggers.file", typed_config: FileAccessLog { type_: FILE_LOG, path: Some(path.clone()), log_format } }
-            })
-            .collect(),
-    }
-}
-
-fn access_log_format() -> BTreeMap<&'static str, &'static str> {
-    // Envoy Gateway's default JSON access log, field for field.
-    BTreeMap::from([
-        ("start_time", "%START_TIME%"),
-        ("method", "%REQ(:METHOD)%"),
-        ("x-envoy-origin-path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"),
-        ("protocol", "%PROTOCOL%"),
-        ("response_code", "%RESPONSE_CODE%"),
-        ("response_flags", "%RESPONSE_FLAGS%"),
-        ("response_code_details", "%RESPONSE_CODE_DETAILS%"),
-        ("connection_termination_details", "%CONNECTION_TERMINATION_DETAILS%"),
-        ("upstream_transport_failure_reason", "%UPSTREAM_TRANSPORT_FAILURE_REASON%"),
-        ("bytes_received", "%BYTES_RECEIVED%"),
-        ("bytes_sent", "%BYTES_SENT%"),
-        ("duration", "%DURATION%"),
-        ("x-envoy-upstream-service-time", "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%"),
-        ("x-forwarded-for", "%REQ(X-FORWARDED-FOR)%"),
-        ("user-agent", "%REQ(USER-AGENT)%"),
-        ("x-request-id", "%REQ(X-REQUEST-ID)%"),
-        (":authority", "%REQ(:AUTHORITY)%"),
-        ("upstream_host", "%UPSTREAM_HOST%"),
-        ("upstream_cluster", "%UPSTREAM_CLUSTER%"),
-        ("upstream_local_address", "%UPSTREAM_LOCAL_ADDRESS%"),
-        ("downstream_local_address", "%DOWNSTREAM_LOCAL_ADDRESS%"),
-        ("downstream_remote_address", "%DOWNSTREAM_REMOTE_ADDRESS%"),
-        ("requested_server_name", "%REQUESTED_SERVER_NAME%"),
-        ("route_name", "%ROUTE_NAME%"),
-    ])
-}
 
 /// The rate-limit service's configuration files of `g` (envoyproxy/ratelimit's YAML, one per
 /// domain), relative to the Gateway's directory: (path, text).
@@ -189,15 +125,15 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
                 .ports
                 .iter()
                 .map(|p| listener::listener(p, g, opts))
-                .chain(readiness_listener(opts))
-                .chain(metrics_listener(g, opts))
+                .chain(admin::readiness_listener(opts))
+                .chain(admin::metrics_listener(g, opts))
                 .chain(g.invalid_backend.then(invalid_backend_listener))
                 .collect(),
             clusters: g
                 .clusters
                 .iter()
                 .map(|c| cluster(c, g.backend_client_certificate.as_deref(), opts))
-                .chain(admin_cluster(g, opts))
+                .chain(admin::admin_cluster(g, opts))
                 .chain(rate_limit_cluster(g, opts))
                 .chain(g.invalid_backend.then(invalid_backend_cluster))
                 .collect(),
@@ -299,73 +235,6 @@ fn invalid_backend_cluster() -> Cluster {
     }
 }
 
-/// `GET /ready` on the readiness port, proxied to the admin interface's `/ready`.
-fn readiness_listener(opts: &EnvoyOptions) -> Option<Listener> {
-    admin_path_listener(crate::names::readiness(), opts.readiness_port?, "/ready", opts)
-}
-
-/// The Prometheus endpoint: `GET /stats/prometheus` on the metrics port, proxied to the admin
-/// interface, as Envoy Gateway serves it (GET only; other paths 404).
-fn metrics_listener(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Listener> {
-    let port = opts.metrics_port.filter(|_| !g.infra.proxy.prometheus_disabled)?;
-    admin_path_listener(crate::names::metrics(), port, "/stats/prometheus", opts)
-}
-
-/// A listener on `port` that forwards `GET path` to the admin interface and nothing else.
-fn admin_path_listener(name: &str, port: u32, path: &str, opts: &EnvoyOptions) -> Option<Listener> {
-    let vhost = ir::VirtualHostIr {
-        name: name.into(),
-        hostname: "*".into(),
-        routes: Vec::new(),
-    };
-    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None, "", None);
-    h.access_log.clear();
-    let get = HeaderMatcher { name: ":method".into(), string_match: StringMatcher::exact("GET") };
-    h.route_config.virtual_hosts[0].routes.push(Route {
-        route: Some(RouteAction {
-            cluster: Some(crate::names::admin_cluster().into()),
-            ..Default::default()
-        }),
-        ..Route::new(
-            name,
-            RouteMatch {
-                path: Some(path.into()),
-                headers: vec![get],
-                ..Default::default()
-            },
-        )
-    });
-    let filter = hcm_filter(h);
-    Some(Listener {
-        name: name.into(),
-        address: Some(Address::new(&opts.bind_address, port)),
-        internal_listener: None,
-        listener_filters: Vec::new(),
-        filter_chains: vec![FilterChain { name: None, filter_chain_match: None, filters: vec![filter], transport_socket: None, transport_socket_connect_timeout: None }],
-        per_connection_buffer_limit_bytes: None,
-        max_connections_to_accept_per_socket_event: None,
-        socket_options: Vec::new(),
-        listener_filters_timeout: None,
-    })
-}
-
-/// The admin interface as a cluster, for the readiness and metrics listeners.
-fn admin_cluster(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Cluster> {
-    let metrics = opts.metrics_port.is_some() && !g.infra.proxy.prometheus_disabled;
-    if opts.readiness_port.is_none() && !metrics {
-        return None;
-    }
-    Some(cluster(&ir::ClusterIr {
-        name: crate::names::admin_cluster().into(),
-        endpoints: ClusterEndpoints::Static(vec![(opts.admin_address.clone(), opts.admin_port)]),
-        protocol: ir::UpstreamProtocol::Http1,
-        shares: Vec::new(),
-        tls: None,
-        policy: None,
-        http1: None,
-    }, None, opts))
-}
-
 /// The rate-limit service (gRPC, so HTTP/2), when some route has global rate limits; by
 /// address when it is one, else by DNS.
 fn rate_limit_cluster(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Cluster> {
@@ -448,7 +317,7 @@ fn hcm_config(
         upgrade_configs: vec![UpgradeConfig {
             upgrade_type: "websocket",
         }],
-        access_log: vec![stdout_access_log()],
+        access_log: vec![access_log::stdout_access_log()],
         http_filters: http_filters(vhosts, domain, secrets),
         route_config: RouteConfiguration {
             name: name.to_string(),

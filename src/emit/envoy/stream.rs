@@ -168,7 +168,7 @@ fn tcp_proxy(p: &StreamProxy) -> NetworkFilter {
             weighted_clusters,
             hash_policy: if p.source_ip_hash { vec![SourceIpHash { source_ip: Empty {} }] } else { Vec::new() },
             idle_timeout: p.client.as_ref().and_then(|c| c.tcp_idle_timeout_ms).map(super::policy::duration),
-            access_log: vec![super::stdout_access_log()],
+            access_log: vec![super::access_log::stdout_access_log()],
         }),
     }
 }
@@ -197,7 +197,7 @@ pub fn udp_proxy(p: &StreamProxy) -> ListenerFilter {
                 },
             },
             hash_policies: if p.source_ip_hash { vec![UdpSourceIpHash { source_ip: true }] } else { Vec::new() },
-            access_log: vec![super::stdout_access_log()],
+            access_log: vec![super::access_log::stdout_access_log()],
         }),
     }
 }
