@@ -235,6 +235,11 @@ fn fnv1a(s: &str) -> u32 {
     s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 
+/// The cluster of a Gateway's `i`th access log sink (an OpenTelemetry collector).
+pub fn access_log_cluster(gateway: &crate::id::ObjectKey, i: usize) -> String {
+    format!("accesslog/{}/{}/{i}", gateway.namespace, gateway.name)
+}
+
 /// Listener (and route) that serves the Prometheus metrics.
 pub fn metrics() -> &'static str {
     "metrics"

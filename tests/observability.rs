@@ -103,3 +103,32 @@ async fn access_logs_in_the_formats_asked_for() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("http_connection_manager") && !out.contains("envoy.access_loggers"), "{out}");
 }
+
+/// Access logs to an OpenTelemetry collector named by an Envoy Gateway Backend: each request
+/// is exported (OTLP logs over gRPC) with the text format as its body and the resources.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_logs_to_an_opentelemetry_collector_through_a_backend() {
+    let Some(envoy) = envoy() else { return };
+    let collector = support::grpc::otlp_collector().await;
+    let b = echo("b").await;
+    let port = free_port();
+    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: otel, namespace: default}}");
+    let proxy = "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: otel, namespace: default}\nspec:\n  telemetry:\n    accessLog:\n      settings:\n      - format: {type: Text, text: \"otel-line %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE%\"}\n        sinks:\n        - type: OpenTelemetry\n          openTelemetry:\n            backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: collector}]\n            resources: {service.name: edge-gateway}\n";
+    let mut input = format!("{class}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n{proxy}");
+    input.push_str(&format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: collector, namespace: default}}\nspec:\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {}}}}}]\n", collector.addr.port()));
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    let _s = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    assert_eq!(request(port, "GET", "app", "/traced", &[]).await.expect("request").status, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let found = loop {
+        let hit = collector.received.lock().ok().and_then(|r| r.iter().find(|(_, m)| String::from_utf8_lossy(m).contains("otel-line GET /traced 200")).cloned());
+        if let Some(h) = hit {
+            break h;
+        }
+        assert!(std::time::Instant::now() < deadline, "no export reached the collector");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(found.0, "/opentelemetry.proto.collector.logs.v1.LogsService/Export");
+    assert!(String::from_utf8_lossy(&found.1).contains("edge-gateway"), "the resource attribute");
+}

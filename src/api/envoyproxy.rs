@@ -217,7 +217,9 @@ pub struct AccessLogSink {
     pub type_: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<FileSink>,
-    /// `als`, `openTelemetry`: not implemented (`unsupported::field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_telemetry: Option<OtelSink>,
+    /// `als`: not implemented (`unsupported::field`).
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -227,4 +229,25 @@ pub struct AccessLogSink {
 pub struct FileSink {
     #[schemars(length(min = 1))]
     pub path: String,
+}
+
+/// An OpenTelemetry collector (OTLP over gRPC): by host and port, or by backendRefs (Services,
+/// Backends).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OtelSink {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 65535))]
+    pub port: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub backend_refs: Vec<super::sp_auth::ExtBackendRef>,
+    /// Resource attributes of every log record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<String, String>,
+    /// `headers`, `backendSettings`, `backendRef`: not implemented (`unsupported::field`).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }

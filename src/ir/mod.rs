@@ -436,7 +436,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
         Action::Forward { clusters, .. } => clusters.iter().any(|c| c.cluster == names::invalid_backend()),
         _ => false,
     });
-    let clusters = clusters.into_values().chain(auth_clusters(g, &ports)).collect();
+    let clusters = clusters.into_values().chain(auth_clusters(g, &ports)).chain(access_log_clusters(g)).collect();
     GatewayIr {
         namespace: g.key.namespace.clone(),
         name: g.key.name.clone(),
@@ -450,6 +450,31 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
 
 /// The clusters SecurityPolicies reach on their own: external authorization services, remote
 /// JWKS hosts and OIDC token endpoints, by name.
+/// The OpenTelemetry collectors the Gateway's access logs go to (gRPC, so HTTP/2).
+fn access_log_clusters(g: &resolve::ResolvedGateway) -> Vec<ClusterIr> {
+    let resolve::AccessLogIr::Sinks(sinks) = &g.infra.proxy.access_log else { return Vec::new() };
+    sinks
+        .iter()
+        .filter_map(|(s, _)| match s {
+            resolve::LogSinkIr::Otel(o) => Some(o),
+            resolve::LogSinkIr::File(_) => None,
+        })
+        .map(|o| {
+            let (endpoints, shares) = match (o.backends.as_slice(), &o.host) {
+                ([], Some((h, p))) if h.parse::<std::net::IpAddr>().is_ok() => (ClusterEndpoints::Static(vec![(h.clone(), *p)]), Vec::new()),
+                ([], Some((h, p))) => (ClusterEndpoints::Dns(vec![(h.clone(), *p)]), Vec::new()),
+                ([(t, _)], _) => (t.endpoints.clone(), Vec::new()),
+                (many, _) => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w, 0)).collect()),
+            };
+            let tls = o.backends.iter().find_map(|(t, _)| match &t.tls {
+                Some(resolve::backendtls::BackendTls::Verify(v)) => Some(v.clone()),
+                _ => None,
+            });
+            ClusterIr { name: o.cluster.clone(), endpoints, protocol: UpstreamProtocol::H2c, shares, tls, policy: None, http1: None }
+        })
+        .collect()
+}
+
 fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterIr> {
     use resolve::security::Jwks;
     let mut out: BTreeMap<String, ClusterIr> = BTreeMap::new();

@@ -89,7 +89,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             addresses: g.spec.addresses.iter().filter(|a| a.type_ == "IPAddress").filter_map(|a| a.value.clone()).collect(),
             labels: g.spec.infrastructure.as_ref().map(|i| i.labels.clone()).unwrap_or_default(),
             annotations: g.spec.infrastructure.as_ref().map(|i| i.annotations.clone()).unwrap_or_default(),
-            proxy: proxy_settings(proxy),
+            proxy: proxy_settings(proxy, &key, index, site, rec),
         };
         out.push(ResolvedGateway {
             key,
@@ -174,11 +174,12 @@ fn backend_client_certificate(g: &crate::api::Gateway, key: &ObjectKey, index: &
     }
 }
 
-fn proxy_settings(e: Option<&EnvoyProxy>) -> ProxySettings {
+fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backend::Index, site: Site, rec: &mut Recorder) -> ProxySettings {
     let prometheus_disabled = e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.metrics.as_ref()).and_then(|m| m.prometheus.as_ref()).is_some_and(|p| p.disable == Some(true));
     let log_levels = e.and_then(|e| e.spec.logging.as_ref()).map(|l| l.level.iter().map(|(k, v)| (k.clone(), v.name())).collect()).unwrap_or_default();
     let (concurrency, extra_args) = (e.and_then(|e| e.spec.concurrency), e.map(|e| e.spec.extra_args.clone()).unwrap_or_default());
-    let access_log = access_log(e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.access_log.as_ref()));
+    let ns = e.map(|e| e.metadata.ns().to_string()).unwrap_or_default();
+    let access_log = access_log(e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.access_log.as_ref()), (&ns, key), index, site, rec);
     let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
         return base;
@@ -240,8 +241,8 @@ pub fn why_no_gateway(res: &Resources, opts: &Options, st: &super::status::Statu
 
 /// `telemetry.accessLog` as the listeners' logs: its File sinks with their formats (sinks
 /// gatewayc does not implement are refused by validate, and left out here).
-fn access_log(a: Option<&crate::api::envoyproxy::AccessLog>) -> super::AccessLogIr {
-    use super::{AccessLogIr, LogFormatIr};
+fn access_log(a: Option<&crate::api::envoyproxy::AccessLog>, (ns, key): (&str, &ObjectKey), index: &super::backend::Index, site: Site, rec: &mut Recorder) -> super::AccessLogIr {
+    use super::{AccessLogIr, LogFormatIr, LogSinkIr};
     let Some(a) = a else { return AccessLogIr::Default };
     if a.disable == Some(true) {
         return AccessLogIr::Off;
@@ -249,18 +250,45 @@ fn access_log(a: Option<&crate::api::envoyproxy::AccessLog>) -> super::AccessLog
     if a.settings.is_empty() {
         return AccessLogIr::Default;
     }
-    let mut files = Vec::new();
+    let mut sinks = Vec::new();
     for s in &a.settings {
         let format = match &s.format {
             Some(f) if f.type_.as_deref() == Some("Text") => LogFormatIr::Text(f.text.clone().unwrap_or_default()),
             Some(f) if !f.json.is_empty() => LogFormatIr::Json(f.json.clone()),
             _ => LogFormatIr::DefaultJson,
         };
-        for k in s.sinks.iter().filter(|k| k.type_ == "File") {
-            if let Some(f) = &k.file {
-                files.push((f.path.clone(), format.clone()));
+        for k in &s.sinks {
+            match (k.type_.as_str(), &k.file, &k.open_telemetry) {
+                ("File", Some(f), _) => sinks.push((LogSinkIr::File(f.path.clone()), format.clone())),
+                ("OpenTelemetry", _, Some(o)) => {
+                    let cluster = crate::names::access_log_cluster(key, sinks.len());
+                    match otel_sink(o, cluster, ns, index) {
+                        Ok(o) => sinks.push((LogSinkIr::Otel(std::sync::Arc::new(o)), format.clone())),
+                        Err(e) => rec.report(site, Problem::new(Code::ReferenceBackend, format!("EnvoyProxy access log OpenTelemetry sink: {e}; its lines are not sent"), "/spec/infrastructure")),
+                    }
+                }
+                _ => {}
             }
         }
     }
-    AccessLogIr::Files(files)
+    AccessLogIr::Sinks(sinks)
+}
+
+/// An OpenTelemetry sink: its backendRefs (from the EnvoyProxy's namespace), else its host.
+fn otel_sink(o: &crate::api::envoyproxy::OtelSink, cluster: String, ns: &str, index: &super::backend::Index) -> Result<super::OtelSinkIr, String> {
+    use super::backend::BackendRef;
+    let mut backends = Vec::new();
+    for r in &o.backend_refs {
+        let to = BackendRef { group: &r.group, kind: &r.kind, name: &r.name, namespace: r.namespace.as_deref(), port: r.port };
+        let t = index.target((Kind::EnvoyProxy, ns), to, crate::api::core::PortProtocol::Tcp).map_err(|u| u.message)?;
+        backends.push((t, r.weight.unwrap_or(1)));
+    }
+    let port = o.port.unwrap_or(4317);
+    let host = o.host.clone().filter(|_| backends.is_empty()).map(|h| (h, port));
+    let authority = match (&host, backends.first()) {
+        (Some((h, p)), _) => format!("{h}:{p}"),
+        (None, Some((t, _))) => super::security::authority(t),
+        (None, None) => return Err("host or backendRefs needs to be set".into()),
+    };
+    Ok(super::OtelSinkIr { cluster, authority, backends, host, resources: o.resources.clone() })
 }

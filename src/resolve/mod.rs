@@ -115,8 +115,27 @@ pub enum AccessLogIr {
     Default,
     /// `disable: true`: none.
     Off,
-    /// Each file with its format.
-    Files(Vec<(String, LogFormatIr)>),
+    /// Each sink with its format.
+    Sinks(Vec<(LogSinkIr, LogFormatIr)>),
+}
+
+/// Where access log lines go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogSinkIr {
+    File(String),
+    /// An OpenTelemetry collector (OTLP over gRPC), in a cluster of its own.
+    Otel(Arc<OtelSinkIr>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtelSinkIr {
+    pub cluster: String,
+    /// `host:port` the collector is asked with.
+    pub authority: String,
+    /// The collector's endpoints: its backendRefs' targets with weights, else `host:port`.
+    pub backends: Vec<(Arc<BackendTarget>, u32)>,
+    pub host: Option<(String, u32)>,
+    pub resources: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -236,7 +236,7 @@ pub fn build(spec: &s::SecurityPolicySpec, key: &crate::id::ObjectKey, index: &I
 /// The Host an external authorization service is asked with: a Service's
 /// `<name>.<namespace>:<port>`, as Envoy Gateway writes it; a Backend's first endpoint
 /// (`host:port`), or `<name>.<namespace>` for a Unix socket.
-fn authority(t: &super::backend::BackendTarget) -> String {
+pub(super) fn authority(t: &super::backend::BackendTarget) -> String {
     use super::backend::{Endpoints, TargetKind, unix_path};
     if t.kind == TargetKind::Service {
         return format!("{}.{}:{}", t.service, t.namespace, t.port);

@@ -85,8 +85,21 @@ fn access_log(a: &crate::api::envoyproxy::AccessLog, ctx: &mut Ctx) {
             if (k.type_ == "File") != k.file.is_some() {
                 ctx.error(Code::SchemaRule, "If AccessLogSink type is File, file field needs to be set.", kat.clone());
             }
-            if k.type_ != "File" {
-                ctx.unsupported(format!("{kat}/type"), &format!("EnvoyProxy access log sinks of type {}", k.type_));
+            if let Some(o) = &k.open_telemetry {
+                let oat = format!("{kat}/openTelemetry");
+                if o.host.is_none() && o.backend_refs.is_empty() {
+                    ctx.error(Code::SchemaRule, "host or backendRefs needs to be set", oat.clone());
+                }
+                if o.backend_refs.iter().any(|r| r.kind != "Service" && r.kind != "Backend") {
+                    ctx.error(Code::SchemaRule, "BackendRefs only support Service and Backend kind.", oat.clone());
+                }
+                if o.backend_refs.iter().any(|r| r.fallback.is_some()) {
+                    ctx.unsupported(format!("{oat}/backendRefs"), "fallback in access log backendRefs");
+                }
+                others(&o.other, &oat, ctx);
+            }
+            if k.type_ == "ALS" {
+                ctx.unsupported(format!("{kat}/type"), "EnvoyProxy access log sinks of type ALS");
             } else {
                 others(&k.other, &kat, ctx);
             }

@@ -351,3 +351,57 @@ pub async fn grpc_authorizer() -> GrpcBackend {
     });
     GrpcBackend { addr, seen, task }
 }
+
+/// An OpenTelemetry collector (OTLP over gRPC) on 127.0.0.1: records each export's method
+/// path and message (protobuf bytes, unparsed) and answers with an empty response.
+/// Each export's (method path, message bytes).
+pub type Exports = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+pub struct Collector {
+    pub addr: SocketAddr,
+    pub received: Exports,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Export {
+    received: Exports,
+    path: String,
+}
+
+impl tonic::server::UnaryService<Vec<u8>> for Export {
+    type Response = Vec<u8>;
+    type Future = std::future::Ready<Result<Response<Vec<u8>>, Status>>;
+    fn call(&mut self, req: Request<Vec<u8>>) -> Self::Future {
+        if let Ok(mut r) = self.received.lock() {
+            r.push((self.path.clone(), req.into_inner()));
+        }
+        std::future::ready(Ok(Response::new(Vec::new())))
+    }
+}
+
+pub async fn otlp_collector() -> Collector {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind collector");
+    let addr = listener.local_addr().expect("addr");
+    let received: Exports = Arc::default();
+    let r2 = received.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let received = r2.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let e = Export { received: received.clone(), path: req.uri().path().to_string() };
+                    async move { Ok::<_, std::convert::Infallible>(tonic::server::Grpc::new(Raw).unary(e, req).await) }
+                });
+                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
+            });
+        }
+    });
+    Collector { addr, received, task }
+}

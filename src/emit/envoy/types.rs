@@ -380,7 +380,61 @@ pub struct UpgradeConfig {
 #[derive(Serialize, Clone)]
 pub struct AccessLog {
     pub name: &'static str,
-    pub typed_config: FileAccessLog,
+    pub typed_config: AccessLogConfig,
+}
+
+#[derive(Serialize, Clone)]
+#[serde(untagged)]
+pub enum AccessLogConfig {
+    File(FileAccessLog),
+    Otel(Box<OtelAccessLog>),
+}
+
+#[derive(Serialize, Clone)]
+pub struct OtelAccessLog {
+    #[serde(rename = "@type")]
+    pub type_: &'static str,
+    pub common_config: OtelCommon,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<AnyValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<KeyValueList>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_attributes: Option<KeyValueList>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct OtelCommon {
+    pub log_name: &'static str,
+    pub transport_api_version: &'static str,
+    pub grpc_service: GrpcService,
+}
+
+#[derive(Serialize, Clone)]
+pub struct GrpcService {
+    pub envoy_grpc: EnvoyGrpc,
+}
+
+#[derive(Serialize, Clone)]
+pub struct EnvoyGrpc {
+    pub cluster_name: String,
+    pub authority: String,
+}
+
+#[derive(Serialize, Clone)]
+pub struct KeyValueList {
+    pub values: Vec<KeyValue>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: AnyValue,
+}
+
+#[derive(Serialize, Clone)]
+pub struct AnyValue {
+    pub string_value: String,
 }
 
 /// Envoy's stdout or file access logger (`path` is the file's).
