@@ -117,6 +117,10 @@ pub struct Telemetry {
 pub struct Metrics {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<Prometheus>,
+    /// The stats Envoy keeps (all when empty): their names matched exactly, by prefix, suffix
+    /// or RE2 expression.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<super::btp::HeaderValueMatch>,
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }

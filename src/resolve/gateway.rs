@@ -180,7 +180,14 @@ fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backen
     let (concurrency, extra_args) = (e.and_then(|e| e.spec.concurrency), e.map(|e| e.spec.extra_args.clone()).unwrap_or_default());
     let ns = e.map(|e| e.metadata.ns().to_string()).unwrap_or_default();
     let access_log = access_log(e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.access_log.as_ref()), (&ns, key), index, site, rec);
-    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, ..Default::default() };
+    let mut stats_matches = Vec::new();
+    for m in e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.metrics.as_ref()).map(|m| m.matches.as_slice()).unwrap_or_default() {
+        match super::traffic_http::value_match(m) {
+            Ok(v) => stats_matches.push(v),
+            Err(err) => rec.report(site, Problem::new(Code::SchemaRule, format!("EnvoyProxy telemetry.metrics.matches: {err}"), "/spec/infrastructure")),
+        }
+    }
+    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
         return base;
     };

@@ -105,6 +105,8 @@ pub struct ProxySettings {
     pub extra_args: Vec<String>,
     /// Where every listener's access log lines go (`telemetry.accessLog`).
     pub access_log: AccessLogIr,
+    /// The stats Envoy keeps (`telemetry.metrics.matches`); all when empty.
+    pub stats_matches: Vec<traffic_http::ValueMatch>,
 }
 
 /// The access log of a Gateway's listeners.

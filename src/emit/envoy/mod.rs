@@ -154,6 +154,9 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
                 typed_config: DownstreamConnectionsConfig { type_: DOWNSTREAM_CONNECTIONS, max_active_downstream_connections: MAX_DOWNSTREAM_CONNECTIONS },
             }],
         },
+        stats_config: (!g.infra.proxy.stats_matches.is_empty()).then(|| StatsConfig {
+            stats_matcher: StatsMatcher { inclusion_list: MatcherList { patterns: g.infra.proxy.stats_matches.iter().map(|m| StringMatcher::of_value(m, false)).collect() } },
+        }),
     }
 }
 

@@ -14,6 +14,24 @@ pub struct Bootstrap {
     pub static_resources: StaticResources,
     pub layered_runtime: LayeredRuntime,
     pub overload_manager: OverloadManager,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats_config: Option<StatsConfig>,
+}
+
+/// Which stats Envoy keeps: an EnvoyProxy's `telemetry.metrics.matches`.
+#[derive(Serialize)]
+pub struct StatsConfig {
+    pub stats_matcher: StatsMatcher,
+}
+
+#[derive(Serialize)]
+pub struct StatsMatcher {
+    pub inclusion_list: MatcherList,
+}
+
+#[derive(Serialize)]
+pub struct MatcherList {
+    pub patterns: Vec<super::types_route::StringMatcher>,
 }
 
 #[derive(Serialize)]
