@@ -33,6 +33,7 @@ async fn prometheus_counters_move_with_traffic() {
     let after = request(metrics, "GET", "any", "/stats/prometheus", &[]).await.expect("metrics");
     assert_eq!(upstream_requests(&after.body, cluster), Some(n0 + 3), "{}", after.body.lines().filter(|l| l.contains("upstream_rq_total")).collect::<Vec<_>>().join("\n"));
     assert!(after.body.contains("envoy_http_downstream_rq_total"), "all stats are kept without matches");
+    assert!(!after.body.contains("envoy_cluster_upstream_rq_headers_size") && !after.body.contains("envoy_cluster_endpoint_"), "no size or per-endpoint stats unless asked for");
     // Only the metrics, and only by GET: the admin interface stays private.
     assert_eq!(request(metrics, "GET", "any", "/config_dump", &[]).await.expect("config dump").status, 404);
     assert_eq!(request(metrics, "POST", "any", "/stats/prometheus", &[]).await.expect("post").status, 404);
@@ -151,4 +152,24 @@ async fn stats_matchers_keep_only_the_stats_asked_for() {
     let scraped = request(metrics, "GET", "any", "/stats/prometheus", &[]).await.expect("metrics");
     assert!(scraped.body.contains("envoy_cluster_upstream_rq_total"), "{}", scraped.body);
     assert!(!scraped.body.contains("envoy_http_downstream_rq_total"), "the connection managers' stats are not kept");
+}
+
+/// `telemetry.metrics` enableRequestResponseSizesStats and enablePerEndpointStats: the size
+/// histograms and the per-endpoint counters appear in the scrape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn size_and_per_endpoint_stats() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let (port, metrics) = (free_port(), free_port());
+    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: more, namespace: default}}");
+    let proxy = "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: more, namespace: default}\nspec:\n  telemetry:\n    metrics: {enableRequestResponseSizesStats: true, enablePerEndpointStats: true}\n";
+    let mut input = format!("{class}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n{proxy}");
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    let m = metrics.to_string();
+    let _s = serve(&envoy, &input, &["--metrics-port", &m]).await;
+    assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("app").status, 200);
+    let scraped = request(metrics, "GET", "any", "/stats/prometheus", &[]).await.expect("metrics");
+    assert!(scraped.body.contains("envoy_cluster_upstream_rq_headers_size"), "size histograms");
+    assert!(scraped.body.contains("envoy_cluster_endpoint_"), "per-endpoint stats");
 }

@@ -121,6 +121,12 @@ pub struct Metrics {
     /// or RE2 expression.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<super::btp::HeaderValueMatch>,
+    /// Histograms of request and response header and body sizes per cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_request_response_sizes_stats: Option<bool>,
+    /// Stats per endpoint (each backend address), not only per cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_per_endpoint_stats: Option<bool>,
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }

@@ -187,7 +187,9 @@ fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backen
             Err(err) => rec.report(site, Problem::new(Code::SchemaRule, format!("EnvoyProxy telemetry.metrics.matches: {err}"), "/spec/infrastructure")),
         }
     }
-    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, ..Default::default() };
+    let metrics = e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.metrics.as_ref());
+    let (size_stats, endpoint_stats) = (metrics.is_some_and(|m| m.enable_request_response_sizes_stats == Some(true)), metrics.is_some_and(|m| m.enable_per_endpoint_stats == Some(true)));
+    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
         return base;
     };

@@ -107,6 +107,9 @@ pub struct ProxySettings {
     pub access_log: AccessLogIr,
     /// The stats Envoy keeps (`telemetry.metrics.matches`); all when empty.
     pub stats_matches: Vec<traffic_http::ValueMatch>,
+    /// `telemetry.metrics` enableRequestResponseSizesStats, enablePerEndpointStats.
+    pub size_stats: bool,
+    pub endpoint_stats: bool,
 }
 
 /// The access log of a Gateway's listeners.

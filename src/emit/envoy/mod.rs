@@ -132,7 +132,12 @@ pub fn bootstrap(g: &GatewayIr, opts: &EnvoyOptions) -> Bootstrap {
             clusters: g
                 .clusters
                 .iter()
-                .map(|c| cluster(c, g.backend_client_certificate.as_deref(), opts))
+                .map(|c| {
+                    let mut cl = cluster(c, g.backend_client_certificate.as_deref(), opts);
+                    let p = &g.infra.proxy;
+                    cl.track_cluster_stats = (p.size_stats || p.endpoint_stats).then_some(TrackClusterStats { request_response_sizes: p.size_stats, per_endpoint_stats: p.endpoint_stats });
+                    cl
+                })
                 .chain(admin::admin_cluster(g, opts))
                 .chain(rate_limit_cluster(g, opts))
                 .chain(g.invalid_backend.then(invalid_backend_cluster))
@@ -235,6 +240,7 @@ fn invalid_backend_cluster() -> Cluster {
                 priority: 0,
             }],
         },
+        track_cluster_stats: None,
     }
 }
 
@@ -458,6 +464,7 @@ fn cluster(c: &ir::ClusterIr, client_cert: Option<&crate::resolve::tls::Certific
         transport_socket: policy::with_proxy_protocol(c.tls.as_ref().map(|t| upstream_tls(t, c.protocol == ir::UpstreamProtocol::H2c, client_cert, opts)), policy),
         upstream_connection_options: policy::connection_options(policy),
         load_assignment: ClusterLoadAssignment { cluster_name: c.name.clone(), endpoints },
+        track_cluster_stats: None,
     }
 }
 

@@ -567,6 +567,17 @@ pub struct Cluster {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub respect_dns_ttl: Option<bool>,
     pub load_assignment: ClusterLoadAssignment,
+    /// Stats an EnvoyProxy asks for besides the defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track_cluster_stats: Option<TrackClusterStats>,
+}
+
+#[derive(Serialize, Clone, Copy)]
+pub struct TrackClusterStats {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub request_response_sizes: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub per_endpoint_stats: bool,
 }
 
 /// TLS from Envoy to a backend.
