@@ -8,6 +8,16 @@ mod support;
 use support::policy::*;
 use support::*;
 
+/// Gateway `gw` of a class whose parametersRef is the EnvoyProxy `name` with `spec` (YAML lines
+/// under spec), an HTTP listener on `port`, and route `app` to the echo backend `b`.
+fn with_proxy(name: &str, spec: &str, port: u16, b: &Echo) -> String {
+    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", &format!("spec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {{group: gateway.envoyproxy.io, kind: EnvoyProxy, name: {name}, namespace: default}}}}"));
+    let mut input = format!("{class}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {{name: {name}, namespace: default}}\nspec:\n{spec}");
+    input.push_str(&route("app", "/", "svc"));
+    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    input
+}
+
 fn upstream_requests(metrics: &str, cluster: &str) -> Option<u64> {
     let line = metrics.lines().find(|l| l.starts_with("envoy_cluster_upstream_rq_total{") && l.contains(&format!("envoy_cluster_name=\"{cluster}\"")))?;
     line.rsplit(' ').next()?.parse().ok()
@@ -75,15 +85,12 @@ async fn access_logs_in_the_formats_asked_for() {
     let (json_log, text_log) = (dir.path().join("access.json"), dir.path().join("access.txt"));
     let b = echo("b").await;
     let port = free_port();
-    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: logs, namespace: default}}");
-    let proxy = format!(
-        "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {{name: logs, namespace: default}}\nspec:\n  telemetry:\n    accessLog:\n      settings:\n      - format: {{type: JSON, json: {{verb: \"%REQ(:METHOD)%\", path: \"%REQ(:PATH)%\", status: \"%RESPONSE_CODE%\"}}}}\n        sinks: [{{type: File, file: {{path: {}}}}}]\n      - format: {{type: Text, text: \"%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE%\"}}\n        sinks: [{{type: File, file: {{path: {}}}}}]\n",
+    let spec = format!(
+        "  telemetry:\n    accessLog:\n      settings:\n      - format: {{type: JSON, json: {{verb: \"%REQ(:METHOD)%\", path: \"%REQ(:PATH)%\", status: \"%RESPONSE_CODE%\"}}}}\n        sinks: [{{type: File, file: {{path: {}}}}}]\n      - format: {{type: Text, text: \"%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE%\"}}\n        sinks: [{{type: File, file: {{path: {}}}}}]\n",
         json_log.display(),
         text_log.display()
     );
-    let mut input = format!("{class}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n{proxy}");
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    let input = with_proxy("logs", &spec, port, &b);
     let _s = serve(&envoy, &input, &[]).await;
     assert_eq!(request(port, "GET", "app", "/logged?x=1", &[]).await.expect("request").status, 200);
     let line = |path: std::path::PathBuf| async move {
@@ -114,12 +121,9 @@ async fn access_logs_to_an_opentelemetry_collector_through_a_backend() {
     let collector = support::grpc::otlp_collector().await;
     let b = echo("b").await;
     let port = free_port();
-    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: otel, namespace: default}}");
-    let proxy = "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: otel, namespace: default}\nspec:\n  telemetry:\n    accessLog:\n      settings:\n      - format: {type: Text, text: \"otel-line %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE%\"}\n        sinks:\n        - type: OpenTelemetry\n          openTelemetry:\n            backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: collector}]\n            resources: {service.name: edge-gateway}\n";
-    let mut input = format!("{class}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n{proxy}");
+    let spec = "  telemetry:\n    accessLog:\n      settings:\n      - format: {type: Text, text: \"otel-line %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE%\"}\n        sinks:\n        - type: OpenTelemetry\n          openTelemetry:\n            backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: collector}]\n            resources: {service.name: edge-gateway}\n";
+    let mut input = with_proxy("otel", spec, port, &b);
     input.push_str(&format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: collector, namespace: default}}\nspec:\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {}}}}}]\n", collector.addr.port()));
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
     let _s = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
     assert_eq!(request(port, "GET", "app", "/traced", &[]).await.expect("request").status, 200);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -141,11 +145,7 @@ async fn stats_matchers_keep_only_the_stats_asked_for() {
     let Some(envoy) = envoy() else { return };
     let b = echo("b").await;
     let (port, metrics) = (free_port(), free_port());
-    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: few, namespace: default}}");
-    let proxy = "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: few, namespace: default}\nspec:\n  telemetry:\n    metrics:\n      matches: [{type: Prefix, value: \"cluster.\"}]\n";
-    let mut input = format!("{class}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n{proxy}");
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    let input = with_proxy("few", "  telemetry:\n    metrics:\n      matches: [{type: Prefix, value: \"cluster.\"}]\n", port, &b);
     let m = metrics.to_string();
     let _s = serve(&envoy, &input, &["--metrics-port", &m]).await;
     assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("app").status, 200);
@@ -161,11 +161,7 @@ async fn size_and_per_endpoint_stats() {
     let Some(envoy) = envoy() else { return };
     let b = echo("b").await;
     let (port, metrics) = (free_port(), free_port());
-    let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: more, namespace: default}}");
-    let proxy = "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: more, namespace: default}\nspec:\n  telemetry:\n    metrics: {enableRequestResponseSizesStats: true, enablePerEndpointStats: true}\n";
-    let mut input = format!("{class}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n{proxy}");
-    input.push_str(&route("app", "/", "svc"));
-    input.push_str(&service("default", "svc", &[b.addr.port()]));
+    let input = with_proxy("more", "  telemetry:\n    metrics: {enableRequestResponseSizesStats: true, enablePerEndpointStats: true}\n", port, &b);
     let m = metrics.to_string();
     let _s = serve(&envoy, &input, &["--metrics-port", &m]).await;
     assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("app").status, 200);

@@ -65,18 +65,17 @@ fn unsupported(s: &BackendSpec) -> Option<String> {
     t.unsupported().first().map(|(_, what)| what.trim_start_matches("Backend ").to_string())
 }
 
-/// Envoy Gateway's checks of a DNS name: a subdomain of at least two labels, not an address.
+/// Envoy Gateway's checks of a DNS name, in its order: a DNS subdomain (no trailing dot), of
+/// at least two labels, not an address.
 fn check_hostname(h: &str, what: &str) -> Result<(), String> {
-    if h.parse::<std::net::IpAddr>().is_ok() {
-        return Err(format!("hostname {h} is an IP address"));
+    if !crate::validate::is_dns_subdomain(h) {
+        return Err(format!("hostname {h} is not a valid {what}"));
     }
     if h.split('.').count() < 2 {
         return Err(format!("hostname {h} should be a domain with at least two segments separated by dots"));
     }
-    let label_ok = |l: &str| !l.is_empty() && l.len() <= 63 && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') && !l.starts_with('-') && !l.ends_with('-');
-    let trimmed = h.strip_suffix('.').unwrap_or(h);
-    if h.len() > 253 || !trimmed.split('.').all(label_ok) {
-        return Err(format!("hostname {h} is not a valid {what}"));
+    if h.parse::<std::net::IpAddr>().is_ok() {
+        return Err(format!("hostname {h} is an IP address"));
     }
     Ok(())
 }

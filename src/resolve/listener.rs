@@ -114,28 +114,18 @@ pub struct Declarer<'a> {
 pub fn resolve_all(gw: &Item<Box<Gateway>>, key: &ObjectKey, index: &Index, rec: &mut Recorder) -> Vec<ResolvedListener> {
     let site = Site { object: key, loc: &gw.loc };
     let d = Declarer { key, loc: &gw.loc, listeners: &gw.obj.spec.listeners, gateway: &gw.obj, gateway_site: site };
-    let out = resolve_declared(&d, conflicts(&gw.obj.spec.listeners), index, rec);
+    let out = resolve_declared(&d, conflicts(&gw.obj.spec.listeners.iter().collect::<Vec<_>>()), index, rec);
     super::frontend::insecure_fallback(&gw.obj, key, site, rec);
     out
 }
 
-/// The listeners of a ListenerSet attached to a Gateway: a conflict with a listener that
-/// precedes them (`earlier`: the Gateway's own, then older ListenerSets') makes them the
-/// loser, Conflicted; among their own, the Gateway's rules.
+/// The listeners of a ListenerSet attached to a Gateway, judged with the listeners that
+/// precede them (`earlier`: the Gateway's own, then older ListenerSets'): a conflict makes the
+/// ListenerSet's listener Conflicted, never the earlier one (whose verdict was given).
 pub fn resolve_set(d: &Declarer, earlier: &[&Listener], index: &Index, rec: &mut Recorder) -> Vec<ResolvedListener> {
-    let own = conflicts(d.listeners);
-    let combined = d
-        .listeners
-        .iter()
-        .zip(own)
-        .map(|(l, c)| c.or_else(|| {
-            let mut with: Vec<&Listener> = earlier.to_vec();
-            with.push(l);
-            let all: Vec<Listener> = with.into_iter().cloned().collect();
-            conflicts(&all).pop().flatten()
-        }))
-        .collect();
-    resolve_declared(d, combined, index, rec)
+    let all: Vec<&Listener> = earlier.iter().copied().chain(d.listeners).collect();
+    let theirs = conflicts(&all).split_off(earlier.len());
+    resolve_declared(d, theirs, index, rec)
 }
 
 /// Each listener of `d`, with `conflicts[i]` the conflict of its `i`th listener.
@@ -269,7 +259,7 @@ fn resolve_declared(d: &Declarer, conflicts: Vec<Option<(&'static str, String)>>
 /// HTTPS and TLS share by SNI; HTTP, TCP and the TLS family exclude each other; UDP has ports
 /// of its own. Hostnames must differ among the SNI and HTTP listeners of a port; only the
 /// first TCP (or UDP) listener of a port is kept.
-fn conflicts(listeners: &[Listener]) -> Vec<Option<(&'static str, String)>> {
+fn conflicts(listeners: &[&Listener]) -> Vec<Option<(&'static str, String)>> {
     let mut families: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
     let mut hostnames: BTreeMap<(u32, &str), usize> = BTreeMap::new();
     let mut first_l4: BTreeMap<(u32, &str), usize> = BTreeMap::new();
@@ -287,7 +277,7 @@ fn conflicts(listeners: &[Listener]) -> Vec<Option<(&'static str, String)>> {
             *hostnames.entry((l.port, l.hostname.as_deref().unwrap_or(""))).or_default() += 1;
         }
     }
-    let conflict = |i: usize, l: &Listener| {
+    let conflict = |i: usize, l: &&Listener| {
         let l4 = matches!(l.protocol.as_str(), "TCP" | "UDP");
         if families.get(&l.port).is_some_and(|p| p.len() > 1) && l.protocol != "UDP" {
             Some(("ProtocolConflict", "All listeners for a given port must use a compatible protocol".to_string()))

@@ -123,22 +123,11 @@ fn cookie_match(c: &crate::api::routefilter::CookieMatch) -> Result<KeyMatch, St
             let v = if v.ends_with('$') && !v.ends_with("\\$") { &v[..v.len() - 1] } else { v };
             format!("(?:{v})")
         }
-        _ => regex_escape(&c.value),
+        _ => crate::validate::regex::escape(&c.value),
     };
-    Ok(KeyMatch { name: "cookie".into(), value: StringMatch::Regex(format!("(?:.*;\\s*)?{}={value}(?:;.*)?", regex_escape(&c.name))) })
+    Ok(KeyMatch { name: "cookie".into(), value: StringMatch::Regex(format!("(?:.*;\\s*)?{}={value}(?:;.*)?", crate::validate::regex::escape(&c.name))) })
 }
 
-/// `s` as an RE2 literal.
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(ch) {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
 
 /// A rule's matches under its filters' further conditions: each of its matches with each
 /// condition (the rule matches when one of its own and one condition both do).

@@ -18,13 +18,7 @@ pub(super) fn metrics_listener(g: &GatewayIr, opts: &EnvoyOptions) -> Option<Lis
 
 /// A listener on `port` that forwards `GET path` to the admin interface and nothing else.
 fn admin_path_listener(name: &str, port: u32, path: &str, opts: &EnvoyOptions) -> Option<Listener> {
-    let vhost = ir::VirtualHostIr {
-        name: name.into(),
-        hostname: "*".into(),
-        routes: Vec::new(),
-    };
-    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None, "", None);
-    h.access_log.clear();
+    let mut h = bare_hcm(name);
     let get = HeaderMatcher { name: ":method".into(), string_match: StringMatcher::exact("GET") };
     h.route_config.virtual_hosts[0].routes.push(Route {
         route: Some(RouteAction {

@@ -176,13 +176,7 @@ const INTERNAL_LISTENER: &str = "type.googleapis.com/envoy.extensions.bootstrap.
 /// a weighted cluster to an internal listener whose only route is a 500.
 fn invalid_backend_listener() -> Listener {
     let name = crate::names::invalid_backend();
-    let vhost = ir::VirtualHostIr {
-        name: name.into(),
-        hostname: "*".into(),
-        routes: Vec::new(),
-    };
-    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None, "", None);
-    h.access_log.clear();
+    let mut h = bare_hcm(name);
     h.route_config.virtual_hosts[0].domains = vec!["*".into()];
     h.route_config.virtual_hosts[0].routes.push(Route {
         direct_response: Some(DirectResponse { status: 500, body: None }),
@@ -268,6 +262,15 @@ fn hcm_with(name: &str, vhosts: &[ir::VirtualHostIr], extra: Option<VirtualHost>
     let mut out = out;
     out.push(hcm_filter(h));
     out
+}
+
+/// A connection manager of one empty virtual host for every host, without access log: the
+/// start of the listeners gatewayc adds for itself (readiness, metrics, invalid backends).
+fn bare_hcm(name: &str) -> HttpConnectionManager {
+    let vhost = ir::VirtualHostIr { name: name.into(), hostname: "*".into(), routes: Vec::new() };
+    let mut h = hcm_config(name, std::slice::from_ref(&vhost), None, "", None);
+    h.access_log.clear();
+    h
 }
 
 fn hcm_filter(h: HttpConnectionManager) -> NetworkFilter {
