@@ -240,6 +240,11 @@ pub fn access_log_cluster(gateway: &crate::id::ObjectKey, i: usize) -> String {
     format!("accesslog/{}/{}/{i}", gateway.namespace, gateway.name)
 }
 
+/// The cluster of a Gateway's tracing collector (Envoy Gateway's name for it).
+pub fn tracing_cluster() -> &'static str {
+    "tracing"
+}
+
 /// Listener (and route) that serves the Prometheus metrics.
 pub fn metrics() -> &'static str {
     "metrics"

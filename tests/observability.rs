@@ -1,7 +1,8 @@
 //! Observability through a real Envoy, as Envoy Gateway configures it: the Prometheus endpoint
 //! (`GET /stats/prometheus` on the metrics port, counters that move with traffic; other paths
-//! and methods not served; an EnvoyProxy that disables it), and an EnvoyProxy's access logs
-//! (JSON and text formats to files).
+//! and methods not served; an EnvoyProxy that disables it), an EnvoyProxy's access logs
+//! (JSON and text formats to files, OpenTelemetry), and tracing (spans to an OTLP collector
+//! and to a Zipkin receiver, sampling as asked).
 
 mod support;
 
@@ -69,11 +70,11 @@ fn an_envoy_proxy_can_turn_it_off() {
     let (code, out, err) = gatewayc(&["render", "-f", "-"], &off);
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains("containerPort: 19001"), "{out}");
-    // The rest of telemetry is not implemented yet: refused by name.
-    let tracing = off.replace("prometheus: {disable: true}}", "prometheus: {disable: true}}, tracing: {samplingRate: 100}");
-    let (code, _, err) = gatewayc(&["translate", "-f", "-"], &tracing);
+    // What is not implemented is refused by name.
+    let sinks = off.replace("prometheus: {disable: true}}", "prometheus: {disable: true}, sinks: [{type: OpenTelemetry}]}");
+    let (code, _, err) = gatewayc(&["translate", "-f", "-"], &sinks);
     assert_ne!(code, 0);
-    assert!(err.contains("EnvoyProxy spec.telemetry.tracing is not supported yet"), "{err}");
+    assert!(err.contains("EnvoyProxy spec.telemetry.metrics.sinks is not supported yet"), "{err}");
 }
 
 /// An EnvoyProxy's access log settings: a JSON format and a text format, each to its file,
@@ -168,4 +169,81 @@ async fn size_and_per_endpoint_stats() {
     let scraped = request(metrics, "GET", "any", "/stats/prometheus", &[]).await.expect("metrics");
     assert!(scraped.body.contains("envoy_cluster_upstream_rq_headers_size"), "size histograms");
     assert!(scraped.body.contains("envoy_cluster_endpoint_"), "per-endpoint stats");
+}
+
+/// `telemetry.tracing` to an OpenTelemetry collector (OTLP over gRPC, through a Backend):
+/// a server span per request, named as asked, with the tags asked for, the service name and
+/// the resource attributes; and a client span per upstream call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_reach_an_opentelemetry_collector() {
+    let Some(envoy) = envoy() else { return };
+    let collector = support::grpc::otlp_collector().await;
+    let b = echo("b").await;
+    let port = free_port();
+    let spec = "  telemetry:\n    tracing:\n      samplingRate: 100\n      customTags:\n        tenant: {type: RequestHeader, requestHeader: {name: x-tenant, defaultValue: none}}\n        zone: {type: Literal, literal: {value: old}}\n      tags: {zone: eu-1, path: \"%REQ(:PATH)%\"}\n      spanName: {client: \"ingress %REQ(:PATH)%\", server: \"upstream %UPSTREAM_CLUSTER%\"}\n      provider:\n        type: OpenTelemetry\n        backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: collector}]\n        openTelemetry: {resourceAttributes: {deployment.environment: test}}\n";
+    let mut input = with_proxy("traced", spec, port, &b);
+    input.push_str(&format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {{name: collector, namespace: default}}\nspec:\n  endpoints: [{{ip: {{address: 127.0.0.1, port: {}}}}}]\n", collector.addr.port()));
+    let _s = serve(&envoy, &input, &["--allow-loopback-backends"]).await;
+    // Five requests make ten spans: Envoy sends them five at a time.
+    for i in 0..5 {
+        let r = request(port, "GET", "app", &format!("/t{i}"), &[("x-tenant", "acme")]).await.expect("request");
+        assert_eq!(r.status, 200);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let spans = loop {
+        let spans: Vec<_> = collector.received.lock().map(|r| r.iter().filter(|(p, _)| p == "/opentelemetry.proto.collector.trace.v1.TraceService/Export").flat_map(|(_, m)| support::grpc::otlp_spans(m)).collect()).unwrap_or_default();
+        if spans.iter().filter(|(_, s)| s.kind == 2).count() >= 5 {
+            break spans;
+        }
+        assert!(std::time::Instant::now() < deadline, "spans: {spans:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let servers: Vec<_> = spans.iter().filter(|(_, s)| s.kind == 2).collect();
+    assert_eq!(servers.len(), 5, "one server span per request: {spans:?}");
+    let mut names: Vec<_> = servers.iter().map(|(_, s)| s.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["ingress /t0", "ingress /t1", "ingress /t2", "ingress /t3", "ingress /t4"]);
+    let (resource, first) = servers[0];
+    assert_eq!(resource.get("service.name").map(String::as_str), Some("gw.default"), "{resource:?}");
+    assert_eq!(resource.get("deployment.environment").map(String::as_str), Some("test"), "{resource:?}");
+    assert_eq!(first.attributes.get("tenant").map(String::as_str), Some("acme"), "{first:?}");
+    assert_eq!(first.attributes.get("zone").map(String::as_str), Some("eu-1"), "tags win over customTags: {first:?}");
+    assert!(first.attributes.get("path").is_some_and(|p| p.starts_with("/t")), "{first:?}");
+    let clients: Vec<_> = spans.iter().filter(|(_, s)| s.kind == 3).collect();
+    assert!(!clients.is_empty() && clients.iter().all(|(_, s)| s.name == "upstream service/default/svc/8080"), "upstream spans: {clients:?}");
+}
+
+/// Zipkin (JSON over HTTP to `/api/v2/spans`, through a Service in another namespace): the
+/// receiver gets the spans; B3 headers reach the backend, sampled or not as the rate says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_reach_a_zipkin_receiver_and_sampling_follows_the_rate() {
+    let Some(envoy) = envoy() else { return };
+    let zipkin = echo("zipkin").await;
+    let b = echo("b").await;
+    let port = free_port();
+    let spec = "  telemetry:\n    tracing:\n      samplingRate: 100\n      customTags: {team: {type: Literal, literal: {value: shop}}}\n      provider:\n        type: Zipkin\n        backendRefs: [{name: zipkin, namespace: monitoring, port: 8080}]\n        zipkin: {enable128BitTraceId: true}\n";
+    let mut input = with_proxy("zipkin", spec, port, &b);
+    input.push_str(&service("monitoring", "zipkin", &[zipkin.addr.port()]));
+    let _s = serve(&envoy, &input, &[]).await;
+    for i in 0..3 {
+        let r = request(port, "GET", "app", &format!("/z{i}"), &[]).await.expect("request");
+        assert_eq!(r.status, 200);
+        let seen: serde_json::Value = serde_json::from_str(&r.body).expect("echo json");
+        assert_eq!(seen["headers"]["x-b3-sampled"], "1", "{seen}");
+        assert_eq!(seen["headers"]["x-b3-traceid"].as_str().map(str::len), Some(32), "128-bit trace ids: {seen}");
+    }
+    assert!(zipkin.wait_for("/api/v2/spans", std::time::Duration::from_secs(15)).await, "no spans reached the receiver");
+    let bodies = zipkin.bodies.lock().map(|b| b.clone()).unwrap_or_default();
+    let spans: Vec<serde_json::Value> = bodies.iter().filter(|(m, p, _)| m == "POST" && p == "/api/v2/spans").flat_map(|(_, _, b)| serde_json::from_str::<Vec<serde_json::Value>>(b).unwrap_or_default()).collect();
+    let server = spans.iter().find(|s| s["kind"] == "SERVER").unwrap_or_else(|| panic!("no server span: {spans:?}"));
+    assert_eq!(server["tags"]["team"], "shop", "{server}");
+    // A rate of 0: the request is not sampled, and the backend is told so.
+    let spec0 = spec.replace("samplingRate: 100", "samplingRate: 0");
+    let port0 = free_port();
+    let mut input = with_proxy("zipkin", &spec0, port0, &b);
+    input.push_str(&service("monitoring", "zipkin", &[zipkin.addr.port()]));
+    let _s0 = serve(&envoy, &input, &[]).await;
+    let r = request(port0, "GET", "app", "/unsampled", &[]).await.expect("request");
+    let seen: serde_json::Value = serde_json::from_str(&r.body).expect("echo json");
+    assert_eq!(seen["headers"]["x-b3-sampled"], "0", "{seen}");
 }

@@ -108,6 +108,8 @@ pub struct Telemetry {
     pub metrics: Option<Metrics>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_log: Option<AccessLog>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<Tracing>,
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -260,4 +262,142 @@ pub struct OtelSink {
     /// `headers`, `backendSettings`, `backendRef`: not implemented (`unsupported::field`).
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// `telemetry.tracing`: a span per request (and one per upstream call) to an OpenTelemetry,
+/// Zipkin or Datadog collector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tracing {
+    /// Percent of requests traced when no earlier decision was made (100 when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub sampling_rate: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling_fraction: Option<super::httproute::Fraction>,
+    /// Of requests a client asks to trace (`x-client-trace-id`), the fraction traced (none
+    /// when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_sampling_fraction: Option<super::httproute::Fraction>,
+    /// Of requests traced after every other decision, the fraction kept (all when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall_sampling_fraction: Option<super::httproute::Fraction>,
+    /// Deprecated in Envoy Gateway for `tags`; a tag in both takes the `tags` value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_tags: BTreeMap<String, CustomTag>,
+    /// Tag name to an Envoy format string.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_name: Option<SpanName>,
+    pub provider: TracingProvider,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SpanName {
+    pub client: String,
+    pub server: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CustomTag {
+    #[serde(rename = "type", default = "literal")]
+    #[schemars(extend("enum" = ["Literal", "Environment", "RequestHeader"]))]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub literal: Option<LiteralTag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<NamedTag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_header: Option<NamedTag>,
+}
+
+fn literal() -> String {
+    "Literal".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LiteralTag {
+    pub value: String,
+}
+
+/// An environment variable or request header, with the value used when it is absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamedTag {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TracingProvider {
+    #[serde(rename = "type", default = "open_telemetry")]
+    #[schemars(extend("enum" = ["OpenTelemetry", "Zipkin", "Datadog"]))]
+    pub type_: String,
+    /// Deprecated in Envoy Gateway for backendRefs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub port: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub backend_refs: Vec<super::sp_auth::ExtBackendRef>,
+    /// The service name spans carry (OpenTelemetry, Datadog); `<gateway>.<namespace>` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zipkin: Option<ZipkinTracing>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_telemetry: Option<OtelTracing>,
+    /// `backendSettings`, `backendRef`: not implemented (`unsupported::field`) or refused by
+    /// the CRD.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+fn open_telemetry() -> String {
+    "OpenTelemetry".into()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ZipkinTracing {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "enable128BitTraceId")]
+    pub enable_128bit_trace_id: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_shared_span_context: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OtelTracing {
+    /// Sent with every export (gRPC metadata).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1, max = 32))]
+    pub headers: Vec<super::httproute::HTTPHeader>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_attributes: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampler: Option<OtelSampler>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OtelSampler {
+    #[serde(rename = "type", default = "always_on")]
+    #[schemars(extend("enum" = ["AlwaysOn", "AlwaysOff", "TraceIdRatio", "ParentBasedAlwaysOn", "ParentBasedAlwaysOff", "ParentBasedTraceIdRatio"]))]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling_percentage: Option<super::httproute::Fraction>,
+}
+
+fn always_on() -> String {
+    "AlwaysOn".into()
 }

@@ -5,6 +5,7 @@
 //! TLS chains and TCP/UDP proxies for the stream routes (`stream.rs`), and the clusters they
 //! use (one per distinct key, shared). Every route keeps its origin.
 
+mod clusters;
 mod route;
 mod stream;
 
@@ -436,7 +437,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
         Action::Forward { clusters, .. } => clusters.iter().any(|c| c.cluster == names::invalid_backend()),
         _ => false,
     });
-    let clusters = clusters.into_values().chain(auth_clusters(g, &ports)).chain(access_log_clusters(g)).collect();
+    let clusters = clusters.into_values().chain(clusters::auth_clusters(g, &ports)).chain(clusters::telemetry_clusters(g)).collect();
     GatewayIr {
         namespace: g.key.namespace.clone(),
         name: g.key.name.clone(),
@@ -446,79 +447,6 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
         invalid_backend,
         backend_client_certificate: g.backend_client_certificate.clone(),
     }
-}
-
-/// The clusters SecurityPolicies reach on their own: external authorization services, remote
-/// JWKS hosts and OIDC token endpoints, by name.
-/// The OpenTelemetry collectors the Gateway's access logs go to (gRPC, so HTTP/2).
-fn access_log_clusters(g: &resolve::ResolvedGateway) -> Vec<ClusterIr> {
-    let resolve::AccessLogIr::Sinks(sinks) = &g.infra.proxy.access_log else { return Vec::new() };
-    sinks
-        .iter()
-        .filter_map(|(s, _)| match s {
-            resolve::LogSinkIr::Otel(o) => Some(o),
-            resolve::LogSinkIr::File(_) => None,
-        })
-        .map(|o| {
-            let (endpoints, shares) = match (o.backends.as_slice(), &o.host) {
-                ([], Some((h, p))) if h.parse::<std::net::IpAddr>().is_ok() => (ClusterEndpoints::Static(vec![(h.clone(), *p)]), Vec::new()),
-                ([], Some((h, p))) => (ClusterEndpoints::Dns(vec![(h.clone(), *p)]), Vec::new()),
-                ([(t, _)], _) => (t.endpoints.clone(), Vec::new()),
-                (many, _) => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w, 0)).collect()),
-            };
-            let tls = o.backends.iter().find_map(|(t, _)| match &t.tls {
-                Some(resolve::backendtls::BackendTls::Verify(v)) => Some(v.clone()),
-                _ => None,
-            });
-            ClusterIr { name: o.cluster.clone(), endpoints, protocol: UpstreamProtocol::H2c, shares, tls, policy: None, http1: None }
-        })
-        .collect()
-}
-
-fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> Vec<ClusterIr> {
-    use resolve::security::Jwks;
-    let mut out: BTreeMap<String, ClusterIr> = BTreeMap::new();
-    let policies = || ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.security.as_deref());
-    for e in policies().filter_map(|s| s.ext_auth.as_ref()) {
-        out.entry(e.cluster.clone()).or_insert_with(|| {
-            let tls = e.backends.iter().find_map(|(t, _)| match &t.tls {
-                Some(resolve::backendtls::BackendTls::Verify(v)) => Some(v.clone()),
-                _ => None,
-            });
-            let (endpoints, shares) = match e.backends.as_slice() {
-                [(t, _)] => (t.endpoints.clone(), Vec::new()),
-                many => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w, 0)).collect()),
-            };
-            let protocol = if e.grpc { UpstreamProtocol::H2c } else { UpstreamProtocol::Http1 };
-            ClusterIr { name: e.cluster.clone(), endpoints, protocol, shares, tls, policy: None, http1: None }
-        });
-    }
-    let remotes = policies().flat_map(|s| s.jwt.iter().flat_map(|j| &j.providers)).filter_map(|p| match &p.jwks {
-        Jwks::Remote(r) => Some(&r.endpoint),
-        Jwks::Local(_) => None,
-    });
-    for r in remotes.chain(policies().filter_map(|s| s.oidc.as_ref().map(|o| &o.token_endpoint))) {
-        out.entry(r.cluster.clone()).or_insert_with(|| {
-            let at = vec![(r.host.clone(), r.port)];
-            let (endpoints, shares) = match r.backends.as_slice() {
-                [] if r.host.parse::<std::net::IpAddr>().is_ok() => (ClusterEndpoints::Static(at), Vec::new()),
-                [] => (ClusterEndpoints::Dns(at), Vec::new()),
-                [(t, _)] => (t.endpoints.clone(), Vec::new()),
-                many => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w, 0)).collect()),
-            };
-            // The backends' TLS (a BackendTLSPolicy, a Backend's own); else for https the
-            // URI host's certificate, verified against the system trust store.
-            let backend_tls = r.backends.iter().find_map(|(t, _)| match &t.tls {
-                Some(resolve::backendtls::BackendTls::Verify(v)) => Some(v.clone()),
-                _ => None,
-            });
-            let tls = backend_tls.or_else(|| {
-                r.tls.then(|| Arc::new(resolve::backendtls::UpstreamTls { policy: g.key.clone(), sni: r.host.clone(), ca: resolve::backendtls::TrustedCa::System, sans: vec![resolve::backendtls::SanMatch::Dns(r.host.clone())], settings: None }))
-            });
-            ClusterIr { name: r.cluster.clone(), endpoints, protocol: UpstreamProtocol::Http1, shares, tls, policy: None, http1: None }
-        });
-    }
-    out.into_values().collect()
 }
 
 /// The programmed, TCP-carried listeners of one port, with their indices.

@@ -220,7 +220,9 @@ impl<'a> Index<'a> {
             _ => return Err(unresolved("InvalidKind", format!("backendRef kind {kind} of group `{group}` is not supported; only Services and Envoy Gateway's Backends are"))),
         };
         let ns = ns.unwrap_or(route_ns);
-        if ns != route_ns && !self.granted_from(route_kind.group(), route_kind.name(), route_ns, to_group, kind, ns, name) {
+        // An EnvoyProxy's collectors are the operator's, named in the proxy's own settings:
+        // Envoy Gateway asks no ReferenceGrant for them.
+        if ns != route_ns && route_kind != crate::api::Kind::EnvoyProxy && !self.granted_from(route_kind.group(), route_kind.name(), route_ns, to_group, kind, ns, name) {
             return Err(unresolved("RefNotPermitted", format!("backendRef to {kind} {ns}/{name} is not permitted by any ReferenceGrant in namespace {ns}")));
         }
         if kind == "Backend" {

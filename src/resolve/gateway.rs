@@ -179,7 +179,7 @@ fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backen
     let log_levels = e.and_then(|e| e.spec.logging.as_ref()).map(|l| l.level.iter().map(|(k, v)| (k.clone(), v.name())).collect()).unwrap_or_default();
     let (concurrency, extra_args) = (e.and_then(|e| e.spec.concurrency), e.map(|e| e.spec.extra_args.clone()).unwrap_or_default());
     let ns = e.map(|e| e.metadata.ns().to_string()).unwrap_or_default();
-    let access_log = access_log(e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.access_log.as_ref()), (&ns, key), index, site, rec);
+    let access_log = super::telemetry::access_log(e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.access_log.as_ref()), (&ns, key), index, site, rec);
     let mut stats_matches = Vec::new();
     for m in e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.metrics.as_ref()).map(|m| m.matches.as_slice()).unwrap_or_default() {
         match super::traffic_http::value_match(m) {
@@ -189,7 +189,14 @@ fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backen
     }
     let metrics = e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.metrics.as_ref());
     let (size_stats, endpoint_stats) = (metrics.is_some_and(|m| m.enable_request_response_sizes_stats == Some(true)), metrics.is_some_and(|m| m.enable_per_endpoint_stats == Some(true)));
-    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, ..Default::default() };
+    let tracing = e.and_then(|e| e.spec.telemetry.as_ref()).and_then(|t| t.tracing.as_ref()).and_then(|t| match super::telemetry::tracing(t, (&ns, key), index) {
+        Ok(t) => Some(std::sync::Arc::new(t)),
+        Err(err) => {
+            rec.report(site, Problem::new(Code::ReferenceBackend, format!("EnvoyProxy tracing provider: {err}; requests are not traced"), "/spec/infrastructure"));
+            None
+        }
+    });
+    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, tracing, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
         return base;
     };
@@ -246,58 +253,4 @@ pub fn why_no_gateway(res: &Resources, opts: &Options, st: &super::status::Statu
         }
     }
     format!("the input holds no Gateway of a GatewayClass with controllerName {ctrl} to translate: {}", why.join("; "))
-}
-
-/// `telemetry.accessLog` as the listeners' logs: its File sinks with their formats (sinks
-/// gatewayc does not implement are refused by validate, and left out here).
-fn access_log(a: Option<&crate::api::envoyproxy::AccessLog>, (ns, key): (&str, &ObjectKey), index: &super::backend::Index, site: Site, rec: &mut Recorder) -> super::AccessLogIr {
-    use super::{AccessLogIr, LogFormatIr, LogSinkIr};
-    let Some(a) = a else { return AccessLogIr::Default };
-    if a.disable == Some(true) {
-        return AccessLogIr::Off;
-    }
-    if a.settings.is_empty() {
-        return AccessLogIr::Default;
-    }
-    let mut sinks = Vec::new();
-    for s in &a.settings {
-        let format = match &s.format {
-            Some(f) if f.type_.as_deref() == Some("Text") => LogFormatIr::Text(f.text.clone().unwrap_or_default()),
-            Some(f) if !f.json.is_empty() => LogFormatIr::Json(f.json.clone()),
-            _ => LogFormatIr::DefaultJson,
-        };
-        for k in &s.sinks {
-            match (k.type_.as_str(), &k.file, &k.open_telemetry) {
-                ("File", Some(f), _) => sinks.push((LogSinkIr::File(f.path.clone()), format.clone())),
-                ("OpenTelemetry", _, Some(o)) => {
-                    let cluster = crate::names::access_log_cluster(key, sinks.len());
-                    match otel_sink(o, cluster, ns, index) {
-                        Ok(o) => sinks.push((LogSinkIr::Otel(std::sync::Arc::new(o)), format.clone())),
-                        Err(e) => rec.report(site, Problem::new(Code::ReferenceBackend, format!("EnvoyProxy access log OpenTelemetry sink: {e}; its lines are not sent"), "/spec/infrastructure")),
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    AccessLogIr::Sinks(sinks)
-}
-
-/// An OpenTelemetry sink: its backendRefs (from the EnvoyProxy's namespace), else its host.
-fn otel_sink(o: &crate::api::envoyproxy::OtelSink, cluster: String, ns: &str, index: &super::backend::Index) -> Result<super::OtelSinkIr, String> {
-    use super::backend::BackendRef;
-    let mut backends = Vec::new();
-    for r in &o.backend_refs {
-        let to = BackendRef { group: &r.group, kind: &r.kind, name: &r.name, namespace: r.namespace.as_deref(), port: r.port };
-        let t = index.target((Kind::EnvoyProxy, ns), to, crate::api::core::PortProtocol::Tcp).map_err(|u| u.message)?;
-        backends.push((t, r.weight.unwrap_or(1)));
-    }
-    let port = o.port.unwrap_or(4317);
-    let host = o.host.clone().filter(|_| backends.is_empty()).map(|h| (h, port));
-    let authority = match (&host, backends.first()) {
-        (Some((h, p)), _) => format!("{h}:{p}"),
-        (None, Some((t, _))) => super::security::authority(t),
-        (None, None) => return Err("host or backendRefs needs to be set".into()),
-    };
-    Ok(super::OtelSinkIr { cluster, authority, backends, host, resources: o.resources.clone() })
 }

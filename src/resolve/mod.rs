@@ -37,6 +37,7 @@ pub mod precedence;
 pub mod routefilter;
 pub mod security;
 pub mod sp;
+pub mod telemetry;
 pub mod traffic;
 pub mod traffic_http;
 pub mod traffic_ratelimit;
@@ -110,6 +111,52 @@ pub struct ProxySettings {
     /// `telemetry.metrics` enableRequestResponseSizesStats, enablePerEndpointStats.
     pub size_stats: bool,
     pub endpoint_stats: bool,
+    /// `telemetry.tracing`: spans of every HTTP request, to a collector.
+    pub tracing: Option<Arc<TracingIr>>,
+}
+
+/// How a Gateway's HTTP listeners trace requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracingIr {
+    pub tracer: TracerIr,
+    /// The collector, in a cluster of its own (`resources`: OpenTelemetry resource attributes).
+    pub collector: Arc<OtelSinkIr>,
+    /// Percent of requests traced with no earlier decision, of those a client asks to trace,
+    /// and of all traced after every other decision.
+    pub random: f64,
+    pub client: f64,
+    pub overall: f64,
+    /// Tag name to value, sorted by name.
+    pub tags: Vec<(String, TagIr)>,
+    /// Span names (Envoy format strings): the request's, the upstream call's.
+    pub span_names: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TracerIr {
+    /// OTLP over gRPC; the metadata sent with each export; the sampler, if any.
+    Otel { service_name: String, headers: Vec<(String, String)>, sampler: Option<SamplerIr> },
+    Zipkin { trace_id_128bit: bool, shared_span_context: bool },
+    Datadog { service_name: String },
+}
+
+/// An OpenTelemetry sampler: always, by trace-id ratio (numerator, denominator), or the
+/// parent's decision and else the wrapped one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SamplerIr {
+    AlwaysOn,
+    Ratio(u32, u32),
+    ParentBased(Box<SamplerIr>),
+}
+
+/// A span tag's value: fixed, from an environment variable or request header (with a value
+/// for its absence), or an Envoy format string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TagIr {
+    Literal(String),
+    Environment(String, String),
+    RequestHeader(String, String),
+    Format(String),
 }
 
 /// The access log of a Gateway's listeners.

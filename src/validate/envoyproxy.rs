@@ -19,6 +19,9 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
         if let Some(a) = &t.access_log {
             access_log(a, ctx);
         }
+        if let Some(tr) = &t.tracing {
+            tracing(tr, ctx);
+        }
         if let Some(m) = &t.metrics {
             others(&m.other, "/spec/telemetry/metrics", ctx);
             if let Some(p) = &m.prometheus {
@@ -105,4 +108,53 @@ fn access_log(a: &crate::api::envoyproxy::AccessLog, ctx: &mut Ctx) {
             }
         }
     }
+}
+
+/// `telemetry.tracing`: the CRD's CEL rules, with its messages, and what gatewayc does not
+/// implement.
+fn tracing(t: &crate::api::envoyproxy::Tracing, ctx: &mut Ctx) {
+    let at = "/spec/telemetry/tracing";
+    if t.sampling_rate.is_some() && t.sampling_fraction.is_some() {
+        ctx.error(Code::SchemaRule, "only one of SamplingRate or SamplingFraction can be specified", at);
+    }
+    for (name, f) in [("samplingFraction", &t.sampling_fraction), ("clientSamplingFraction", &t.client_sampling_fraction), ("overallSamplingFraction", &t.overall_sampling_fraction)] {
+        if f.as_ref().is_some_and(|f| f.numerator > f.denominator) {
+            ctx.error(Code::SchemaRule, "numerator must be less than or equal to denominator", format!("{at}/{name}"));
+        }
+    }
+    for (k, tag) in &t.custom_tags {
+        let kat = format!("{at}/customTags/{}", crate::source::escape_pointer(k));
+        let ok = match tag.type_.as_str() {
+            "Literal" => tag.literal.is_some(),
+            "Environment" => tag.environment.is_some(),
+            _ => tag.request_header.is_some(),
+        };
+        if !ok {
+            ctx.error(Code::SchemaRule, format!("a custom tag of type {} needs its {} field", tag.type_, tag.type_.to_lowercase().replace("requestheader", "requestHeader")), kat);
+        }
+    }
+    let p = &t.provider;
+    let pat = format!("{at}/provider");
+    if p.host.is_none() && p.backend_refs.is_empty() {
+        ctx.error(Code::SchemaRule, "host or backendRefs needs to be set", pat.clone());
+    }
+    if p.other.contains_key("backendRef") {
+        ctx.error(Code::SchemaRule, "BackendRefs must be used, backendRef is not supported.", pat.clone());
+    }
+    if p.service_name.as_deref() == Some("") {
+        ctx.error(Code::SchemaRule, "serviceName cannot be empty if provided", format!("{pat}/serviceName"));
+    }
+    if p.backend_refs.iter().any(|r| r.kind != "Service" && r.kind != "Backend") {
+        ctx.error(Code::SchemaRule, "BackendRefs only support Service and Backend kind.", pat.clone());
+    }
+    if p.backend_refs.iter().any(|r| r.fallback.is_some()) {
+        ctx.unsupported(format!("{pat}/backendRefs"), "fallback in tracing backendRefs");
+    }
+    if let Some(s) = p.open_telemetry.as_ref().and_then(|o| o.sampler.as_ref()) {
+        if s.sampling_percentage.as_ref().is_some_and(|f| f.numerator > f.denominator) {
+            ctx.error(Code::SchemaRule, "numerator must be less than or equal to denominator", format!("{pat}/openTelemetry/sampler/samplingPercentage"));
+        }
+    }
+    let others_of = p.other.iter().filter(|(k, _)| k.as_str() != "backendRef").map(|(k, v)| (k.clone(), v.clone())).collect();
+    others(&others_of, &pat, ctx);
 }

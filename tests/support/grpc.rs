@@ -405,3 +405,42 @@ pub async fn otlp_collector() -> Collector {
     });
     Collector { addr, received, task }
 }
+
+/// A span of an OTLP trace export: its name, kind (2 server, 3 client) and string attributes.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub name: String,
+    pub kind: u64,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// The string attributes of a KeyValue list (field `num` of `msg`).
+fn string_attributes(msg: &[u8], num: u64) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for kv in proto_bytes(msg, num) {
+        let (k, v) = (proto_bytes(kv, 1), proto_bytes(kv, 2));
+        if let (Some(k), Some(v)) = (k.first(), v.first()) {
+            if let Some(s) = proto_bytes(v, 1).first() {
+                out.insert(String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(s).into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The resource attributes and spans of an ExportTraceServiceRequest.
+pub fn otlp_spans(msg: &[u8]) -> Vec<(BTreeMap<String, String>, Span)> {
+    let mut out = Vec::new();
+    for rs in proto_bytes(msg, 1) {
+        let resource = proto_bytes(rs, 1).first().map(|r| string_attributes(r, 1)).unwrap_or_default();
+        for ss in proto_bytes(rs, 2) {
+            for span in proto_bytes(ss, 2) {
+                let fields = proto_fields(span);
+                let name = fields.iter().find(|f| f.0 == 5 && f.1 == 2).map(|f| String::from_utf8_lossy(f.3).into_owned()).unwrap_or_default();
+                let kind = fields.iter().find(|f| f.0 == 6 && f.1 == 0).map_or(0, |f| f.2);
+                out.push((resource.clone(), Span { name, kind, attributes: string_attributes(span, 9) }));
+            }
+        }
+    }
+    out
+}

@@ -19,6 +19,7 @@ mod rbac;
 mod route;
 mod security;
 mod stream;
+mod tracing;
 mod types;
 mod types_client;
 mod types_route;
@@ -330,6 +331,7 @@ fn hcm_config(
             upgrade_type: "websocket",
         }],
         access_log: vec![access_log::stdout_access_log()],
+        tracing: None,
         http_filters: http_filters(vhosts, domain, secrets),
         route_config: RouteConfiguration {
             name: name.to_string(),

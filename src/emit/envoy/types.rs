@@ -362,6 +362,8 @@ pub struct HttpConnectionManager {
     pub generate_request_id: Option<bool>,
     pub upgrade_configs: Vec<UpgradeConfig>,
     pub access_log: Vec<AccessLog>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<Box<super::tracing::HcmTracing>>,
     pub http_filters: Vec<HttpFilter>,
     pub route_config: RouteConfiguration,
 }
