@@ -90,6 +90,22 @@ pub fn ext_auth_cluster(policy: &crate::id::ObjectKey) -> String {
     format!("securitypolicy/{}/{}/extauth/0", policy.namespace, policy.name)
 }
 
+/// The Lua filter of an EnvoyExtensionPolicy's script `i` (Envoy Gateway's name).
+pub fn lua_filter(policy: &crate::id::ObjectKey, i: usize) -> String {
+    format!("envoy.filters.http.lua/envoyextensionpolicy/{}/{}/lua/{i}", policy.namespace, policy.name)
+}
+
+/// The ext_proc filter of an EnvoyExtensionPolicy's processor `i` (Envoy Gateway's name).
+pub fn ext_proc_filter(policy: &crate::id::ObjectKey, i: usize) -> String {
+    format!("envoy.filters.http.ext_proc/envoyextensionpolicy/{}/{}/extproc/{i}", policy.namespace, policy.name)
+}
+
+/// The cluster of an EnvoyExtensionPolicy's processor `i`, named after its first backendRef
+/// (Envoy Gateway's name).
+pub fn ext_proc_cluster(policy: &crate::id::ObjectKey, i: usize, backend: &str) -> String {
+    format!("envoyextensionpolicy/{}/{}/{i}/{backend}", policy.namespace, policy.name)
+}
+
 /// The cluster of a SecurityPolicy's upstream reached through its backendRefs (a remote key
 /// set: `what` is `jwks/<provider>`; the OIDC token endpoint: `oidc`).
 pub fn policy_backend_cluster(policy: &crate::id::ObjectKey, what: &str) -> String {

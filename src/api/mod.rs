@@ -10,6 +10,7 @@ pub mod btp;
 pub mod btp_http;
 pub mod core;
 pub mod ctp;
+pub mod eep;
 pub mod envoyproxy;
 pub mod gateway;
 pub mod grpcroute;
@@ -186,6 +187,7 @@ kinds! {
     BackendTrafficPolicy => backend_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     ClientTrafficPolicy => client_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     SecurityPolicy => security_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
+    EnvoyExtensionPolicy => envoy_extension_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     HTTPRouteFilter => http_route_filters, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     Backend => backends, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
 }
@@ -221,6 +223,7 @@ impl Object {
             Object::BackendTrafficPolicy(o) => Kept::BackendTrafficPolicy(o),
             Object::ClientTrafficPolicy(o) => Kept::ClientTrafficPolicy(o),
             Object::SecurityPolicy(o) => Kept::SecurityPolicy(o),
+            Object::EnvoyExtensionPolicy(o) => Kept::EnvoyExtensionPolicy(o),
             Object::HTTPRouteFilter(o) => Kept::HTTPRouteFilter(o),
             Object::Backend(o) => Kept::Backend(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
@@ -253,7 +256,6 @@ impl Kind {
 
 /// Kinds of the groups we read that exist upstream but are not implemented yet.
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
-    (ENVOY_GATEWAY_GROUP, "EnvoyExtensionPolicy", &["v1alpha1"]),
     (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
 ];
 
@@ -412,6 +414,13 @@ resource!(
     /// listeners, routes or rules it targets.
     SecurityPolicy, "SecurityPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
         pub spec: sp::SecurityPolicySpec,
+    }
+);
+resource!(
+    /// EnvoyExtensionPolicy (Envoy Gateway): external processors and Lua scripts in the HTTP
+    /// filter chain of the Gateways, listeners, routes or rules it targets.
+    EnvoyExtensionPolicy, "EnvoyExtensionPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
+        pub spec: eep::EnvoyExtensionPolicySpec,
     }
 );
 resource!(

@@ -395,7 +395,7 @@ pub struct JwtClaim {
 
 /// The parts of a policy's backendRef gatewayc does not implement: a kind other than Service
 /// and Backend (ServiceImport), `fallback`.
-fn ref_unsupported(r: &super::sp_auth::ExtBackendRef, at: &str, what: &str, add: &mut impl FnMut(String, &str)) {
+pub(super) fn ref_unsupported(r: &super::sp_auth::ExtBackendRef, at: &str, what: &str, add: &mut impl FnMut(String, &str)) {
     if r.kind != "Service" && r.kind != "Backend" {
         add(format!("{at}/kind"), &format!("{what} of kind {}", r.kind));
     }

@@ -213,7 +213,7 @@ codes! {
     /// is not prime, ...): it is `Accepted=False` with reason `Invalid`, and every route it
     /// covers answers 500, as Envoy Gateway does.
     PolicyInvalid = "policy::invalid", Rejected;
-    /// A kind gatewayc does not implement yet (EnvoyExtensionPolicy, EnvoyPatchPolicy, a ServiceImport backendRef, ...).
+    /// A kind gatewayc does not implement yet (EnvoyPatchPolicy, a ServiceImport backendRef, ...).
     UnsupportedKind = "unsupported::kind", Unsupported;
     /// A field gatewayc parses but does not implement yet; it is named.
     UnsupportedField = "unsupported::field", Unsupported;

@@ -1,5 +1,5 @@
 //! The clusters a Gateway reaches on its own, outside its routes: telemetry collectors and the
-//! services its SecurityPolicies call.
+//! services its SecurityPolicies and EnvoyExtensionPolicies call.
 
 use super::*;
 
@@ -42,18 +42,12 @@ pub(super) fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> V
     let mut out: BTreeMap<String, ClusterIr> = BTreeMap::new();
     let policies = || ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.security.as_deref());
     for e in policies().filter_map(|s| s.ext_auth.as_ref()) {
-        out.entry(e.cluster.clone()).or_insert_with(|| {
-            let tls = e.backends.iter().find_map(|(t, _)| match &t.tls {
-                Some(resolve::backendtls::BackendTls::Verify(v)) => Some(v.clone()),
-                _ => None,
-            });
-            let (endpoints, shares) = match e.backends.as_slice() {
-                [(t, _)] => (t.endpoints.clone(), Vec::new()),
-                many => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w, 0)).collect()),
-            };
-            let protocol = if e.grpc { UpstreamProtocol::H2c } else { UpstreamProtocol::Http1 };
-            ClusterIr { name: e.cluster.clone(), endpoints, protocol, shares, tls, policy: None, http1: None }
-        });
+        let protocol = if e.grpc { UpstreamProtocol::H2c } else { UpstreamProtocol::Http1 };
+        out.entry(e.cluster.clone()).or_insert_with(|| service_cluster(&e.cluster, &e.backends, protocol));
+    }
+    let extensions = ports.iter().flat_map(|p| p.virtual_hosts()).flat_map(|v| &v.routes).filter_map(|r| r.extension.as_deref());
+    for p in extensions.flat_map(|x| &x.ext_procs) {
+        out.entry(p.cluster.clone()).or_insert_with(|| service_cluster(&p.cluster, &p.backends, UpstreamProtocol::H2c));
     }
     let remotes = policies().flat_map(|s| s.jwt.iter().flat_map(|j| &j.providers)).filter_map(|p| match &p.jwks {
         Jwks::Remote(r) => Some(&r.endpoint),
@@ -81,4 +75,18 @@ pub(super) fn auth_clusters(g: &resolve::ResolvedGateway, ports: &[PortIr]) -> V
         });
     }
     out.into_values().collect()
+}
+
+/// The cluster of a policy's service (an external authorization service, an external
+/// processor) over its backends, with their TLS.
+fn service_cluster(name: &str, backends: &[(Arc<resolve::backend::BackendTarget>, u32)], protocol: UpstreamProtocol) -> ClusterIr {
+    let tls = backends.iter().find_map(|(t, _)| match &t.tls {
+        Some(resolve::backendtls::BackendTls::Verify(v)) => Some(v.clone()),
+        _ => None,
+    });
+    let (endpoints, shares) = match backends {
+        [(t, _)] => (t.endpoints.clone(), Vec::new()),
+        many => (ClusterEndpoints::Static(Vec::new()), many.iter().map(|(t, w)| (t.endpoints.clone(), *w, 0)).collect()),
+    };
+    ClusterIr { name: name.to_string(), endpoints, protocol, shares, tls, policy: None, http1: None }
 }

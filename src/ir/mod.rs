@@ -282,6 +282,8 @@ pub struct RouteIr {
     pub security: Option<Arc<resolve::security::Security>>,
     /// A credential Envoy puts into the request (an HTTPRouteFilter's).
     pub credential: Option<Arc<resolve::http::Credential>>,
+    /// Lua scripts and external processors (an EnvoyExtensionPolicy's translation).
+    pub extension: Option<Arc<resolve::eep::Extension>>,
     pub origin: Origin,
 }
 
@@ -389,7 +391,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
             // The routes do not depend on the hostname: build them once, share them.
             let mut built = Vec::new();
             let upstream_http1 = l.client.as_ref().and_then(|c| c.upstream_http1());
-            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic, security: &g.security, upstream_http1 };
+            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic, security: &g.security, extensions: &g.extensions, upstream_http1 };
             route::candidates(&attached.route, attached.order, &at, &mut built, &mut clusters);
             let built: Vec<_> = built.into_iter().map(Arc::new).collect();
             let groups = ports.entry(l.port).or_default();

@@ -133,6 +133,7 @@ pub struct At<'a> {
     pub https: bool,
     pub traffic: &'a crate::resolve::btp::TrafficTable,
     pub security: &'a crate::resolve::sp::SecurityTable,
+    pub extensions: &'a crate::resolve::eep::ExtensionTable,
     /// HTTP/1 settings of the listener's ClientTrafficPolicy that its clusters carry.
     pub upstream_http1: Option<crate::resolve::ctp::UpstreamHttp1>,
 }
@@ -217,10 +218,17 @@ pub fn candidates(route: &HttpRoute, order: usize, at: &At, out: &mut Vec<Candid
                 mi,
             );
             // A SecurityPolicy Envoy Gateway cannot translate closes its routes: 500.
-            let (security, action) = match at.security.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()) {
-                Some(Effect::Invalid) => (None, Action::DirectResponse { status: 500, body: None }),
-                Some(Effect::Apply(s)) => (Some(s.clone()), action(rule, &m.path, at, clusters)),
-                None => (None, action(rule, &m.path, at, clusters)),
+            // So does an EnvoyExtensionPolicy.
+            let extension = at.extensions.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref());
+            let (security, action) = match (at.security.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()), extension) {
+                (Some(Effect::Invalid), _) | (_, Some(Effect::Invalid)) => (None, Action::DirectResponse { status: 500, body: None }),
+                (Some(Effect::Apply(s)), _) => (Some(s.clone()), action(rule, &m.path, at, clusters)),
+                (None, _) => (None, action(rule, &m.path, at, clusters)),
+            };
+            let closed = matches!(at.security.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()), Some(Effect::Invalid));
+            let extension = match extension {
+                Some(Effect::Apply(x)) if !closed => Some(x.clone()),
+                _ => None,
             };
             out.push(Candidate {
                 key,
@@ -234,6 +242,7 @@ pub fn candidates(route: &HttpRoute, order: usize, at: &At, out: &mut Vec<Candid
                     cors: rule.cors.clone().or_else(|| security.as_ref().and_then(|s| s.cors.clone())),
                     security,
                     credential: rule.credential.clone(),
+                    extension,
                     origin: Origin { rule: rule.id.clone(), match_index: mi, loc: route.loc.clone() },
                 }),
             });

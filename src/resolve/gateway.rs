@@ -102,6 +102,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             backend_client_certificate,
             traffic: Default::default(),
             security: Default::default(),
+            extensions: Default::default(),
             listener_sets: Vec::new(),
         });
     }

@@ -11,14 +11,15 @@
 //! `httproute` (HTTPRoute rules), `grpcroute` (GRPCRoute rules into the same shapes), `l4route`
 //! (TLSRoute, TCPRoute, UDPRoute), `backend` (backendRefs to Services and Backends), `egbackend`
 //! (Envoy Gateway's Backend kind), `tls`, `backendtls`, `routefilter` (HTTPRouteFilter); Envoy
-//! Gateway's policies: `policy` (targets shared by every kind), `precedence`, `btp`, `ctp`, `sp`
-//! (each kind's precedence and status), `traffic`, `security` (what one does).
+//! Gateway's policies: `policy` (targets shared by every kind), `precedence`, `btp`, `ctp`, `sp`,
+//! `eep` (each kind's precedence and status), `traffic`, `security` (what one does).
 
 pub mod attach;
 pub mod backend;
 pub mod backendtls;
 pub mod btp;
 pub mod ctp;
+pub mod eep;
 pub mod egbackend;
 pub mod frontend;
 pub mod gateway;
@@ -229,6 +230,8 @@ pub struct ResolvedGateway {
     pub traffic: btp::TrafficTable,
     /// The SecurityPolicies in effect, by scope.
     pub security: sp::SecurityTable,
+    /// The EnvoyExtensionPolicies in effect, by scope.
+    pub extensions: eep::ExtensionTable,
     /// The ListenerSets attached (accepted), in precedence order; their listeners follow the
     /// Gateway's own in `listeners`.
     pub listener_sets: Vec<ObjectKey>,
@@ -344,6 +347,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     btp::resolve_all(res, &mut gateways, &opts.controller_name, opts.rate_limit_service.is_some(), &mut rec);
     ctp::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
     sp::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
+    eep::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
     policy_ancestors(&gateways, &mut rec);
     gateway::finish(&gateways, &mut rec);
     let (status, diagnostics) = rec.finish();

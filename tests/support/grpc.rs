@@ -70,6 +70,9 @@ impl Drop for GrpcBackend {
 }
 
 impl GrpcBackend {
+    pub fn new(addr: SocketAddr, seen: Arc<Mutex<Vec<Seen>>>, task: tokio::task::JoinHandle<()>) -> GrpcBackend {
+        GrpcBackend { addr, seen, task }
+    }
     pub fn calls(&self) -> Vec<Seen> {
         self.seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
@@ -250,7 +253,7 @@ fn proto_fields(mut b: &[u8]) -> Vec<(u64, u8, u64, &[u8])> {
     out
 }
 
-fn proto_bytes(b: &[u8], num: u64) -> Vec<&[u8]> {
+pub fn proto_bytes(b: &[u8], num: u64) -> Vec<&[u8]> {
     proto_fields(b).into_iter().filter(|(n, w, _, _)| *n == num && *w == 2).map(|(_, _, _, d)| d).collect()
 }
 
@@ -272,7 +275,7 @@ pub fn check_request_headers(msg: &[u8]) -> BTreeMap<String, String> {
     out
 }
 
-fn put_len(out: &mut Vec<u8>, num: u64, data: &[u8]) {
+pub fn put_len(out: &mut Vec<u8>, num: u64, data: &[u8]) {
     fn varint(out: &mut Vec<u8>, mut v: u64) {
         while v >= 0x80 {
             out.push((v as u8 & 0x7f) | 0x80);
@@ -419,10 +422,10 @@ fn string_attributes(msg: &[u8], num: u64) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for kv in proto_bytes(msg, num) {
         let (k, v) = (proto_bytes(kv, 1), proto_bytes(kv, 2));
-        if let (Some(k), Some(v)) = (k.first(), v.first()) {
-            if let Some(s) = proto_bytes(v, 1).first() {
-                out.insert(String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(s).into_owned());
-            }
+        if let (Some(k), Some(v)) = (k.first(), v.first())
+            && let Some(s) = proto_bytes(v, 1).first()
+        {
+            out.insert(String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(s).into_owned());
         }
     }
     out

@@ -1,6 +1,7 @@
 //! Test support: the real Envoy binary, Rust echo backends on loopback, a small HTTP client.
 #![allow(dead_code)]
 
+pub mod extproc;
 pub mod grpc;
 pub mod jwt;
 pub mod policy;

@@ -7,6 +7,7 @@ mod admin;
 mod credential;
 mod custom_response;
 mod ext_auth;
+mod extension;
 pub mod global_rate_limit;
 mod health;
 mod header_mutation;
@@ -373,6 +374,8 @@ fn http_filters(vhosts: &[ir::VirtualHostIr], domain: &str, secrets: Option<&std
     if let Some(limit) = first_buffer {
         out.push(HttpFilter { name: "envoy.filters.http.buffer".into(), typed_config: FilterConfig::Buffer(http_filters::buffer(limit)), disabled: true });
     }
+    // An EnvoyExtensionPolicy's Lua scripts and external processors, before RBAC.
+    out.extend(extension::filters(vhosts));
     if security::uses(vhosts).rbac {
         out.push(empty(rbac::RBAC_FILTER, rbac::RBAC));
     }

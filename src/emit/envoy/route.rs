@@ -130,6 +130,11 @@ fn route(r: &ir::RouteIr, secrets: Option<&std::path::Path>) -> Route {
     if let Some(c) = &r.credential {
         out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default).enable.insert(c.filter.clone(), super::credential::enable());
     }
+    if let Some(e) = &r.extension {
+        for f in super::extension::enabled(e) {
+            out.typed_per_filter_config.get_or_insert_with(PerFilterConfig::default).enable.insert(f.clone(), super::credential::enable());
+        }
+    }
     match &r.action {
         Action::DirectResponse { status, body } => out.direct_response = Some(DirectResponse { status: *status, body: body.as_ref().map(|b| DataSource { inline_string: Some(b.clone()), filename: None }) }),
         Action::Redirect(rd) => {

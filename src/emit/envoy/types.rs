@@ -508,6 +508,8 @@ pub enum FilterConfig {
     ExtAuthz(Box<super::ext_auth::ExtAuthz>),
     OAuth2(Box<super::oauth2::OAuth2>),
     CredentialInjector(Box<super::credential::CredentialInjector>),
+    Lua(Box<super::extension::Lua>),
+    ExtProc(Box<super::extension::ExternalProcessor>),
     Router(Router),
 }
 
