@@ -164,9 +164,10 @@ fn finish<R: Send>(
 ) -> Compiled<R> {
     let t = Timer::new();
     diagnostics.extend(validated.diagnostics);
-    let resolved = resolve::resolve(&validated.resources, opts);
+    let mut resolved = resolve::resolve(&validated.resources, opts);
     t.lap("resolve");
     diagnostics.extend(resolved.diagnostics.iter().cloned());
+    diagnostics.extend(patch_status(&validated.resources, &mut resolved));
     if opts.allow_unsupported {
         crate::diag::allow_unsupported(&mut diagnostics);
     }
@@ -197,12 +198,35 @@ fn finish<R: Send>(
     Compiled { sources, diagnostics, gateways, outputs, status_objects, why_no_gateway }
 }
 
+/// EnvoyPatchPolicies' Programmed conditions, found by applying their patches to the
+/// bootstrap of each Gateway they patch (with default output options) before status is
+/// written: the same patches, on the same resources, apply when the bootstrap is written, so
+/// status, `validate` and the output agree.
+fn patch_status(res: &crate::api::Resources, resolved: &mut resolve::Resolved) -> Vec<crate::diag::Diagnostic> {
+    let mut diags = Vec::new();
+    for g in resolved.gateways.iter().filter(|g| g.accepted && !g.patches.is_empty()) {
+        let ir = crate::ir::build_gateway(g);
+        let outcomes = match envoy::patched(&envoy::bootstrap(&ir, &EnvoyOptions::default()), &ir) {
+            Ok((_, o)) => o,
+            Err(e) => {
+                diags.push(crate::diag::Diagnostic::new(crate::diag::Code::InternalRender, e));
+                continue;
+            }
+        };
+        diags.extend(resolve::epp::programmed(res, &g.key, &outcomes, &mut resolved.status));
+    }
+    diags
+}
+
 /// The bootstrap text of one Gateway.
 /// Write the bootstrap of one Gateway into `w`.
+/// EnvoyPatchPolicies are applied here, to what would be written.
 pub fn write_bootstrap(g: &GatewayIr, opts: &EnvoyOptions, json: bool, w: &mut dyn std::io::Write) -> Result<(), String> {
-    envoy::write(&envoy::bootstrap(g, opts), json, w)
+    let b = envoy::bootstrap(g, opts);
+    if g.patches.is_empty() { envoy::write(&b, json, w) } else { envoy::write(&envoy::patched(&b, g)?.0, json, w) }
 }
 
 pub fn render_bootstrap(g: &GatewayIr, opts: &EnvoyOptions, json: bool) -> Result<String, String> {
-    envoy::render(&envoy::bootstrap(g, opts), json)
+    let b = envoy::bootstrap(g, opts);
+    if g.patches.is_empty() { envoy::render(&b, json) } else { envoy::render(&envoy::patched(&b, g)?.0, json) }
 }

@@ -122,7 +122,7 @@ fn validate_exit_codes_and_json() {
     for verb in ["validate", "translate"] {
         let (code, _, err) = gatewayc(&[verb, "-f", "fixtures/invalid/unsupported-kind"], "");
         assert_eq!(code, 1, "{verb}: {err}");
-        assert!(err.contains("unsupported::kind") && err.contains("EnvoyPatchPolicy"), "{err}");
+        assert!(err.contains("unsupported::kind") && err.contains("XBackendTrafficPolicy"), "{err}");
     }
     let (code, _, err) = gatewayc(&["validate", "-f", "fixtures/invalid/unsupported-kind", "--allow-unsupported"], "");
     assert_eq!(code, 0, "{err}");

@@ -11,6 +11,7 @@ pub mod btp_http;
 pub mod core;
 pub mod ctp;
 pub mod eep;
+pub mod epp;
 pub mod envoyproxy;
 pub mod gateway;
 pub mod grpcroute;
@@ -188,6 +189,7 @@ kinds! {
     ClientTrafficPolicy => client_traffic_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     SecurityPolicy => security_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     EnvoyExtensionPolicy => envoy_extension_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
+    EnvoyPatchPolicy => envoy_patch_policies, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     HTTPRouteFilter => http_route_filters, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
     Backend => backends, ENVOY_GATEWAY_GROUP, ["v1alpha1"], namespaced;
 }
@@ -224,6 +226,7 @@ impl Object {
             Object::ClientTrafficPolicy(o) => Kept::ClientTrafficPolicy(o),
             Object::SecurityPolicy(o) => Kept::SecurityPolicy(o),
             Object::EnvoyExtensionPolicy(o) => Kept::EnvoyExtensionPolicy(o),
+            Object::EnvoyPatchPolicy(o) => Kept::EnvoyPatchPolicy(o),
             Object::HTTPRouteFilter(o) => Kept::HTTPRouteFilter(o),
             Object::Backend(o) => Kept::Backend(o),
             Object::Service(s) => Kept::Service(core::ServiceInfo::from_service(*s, strings)),
@@ -256,8 +259,13 @@ impl Kind {
 
 /// Kinds of the groups we read that exist upstream but are not implemented yet.
 const UNSUPPORTED: &[(&str, &str, &[&str])] = &[
-    (ENVOY_GATEWAY_GROUP, "EnvoyPatchPolicy", &["v1alpha1"]),
+    (GATEWAY_X_GROUP, "XBackend", &["v1alpha1"]),
+    (GATEWAY_X_GROUP, "XBackendTrafficPolicy", &["v1alpha1"]),
+    (GATEWAY_X_GROUP, "XMesh", &["v1alpha1"]),
 ];
+
+/// Gateway API's experimental group of kinds still being designed.
+const GATEWAY_X_GROUP: &str = "gateway.networking.x-k8s.io";
 
 /// What a document is, judged from its apiVersion and kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,7 +305,7 @@ pub fn classify(value: &serde_json::Value) -> Class {
             }
         };
     }
-    if group == GATEWAY_GROUP || group == ENVOY_GATEWAY_GROUP {
+    if group == GATEWAY_GROUP || group == ENVOY_GATEWAY_GROUP || group == GATEWAY_X_GROUP {
         return match UNSUPPORTED.iter().find(|(g, k, _)| *g == group && *k == kind) {
             Some((_, _, versions)) if versions.contains(&version) => Class::Unsupported { kind: kind.to_string() },
             Some((_, _, versions)) => Class::Invalid {
@@ -421,6 +429,13 @@ resource!(
     /// filter chain of the Gateways, listeners, routes or rules it targets.
     EnvoyExtensionPolicy, "EnvoyExtensionPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
         pub spec: eep::EnvoyExtensionPolicySpec,
+    }
+);
+resource!(
+    /// EnvoyPatchPolicy (Envoy Gateway): JSON patches on the Envoy configuration of the
+    /// Gateway it targets.
+    EnvoyPatchPolicy, "EnvoyPatchPolicy", ["gateway.envoyproxy.io/v1alpha1"] {
+        pub spec: epp::EnvoyPatchPolicySpec,
     }
 );
 resource!(

@@ -213,7 +213,11 @@ codes! {
     /// is not prime, ...): it is `Accepted=False` with reason `Invalid`, and every route it
     /// covers answers 500, as Envoy Gateway does.
     PolicyInvalid = "policy::invalid", Rejected;
-    /// A kind gatewayc does not implement yet (EnvoyPatchPolicy, a ServiceImport backendRef, ...).
+    /// An EnvoyPatchPolicy patch did not apply: no resource of gatewayc's output has its type
+    /// and name (the policy is `Programmed=False` with reason `ResourceNotFound`), or its
+    /// operation failed (reason `Invalid`); the other patches apply, as Envoy Gateway does.
+    PolicyPatch = "policy::patch", Rejected;
+    /// A kind gatewayc does not implement yet (XBackendTrafficPolicy, a ServiceImport backendRef, ...).
     UnsupportedKind = "unsupported::kind", Unsupported;
     /// A field gatewayc parses but does not implement yet; it is named.
     UnsupportedField = "unsupported::field", Unsupported;

@@ -100,6 +100,9 @@ pub fn objects(res: &Resources, st: &StatusTable) -> Vec<Value> {
     for p in &res.envoy_extension_policies {
         out.push(with_status(&p.obj, policy_status(st, &ObjectKey::of(Kind::EnvoyExtensionPolicy, &p.obj.metadata))));
     }
+    for p in &res.envoy_patch_policies {
+        out.push(with_status(&p.obj, policy_status(st, &ObjectKey::of(Kind::EnvoyPatchPolicy, &p.obj.metadata))));
+    }
     for b in &res.backends {
         let s = st.backends.get(&ObjectKey::of(Kind::Backend, &b.obj.metadata)).map(|(c, g)| json!({ "conditions": conditions(c, *g) }));
         out.push(with_status(&b.obj, s));

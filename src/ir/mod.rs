@@ -6,6 +6,7 @@
 //! use (one per distinct key, shared). Every route keeps its origin.
 
 mod clusters;
+pub mod patch;
 mod route;
 mod stream;
 
@@ -29,6 +30,10 @@ pub struct GatewayIr {
     pub invalid_backend: bool,
     /// Presented to backends reached over TLS (`spec.tls.backend.clientCertificateRef`).
     pub backend_client_certificate: Option<Arc<resolve::tls::Certificate>>,
+    /// EnvoyPatchPolicies' patches, in the order they apply, and the Envoy Gateway names of
+    /// the resources they may address.
+    pub patches: Vec<Arc<resolve::epp::PatchPolicy>>,
+    pub aliases: Vec<patch::Alias>,
 }
 
 /// The Gateway's wishes for its infrastructure: addresses, labels and annotations to put on
@@ -443,11 +448,13 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
     GatewayIr {
         namespace: g.key.namespace.clone(),
         name: g.key.name.clone(),
-        ports,
         clusters,
         infra,
         invalid_backend,
         backend_client_certificate: g.backend_client_certificate.clone(),
+        aliases: patch::aliases(g, &ports),
+        patches: g.patches.clone(),
+        ports,
     }
 }
 

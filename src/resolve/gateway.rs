@@ -103,6 +103,7 @@ pub fn gateways(res: &Resources, ours: &HashMap<String, Option<&EnvoyProxy>>, in
             traffic: Default::default(),
             security: Default::default(),
             extensions: Default::default(),
+            patches: Vec::new(),
             listener_sets: Vec::new(),
         });
     }

@@ -20,6 +20,7 @@ pub mod backendtls;
 pub mod btp;
 pub mod ctp;
 pub mod eep;
+pub mod epp;
 pub mod egbackend;
 pub mod frontend;
 pub mod gateway;
@@ -232,6 +233,8 @@ pub struct ResolvedGateway {
     pub security: sp::SecurityTable,
     /// The EnvoyExtensionPolicies in effect, by scope.
     pub extensions: eep::ExtensionTable,
+    /// The EnvoyPatchPolicies on this Gateway, in the order they apply.
+    pub patches: Vec<Arc<epp::PatchPolicy>>,
     /// The ListenerSets attached (accepted), in precedence order; their listeners follow the
     /// Gateway's own in `listeners`.
     pub listener_sets: Vec<ObjectKey>,
@@ -348,6 +351,7 @@ pub fn resolve(res: &Resources, opts: &Options) -> Resolved {
     ctp::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
     sp::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
     eep::resolve_all(res, &mut gateways, &index, &opts.controller_name, &mut rec);
+    epp::resolve_all(res, &mut gateways, &opts.controller_name, &mut rec);
     policy_ancestors(&gateways, &mut rec);
     gateway::finish(&gateways, &mut rec);
     let (status, diagnostics) = rec.finish();

@@ -10,6 +10,7 @@ mod backendtls;
 mod btp;
 mod ctp;
 mod eep;
+mod epp;
 mod routefilter;
 mod backend;
 mod sp;
@@ -155,6 +156,7 @@ pub fn check_document(mut doc: Document, part: &mut Part) {
         Object::ClientTrafficPolicy(p) => ctp::check(p, &mut ctx),
         Object::SecurityPolicy(p) => sp::check(p, &mut ctx),
         Object::EnvoyExtensionPolicy(p) => eep::check(p, &mut ctx),
+        Object::EnvoyPatchPolicy(p) => epp::check(p, &mut ctx),
         Object::HTTPRouteFilter(f) => routefilter::check(f, &mut ctx),
         Object::Backend(b) => backend::check(b, &mut ctx),
         _ => {}

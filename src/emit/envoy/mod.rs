@@ -15,6 +15,7 @@ mod http_filters;
 mod jwt;
 mod listener;
 mod oauth2;
+pub mod patch;
 mod policy;
 mod rbac;
 mod route;
@@ -533,15 +534,22 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
     }
 }
 
+/// The bootstrap with the Gateway's EnvoyPatchPolicies applied, and what became of each.
+pub fn patched(b: &Bootstrap, g: &GatewayIr) -> Result<(serde_json::Value, Vec<crate::resolve::epp::Outcome>), String> {
+    let mut doc = serde_json::to_value(b).map_err(|e| e.to_string())?;
+    let outcomes = patch::apply(&mut doc, g);
+    Ok((doc, outcomes))
+}
+
 /// Serialize a bootstrap as YAML or JSON; same input, same bytes.
-pub fn render(b: &Bootstrap, json: bool) -> Result<String, String> {
+pub fn render<T: serde::Serialize>(b: &T, json: bool) -> Result<String, String> {
     let mut out = Vec::new();
     write(b, json, &mut out)?;
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 /// Serialize a bootstrap straight into a writer (a staged file), without a whole-text copy.
-pub fn write(b: &Bootstrap, json: bool, w: &mut dyn std::io::Write) -> Result<(), String> {
+pub fn write<T: serde::Serialize>(b: &T, json: bool, w: &mut dyn std::io::Write) -> Result<(), String> {
     if json {
         serde_json::to_writer_pretty(&mut *w, b).map_err(|e| e.to_string())?;
         w.write_all(b"\n").map_err(|e| e.to_string())
