@@ -5,12 +5,9 @@
 //! and trailer messages are answered unchanged. Messages are decoded by hand (protobuf field
 //! numbers from Envoy's ext_proc proto).
 
-use super::grpc::{GrpcBackend, Raw, Seen, proto_bytes, put_len};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use super::grpc::{GrpcBackend, Raw, Seen, proto_bytes, put_len, serve_h2};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -102,23 +99,12 @@ impl tonic::server::StreamingService<Vec<u8>> for Process {
 /// Start the processor named `name`; `calls()` lists the header messages it was sent
 /// (`path` is `request_headers` or `response_headers`).
 pub async fn ext_processor(name: &str) -> GrpcBackend {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind ext_proc");
-    let addr = listener.local_addr().expect("addr");
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let (name, seen2) = (name.to_string(), seen.clone());
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let _ = stream.set_nodelay(true);
-            let (name, seen) = (name.clone(), seen2.clone());
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let p = Process { name: name.clone(), seen: seen.clone() };
-                    async move { Ok::<_, std::convert::Infallible>(tonic::server::Grpc::new(Raw).streaming(p, req).await) }
-                });
-                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
-            });
-        }
-    });
+    let (addr, task) = serve_h2(move |req| {
+        let p = Process { name: name.clone(), seen: seen2.clone() };
+        async move { tonic::server::Grpc::new(Raw).streaming(p, req).await }
+    })
+    .await;
     GrpcBackend::new(addr, seen, task)
 }

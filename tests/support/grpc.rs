@@ -125,27 +125,50 @@ impl tonic::server::UnaryService<Vec<u8>> for Answer {
 /// Start a gRPC backend named `name` (HTTP/2 with prior knowledge, as Envoy's h2c clusters
 /// speak it).
 pub async fn grpc_backend(name: &str) -> GrpcBackend {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc backend");
-    let addr = listener.local_addr().expect("addr");
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let (name, seen2) = (name.to_string(), seen.clone());
+    let (addr, task) = serve_h2(move |req| {
+        let answer = Answer { name: name.clone(), path: req.uri().path().to_string(), seen: seen2.clone() };
+        async move { tonic::server::Grpc::new(Raw).unary(answer, req).await }
+    })
+    .await;
+    GrpcBackend { addr, seen, task }
+}
+
+/// Serve gRPC on a free port of 127.0.0.1, HTTP/2 with prior knowledge (as Envoy's h2c
+/// clusters speak it): each request to `handle`. Stops when the task is aborted.
+pub async fn serve_h2<F, Fut>(handle: F) -> (SocketAddr, tokio::task::JoinHandle<()>)
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = http::Response<tonic::body::Body>> + Send + 'static,
+{
+    serve_h2_on(TcpListener::bind("127.0.0.1:0").await.expect("bind grpc server"), handle)
+}
+
+/// [`serve_h2`] on a listener bound already.
+pub fn serve_h2_on<F, Fut>(listener: TcpListener, handle: F) -> (SocketAddr, tokio::task::JoinHandle<()>)
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = http::Response<tonic::body::Body>> + Send + 'static,
+{
+    let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { return };
             // Headers, message and trailers are separate writes: without this, Nagle holds
             // the later ones for the peer's delayed ACK (about 40 ms a call).
             let _ = stream.set_nodelay(true);
-            let (name, seen) = (name.clone(), seen2.clone());
+            let handle = handle.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let answer = Answer { name: name.clone(), path: req.uri().path().to_string(), seen: seen.clone() };
-                    async move { Ok::<_, std::convert::Infallible>(tonic::server::Grpc::new(Raw).unary(answer, req).await) }
+                    let reply = handle(req);
+                    async move { Ok::<_, std::convert::Infallible>(reply.await) }
                 });
                 let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
             });
         }
     });
-    GrpcBackend { addr, seen, task }
+    (addr, task)
 }
 
 /// A gRPC client to Envoy on 127.0.0.1:`port`, sending `:authority` `host`.
@@ -334,24 +357,13 @@ impl tonic::server::UnaryService<Vec<u8>> for Authorize {
 /// requests whose `x-allow` header is `yes`, adding `x-auth-user` from their `x-user`; denies
 /// the rest. Records each check (the method path and the request's headers).
 pub async fn grpc_authorizer() -> GrpcBackend {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc authorizer");
-    let addr = listener.local_addr().expect("addr");
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let seen2 = seen.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let _ = stream.set_nodelay(true);
-            let seen = seen2.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let a = Authorize { seen: seen.clone(), path: req.uri().path().to_string() };
-                    async move { Ok::<_, std::convert::Infallible>(tonic::server::Grpc::new(Raw).unary(a, req).await) }
-                });
-                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
-            });
-        }
-    });
+    let (addr, task) = serve_h2(move |req| {
+        let a = Authorize { seen: seen2.clone(), path: req.uri().path().to_string() };
+        async move { tonic::server::Grpc::new(Raw).unary(a, req).await }
+    })
+    .await;
     GrpcBackend { addr, seen, task }
 }
 
@@ -389,23 +401,13 @@ impl tonic::server::UnaryService<Vec<u8>> for Export {
 }
 
 pub async fn otlp_collector() -> Collector {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind collector");
-    let addr = listener.local_addr().expect("addr");
     let received: Exports = Arc::default();
     let r2 = received.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let received = r2.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let e = Export { received: received.clone(), path: req.uri().path().to_string() };
-                    async move { Ok::<_, std::convert::Infallible>(tonic::server::Grpc::new(Raw).unary(e, req).await) }
-                });
-                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
-            });
-        }
-    });
+    let (addr, task) = serve_h2(move |req| {
+        let e = Export { received: r2.clone(), path: req.uri().path().to_string() };
+        async move { tonic::server::Grpc::new(Raw).unary(e, req).await }
+    })
+    .await;
     Collector { addr, received, task }
 }
 

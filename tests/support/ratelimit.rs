@@ -6,8 +6,6 @@
 //! `requests_per_unit` is how many it may have (the tests stay within one unit of time).
 
 use super::grpc::Raw;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -167,23 +165,12 @@ impl tonic::server::UnaryService<Vec<u8>> for Check {
 /// configuration under `dir`.
 pub async fn rate_limit_service(listener: TcpListener, dir: &std::path::Path) -> RateLimitService {
     let config = Arc::new(load_config(dir));
-    let addr = listener.local_addr().expect("addr");
     let counts: Arc<Mutex<HashMap<(String, String), u64>>> = Arc::default();
     let seen: Seen = Arc::default();
     let seen2 = seen.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let _ = stream.set_nodelay(true);
-            let (config, counts, seen) = (config.clone(), counts.clone(), seen2.clone());
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let check = Check { config: config.clone(), counts: counts.clone(), seen: seen.clone() };
-                    async move { Ok::<_, std::convert::Infallible>(tonic::server::Grpc::new(Raw).unary(check, req).await) }
-                });
-                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
-            });
-        }
+    let (addr, task) = super::grpc::serve_h2_on(listener, move |req| {
+        let check = Check { config: config.clone(), counts: counts.clone(), seen: seen2.clone() };
+        async move { tonic::server::Grpc::new(Raw).unary(check, req).await }
     });
     RateLimitService { addr, seen, task }
 }

@@ -170,7 +170,7 @@ fn add(r: &mut Value, path: &str, v: Value) -> Result<(), String> {
             Value::Object(m) => m.entry(t.clone()).or_insert_with(fresh),
             Value::Array(a) => {
                 let len = a.len();
-                if t == "-" {
+                if t == "-" || t.parse::<usize>().ok() == Some(len) {
                     a.push(fresh());
                     a.last_mut().ok_or("add: empty array")?
                 } else {
@@ -275,5 +275,53 @@ fn resources<'a>(doc: &'a mut Value, r: Resource, names: &[&str], all: bool) -> 
             }
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patch(op: Op, path: &str, from: Option<&str>, value: Option<Value>) -> Patch {
+        Patch { index: 0, resource: Resource::Listener, type_url: "", name: "l".into(), op, path: Some(path.into()), from: from.map(Into::into), value }
+    }
+
+    fn run(doc: Value, p: &Patch) -> Result<Value, String> {
+        let mut d = doc;
+        operate(&mut d, p, p.path.as_deref().unwrap_or("")).map(|()| d)
+    }
+
+    #[test]
+    fn rfc6902_operations() -> Result<(), String> {
+        let doc = json!({"a": [1, 2], "b": {"c": 1}, "d/e": 1, "f~g": 2});
+        assert_eq!(run(doc.clone(), &patch(Op::Add, "/a/1", None, Some(json!(9)))), Ok(json!({"a": [1, 9, 2], "b": {"c": 1}, "d/e": 1, "f~g": 2})));
+        assert_eq!(run(doc.clone(), &patch(Op::Add, "/a/-", None, Some(json!(3))))?.pointer("/a/2"), Some(&json!(3)));
+        assert!(run(doc.clone(), &patch(Op::Add, "/a/5", None, Some(json!(3)))).is_err(), "an index past the end");
+        assert_eq!(run(doc.clone(), &patch(Op::Remove, "/d~1e", None, None))?.get("d/e"), None);
+        assert_eq!(run(doc.clone(), &patch(Op::Replace, "/f~0g", None, Some(json!(5))))?.get("f~g"), Some(&json!(5)));
+        assert!(run(doc.clone(), &patch(Op::Replace, "/nope", None, Some(json!(5)))).is_err(), "replace needs the target");
+        let moved = run(doc.clone(), &patch(Op::Move, "/b/d", Some("/a"), None))?;
+        assert_eq!((moved.get("a"), moved.pointer("/b/d")), (None, Some(&json!([1, 2]))));
+        assert!(run(doc.clone(), &patch(Op::Move, "/a/x", Some("/a"), None)).is_err(), "a value moved into itself");
+        assert_eq!(run(doc.clone(), &patch(Op::Copy, "/b/e", Some("/b/c"), None))?.pointer("/b/e"), Some(&json!(1)));
+        assert!(run(doc.clone(), &patch(Op::Test, "/b/c", None, Some(json!(1)))).is_ok());
+        assert!(run(doc.clone(), &patch(Op::Test, "/b/c", None, Some(json!(2)))).is_err());
+        assert!(run(doc, &patch(Op::Add, "no-slash", None, Some(json!(1)))).is_err(), "a pointer starts with /");
+        Ok(())
+    }
+
+    #[test]
+    fn add_creates_missing_parents_as_envoy_gateway_does() {
+        let out = run(json!({}), &patch(Op::Add, "/x/y/0/z", None, Some(json!(1)))).expect("add");
+        assert_eq!(out, json!({"x": {"y": [{"z": 1}]}}));
+    }
+
+    #[test]
+    fn operation_requirements() {
+        assert!(check_operation(&patch(Op::Add, "/a", None, None)).is_err());
+        assert!(check_operation(&patch(Op::Move, "/a", None, None)).is_err());
+        assert!(check_operation(&Patch { path: None, ..patch(Op::Remove, "", None, None) }).is_err());
+        assert!(check_operation(&patch(Op::Remove, "/a", None, None)).is_ok());
     }
 }
