@@ -28,9 +28,30 @@ fn check_strict(objects: &[Value]) {
             other => panic!("unexpected kind {other}"),
         };
         r.unwrap_or_else(|e| panic!("{kind} does not parse back strictly: {e}\n{o:#}"));
+        round_trip(o);
         let name = o["metadata"]["name"].as_str().unwrap_or_default();
         assert!(gatewayc::validate::is_dns_label(name), "{kind} name `{name}` is not a DNS label");
     }
+}
+
+/// A core object survives a round trip through Kubernetes' own types as k8s-openapi writes
+/// them (independent of gatewayc's): a field Kubernetes does not know, misspelt or misplaced,
+/// is dropped by them, and the difference fails here.
+fn round_trip(o: &Value) {
+    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
+    fn back<T: serde::de::DeserializeOwned + serde::Serialize>(o: &Value) -> Value {
+        let t: T = serde_json::from_value(o.clone()).unwrap_or_else(|e| panic!("k8s-openapi refuses it: {e}\n{o:#}"));
+        serde_json::to_value(&t).expect("serialize")
+    }
+    let again = match o["kind"].as_str().unwrap_or_default() {
+        "ConfigMap" => back::<core::ConfigMap>(o),
+        "Secret" => back::<core::Secret>(o),
+        "Service" => back::<core::Service>(o),
+        "Deployment" => back::<apps::Deployment>(o),
+        // MetalLB's kinds are CRDs k8s-openapi does not have.
+        _ => return,
+    };
+    assert_eq!(&again, o, "lost or changed in a round trip through k8s-openapi");
 }
 
 /// Hide what changes from run to run (certificates made at test time, their checksum).
@@ -450,4 +471,11 @@ fn render_keeps_security_credentials_out_of_configmaps() {
     assert!(bootstrap.contains("/etc/envoy/secrets/securitypolicy/default/login/oauth2/client-secret"), "{bootstrap}");
     let secret = objs.iter().find(|o| o["kind"] == "Secret").expect("secret");
     assert!(secret["data"]["securitypolicy.default.login.oauth2.client-secret"].is_string() && secret["data"]["securitypolicy.default.login.oauth2.hmac"].is_string(), "{secret}");
+}
+
+/// The round trip catches what gatewayc's own types would let pass: a misspelt field.
+#[test]
+#[should_panic(expected = "lost or changed in a round trip through k8s-openapi")]
+fn a_misspelt_field_fails_the_round_trip() {
+    round_trip(&serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "date": {"a": "b"}}));
 }
