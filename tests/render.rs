@@ -25,6 +25,8 @@ fn check_strict(objects: &[Value]) {
             "Service" => serde_json::from_value::<Service>(o.clone()).map(|_| ()),
             "IPAddressPool" => serde_json::from_value::<IPAddressPool>(o.clone()).map(|p| assert!(!p.spec.addresses.is_empty())),
             "L2Advertisement" => serde_json::from_value::<L2Advertisement>(o.clone()).map(|_| ()),
+            "PodDisruptionBudget" => serde_json::from_value::<PodDisruptionBudget>(o.clone()).map(|_| ()),
+            "HorizontalPodAutoscaler" => serde_json::from_value::<HorizontalPodAutoscaler>(o.clone()).map(|_| ()),
             other => panic!("unexpected kind {other}"),
         };
         r.unwrap_or_else(|e| panic!("{kind} does not parse back strictly: {e}\n{o:#}"));
@@ -38,7 +40,7 @@ fn check_strict(objects: &[Value]) {
 /// them (independent of gatewayc's): a field Kubernetes does not know, misspelt or misplaced,
 /// is dropped by them, and the difference fails here.
 fn round_trip(o: &Value) {
-    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
+    use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, core::v1 as core, policy::v1 as policy};
     fn back<T: serde::de::DeserializeOwned + serde::Serialize>(o: &Value) -> Value {
         let t: T = serde_json::from_value(o.clone()).unwrap_or_else(|e| panic!("k8s-openapi refuses it: {e}\n{o:#}"));
         serde_json::to_value(&t).expect("serialize")
@@ -48,6 +50,8 @@ fn round_trip(o: &Value) {
         "Secret" => back::<core::Secret>(o),
         "Service" => back::<core::Service>(o),
         "Deployment" => back::<apps::Deployment>(o),
+        "PodDisruptionBudget" => back::<policy::PodDisruptionBudget>(o),
+        "HorizontalPodAutoscaler" => back::<autoscaling::HorizontalPodAutoscaler>(o),
         // MetalLB's kinds are CRDs k8s-openapi does not have.
         _ => return,
     };
@@ -191,8 +195,8 @@ async fn rendered_deployment_starts_envoy() {
     let pod = &dep.spec.template.spec;
     let c = &pod.containers[0];
     // Lay the volumes out as the kubelet would.
-    for m in &c.volume_mounts {
-        let v = pod.volumes.iter().find(|v| v.name == m.name).expect("volume");
+    for m in c.volume_mounts.iter().filter_map(Entry::ours) {
+        let v = pod.volumes.iter().filter_map(Entry::ours).find(|v| v.name == m.name).expect("volume");
         let at = std::path::PathBuf::from(map(&m.mount_path));
         std::fs::create_dir_all(&at).expect("mkdir");
         if v.config_map.is_some() {
@@ -478,4 +482,48 @@ fn render_keeps_security_credentials_out_of_configmaps() {
 #[should_panic(expected = "lost or changed in a round trip through k8s-openapi")]
 fn a_misspelt_field_fails_the_round_trip() {
     round_trip(&serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "date": {"a": "b"}}));
+}
+
+/// An EnvoyProxy's workload shape: the Deployment's strategy, the pods' labels, annotations,
+/// scheduling and security context, the container's env and mounts, an init container, a
+/// PodDisruptionBudget and a HorizontalPodAutoscaler (which takes the replica count), each
+/// where Kubernetes reads it (every object survives the k8s-openapi round trip), with
+/// gatewayc's own selector labels, volumes and mounts kept.
+#[test]
+fn render_envoyproxy_workload_shape() {
+    let (code, out, err) = gatewayc(&["render", "-f", "fixtures/render/workload"], "");
+    assert_eq!(code, 0, "{err}");
+    let objs = docs(&out);
+    check_strict(&objs);
+    let of = |kind: &str| objs.iter().find(|o| o["kind"] == kind).unwrap_or_else(|| panic!("no {kind}"));
+    let dep = of("Deployment");
+    assert_eq!(dep["spec"].get("replicas"), None, "the autoscaler decides");
+    assert_eq!(dep["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "50%");
+    let tpl = &dep["spec"]["template"];
+    assert_eq!(tpl["metadata"]["labels"]["team"], "edge");
+    assert_eq!(tpl["metadata"]["labels"]["app.kubernetes.io/managed-by"], dep["spec"]["selector"]["matchLabels"]["app.kubernetes.io/managed-by"], "the selector's labels win over a pod label of the same name");
+    assert_eq!(tpl["metadata"]["annotations"]["prometheus.io/scrape"], "true");
+    assert!(tpl["metadata"]["annotations"]["gatewayc.dev/config-checksum"].is_string());
+    let pod = &tpl["spec"];
+    assert_eq!(pod["nodeSelector"]["kubernetes.io/os"], "linux");
+    assert_eq!(pod["tolerations"][0]["key"], "dedicated");
+    assert_eq!(pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"], 100);
+    assert_eq!(pod["priorityClassName"], "edge-critical");
+    assert_eq!(pod["securityContext"]["runAsUser"], 65532, "the given pod security context replaces gatewayc's");
+    assert_eq!(pod["initContainers"][0]["name"], "warm-up");
+    let volumes: Vec<&str> = pod["volumes"].as_array().expect("volumes").iter().filter_map(|v| v["name"].as_str()).collect();
+    assert_eq!(volumes, ["config", "scratch"]);
+    let c = &pod["containers"][0];
+    assert_eq!(c["env"][0]["name"], "TZ");
+    let mounts: Vec<&str> = c["volumeMounts"].as_array().expect("mounts").iter().filter_map(|m| m["name"].as_str()).collect();
+    assert_eq!(mounts, ["config", "scratch"]);
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true, "gatewayc's container security context stays when none is given");
+    let pdb = of("PodDisruptionBudget");
+    assert_eq!(pdb["spec"]["minAvailable"], 1);
+    assert_eq!(pdb["spec"]["selector"]["matchLabels"], dep["spec"]["selector"]["matchLabels"]);
+    let hpa = of("HorizontalPodAutoscaler");
+    assert_eq!((hpa["spec"]["minReplicas"].as_i64(), hpa["spec"]["maxReplicas"].as_i64()), (Some(2), Some(6)));
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], dep["metadata"]["name"]);
+    assert_eq!(hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 80, "Envoy Gateway's default metric");
+    snapshot("render__workload", &out);
 }

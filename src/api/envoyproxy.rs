@@ -44,6 +44,10 @@ pub struct Provider {
 pub struct KubernetesProvider {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envoy_deployment: Option<EnvoyDeployment>,
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "envoyPDB")]
+    pub envoy_pdb: Option<EnvoyPdb>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envoy_hpa: Option<EnvoyHpa>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envoy_service: Option<EnvoyService>,
     #[serde(flatten)]
@@ -56,8 +60,72 @@ pub struct EnvoyDeployment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
     pub replicas: Option<u32>,
+    /// An apps/v1 DeploymentStrategy, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<EnvoyPod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<EnvoyContainer>,
+    /// core/v1 Containers, run before Envoy, as given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<serde_json::Value>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// The Envoy pods' metadata and scheduling; the core/v1 parts are copied as given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvoyPod {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerations: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology_spread_constraints: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// A PodDisruptionBudget for the Envoy pods: one of minAvailable and maxUnavailable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvoyPdb {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_available: Option<super::core::IntOrString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<super::core::IntOrString>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// A HorizontalPodAutoscaler (autoscaling/v2) for the Envoy Deployment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvoyHpa {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_replicas: Option<i32>,
+    pub max_replicas: i32,
+    /// autoscaling/v2 MetricSpecs, as given (Envoy Gateway's CPU at 80 % when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<serde_json::Value>,
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -70,6 +138,14 @@ pub struct EnvoyContainer {
     /// A core/v1 ResourceRequirements, copied to the Envoy container as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<serde_json::Value>,
+    /// core/v1 EnvVars, as given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<serde_json::Value>,
+    /// core/v1 VolumeMounts, after gatewayc's, as given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<serde_json::Value>,
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }

@@ -20,6 +20,7 @@ pub mod backendtls;
 pub mod btp;
 pub mod ctp;
 pub mod eep;
+pub mod workload;
 pub mod epp;
 pub mod egbackend;
 pub mod frontend;
@@ -115,6 +116,8 @@ pub struct ProxySettings {
     pub endpoint_stats: bool,
     /// `telemetry.tracing`: spans of every HTTP request, to a collector.
     pub tracing: Option<Arc<TracingIr>>,
+    /// The workload's shape (`provider.kubernetes`, for `render`).
+    pub workload: Arc<workload::Workload>,
 }
 
 /// How a Gateway's HTTP listeners trace requests.

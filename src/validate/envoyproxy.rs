@@ -48,7 +48,11 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
         if let Some(c) = &d.container {
             others(&c.other, "/spec/provider/kubernetes/envoyDeployment/container", ctx);
         }
+        if let Some(p) = &d.pod {
+            others(&p.other, "/spec/provider/kubernetes/envoyDeployment/pod", ctx);
+        }
     }
+    workload_rules(k, ctx);
     if let Some(svc) = &k.envoy_service {
         others(&svc.other, "/spec/provider/kubernetes/envoyService", ctx);
         // The CRD's CEL rules on loadBalancerIP, with its messages.
@@ -157,4 +161,28 @@ fn tracing(t: &crate::api::envoyproxy::Tracing, ctx: &mut Ctx) {
     }
     let others_of = p.other.iter().filter(|(k, _)| k.as_str() != "backendRef").map(|(k, v)| (k.clone(), v.clone())).collect();
     others(&others_of, &pat, ctx);
+}
+
+/// The CRD's CEL rules on envoyPDB and envoyHpa, with its messages.
+fn workload_rules(k: &crate::api::envoyproxy::KubernetesProvider, ctx: &mut Ctx) {
+    if let Some(p) = &k.envoy_pdb {
+        let at = "/spec/provider/kubernetes/envoyPDB";
+        others(&p.other, at, ctx);
+        if p.min_available.is_some() == p.max_unavailable.is_some() {
+            ctx.error(Code::SchemaRule, "only one of minAvailable or maxUnavailable can be specified", at);
+        }
+    }
+    if let Some(h) = &k.envoy_hpa {
+        let at = "/spec/provider/kubernetes/envoyHpa";
+        others(&h.other, at, ctx);
+        if h.max_replicas <= 0 {
+            ctx.error(Code::SchemaRule, "maxReplicas must be greater than 0", format!("{at}/maxReplicas"));
+        }
+        if h.min_replicas.is_some_and(|m| m <= 0) {
+            ctx.error(Code::SchemaRule, "minReplicas must be greater than 0", format!("{at}/minReplicas"));
+        }
+        if h.min_replicas.is_some_and(|m| h.max_replicas < m) {
+            ctx.error(Code::SchemaRule, "maxReplicas cannot be less than minReplicas", at);
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! Service of type LoadBalancer, and MetalLB's IPAddressPool and L2Advertisement.
 
 pub mod types;
+mod workload;
 
 use crate::ir::GatewayIr;
 use base64::Engine;
@@ -138,13 +139,14 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
         ports.push(ContainerPort { name: crate::names::metrics().into(), container_port: opts.metrics_port, protocol: "TCP".into() });
     }
     ports.push(ContainerPort { name: crate::names::readiness().into(), container_port: opts.readiness_port, protocol: "TCP".into() });
-    out.push(Object::Deployment(Deployment {
+    let mut deployment = Deployment {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
         metadata: meta(g, &name, BTreeMap::new()),
         spec: DeploymentSpec {
-            replicas: g.infra.proxy.replicas.unwrap_or(1),
+            replicas: Some(g.infra.proxy.replicas.unwrap_or(1)),
             selector: LabelSelector { match_labels: selector.clone() },
+            strategy: None,
             template: PodTemplate {
                 metadata: PodMeta {
                     labels: pod_labels,
@@ -165,27 +167,35 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
                             failure_threshold: 1,
                         },
                         resources: g.infra.proxy.resources.clone(),
-                        security_context: ContainerSecurityContext {
+                        security_context: Some(Entry::Ours(ContainerSecurityContext {
                             allow_privilege_escalation: false,
                             read_only_root_filesystem: true,
                             run_as_non_root: true,
                             capabilities: Capabilities { drop: vec!["ALL".into()] },
-                        },
-                        volume_mounts: mounts,
+                        })),
+                        volume_mounts: mounts.into_iter().map(Entry::Ours).collect(),
+                        given: BTreeMap::new(),
                     }],
-                    volumes,
-                    security_context: PodSecurityContext {
+                    init_containers: Vec::new(),
+                    volumes: volumes.into_iter().map(Entry::Ours).collect(),
+                    given: BTreeMap::new(),
+                    security_context: Some(Entry::Ours(PodSecurityContext {
                         run_as_non_root: true,
                         run_as_user: ENVOY_UID,
                         run_as_group: ENVOY_UID,
                         fs_group: ENVOY_UID,
                         seccomp_profile: SeccompProfile { type_: "RuntimeDefault".into() },
-                    },
+                    })),
                     termination_grace_period_seconds: 60,
                 },
             },
         },
-    }));
+    };
+    let w = &g.infra.proxy.workload;
+    workload::shape(&mut deployment, w);
+    out.push(Object::Deployment(deployment));
+    out.extend(workload::budget(meta(g, &name, BTreeMap::new()), &selector, w));
+    out.extend(workload::autoscaler(meta(g, &name, BTreeMap::new()), &name, w));
     let proxy = &g.infra.proxy;
     let mut annotations = proxy.service_annotations.clone();
     if !g.infra.addresses.is_empty() {

@@ -49,9 +49,32 @@ pub struct Deployment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DeploymentSpec {
-    pub replicas: u32,
+    /// None when a HorizontalPodAutoscaler decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
     pub selector: LabelSelector,
+    /// An EnvoyProxy's `envoyDeployment.strategy`, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<serde_json::Value>,
     pub template: PodTemplate,
+}
+
+/// One of gatewayc's own entries of a list (a volume, a mount), or one an EnvoyProxy gave,
+/// as given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Entry<T> {
+    Ours(T),
+    Given(serde_json::Value),
+}
+
+impl<T> Entry<T> {
+    pub fn ours(&self) -> Option<&T> {
+        match self {
+            Entry::Ours(t) => Some(t),
+            Entry::Given(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,12 +99,20 @@ pub struct PodMeta {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct PodSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<serde_json::Value>,
     pub containers: Vec<Container>,
-    pub volumes: Vec<Volume>,
-    pub security_context: PodSecurityContext,
+    pub volumes: Vec<Entry<Volume>>,
+    /// gatewayc's, unless an EnvoyProxy gives its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<Entry<PodSecurityContext>>,
     pub termination_grace_period_seconds: u32,
+    /// The pod fields an EnvoyProxy gives as they are (affinity, tolerations, nodeSelector,
+    /// imagePullSecrets, topologySpreadConstraints, priorityClassName).
+    #[serde(flatten)]
+    pub given: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,7 +133,7 @@ pub struct SeccompProfile {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct Container {
     pub name: String,
     pub image: String,
@@ -111,8 +142,13 @@ pub struct Container {
     pub readiness_probe: Probe,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<serde_json::Value>,
-    pub security_context: ContainerSecurityContext,
-    pub volume_mounts: Vec<VolumeMount>,
+    /// gatewayc's, unless an EnvoyProxy gives its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<Entry<ContainerSecurityContext>>,
+    pub volume_mounts: Vec<Entry<VolumeMount>>,
+    /// The container fields an EnvoyProxy gives as they are (env).
+    #[serde(flatten)]
+    pub given: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -261,6 +297,55 @@ pub struct L2AdvertisementSpec {
     pub ip_address_pools: Vec<String>,
 }
 
+/// A policy/v1 PodDisruptionBudget for the Envoy pods.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodDisruptionBudget {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: Meta,
+    pub spec: PdbSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbSpec {
+    pub selector: LabelSelector,
+    /// minAvailable or maxUnavailable.
+    #[serde(flatten)]
+    pub budget: BTreeMap<String, serde_json::Value>,
+}
+
+/// An autoscaling/v2 HorizontalPodAutoscaler for the Envoy Deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HorizontalPodAutoscaler {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: Meta,
+    pub spec: HpaSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HpaSpec {
+    pub scale_target_ref: ScaleTargetRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_replicas: Option<i32>,
+    pub max_replicas: i32,
+    pub metrics: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaleTargetRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+}
+
 /// Any object `render` writes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -271,6 +356,8 @@ pub enum Object {
     Service(Service),
     IPAddressPool(IPAddressPool),
     L2Advertisement(L2Advertisement),
+    PodDisruptionBudget(PodDisruptionBudget),
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
 }
 
 impl Object {
@@ -282,6 +369,8 @@ impl Object {
             Object::Service(o) => &o.metadata,
             Object::IPAddressPool(o) => &o.metadata,
             Object::L2Advertisement(o) => &o.metadata,
+            Object::PodDisruptionBudget(o) => &o.metadata,
+            Object::HorizontalPodAutoscaler(o) => &o.metadata,
         }
     }
     pub fn kind(&self) -> &'static str {
@@ -292,6 +381,8 @@ impl Object {
             Object::Service(_) => "Service",
             Object::IPAddressPool(_) => "IPAddressPool",
             Object::L2Advertisement(_) => "L2Advertisement",
+            Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
         }
     }
 }
