@@ -198,18 +198,19 @@ fn finish<R: Send>(
     Compiled { sources, diagnostics, gateways, outputs, status_objects, why_no_gateway }
 }
 
-/// EnvoyPatchPolicies' Programmed conditions, found by applying their patches to the
-/// bootstrap of each Gateway they patch (with default output options) before status is
+/// EnvoyPatchPolicies' Programmed conditions (and an EnvoyProxy `bootstrap` that does not
+/// apply, an error), found by applying their patches to the bootstrap of each Gateway they
+/// patch (with default output options) before status is
 /// written: the same patches, on the same resources, apply when the bootstrap is written, so
 /// status, `validate` and the output agree.
 fn patch_status(res: &crate::api::Resources, resolved: &mut resolve::Resolved) -> Vec<crate::diag::Diagnostic> {
     let mut diags = Vec::new();
-    for g in resolved.gateways.iter().filter(|g| g.accepted && !g.patches.is_empty()) {
+    for g in resolved.gateways.iter().filter(|g| g.accepted && (!g.patches.is_empty() || g.infra.proxy.bootstrap.is_some())) {
         let ir = crate::ir::build_gateway(g);
         let outcomes = match envoy::patched(&envoy::bootstrap(&ir, &EnvoyOptions::default()), &ir) {
             Ok((_, o)) => o,
             Err(e) => {
-                diags.push(crate::diag::Diagnostic::new(crate::diag::Code::InternalRender, e));
+                diags.push(crate::diag::Diagnostic::new(crate::diag::Code::ProxyBootstrap, e).with_object(g.key.to_string()));
                 continue;
             }
         };
@@ -223,10 +224,10 @@ fn patch_status(res: &crate::api::Resources, resolved: &mut resolve::Resolved) -
 /// EnvoyPatchPolicies are applied here, to what would be written.
 pub fn write_bootstrap(g: &GatewayIr, opts: &EnvoyOptions, json: bool, w: &mut dyn std::io::Write) -> Result<(), String> {
     let b = envoy::bootstrap(g, opts);
-    if g.patches.is_empty() { envoy::write(&b, json, w) } else { envoy::write(&envoy::patched(&b, g)?.0, json, w) }
+    if !envoy::is_patched(g) { envoy::write(&b, json, w) } else { envoy::write(&envoy::patched(&b, g)?.0, json, w) }
 }
 
 pub fn render_bootstrap(g: &GatewayIr, opts: &EnvoyOptions, json: bool) -> Result<String, String> {
     let b = envoy::bootstrap(g, opts);
-    if g.patches.is_empty() { envoy::render(&b, json) } else { envoy::render(&envoy::patched(&b, g)?.0, json) }
+    if !envoy::is_patched(g) { envoy::render(&b, json) } else { envoy::render(&envoy::patched(&b, g)?.0, json) }
 }

@@ -247,3 +247,40 @@ async fn spans_reach_a_zipkin_receiver_and_sampling_follows_the_rate() {
     let seen: serde_json::Value = serde_json::from_str(&r.body).expect("echo json");
     assert_eq!(seen["headers"]["x-b3-sampled"], "0", "{seen}");
 }
+
+/// An EnvoyProxy's `bootstrap`: a Merge (lists appended, objects merged, as protobuf merges)
+/// and JSON patches reach the running Envoy (its runtime, read on the admin interface); a
+/// patch that does not apply fails translate and validate, and Replace is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_merge_and_json_patches_reach_envoy() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let runtime = |port: u16| async move {
+        let r = request(port, "GET", "any", "/runtime", &[]).await.expect("runtime");
+        serde_json::from_str::<serde_json::Value>(&r.body).expect("runtime json")
+    };
+    let port = free_port();
+    let merge = "  bootstrap:\n    type: Merge\n    value: |\n      layered_runtime:\n        layers:\n        - name: merged\n          static_layer: {gatewayc.test.merged: on}\n";
+    let s = serve(&envoy, &with_proxy("merge", merge, port, &b), &[]).await;
+    assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("app").status, 200, "the rest of the bootstrap is untouched");
+    let rt = runtime(s.envoy.admin_port).await;
+    assert_eq!(rt["entries"]["gatewayc.test.merged"]["final_value"], "on", "{rt:#}");
+    drop(s);
+
+    let port = free_port();
+    let patch = "  bootstrap:\n    type: JSONPatch\n    jsonPatches:\n    - {op: add, path: /layered_runtime/layers/-, value: {name: patched, static_layer: {gatewayc.test.patched: yes}}}\n";
+    let s = serve(&envoy, &with_proxy("patch", patch, port, &b), &[]).await;
+    let rt = runtime(s.envoy.admin_port).await;
+    assert_eq!(rt["entries"]["gatewayc.test.patched"]["final_value"], "yes", "{rt:#}");
+    drop(s);
+
+    let failing = with_proxy("failing", "  bootstrap:\n    type: JSONPatch\n    jsonPatches:\n    - {op: test, path: /admin, value: nothing}\n", free_port(), &b);
+    for verb in ["translate", "validate"] {
+        let (code, _, err) = gatewayc(&[verb, "-f", "-"], &failing);
+        assert_eq!(code, 1, "{verb}: {err}");
+        assert!(err.contains("proxy::bootstrap") && err.contains("test: the value at /admin differs"), "{verb}: {err}");
+    }
+    let (code, _, err) = gatewayc(&["validate", "-f", "-"], &with_proxy("replace", "  bootstrap: {value: \"admin: {}\"}\n", free_port(), &b));
+    assert_eq!(code, 1);
+    assert!(err.contains("EnvoyProxy bootstrap of type Replace"), "{err}");
+}

@@ -22,9 +22,30 @@ pub struct EnvoyProxySpec {
     /// More Envoy command-line options, after gatewayc's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_args: Vec<String>,
-    /// Fields gatewayc does not read (bootstrap, ...).
+    /// Changes to the bootstrap gatewayc writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<ProxyBootstrap>,
+    /// Fields gatewayc does not read (mergeGateways, ...).
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// `bootstrap`: a bootstrap (YAML, in `value`) merged into gatewayc's or replacing it, or
+/// JSON patches on it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyBootstrap {
+    #[serde(rename = "type", default = "replace")]
+    #[schemars(extend("enum" = ["Merge", "Replace", "JSONPatch"]))]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub json_patches: Vec<super::epp::JsonPatchOperation>,
+}
+
+fn replace() -> String {
+    "Replace".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -217,6 +217,9 @@ codes! {
     /// and name (the policy is `Programmed=False` with reason `ResourceNotFound`), or its
     /// operation failed (reason `Invalid`); the other patches apply, as Envoy Gateway does.
     PolicyPatch = "policy::patch", Rejected;
+    /// An EnvoyProxy's `bootstrap` JSON patch does not apply to the bootstrap gatewayc writes
+    /// (a path that does not exist, a failed test): nothing is written.
+    ProxyBootstrap = "proxy::bootstrap", Invalid;
     /// A kind gatewayc does not implement yet (XBackendTrafficPolicy, a ServiceImport backendRef, ...).
     UnsupportedKind = "unsupported::kind", Unsupported;
     /// A field gatewayc parses but does not implement yet; it is named.

@@ -39,7 +39,22 @@ pub enum Op {
     Test,
 }
 
-/// One JSON patch operation (RFC 6902) on the resources of one type and name.
+/// One JSON patch operation (RFC 6902).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub op: Op,
+    pub path: Option<String>,
+    pub from: Option<String>,
+    pub value: Option<serde_json::Value>,
+}
+
+impl Operation {
+    pub fn of(o: &crate::api::epp::JsonPatchOperation) -> Operation {
+        Operation { op: op(o.op), path: o.path.clone(), from: o.from.clone(), value: o.value.clone() }
+    }
+}
+
+/// One operation on the resources of one type and name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Patch {
     /// Its index in `spec.jsonPatches`.
@@ -48,10 +63,7 @@ pub struct Patch {
     /// The type URL, as the user wrote it (for messages).
     pub type_url: &'static str,
     pub name: String,
-    pub op: Op,
-    pub path: Option<String>,
-    pub from: Option<String>,
-    pub value: Option<serde_json::Value>,
+    pub operation: Operation,
 }
 
 /// What became of one policy's patches on one Gateway (the emitter's finding).
@@ -152,10 +164,7 @@ pub fn resolve_all(res: &Resources, gateways: &mut [ResolvedGateway], controller
                 resource: resource(p.type_),
                 type_url: p.type_.url(),
                 name: p.name.clone(),
-                op: op(p.operation.op),
-                path: p.operation.path.clone(),
-                from: p.operation.from.clone(),
-                value: p.operation.value.clone(),
+                operation: Operation::of(&p.operation),
             })
             .collect();
         g.patches.push(Arc::new(PatchPolicy { key, patches }));

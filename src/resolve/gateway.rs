@@ -198,7 +198,8 @@ fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backen
             None
         }
     });
-    let base = ProxySettings { prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, tracing, ..Default::default() };
+    let bootstrap = e.and_then(|e| e.spec.bootstrap.as_ref()).and_then(super::workload::bootstrap_change).map(std::sync::Arc::new);
+    let base = ProxySettings { bootstrap, prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, tracing, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
         return base;
     };

@@ -118,6 +118,8 @@ pub struct ProxySettings {
     pub tracing: Option<Arc<TracingIr>>,
     /// The workload's shape (`provider.kubernetes`, for `render`).
     pub workload: Arc<workload::Workload>,
+    /// `bootstrap`: changes to the bootstrap gatewayc writes.
+    pub bootstrap: Option<Arc<workload::BootstrapChange>>,
 }
 
 /// How a Gateway's HTTP listeners trace requests.

@@ -72,3 +72,27 @@ pub fn workload(k: &KubernetesProvider) -> Workload {
     w.hpa = k.envoy_hpa.as_ref().map(|h| Hpa { min_replicas: h.min_replicas, max_replicas: h.max_replicas, metrics: h.metrics.clone(), behavior: h.behavior.clone() });
     w
 }
+
+/// How an EnvoyProxy changes the bootstrap: a Merge of a given one, or JSON patches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BootstrapChange {
+    Merge(Value),
+    Patch(Vec<super::epp::Operation>),
+}
+
+/// A Merge bootstrap's YAML as a value (a mapping), or None.
+pub fn bootstrap_value(text: &str) -> Option<Value> {
+    let loaded = crate::source::load_str("bootstrap", text);
+    if loaded.diagnostics.iter().any(|d| d.is_error()) || loaded.documents.len() != 1 {
+        return None;
+    }
+    loaded.documents.into_iter().next().map(|d| d.value).filter(Value::is_object)
+}
+
+pub fn bootstrap_change(b: &crate::api::envoyproxy::ProxyBootstrap) -> Option<BootstrapChange> {
+    match b.type_.as_str() {
+        "Merge" => bootstrap_value(b.value.as_deref()?).map(BootstrapChange::Merge),
+        "JSONPatch" => Some(BootstrapChange::Patch(b.json_patches.iter().map(super::epp::Operation::of).collect())),
+        _ => None,
+    }
+}

@@ -36,6 +36,9 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
             ctx.error(Code::SchemaRule, format!("extraArgs cannot set {flag}: gatewayc sets it (logging, concurrency and the bootstrap have fields of their own)"), format!("/spec/extraArgs/{i}"));
         }
     }
+    if let Some(b) = &s.bootstrap {
+        bootstrap(b, ctx);
+    }
     let Some(p) = &s.provider else { return };
     others(&p.other, "/spec/provider", ctx);
     if p.type_ != "Kubernetes" {
@@ -183,6 +186,33 @@ fn workload_rules(k: &crate::api::envoyproxy::KubernetesProvider, ctx: &mut Ctx)
         }
         if h.min_replicas.is_some_and(|m| h.max_replicas < m) {
             ctx.error(Code::SchemaRule, "maxReplicas cannot be less than minReplicas", at);
+        }
+    }
+}
+
+/// `bootstrap`: the CRD's rule, with its message; Replace refused (gatewayc's bootstrap is the
+/// whole translation, where Envoy Gateway's only points Envoy at its xDS server); a Merge
+/// value must be a YAML mapping.
+fn bootstrap(b: &crate::api::envoyproxy::ProxyBootstrap, ctx: &mut Ctx) {
+    let at = "/spec/bootstrap";
+    let matches = if b.type_ == "JSONPatch" { !b.json_patches.is_empty() } else { b.value.is_some() };
+    if !matches {
+        ctx.error(Code::SchemaRule, "provided bootstrap patch doesn't match the configured patch type", at);
+        return;
+    }
+    match b.type_.as_str() {
+        "Replace" => ctx.unsupported(format!("{at}/type"), "EnvoyProxy bootstrap of type Replace (gatewayc's bootstrap carries the whole translation; use Merge or JSONPatch)"),
+        "Merge" => {
+            if crate::resolve::workload::bootstrap_value(b.value.as_deref().unwrap_or("")).is_none() {
+                ctx.error(Code::SchemaRule, "bootstrap value is not a YAML mapping (an Envoy Bootstrap)", format!("{at}/value"));
+            }
+        }
+        _ => {
+            for (i, p) in b.json_patches.iter().enumerate() {
+                if p.json_path.is_some() {
+                    ctx.unsupported(format!("{at}/jsonPatches/{i}/jsonPath"), "EnvoyProxy bootstrap jsonPatches jsonPath");
+                }
+            }
         }
     }
 }

@@ -534,9 +534,21 @@ fn upstream_tls(t: &crate::resolve::backendtls::UpstreamTls, h2: bool, client_ce
     }
 }
 
-/// The bootstrap with the Gateway's EnvoyPatchPolicies applied, and what became of each.
+/// Does the bootstrap change after it is built (an EnvoyProxy's `bootstrap`, patches)?
+pub fn is_patched(g: &GatewayIr) -> bool {
+    !g.patches.is_empty() || g.infra.proxy.bootstrap.is_some()
+}
+
+/// The bootstrap with the EnvoyProxy's `bootstrap` changes, then the Gateway's
+/// EnvoyPatchPolicies, applied; and what became of each policy.
 pub fn patched(b: &Bootstrap, g: &GatewayIr) -> Result<(serde_json::Value, Vec<crate::resolve::epp::Outcome>), String> {
+    use crate::resolve::workload::BootstrapChange;
     let mut doc = serde_json::to_value(b).map_err(|e| e.to_string())?;
+    match g.infra.proxy.bootstrap.as_deref() {
+        Some(BootstrapChange::Merge(v)) => patch::merge(&mut doc, v),
+        Some(BootstrapChange::Patch(ops)) => patch::apply_operations(&mut doc, ops).map_err(|e| format!("EnvoyProxy bootstrap: {e}"))?,
+        None => {}
+    }
     let outcomes = patch::apply(&mut doc, g);
     Ok((doc, outcomes))
 }

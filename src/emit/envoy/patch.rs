@@ -7,7 +7,7 @@
 //! failed) is its Programmed condition.
 
 use crate::ir::GatewayIr;
-use crate::resolve::epp::{Op, Outcome, Patch, Resource};
+use crate::resolve::epp::{Op, Operation, Outcome, Patch, Resource};
 use serde_json::Value;
 
 /// Apply every policy's patches to `doc` (a bootstrap as JSON), in order.
@@ -39,12 +39,13 @@ fn kind(r: Resource) -> &'static str {
 
 /// One patch: Ok(false) when no resource has its name.
 fn one(doc: &mut Value, g: &GatewayIr, p: &Patch) -> Result<bool, String> {
-    let path = p.path.as_deref().unwrap_or("");
-    if p.op == Op::Add && path.is_empty() {
+    let o = &p.operation;
+    let path = o.path.as_deref().unwrap_or("");
+    if o.op == Op::Add && path.is_empty() {
         add_resource(doc, p)?;
         return Ok(true);
     }
-    check_operation(p)?;
+    check_operation(o)?;
     let names: Vec<&str> = std::iter::once(p.name.as_str())
         .chain(g.aliases.iter().filter(|a| a.resource == p.resource && a.envoy_gateway == p.name).map(|a| a.ours.as_str()))
         .collect();
@@ -57,7 +58,7 @@ fn one(doc: &mut Value, g: &GatewayIr, p: &Patch) -> Result<bool, String> {
     let mut applied = false;
     for r in &mut targets {
         let mut copy = (**r).clone();
-        match operate(&mut copy, p, path) {
+        match operate(&mut copy, o, path) {
             Ok(()) if copy.is_object() => {
                 **r = copy;
                 applied = true;
@@ -73,7 +74,7 @@ fn one(doc: &mut Value, g: &GatewayIr, p: &Patch) -> Result<bool, String> {
 }
 
 /// The operation's own requirements (RFC 6902).
-fn check_operation(p: &Patch) -> Result<(), String> {
+fn check_operation(p: &Operation) -> Result<(), String> {
     let name = op_name(p.op);
     match p.op {
         Op::Add | Op::Replace | Op::Test if p.value.is_none() => Err(format!("the {name} operation requires a value")),
@@ -94,7 +95,7 @@ fn op_name(o: Op) -> &'static str {
     }
 }
 
-fn operate(r: &mut Value, p: &Patch, path: &str) -> Result<(), String> {
+fn operate(r: &mut Value, p: &Operation, path: &str) -> Result<(), String> {
     let value = || p.value.clone().unwrap_or(Value::Null);
     match p.op {
         Op::Add => add(r, path, value()),
@@ -227,7 +228,7 @@ fn add_resource(doc: &mut Value, p: &Patch) -> Result<(), String> {
             return Err(format!("a whole {} cannot be added: gatewayc's bootstrap has them inline, in their listener or cluster", kind(p.resource)));
         }
     };
-    let Some(v @ Value::Object(_)) = p.value.clone() else { return Err(format!("adding a {} needs an object as its value", kind(p.resource))) };
+    let Some(v @ Value::Object(_)) = p.operation.value.clone() else { return Err(format!("adding a {} needs an object as its value", kind(p.resource))) };
     let Some(name) = v.get("name").and_then(Value::as_str).map(str::to_string) else { return Err(format!("an added {} needs a name", kind(p.resource))) };
     let statics = doc.get_mut("static_resources").and_then(Value::as_object_mut).ok_or("the bootstrap has no static_resources")?;
     let arr = statics.entry(list).or_insert_with(|| Value::Array(Vec::new()));
@@ -278,16 +279,43 @@ fn resources<'a>(doc: &'a mut Value, r: Resource, names: &[&str], all: bool) -> 
     }
 }
 
+/// An EnvoyProxy's `bootstrap` JSON patches, in order, on the whole bootstrap.
+pub fn apply_operations(doc: &mut Value, ops: &[Operation]) -> Result<(), String> {
+    for (i, o) in ops.iter().enumerate() {
+        check_operation(o).and_then(|()| operate(doc, o, o.path.as_deref().unwrap_or(""))).map_err(|e| format!("jsonPatches[{i}]: {e}"))?;
+    }
+    if doc.is_object() { Ok(()) } else { Err("the patched bootstrap is no longer an object".into()) }
+}
+
+/// An EnvoyProxy's `bootstrap` of type Merge, as protobuf merges messages (what Envoy
+/// Gateway does): objects field by field, lists appended, other values replaced.
+pub fn merge(doc: &mut Value, with: &Value) {
+    match (doc, with) {
+        (Value::Object(d), Value::Object(w)) => {
+            for (k, v) in w {
+                match d.get_mut(k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        d.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (Value::Array(d), Value::Array(w)) => d.extend(w.iter().cloned()),
+        (d, w) => *d = w.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn patch(op: Op, path: &str, from: Option<&str>, value: Option<Value>) -> Patch {
-        Patch { index: 0, resource: Resource::Listener, type_url: "", name: "l".into(), op, path: Some(path.into()), from: from.map(Into::into), value }
+    fn patch(op: Op, path: &str, from: Option<&str>, value: Option<Value>) -> Operation {
+        Operation { op, path: Some(path.into()), from: from.map(Into::into), value }
     }
 
-    fn run(doc: Value, p: &Patch) -> Result<Value, String> {
+    fn run(doc: Value, p: &Operation) -> Result<Value, String> {
         let mut d = doc;
         operate(&mut d, p, p.path.as_deref().unwrap_or("")).map(|()| d)
     }
@@ -321,7 +349,7 @@ mod tests {
     fn operation_requirements() {
         assert!(check_operation(&patch(Op::Add, "/a", None, None)).is_err());
         assert!(check_operation(&patch(Op::Move, "/a", None, None)).is_err());
-        assert!(check_operation(&Patch { path: None, ..patch(Op::Remove, "", None, None) }).is_err());
+        assert!(check_operation(&Operation { path: None, ..patch(Op::Remove, "", None, None) }).is_err());
         assert!(check_operation(&patch(Op::Remove, "/a", None, None)).is_ok());
     }
 }
