@@ -518,6 +518,7 @@ fn render_envoyproxy_workload_shape() {
     let mounts: Vec<&str> = c["volumeMounts"].as_array().expect("mounts").iter().filter_map(|m| m["name"].as_str()).collect();
     assert_eq!(mounts, ["config", "scratch"]);
     assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true, "gatewayc's container security context stays when none is given");
+    assert_eq!(of("Service")["spec"]["allocateLoadBalancerNodePorts"], false);
     let pdb = of("PodDisruptionBudget");
     assert_eq!(pdb["spec"]["minAvailable"], 1);
     assert_eq!(pdb["spec"]["selector"]["matchLabels"], dep["spec"]["selector"]["matchLabels"]);

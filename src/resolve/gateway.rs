@@ -216,6 +216,7 @@ fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backen
         load_balancer_class: s.load_balancer_class,
         load_balancer_ip: s.load_balancer_ip,
         load_balancer_source_ranges: s.load_balancer_source_ranges,
+        allocate_load_balancer_node_ports: s.allocate_load_balancer_node_ports,
         external_traffic_policy: s.external_traffic_policy,
         workload: std::sync::Arc::new(super::workload::workload(k)),
         ..base

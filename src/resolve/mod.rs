@@ -100,6 +100,7 @@ pub struct ProxySettings {
     pub load_balancer_class: Option<String>,
     pub load_balancer_ip: Option<String>,
     pub load_balancer_source_ranges: Vec<String>,
+    pub allocate_load_balancer_node_ports: Option<bool>,
     pub external_traffic_policy: Option<String>,
     /// `telemetry.metrics.prometheus.disable`: no Prometheus endpoint (on by default).
     pub prometheus_disabled: bool,

@@ -58,6 +58,9 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
     workload_rules(k, ctx);
     if let Some(svc) = &k.envoy_service {
         others(&svc.other, "/spec/provider/kubernetes/envoyService", ctx);
+        if svc.allocate_load_balancer_node_ports.is_some() && svc.type_.as_deref().unwrap_or("LoadBalancer") != "LoadBalancer" {
+            ctx.error(Code::SchemaRule, "allocateLoadBalancerNodePorts can only be set for LoadBalancer type", "/spec/provider/kubernetes/envoyService");
+        }
         // The CRD's CEL rules on loadBalancerIP, with its messages.
         if let Some(ip) = &svc.load_balancer_ip {
             let at = "/spec/provider/kubernetes/envoyService/loadBalancerIP";

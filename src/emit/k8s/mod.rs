@@ -229,6 +229,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
             load_balancer_class: proxy.load_balancer_class.clone().filter(|_| type_ == "LoadBalancer"),
             load_balancer_ip: proxy.load_balancer_ip.clone().filter(|_| type_ == "LoadBalancer"),
             load_balancer_source_ranges: if type_ == "LoadBalancer" { proxy.load_balancer_source_ranges.clone() } else { Vec::new() },
+            allocate_load_balancer_node_ports: proxy.allocate_load_balancer_node_ports.filter(|_| type_ == "LoadBalancer"),
             type_,
         },
     }));
