@@ -104,3 +104,30 @@ async fn an_unreachable_processor_fails_closed_unless_fail_open() {
     assert_eq!(request(port, "GET", "app", "/shop", &[]).await.expect("closed").status, 500);
     assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("open").status, 200);
 }
+
+/// An EnvoyProxy's filterOrder moves a Lua script before basic auth: the script answers
+/// before credentials are asked for; without it, basic auth (earlier in Envoy Gateway's
+/// order) refuses first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_order_moves_lua_before_basic_auth() {
+    let Some(envoy) = envoy() else { return };
+    let b = echo("b").await;
+    let policies = |port: u16, order: &str| {
+        let class = EG_CLASS.replace("spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}", "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: order, namespace: default}}");
+        let mut input = format!("{class}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, protocol: HTTP, port: {port}}}]\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {{name: order, namespace: default}}\nspec:\n{order}");
+        input.push_str(&route("app", "/", "svc"));
+        input.push_str(&service("default", "svc", &[b.addr.port()]));
+        input.push_str(&opaque_secret("users", &[(".htpasswd", &htpasswd_line("alice", "wonderland"))]));
+        input.push_str(&security_policy("basic", "2025-01-01T00:00:00Z", GW, "  basicAuth: {users: {name: users}}\n"));
+        input.push_str(&extension_policy("lua", GW, "  lua:\n  - type: Inline\n    inline: |\n      function envoy_on_request(handle)\n        handle:respond({[\":status\"] = \"200\"}, \"from lua\")\n      end\n"));
+        input
+    };
+    let port = free_port();
+    let _s = serve(&envoy, &policies(port, "  logging: {}\n"), &[]).await;
+    assert_eq!(request(port, "GET", "app", "/", &[]).await.expect("default order").status, 401, "basic auth first, by default");
+    drop(_s);
+    let port = free_port();
+    let _s = serve(&envoy, &policies(port, "  filterOrder:\n  - {name: envoy.filters.http.lua, before: envoy.filters.http.basic_auth}\n"), &[]).await;
+    let r = request(port, "GET", "app", "/", &[]).await.expect("lua first");
+    assert_eq!((r.status, r.body.as_str()), (200, "from lua"), "{r:?}");
+}

@@ -22,6 +22,9 @@ pub struct EnvoyProxySpec {
     /// More Envoy command-line options, after gatewayc's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_args: Vec<String>,
+    /// Where HTTP filters go in the chain, by type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter_order: Vec<FilterPosition>,
     /// Changes to the bootstrap gatewayc writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<ProxyBootstrap>,
@@ -42,6 +45,30 @@ pub struct ProxyBootstrap {
     pub value: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub json_patches: Vec<super::epp::JsonPatchOperation>,
+}
+
+/// The HTTP filter types `filterOrder` may name (the CRD's enum).
+const FILTERS: &[&str] = &[
+    "envoy.filters.http.custom_response", "envoy.filters.http.health_check", "envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.csrf",
+    "envoy.filters.http.header_mutation", "envoy.filters.http.ext_authz", "envoy.filters.http.api_key_auth", "envoy.filters.http.basic_auth", "envoy.filters.http.oauth2",
+    "envoy.filters.http.jwt_authn", "envoy.filters.http.stateful_session", "envoy.filters.http.buffer", "envoy.filters.http.lua", "envoy.filters.http.ext_proc",
+    "envoy.filters.http.wasm", "envoy.filters.http.dynamic_modules", "envoy.filters.http.geoip", "envoy.filters.http.rbac", "envoy.filters.http.local_ratelimit",
+    "envoy.filters.http.ratelimit", "envoy.filters.http.bandwidth_limit", "envoy.filters.http.grpc_web", "envoy.filters.http.grpc_stats", "envoy.filters.http.credential_injector",
+    "envoy.filters.http.compressor", "envoy.filters.http.dynamic_forward_proxy",
+];
+
+/// `filterOrder[]`: the filters of type `name` before or after those of another type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FilterPosition {
+    #[schemars(extend("enum" = FILTERS))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = FILTERS))]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = FILTERS))]
+    pub after: Option<String>,
 }
 
 fn replace() -> String {

@@ -199,7 +199,14 @@ fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backen
         }
     });
     let bootstrap = e.and_then(|e| e.spec.bootstrap.as_ref()).and_then(super::workload::bootstrap_change).map(std::sync::Arc::new);
-    let base = ProxySettings { bootstrap, prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, tracing, ..Default::default() };
+    let filter_order = e
+        .map(|e| e.spec.filter_order.iter().filter_map(|f| match (&f.before, &f.after) {
+            (Some(b), _) => Some(super::FilterPosition { name: f.name.clone(), anchor: b.clone(), before: true }),
+            (None, Some(a)) => Some(super::FilterPosition { name: f.name.clone(), anchor: a.clone(), before: false }),
+            (None, None) => None,
+        }).collect())
+        .unwrap_or_default();
+    let base = ProxySettings { bootstrap, filter_order, prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, tracing, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
         return base;
     };

@@ -121,6 +121,17 @@ pub struct ProxySettings {
     pub workload: Arc<workload::Workload>,
     /// `bootstrap`: changes to the bootstrap gatewayc writes.
     pub bootstrap: Option<Arc<workload::BootstrapChange>>,
+    /// `filterOrder`: moves of HTTP filters, in order.
+    pub filter_order: Vec<FilterPosition>,
+}
+
+/// One `filterOrder` rule: the filters of type `name` go before the first filter of type
+/// `anchor` (or after the last one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilterPosition {
+    pub name: String,
+    pub anchor: String,
+    pub before: bool,
 }
 
 /// How a Gateway's HTTP listeners trace requests.

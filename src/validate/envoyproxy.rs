@@ -36,6 +36,17 @@ pub fn check(e: &EnvoyProxy, ctx: &mut Ctx) {
             ctx.error(Code::SchemaRule, format!("extraArgs cannot set {flag}: gatewayc sets it (logging, concurrency and the bootstrap have fields of their own)"), format!("/spec/extraArgs/{i}"));
         }
     }
+    for (i, f) in s.filter_order.iter().enumerate() {
+        let at = format!("/spec/filterOrder/{i}");
+        match (&f.before, &f.after) {
+            (None, None) => {
+                ctx.error(Code::SchemaRule, "one of before or after must be specified", at.clone());
+                ctx.error(Code::SchemaRule, "only one of before or after can be specified", at);
+            }
+            (Some(_), Some(_)) => ctx.error(Code::SchemaRule, "only one of before or after can be specified", at),
+            _ => {}
+        }
+    }
     if let Some(b) = &s.bootstrap {
         bootstrap(b, ctx);
     }

@@ -374,3 +374,22 @@ pub fn route_upgrades(t: &t::RouteTraffic) -> Vec<RouteUpgrade> {
         None => Vec::new(),
     }
 }
+
+/// An EnvoyProxy's `filterOrder`, as Envoy Gateway applies it to its sorted chain: each rule
+/// in turn moves every filter of its type (a filter's type is the start of its name) before
+/// the first filter of the `before` type, or after the last one of the `after` type, keeping
+/// their order; a rule whose filters or anchor are not in the chain does nothing.
+pub fn reorder(filters: &mut Vec<HttpFilter>, order: &[crate::resolve::FilterPosition]) {
+    for rule in order {
+        let of = |f: &HttpFilter, t: &str| f.name.starts_with(t);
+        let anchored = filters.iter().any(|f| of(f, &rule.anchor) && !of(f, &rule.name));
+        if !anchored || !filters.iter().any(|f| of(f, &rule.name)) {
+            continue;
+        }
+        let (moving, mut rest): (Vec<HttpFilter>, Vec<HttpFilter>) = std::mem::take(filters).into_iter().partition(|f| of(f, &rule.name));
+        let at = if rule.before { rest.iter().position(|f| of(f, &rule.anchor)) } else { rest.iter().rposition(|f| of(f, &rule.anchor)).map(|i| i + 1) };
+        let at = at.unwrap_or(rest.len());
+        rest.splice(at..at, moving);
+        *filters = rest;
+    }
+}

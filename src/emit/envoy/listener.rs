@@ -54,6 +54,13 @@ pub(super) fn listener(p: &ir::PortIr, g: &GatewayIr, opts: &EnvoyOptions) -> Li
     if g.infra.proxy.access_log != crate::resolve::AccessLogIr::Default {
         set_access_logs(&mut l, &super::access_log::access_logs(&g.infra.proxy));
     }
+    if !g.infra.proxy.filter_order.is_empty() {
+        for f in l.filter_chains.iter_mut().flat_map(|c| c.filters.iter_mut()) {
+            if let NetworkConfig::Hcm(h) = &mut f.typed_config {
+                super::http_filters::reorder(&mut h.http_filters, &g.infra.proxy.filter_order);
+            }
+        }
+    }
     if let Some(t) = &g.infra.proxy.tracing {
         let t = super::tracing::hcm_tracing(t);
         for f in l.filter_chains.iter_mut().flat_map(|c| c.filters.iter_mut()) {
