@@ -284,3 +284,25 @@ async fn bootstrap_merge_and_json_patches_reach_envoy() {
     assert_eq!(code, 1);
     assert!(err.contains("EnvoyProxy bootstrap of type Replace"), "{err}");
 }
+
+/// An EnvoyProxy's preserveRouteOrder: routes match in the order written (older route
+/// first, then rule order), not by Gateway API precedence, where an exact path would win.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preserve_route_order_matches_in_the_order_written() {
+    let Some(envoy) = envoy() else { return };
+    let (b, c) = (echo("b").await, echo("c").await);
+    let input = |port: u16, spec: &str| {
+        let mut i = with_proxy("order", spec, port, &b);
+        i.push_str("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: exact, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n    - matches: [{path: {type: Exact, value: /x}}]\n      backendRefs: [{name: other, port: 8080}]\n");
+        i.push_str(&service("default", "other", &[c.addr.port()]));
+        i
+    };
+    let port = free_port();
+    let s = serve(&envoy, &input(port, "  logging: {}\n"), &[]).await;
+    assert_eq!(request(port, "GET", "app", "/x", &[]).await.expect("precedence").backend(), "c", "the exact path wins by precedence");
+    drop(s);
+    let port = free_port();
+    let _s = serve(&envoy, &input(port, "  preserveRouteOrder: true\n"), &[]).await;
+    assert_eq!(request(port, "GET", "app", "/x", &[]).await.expect("preserved").backend(), "b", "route app, written first, matches first");
+    assert_eq!(request(port, "GET", "app", "/y", &[]).await.expect("preserved").backend(), "b");
+}

@@ -22,6 +22,9 @@ pub struct EnvoyProxySpec {
     /// More Envoy command-line options, after gatewayc's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_args: Vec<String>,
+    /// Routes matched in the order written, not by Gateway API precedence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_route_order: Option<bool>,
     /// Where HTTP filters go in the chain, by type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filter_order: Vec<FilterPosition>,

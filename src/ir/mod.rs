@@ -396,7 +396,7 @@ pub fn build_gateway(g: &resolve::ResolvedGateway) -> GatewayIr {
             // The routes do not depend on the hostname: build them once, share them.
             let mut built = Vec::new();
             let upstream_http1 = l.client.as_ref().and_then(|c| c.upstream_http1());
-            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic, security: &g.security, extensions: &g.extensions, upstream_http1 };
+            let at = route::At { listener: *li, port: l.port, https: l.is_https(), traffic: &g.traffic, security: &g.security, extensions: &g.extensions, upstream_http1, preserve_order: g.infra.proxy.preserve_route_order };
             route::candidates(&attached.route, attached.order, &at, &mut built, &mut clusters);
             let built: Vec<_> = built.into_iter().map(Arc::new).collect();
             let groups = ports.entry(l.port).or_default();

@@ -136,6 +136,9 @@ pub struct At<'a> {
     pub extensions: &'a crate::resolve::eep::ExtensionTable,
     /// HTTP/1 settings of the listener's ClientTrafficPolicy that its clusters carry.
     pub upstream_http1: Option<crate::resolve::ctp::UpstreamHttp1>,
+    /// An EnvoyProxy's `preserveRouteOrder`: routes in the order written (oldest route
+    /// first, then rule and match order), not by Gateway API precedence.
+    pub preserve_order: bool,
 }
 
 fn action(rule: &rh::HttpRule, matched: &PathMatch, at: &At, clusters: &mut BTreeMap<ClusterKey, ClusterIr>) -> Action {
@@ -207,16 +210,11 @@ pub fn candidates(route: &HttpRoute, order: usize, at: &At, out: &mut Vec<Candid
                 PathMatch::Regex(v) => (1, v.len()),
                 PathMatch::Prefix(v) => (2, v.len()),
             };
-            let key = (
-                rank,
-                std::cmp::Reverse(len),
-                m.method.is_none(),
-                std::cmp::Reverse(m.headers.len()),
-                std::cmp::Reverse(m.query.len()),
-                order,
-                rule.id.index,
-                mi,
-            );
+            let key = if at.preserve_order {
+                (0, std::cmp::Reverse(0), false, std::cmp::Reverse(0), std::cmp::Reverse(0), order, rule.id.index, mi)
+            } else {
+                (rank, std::cmp::Reverse(len), m.method.is_none(), std::cmp::Reverse(m.headers.len()), std::cmp::Reverse(m.query.len()), order, rule.id.index, mi)
+            };
             // A SecurityPolicy Envoy Gateway cannot translate closes its routes: 500.
             // So does an EnvoyExtensionPolicy.
             let extension = at.extensions.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref());

@@ -206,7 +206,8 @@ fn proxy_settings(e: Option<&EnvoyProxy>, key: &ObjectKey, index: &super::backen
             (None, None) => None,
         }).collect())
         .unwrap_or_default();
-    let base = ProxySettings { bootstrap, filter_order, prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, tracing, ..Default::default() };
+    let preserve_route_order = e.and_then(|e| e.spec.preserve_route_order).unwrap_or(false);
+    let base = ProxySettings { bootstrap, filter_order, preserve_route_order, prometheus_disabled, log_levels, concurrency, extra_args, access_log, stats_matches, size_stats, endpoint_stats, tracing, ..Default::default() };
     let Some(k) = e.and_then(|e| e.spec.provider.as_ref()).and_then(|p| p.kubernetes.as_ref()) else {
         return base;
     };

@@ -123,6 +123,8 @@ pub struct ProxySettings {
     pub bootstrap: Option<Arc<workload::BootstrapChange>>,
     /// `filterOrder`: moves of HTTP filters, in order.
     pub filter_order: Vec<FilterPosition>,
+    /// `preserveRouteOrder`: routes in the order written, not by precedence.
+    pub preserve_route_order: bool,
 }
 
 /// One `filterOrder` rule: the filters of type `name` go before the first filter of type
