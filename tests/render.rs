@@ -524,7 +524,9 @@ fn render_envoyproxy_workload_shape() {
     assert_eq!(pdb["spec"]["selector"]["matchLabels"], dep["spec"]["selector"]["matchLabels"]);
     let hpa = of("HorizontalPodAutoscaler");
     assert_eq!((hpa["spec"]["minReplicas"].as_i64(), hpa["spec"]["maxReplicas"].as_i64()), (Some(2), Some(6)));
-    assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], dep["metadata"]["name"]);
+    assert_eq!((dep["metadata"]["name"].as_str(), hpa["metadata"]["name"].as_str()), (Some("edge-proxy"), Some("edge-autoscaler")), "the names given");
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], "edge-proxy", "the autoscaler scales the Deployment by its given name");
+    assert_eq!(pdb["metadata"]["name"], of("Service")["metadata"]["name"], "gatewayc's name where none is given");
     assert_eq!(hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 80, "Envoy Gateway's default metric");
     snapshot("render__workload", &out);
 }

@@ -108,6 +108,9 @@ pub struct KubernetesProvider {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvoyDeployment {
+    /// The object's name, instead of gatewayc's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
     pub replicas: Option<u32>,
@@ -157,6 +160,9 @@ pub struct EnvoyPod {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvoyPdb {
+    /// The object's name, instead of gatewayc's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_available: Option<super::core::IntOrString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,6 +175,9 @@ pub struct EnvoyPdb {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvoyHpa {
+    /// The object's name, instead of gatewayc's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_replicas: Option<i32>,
     pub max_replicas: i32,
@@ -204,6 +213,9 @@ pub struct EnvoyContainer {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvoyService {
+    /// The object's name, instead of gatewayc's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["ClusterIP", "LoadBalancer", "NodePort"]))]
     pub type_: Option<String>,

@@ -25,6 +25,16 @@ pub struct Workload {
     /// The PodDisruptionBudget's minAvailable or maxUnavailable (by name).
     pub pdb: Option<(&'static str, Value)>,
     pub hpa: Option<Hpa>,
+    /// Names given for the Deployment, Service, PodDisruptionBudget and autoscaler.
+    pub names: Names,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Names {
+    pub deployment: Option<String>,
+    pub service: Option<String>,
+    pub pdb: Option<String>,
+    pub hpa: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +79,12 @@ pub fn workload(k: &KubernetesProvider) -> Workload {
             (None, None) => None,
         };
     }
+    w.names = Names {
+        deployment: k.envoy_deployment.as_ref().and_then(|d| d.name.clone()),
+        service: k.envoy_service.as_ref().and_then(|s| s.name.clone()),
+        pdb: k.envoy_pdb.as_ref().and_then(|p| p.name.clone()),
+        hpa: k.envoy_hpa.as_ref().and_then(|h| h.name.clone()),
+    };
     w.hpa = k.envoy_hpa.as_ref().map(|h| Hpa { min_replicas: h.min_replicas, max_replicas: h.max_replicas, metrics: h.metrics.clone(), behavior: h.behavior.clone() });
     w
 }

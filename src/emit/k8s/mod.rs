@@ -193,9 +193,12 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
     };
     let w = &g.infra.proxy.workload;
     workload::shape(&mut deployment, w);
+    let named = |given: &Option<String>| given.clone().unwrap_or_else(|| name.clone());
+    let deployment_name = named(&w.names.deployment);
+    deployment.metadata.name = deployment_name.clone();
     out.push(Object::Deployment(deployment));
-    out.extend(workload::budget(meta(g, &name, BTreeMap::new()), &selector, w));
-    out.extend(workload::autoscaler(meta(g, &name, BTreeMap::new()), &name, w));
+    out.extend(workload::budget(meta(g, &named(&w.names.pdb), BTreeMap::new()), &selector, w));
+    out.extend(workload::autoscaler(meta(g, &named(&w.names.hpa), BTreeMap::new()), &deployment_name, w));
     let proxy = &g.infra.proxy;
     let mut annotations = proxy.service_annotations.clone();
     if !g.infra.addresses.is_empty() {
@@ -213,7 +216,7 @@ pub fn gateway_objects(g: &GatewayIr, bootstrap: &str, secret_files: &[(std::pat
     if opts.external_dns && !g.infra.hostnames.is_empty() {
         annotations.insert("external-dns.alpha.kubernetes.io/hostname".to_string(), g.infra.hostnames.join(","));
     }
-    let mut service_meta = meta(g, &name, annotations);
+    let mut service_meta = meta(g, &g.infra.proxy.workload.names.service.clone().unwrap_or_else(|| name.clone()), annotations);
     service_meta.labels.extend(proxy.service_labels.clone());
     let type_ = proxy.service_type.clone().unwrap_or_else(|| "LoadBalancer".into());
     let external = type_ != "ClusterIP";
