@@ -101,16 +101,3 @@ pub enum PatchOp {
     Copy,
     Test,
 }
-
-impl PatchOp {
-    pub fn name(self) -> &'static str {
-        match self {
-            PatchOp::Add => "add",
-            PatchOp::Remove => "remove",
-            PatchOp::Replace => "replace",
-            PatchOp::Move => "move",
-            PatchOp::Copy => "copy",
-            PatchOp::Test => "test",
-        }
-    }
-}

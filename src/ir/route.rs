@@ -217,16 +217,15 @@ pub fn candidates(route: &HttpRoute, order: usize, at: &At, out: &mut Vec<Candid
             };
             // A SecurityPolicy Envoy Gateway cannot translate closes its routes: 500.
             // So does an EnvoyExtensionPolicy.
-            let extension = at.extensions.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref());
-            let (security, action) = match (at.security.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()), extension) {
-                (Some(Effect::Invalid), _) | (_, Some(Effect::Invalid)) => (None, Action::DirectResponse { status: 500, body: None }),
-                (Some(Effect::Apply(s)), _) => (Some(s.clone()), action(rule, &m.path, at, clusters)),
-                (None, _) => (None, action(rule, &m.path, at, clusters)),
-            };
-            let closed = matches!(at.security.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref()), Some(Effect::Invalid));
-            let extension = match extension {
-                Some(Effect::Apply(x)) if !closed => Some(x.clone()),
-                _ => None,
+            let sec = at.security.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref());
+            let ext = at.extensions.for_rule(at.listener, &rule.id.route, rule.id.name.as_deref());
+            let (security, extension, action) = match (sec, ext) {
+                (Some(Effect::Invalid), _) | (_, Some(Effect::Invalid)) => (None, None, Action::DirectResponse { status: 500, body: None }),
+                (s, x) => {
+                    let s = if let Some(Effect::Apply(s)) = s { Some(Arc::clone(s)) } else { None };
+                    let x = if let Some(Effect::Apply(x)) = x { Some(Arc::clone(x)) } else { None };
+                    (s, x, action(rule, &m.path, at, clusters))
+                }
             };
             out.push(Candidate {
                 key,

@@ -39,6 +39,20 @@ pub enum Op {
     Test,
 }
 
+impl Op {
+    /// Its name, as RFC 6902 spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Add => "add",
+            Op::Remove => "remove",
+            Op::Replace => "replace",
+            Op::Move => "move",
+            Op::Copy => "copy",
+            Op::Test => "test",
+        }
+    }
+}
+
 /// One JSON patch operation (RFC 6902).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Operation {

@@ -75,23 +75,12 @@ fn one(doc: &mut Value, g: &GatewayIr, p: &Patch) -> Result<bool, String> {
 
 /// The operation's own requirements (RFC 6902).
 fn check_operation(p: &Operation) -> Result<(), String> {
-    let name = op_name(p.op);
+    let name = p.op.name();
     match p.op {
         Op::Add | Op::Replace | Op::Test if p.value.is_none() => Err(format!("the {name} operation requires a value")),
         Op::Move | Op::Copy if p.from.is_none() => Err(format!("the {name} operation requires a from path")),
         _ if p.path.is_none() => Err(format!("the {name} operation requires a path")),
         _ => Ok(()),
-    }
-}
-
-fn op_name(o: Op) -> &'static str {
-    match o {
-        Op::Add => "add",
-        Op::Remove => "remove",
-        Op::Replace => "replace",
-        Op::Move => "move",
-        Op::Copy => "copy",
-        Op::Test => "test",
     }
 }
 
@@ -141,12 +130,17 @@ fn index(t: &str, len: usize) -> Option<usize> {
 }
 
 fn get_mut<'a>(r: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    walk(r, &tokens(path).ok()?)
+}
+
+/// The value at `toks` (a pointer's reference tokens).
+fn walk<'a>(r: &'a mut Value, toks: &[String]) -> Option<&'a mut Value> {
     let mut at = r;
-    for t in tokens(path).ok()? {
+    for t in toks {
         at = match at {
-            Value::Object(m) => m.get_mut(&t)?,
+            Value::Object(m) => m.get_mut(t)?,
             Value::Array(a) => {
-                let i = index(&t, a.len())?;
+                let i = index(t, a.len())?;
                 a.get_mut(i)?
             }
             _ => return None,
@@ -204,8 +198,7 @@ fn add(r: &mut Value, path: &str, v: Value) -> Result<(), String> {
 fn remove(r: &mut Value, path: &str) -> Result<Value, String> {
     let toks = tokens(path)?;
     let Some((last, parents)) = toks.split_last() else { return Err("remove: the whole resource cannot be removed".into()) };
-    let parent_path: String = parents.iter().map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1"))).collect();
-    let parent = get_mut(r, &parent_path).ok_or_else(|| format!("remove: nothing at {path}"))?;
+    let parent = walk(r, parents).ok_or_else(|| format!("remove: nothing at {path}"))?;
     match parent {
         Value::Object(m) => m.remove(last).ok_or_else(|| format!("remove: nothing at {path}")),
         Value::Array(a) => {
